@@ -1,0 +1,71 @@
+// llmhost::Host: the embeddable gateway. Loads provider plugins from folders, routes
+// "provider/model" to them and dispatches calls across the C ABI.
+//
+// Thread safety: every member function may be called concurrently from any thread once the
+// Host is constructed. Callbacks (stream chunks) run on the thread that executes the call:
+// the caller's for the blocking forms, a Host worker for the async forms.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "llmhost/errors.hpp"
+#include "llmhost/types.hpp"
+
+namespace llmhost {
+
+struct HostOptions {
+  // Folders to scan for plugins (every *.so in each, sorted by path). Empty = default_plugin_dirs().
+  std::vector<std::filesystem::path> plugin_dirs;
+  // Extra plugin files loaded before the folders (config's custom_provider_map).
+  std::vector<std::filesystem::path> plugin_files;
+  // Threads running the async forms; 0 = hardware concurrency (at least 2).
+  unsigned async_threads = 0;
+  // Where plugin log lines and host notices go; default: stderr for WARN and above.
+  std::function<void(int level, std::string_view provider, std::string_view message)> log;
+};
+
+// Called once per chunk; return false to stop the stream (the plugin sees the cancel).
+using ChunkCallback = std::function<bool(const Chunk &)>;
+
+class Host {
+ public:
+  explicit Host(HostOptions options = {});
+  ~Host();
+  Host(const Host &) = delete;
+  Host &operator=(const Host &) = delete;
+
+  // Blocking calls. Throw llmhost::Error (with status) on failure: 404 for an unknown
+  // provider, 400 for a model without "provider/", 501 for an unsupported call, or the
+  // plugin's own status. `cancel` lets another thread abandon the call.
+  Response complete(const Request &request, std::stop_token cancel = {});
+  void stream(const Request &request, const ChunkCallback &on_chunk, std::stop_token cancel = {});
+  EmbeddingResponse embed(const Request &request, std::stop_token cancel = {});
+
+  // Asynchronous forms: return at once; the call runs on a Host worker thread.
+  std::future<Response> complete_async(Request request, std::stop_token cancel = {});
+  std::future<void> stream_async(Request request, ChunkCallback on_chunk, std::stop_token cancel = {});
+  std::future<EmbeddingResponse> embed_async(Request request, std::stop_token cancel = {});
+
+  // Loaded providers, sorted by name, and the files that were refused.
+  std::vector<ProviderInfo> providers() const;
+  std::vector<LoadError> load_errors() const;
+
+  // Loads one file on its own (not registered) and describes it; throws LoadException.
+  static ProviderInfo check(const std::filesystem::path &file);
+
+  // $LLMHOST_PLUGIN_DIR if set; else <exe dir>/../plugins if it exists (build tree); else
+  // <exe dir>/../lib/llmhost/plugins (install tree).
+  static std::vector<std::filesystem::path> default_plugin_dirs();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace llmhost

@@ -1,0 +1,112 @@
+// The value types of the embeddable C++ API: requests, responses, chunks, provider listings.
+// Plain data; no type here touches a plugin.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llmhost {
+
+struct ToolCall {
+  std::string id;
+  std::string type = "function";
+  std::string name;
+  std::string arguments;  // JSON text as the model produced it
+};
+
+struct Message {
+  std::string role;
+  std::string content;
+  std::string name;          // optional
+  std::string tool_call_id;  // role "tool"
+  std::vector<ToolCall> tool_calls;
+};
+
+// Common parameters; std::nullopt means "not sent".
+struct Params {
+  std::optional<double> temperature, top_p, presence_penalty, frequency_penalty;
+  std::optional<int64_t> max_tokens, n, seed;
+  std::vector<std::string> stop;  // empty = not sent
+  std::optional<std::string> user;
+};
+
+// One call. `model` is "provider/model"; the provider part is everything before the first '/'.
+struct Request {
+  std::string model;
+  std::vector<Message> messages;  // chat calls
+  std::vector<std::string> input;  // embed calls
+  Params params;
+  std::string api_key;
+  std::string api_base;
+  double timeout_s = 0;  // 0 = the provider's default
+  uint32_t num_retries = 2;
+  // The full request body as a JSON object (every key the caller sent). Empty means the host
+  // builds one from the fields above; when set, `extra_json` keys are still merged into it.
+  std::string body_json;
+  // Extra keys (a JSON object text, e.g. {"mock_response":"x"}) merged into the body the
+  // plugin sees; how the CLI's --param and config params reach a plugin.
+  std::string extra_json;
+};
+
+struct Usage {
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t total_tokens = 0;
+};
+
+struct Response {
+  std::string id;       // "chatcmpl-..." made by the host
+  int64_t created = 0;  // unix seconds
+  std::string model;
+  std::string provider;
+  std::string content;
+  std::string reasoning;
+  std::vector<ToolCall> tool_calls;
+  std::string finish_reason = "stop";
+  Usage usage;
+  std::string raw_json;  // the upstream's JSON, when the plugin handed it over
+};
+
+struct ToolCallDelta {
+  uint32_t index = 0;
+  std::string_view id, name, arguments;
+};
+
+// One streamed chunk. Every view is valid only during the callback that receives it.
+struct Chunk {
+  std::string_view content;
+  std::string_view reasoning;
+  std::span<const ToolCallDelta> tool_calls;
+  std::string_view finish_reason;
+  std::optional<Usage> usage;
+  std::string_view raw_json;
+};
+
+struct EmbeddingResponse {
+  std::string model;
+  std::string provider;
+  std::vector<std::vector<float>> data;  // one vector per input, in order
+  Usage usage;
+};
+
+enum Capability : uint64_t {
+  kComplete = 1u << 0,
+  kStream = 1u << 1,
+  kEmbed = 1u << 2,
+};
+
+struct ProviderInfo {
+  std::string name;
+  std::string version;
+  std::string description;
+  uint32_t abi_major = 0, abi_minor = 0;
+  std::string file;  // the plugin file as found in the plugin folder
+  uint64_t capabilities = 0;
+  std::vector<std::string> models;
+};
+
+}  // namespace llmhost

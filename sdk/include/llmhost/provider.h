@@ -1,0 +1,355 @@
+/*
+ * llmhost provider ABI, version 1.
+ *
+ * This header is the whole contract between the llmhost host and a provider plugin. A plugin is
+ * a shared library that exports one symbol, `llmh_provider_entry`, returning a static
+ * `llmh_provider` descriptor. Plain C99; usable from C++ and anything with a C FFI.
+ *
+ * Rules that hold everywhere below:
+ * - Every struct that crosses the boundary starts with `uint32_t struct_size`, set by whoever
+ *   fills the struct to `sizeof` the struct as that side compiled it. A reader must check
+ *   `struct_size` before touching any field added after version 1.0 (LLMH_HAS_FIELD).
+ * - Strings cross as `llmh_str` views (pointer + length, not NUL-terminated unless said).
+ *   A view is valid only for the duration of the call that handed it over; copy what you keep.
+ *   Neither side ever frees memory the other side allocated.
+ * - Nothing throws across the boundary. Every function pointer here must return normally;
+ *   a C++ plugin catches everything at its edge (provider.hpp does that for you).
+ * - Status codes are HTTP-style: 400 bad request, 401 auth, 404 unknown model, 408 timeout,
+ *   429 rate limit, 500 plugin failure, 501 not implemented, 502/503/504 upstream trouble.
+ */
+#ifndef LLMHOST_PROVIDER_H
+#define LLMHOST_PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ABI version this header describes. A host refuses a plugin whose major differs from its
+ * own; a newer minor only ever appends fields and functions at the end of structs. */
+#define LLMH_ABI_VERSION_MAJOR 1
+#define LLMH_ABI_VERSION_MINOR 0
+
+/* The one symbol a plugin exports, as a string for dlsym-style lookups. */
+#define LLMH_ENTRY_SYMBOL "llmh_provider_entry"
+
+/* Marks the entry symbol for export even when the plugin builds with -fvisibility=hidden. */
+#if defined(_WIN32)
+#define LLMH_EXPORT __declspec(dllexport)
+#else
+#define LLMH_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* True when a struct of the given (reader-side) type, as filled by the other side, is big
+ * enough to contain `field`. Use it before reading any field added after ABI 1.0. */
+#define LLMH_HAS_FIELD(ptr, type, field) \
+  ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* ------------------------------------------------------------------------------------------ */
+/* Basic types                                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+/* A borrowed string view. Owned by whoever handed it over; valid for the current call only. */
+typedef struct llmh_str {
+  const char *ptr; /* first byte; may be NULL when len is 0 */
+  size_t len;      /* length in bytes, not counting any terminator */
+} llmh_str;
+
+/* Makes a view of a NUL-terminated C string (NULL gives the empty view). Any thread. */
+static inline llmh_str llmh_str_c(const char *s) {
+  llmh_str v;
+  v.ptr = s;
+  v.len = s ? strlen(s) : 0;
+  return v;
+}
+
+/* Log levels for llmh_host_api.log. */
+typedef enum llmh_log_level {
+  LLMH_LOG_DEBUG = 0, /* noisy detail, off by default */
+  LLMH_LOG_INFO = 1,  /* normal operation */
+  LLMH_LOG_WARN = 2,  /* something odd that the plugin recovered from */
+  LLMH_LOG_ERROR = 3  /* something failed */
+} llmh_log_level;
+
+/* Capability flags in llmh_provider.capabilities: what the plugin implements. The host answers
+ * a call for a missing capability with status 501 and never calls a NULL function pointer. */
+#define LLMH_CAP_COMPLETE ((uint64_t)1 << 0) /* `complete` is implemented */
+#define LLMH_CAP_STREAM ((uint64_t)1 << 1)   /* `stream` is implemented */
+#define LLMH_CAP_EMBED ((uint64_t)1 << 2)    /* `embed` is implemented */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Errors                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Longest error message the host keeps, including the terminating NUL. */
+#define LLMH_ERROR_MESSAGE_MAX 1024
+
+/* The error of one call. Owned by the host, handed to the plugin zeroed (status 0, empty
+ * message); the plugin fills it and returns non-zero from the call. Only the thread running the
+ * call may write it, and only until the call returns. */
+typedef struct llmh_error {
+  uint32_t struct_size;                  /* sizeof(llmh_error) as the host compiled it */
+  int32_t status;                        /* HTTP-style status; 0 from the plugin means 500 */
+  char message[LLMH_ERROR_MESSAGE_MAX];  /* NUL-terminated, human readable; never a secret */
+} llmh_error;
+
+/* Fills `err` with a status and a message (truncated to fit) and returns 1, so that a plugin
+ * can write `return llmh_error_set(err, 400, "bad input");`. Any thread that owns `err`. */
+static inline int llmh_error_set(llmh_error *err, int32_t status, const char *message) {
+  size_t n = message ? strlen(message) : 0;
+  if (n >= LLMH_ERROR_MESSAGE_MAX) n = LLMH_ERROR_MESSAGE_MAX - 1;
+  err->status = status;
+  if (n) memcpy(err->message, message, n);
+  err->message[n] = '\0';
+  return 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Requests                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* One tool call of an assistant message (in a request) or of a response. All views. */
+typedef struct llmh_tool_call {
+  uint32_t struct_size; /* sizeof(llmh_tool_call) as the filler compiled it */
+  llmh_str id;          /* the tool call id, e.g. "call_abc" */
+  llmh_str type;        /* "function" */
+  llmh_str name;        /* the function name */
+  llmh_str arguments;   /* the function arguments, a JSON text as the model produced it */
+} llmh_tool_call;
+
+/* One chat message of a request. Owned by the host; valid during the call. */
+typedef struct llmh_message {
+  uint32_t struct_size;              /* sizeof(llmh_message) as the host compiled it */
+  llmh_str role;                     /* "system", "user", "assistant", "tool", ... */
+  llmh_str content;                  /* the text; for array content, its text parts joined */
+  llmh_str name;                     /* optional participant name; empty when absent */
+  llmh_str tool_call_id;             /* for role "tool": the call answered; else empty */
+  const llmh_tool_call *tool_calls;  /* for role "assistant": the calls it made; may be NULL */
+  size_t tool_call_count;            /* number of entries in tool_calls */
+} llmh_message;
+
+/* Presence bits for llmh_params.present: a parameter is set only when its bit is. */
+#define LLMH_PARAM_TEMPERATURE ((uint64_t)1 << 0)       /* temperature */
+#define LLMH_PARAM_TOP_P ((uint64_t)1 << 1)             /* top_p */
+#define LLMH_PARAM_MAX_TOKENS ((uint64_t)1 << 2)        /* max_tokens / max_completion_tokens */
+#define LLMH_PARAM_N ((uint64_t)1 << 3)                 /* n */
+#define LLMH_PARAM_SEED ((uint64_t)1 << 4)              /* seed */
+#define LLMH_PARAM_PRESENCE_PENALTY ((uint64_t)1 << 5)  /* presence_penalty */
+#define LLMH_PARAM_FREQUENCY_PENALTY ((uint64_t)1 << 6) /* frequency_penalty */
+#define LLMH_PARAM_STOP ((uint64_t)1 << 7)              /* stop */
+#define LLMH_PARAM_USER ((uint64_t)1 << 8)              /* user */
+
+/* The common sampling parameters, decoded by the host. Owned by the host; valid during the
+ * call. Everything else the caller sent is in llmh_request.body_json. */
+typedef struct llmh_params {
+  uint32_t struct_size;     /* sizeof(llmh_params) as the host compiled it */
+  uint64_t present;         /* LLMH_PARAM_* bits of the fields below that the caller set */
+  double temperature;       /* valid when LLMH_PARAM_TEMPERATURE */
+  double top_p;             /* valid when LLMH_PARAM_TOP_P */
+  double presence_penalty;  /* valid when LLMH_PARAM_PRESENCE_PENALTY */
+  double frequency_penalty; /* valid when LLMH_PARAM_FREQUENCY_PENALTY */
+  int64_t max_tokens;       /* valid when LLMH_PARAM_MAX_TOKENS */
+  int64_t n;                /* valid when LLMH_PARAM_N */
+  int64_t seed;             /* valid when LLMH_PARAM_SEED */
+  const llmh_str *stop;     /* valid when LLMH_PARAM_STOP; stop_count sequences */
+  size_t stop_count;        /* number of entries in stop */
+  llmh_str user;            /* valid when LLMH_PARAM_USER */
+} llmh_params;
+
+/* One call: a chat completion (complete, stream) or an embedding (embed). Owned by the host;
+ * every pointer and view in it is valid until the call returns, on the calling thread. */
+typedef struct llmh_request {
+  uint32_t struct_size;          /* sizeof(llmh_request) as the host compiled it */
+  llmh_str model;                /* the model with the "provider/" prefix stripped */
+  const llmh_message *messages;  /* chat messages in order; NULL/0 for embed */
+  size_t message_count;          /* number of entries in messages */
+  const llmh_params *params;     /* decoded common parameters; never NULL */
+  const llmh_str *inputs;        /* embed only: the texts to embed; NULL/0 for chat calls */
+  size_t input_count;            /* number of entries in inputs */
+  llmh_str api_key;              /* from config or the caller; empty when none. A secret:
+                                    never log it or put it in an error message */
+  llmh_str api_base;             /* base URL from config or the caller; empty when none */
+  double timeout_s;              /* total time allowed for the call in seconds; 0 = default */
+  uint32_t num_retries;          /* retries the caller allows on transient upstream errors */
+  llmh_str body_json;            /* the full original request body, a JSON object, with
+                                    every key the caller sent (tools, response_format, extra
+                                    keys, config params merged in); "{}" when none */
+} llmh_request;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Results                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Token counts of one call. */
+typedef struct llmh_usage {
+  uint32_t struct_size;      /* sizeof(llmh_usage) as the filler compiled it */
+  int64_t prompt_tokens;     /* tokens in the input */
+  int64_t completion_tokens; /* tokens generated (0 for embeddings) */
+  int64_t total_tokens;      /* usually prompt + completion */
+} llmh_usage;
+
+/* Where `complete` writes its answer. Owned by the host; every function copies what it is
+ * given, so views need only live until the function returns. Call it only from the thread
+ * running `complete`, and only until `complete` returns. `self` is the builder itself. */
+typedef struct llmh_response_builder {
+  uint32_t struct_size; /* sizeof(llmh_response_builder) as the host compiled it */
+  void *host_data;      /* host-private; do not touch */
+  /* Appends text to the assistant message's content. */
+  void (*append_content)(const struct llmh_response_builder *self, llmh_str text);
+  /* Appends text to the reasoning content (models that expose their reasoning). */
+  void (*append_reasoning)(const struct llmh_response_builder *self, llmh_str text);
+  /* Adds one tool call to the assistant message, in order. */
+  void (*add_tool_call)(const struct llmh_response_builder *self, const llmh_tool_call *call);
+  /* Sets finish_reason: "stop", "length", "tool_calls", "content_filter". Default "stop". */
+  void (*set_finish_reason)(const struct llmh_response_builder *self, llmh_str reason);
+  /* Sets the token usage; without it the host reports zeros. */
+  void (*set_usage)(const struct llmh_response_builder *self, const llmh_usage *usage);
+  /* Sets the model name reported to the caller (default: the requested model). */
+  void (*set_model)(const struct llmh_response_builder *self, llmh_str model);
+  /* Hands over the upstream's response JSON as-is, so that front ends can pass through fields
+   * the builder does not model (system_fingerprint, logprobs, ...). Optional. */
+  void (*set_raw_json)(const struct llmh_response_builder *self, llmh_str json);
+  /* Returns non-zero once the caller has given up (cancel, client gone, deadline): the plugin
+   * should stop work and return promptly; what it returns is then discarded. */
+  int (*cancelled)(const struct llmh_response_builder *self);
+} llmh_response_builder;
+
+/* A tool-call fragment inside a stream chunk. `index` ties fragments of one call together;
+ * id and name usually arrive in the first fragment, arguments in pieces. All views. */
+typedef struct llmh_tool_call_delta {
+  uint32_t struct_size; /* sizeof(llmh_tool_call_delta) as the filler compiled it */
+  uint32_t index;       /* which tool call of the message this fragment belongs to */
+  llmh_str id;          /* the call id; empty when not in this fragment */
+  llmh_str name;        /* the function name; empty when not in this fragment */
+  llmh_str arguments;   /* the next piece of the arguments JSON text; may be empty */
+} llmh_tool_call_delta;
+
+/* One streamed chunk. Filled by the plugin; every view only needs to live until `emit`
+ * returns (the host copies what it keeps). Leave a field empty/NULL when it has nothing. */
+typedef struct llmh_chunk {
+  uint32_t struct_size;                    /* sizeof(llmh_chunk) as the plugin compiled it */
+  llmh_str content;                        /* text delta */
+  llmh_str reasoning;                      /* reasoning-text delta */
+  const llmh_tool_call_delta *tool_calls;  /* tool-call fragments; may be NULL */
+  size_t tool_call_count;                  /* number of entries in tool_calls */
+  llmh_str finish_reason;                  /* set on the last content chunk; else empty */
+  const llmh_usage *usage;                 /* token usage, usually on the final chunk; or NULL */
+  llmh_str raw_json;                       /* the upstream's chunk JSON, for pass-through of
+                                              fields not modelled here; optional */
+} llmh_chunk;
+
+/* Where `stream` sends its chunks. Owned by the host. Call it only from the thread running
+ * `stream`, and only until `stream` returns. */
+typedef struct llmh_stream_sink {
+  uint32_t struct_size; /* sizeof(llmh_stream_sink) as the host compiled it */
+  void *host_data;      /* host-private; do not touch */
+  /* Delivers one chunk. Returns 0 to go on; non-zero when the consumer has gone away or
+   * cancelled: the plugin must stop promptly and return (its return value is then ignored). */
+  int (*emit)(const struct llmh_stream_sink *self, const llmh_chunk *chunk);
+  /* Non-zero once the consumer has cancelled, for plugins that wait between chunks. */
+  int (*cancelled)(const struct llmh_stream_sink *self);
+} llmh_stream_sink;
+
+/* Where `embed` writes its vectors. Owned by the host; functions copy what they are given.
+ * Call only from the thread running `embed`, and only until it returns. */
+typedef struct llmh_embedding_builder {
+  uint32_t struct_size; /* sizeof(llmh_embedding_builder) as the host compiled it */
+  void *host_data;      /* host-private; do not touch */
+  /* Sets the vector for input number `index` (0-based, < request input_count). */
+  void (*set_embedding)(const struct llmh_embedding_builder *self, size_t index,
+                        const float *values, size_t dimensions);
+  /* Sets the token usage (completion_tokens is ignored). */
+  void (*set_usage)(const struct llmh_embedding_builder *self, const llmh_usage *usage);
+  /* Sets the model name reported to the caller (default: the requested model). */
+  void (*set_model)(const struct llmh_embedding_builder *self, llmh_str model);
+  /* Non-zero once the caller has given up; stop and return promptly. */
+  int (*cancelled)(const struct llmh_embedding_builder *self);
+} llmh_embedding_builder;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Host services                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Services the host offers to a plugin, handed to `create`. Owned by the host and valid until
+ * `destroy` of the instance returns; a plugin may keep the pointer for that long. Every
+ * function here may be called from any thread, concurrently. */
+typedef struct llmh_host_api {
+  uint32_t struct_size;     /* sizeof(llmh_host_api) as the host compiled it */
+  uint32_t abi_major;       /* LLMH_ABI_VERSION_MAJOR of the host */
+  uint32_t abi_minor;       /* LLMH_ABI_VERSION_MINOR of the host */
+  void *host_data;          /* host-private; do not touch */
+  /* Writes one log line attributed to the plugin. The host copies the message. Never pass a
+   * secret (API key, Authorization header) here. */
+  void (*log)(const struct llmh_host_api *self, llmh_log_level level, llmh_str message);
+  /* Returns the host's extension table for `id` (a NUL-terminated id such as
+   * "llmhost.http.v1"), or NULL when this host does not offer it. The table is owned by the
+   * host and lives as long as this llmh_host_api. */
+  const void *(*get_extension)(const struct llmh_host_api *self, const char *id);
+} llmh_host_api;
+
+/* ------------------------------------------------------------------------------------------ */
+/* The provider descriptor                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Per-instance configuration handed to `create`. Owned by the host; valid during `create`. */
+typedef struct llmh_config {
+  uint32_t struct_size; /* sizeof(llmh_config) as the host compiled it */
+  llmh_str json;        /* a JSON object of provider settings from the host's config (every
+                           extra key included); "{}" when none. May hold secrets. */
+} llmh_config;
+
+/* What a plugin is and does. Returned by the entry symbol; static, owned by the plugin, and
+ * never changed while the library is loaded. Function pointers marked "may be NULL" are
+ * optional; the matching capability bit must then be clear.
+ *
+ * Threads: the host calls `create` and `destroy` from one thread at a time, never while a
+ * call on that instance is running. `complete`, `stream` and `embed` may be called
+ * concurrently from many threads on one instance: a plugin must be thread-safe for them. */
+typedef struct llmh_provider {
+  uint32_t struct_size;              /* sizeof(llmh_provider) as the plugin compiled it */
+  uint32_t abi_major;                /* LLMH_ABI_VERSION_MAJOR the plugin was built with */
+  uint32_t abi_minor;                /* LLMH_ABI_VERSION_MINOR the plugin was built with */
+  const char *name;                  /* provider name, NUL-terminated, static: [a-z0-9_.-]+,
+                                        at most 64 bytes; the part before "/" in model names */
+  const char *version;               /* plugin version, NUL-terminated, static; e.g. "1.2.0" */
+  const char *description;           /* one line, NUL-terminated, static; may be NULL */
+  uint64_t capabilities;             /* LLMH_CAP_* bits */
+  const char *const *models;         /* NULL-terminated list of known models; may be NULL */
+
+  /* Creates an instance. Stores an opaque pointer in *instance (NULL is allowed) and returns
+   * 0, or fills `err` and returns non-zero. `host` stays valid until `destroy` returns. */
+  int (*create)(const llmh_host_api *host, const llmh_config *config, void **instance,
+                llmh_error *err);
+  /* Destroys an instance. Must stop and join every thread the plugin started for it, and
+   * release everything it holds: the library is unloaded right after. May be NULL. */
+  void (*destroy)(void *instance);
+  /* Answers a chat completion into `out`. Returns 0, or fills `err` and returns non-zero.
+   * Any thread, concurrently. May be NULL when LLMH_CAP_COMPLETE is clear. */
+  int (*complete)(void *instance, const llmh_request *request, const llmh_response_builder *out,
+                  llmh_error *err);
+  /* Streams a chat completion as chunks into `sink`, returning once the last chunk is sent
+   * (0), or on failure (fills `err`, non-zero). An error after chunks were sent ends the
+   * stream with that error. Any thread, concurrently. May be NULL without LLMH_CAP_STREAM. */
+  int (*stream)(void *instance, const llmh_request *request, const llmh_stream_sink *sink,
+                llmh_error *err);
+  /* Embeds request->inputs into `out`, one vector per input. Returns 0, or fills `err` and
+   * returns non-zero. Any thread, concurrently. May be NULL without LLMH_CAP_EMBED. */
+  int (*embed)(void *instance, const llmh_request *request, const llmh_embedding_builder *out,
+               llmh_error *err);
+  /* Returns the plugin's extension table for `id`, or NULL. For features added after 1.0
+   * without a new major version. Any thread. May be NULL. */
+  const void *(*get_extension)(void *instance, const char *id);
+} llmh_provider;
+
+/* The entry point every plugin exports (as C, un-mangled): returns the static descriptor. It
+ * must do no work, allocate nothing, and may be called any number of times, from any thread. */
+typedef const llmh_provider *(*llmh_provider_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LLMHOST_PROVIDER_H */
