@@ -1,0 +1,248 @@
+#include "abi_call.hpp"
+
+#include <array>
+
+namespace llmhost::detail {
+namespace {
+
+llmh_str view(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view sv(llmh_str s) { return s.len ? std::string_view(s.ptr, s.len) : std::string_view(); }
+
+llmh_error fresh_error() {
+  llmh_error e;
+  e.struct_size = sizeof e;
+  e.status = 0;
+  e.message[0] = '\0';
+  return e;
+}
+
+// Turns a plugin's failure into llmhost::Error, naming the provider.
+[[noreturn]] void throw_plugin_error(const Plugin &plugin, llmh_error &err, const char *call) {
+  err.message[LLMH_ERROR_MESSAGE_MAX - 1] = '\0';
+  const int status = err.status > 0 ? err.status : 500;
+  std::string msg = err.message[0] ? std::string(err.message)
+                                   : "provider " + plugin.name() + " failed in " + call + " without a message";
+  throw Error(status, msg);
+}
+
+[[noreturn]] void throw_cancelled(const Plugin &plugin, const char *call) {
+  throw Error(499, "call to provider " + plugin.name() + " (" + call + ") was cancelled");
+}
+
+void require(const Plugin &plugin, uint64_t cap, const char *call) {
+  if (!(plugin.info().capabilities & cap))
+    throw Error(501, "provider " + plugin.name() + " does not implement " + call);
+}
+
+Usage usage_of(const llmh_usage *u) {
+  Usage out;
+  if (!u) return out;
+  out.prompt_tokens = u->prompt_tokens;
+  out.completion_tokens = u->completion_tokens;
+  out.total_tokens = u->total_tokens;
+  if (!LLMH_HAS_FIELD(u, llmh_usage, total_tokens)) out.total_tokens = out.prompt_tokens + out.completion_tokens;
+  return out;
+}
+
+ToolCall tool_call_of(const llmh_tool_call *c) {
+  ToolCall t;
+  t.id = sv(c->id);
+  if (c->type.len) t.type = sv(c->type);
+  t.name = sv(c->name);
+  t.arguments = sv(c->arguments);
+  return t;
+}
+
+struct CompleteState {
+  Response *response;
+  std::stop_token *cancel;
+};
+
+CompleteState &state(const llmh_response_builder *b) { return *static_cast<CompleteState *>(b->host_data); }
+
+const llmh_response_builder kResponseBuilderTemplate = {
+    sizeof(llmh_response_builder),
+    nullptr,
+    [](const llmh_response_builder *b, llmh_str t) { state(b).response->content.append(sv(t)); },
+    [](const llmh_response_builder *b, llmh_str t) { state(b).response->reasoning.append(sv(t)); },
+    [](const llmh_response_builder *b, const llmh_tool_call *c) {
+      if (c) state(b).response->tool_calls.push_back(tool_call_of(c));
+    },
+    [](const llmh_response_builder *b, llmh_str r) { state(b).response->finish_reason = sv(r); },
+    [](const llmh_response_builder *b, const llmh_usage *u) { state(b).response->usage = usage_of(u); },
+    [](const llmh_response_builder *b, llmh_str m) { state(b).response->model = sv(m); },
+    [](const llmh_response_builder *b, llmh_str j) { state(b).response->raw_json = sv(j); },
+    [](const llmh_response_builder *b) -> int { return state(b).cancel->stop_requested() ? 1 : 0; },
+};
+
+struct StreamState {
+  const ChunkCallback *on_chunk;
+  std::stop_token *cancel;
+  bool stopped = false;  // the consumer said stop; latched
+};
+
+StreamState &state(const llmh_stream_sink *s) { return *static_cast<StreamState *>(s->host_data); }
+
+int stream_emit(const llmh_stream_sink *s, const llmh_chunk *c) {
+  StreamState &st = state(s);
+  if (st.stopped || st.cancel->stop_requested()) return st.stopped = true, 1;
+  if (!c) return 0;
+  Chunk chunk;
+  chunk.content = sv(c->content);
+  chunk.reasoning = sv(c->reasoning);
+  chunk.finish_reason = sv(c->finish_reason);
+  chunk.raw_json = sv(c->raw_json);
+  if (c->usage) chunk.usage = usage_of(c->usage);
+  // Most chunks carry no tool calls; the few that do rarely carry more than a handful.
+  std::array<ToolCallDelta, 8> small;
+  std::vector<ToolCallDelta> large;
+  if (c->tool_calls && c->tool_call_count) {
+    ToolCallDelta *out = small.data();
+    if (c->tool_call_count > small.size()) {
+      large.resize(c->tool_call_count);
+      out = large.data();
+    }
+    for (size_t i = 0; i < c->tool_call_count; ++i) {
+      const llmh_tool_call_delta &d = c->tool_calls[i];
+      out[i] = ToolCallDelta{d.index, sv(d.id), sv(d.name), sv(d.arguments)};
+    }
+    chunk.tool_calls = std::span<const ToolCallDelta>(out, c->tool_call_count);
+  }
+  if (!(*st.on_chunk)(chunk)) return st.stopped = true, 1;
+  return 0;
+}
+
+const llmh_stream_sink kStreamSinkTemplate = {
+    sizeof(llmh_stream_sink),
+    nullptr,
+    &stream_emit,
+    [](const llmh_stream_sink *s) -> int {
+      StreamState &st = state(s);
+      return st.stopped || st.cancel->stop_requested() ? 1 : 0;
+    },
+};
+
+struct EmbedState {
+  EmbeddingResponse *response;
+  std::stop_token *cancel;
+  size_t inputs;
+};
+
+EmbedState &state(const llmh_embedding_builder *b) { return *static_cast<EmbedState *>(b->host_data); }
+
+const llmh_embedding_builder kEmbeddingBuilderTemplate = {
+    sizeof(llmh_embedding_builder),
+    nullptr,
+    [](const llmh_embedding_builder *b, size_t index, const float *values, size_t n) {
+      EmbedState &st = state(b);
+      if (index >= st.inputs || (!values && n)) return;  // out of range: ignored, caught by the check after
+      st.response->data[index].assign(values, values + n);
+    },
+    [](const llmh_embedding_builder *b, const llmh_usage *u) { state(b).response->usage = usage_of(u); },
+    [](const llmh_embedding_builder *b, llmh_str m) { state(b).response->model = sv(m); },
+    [](const llmh_embedding_builder *b) -> int { return state(b).cancel->stop_requested() ? 1 : 0; },
+};
+
+}  // namespace
+
+CRequest::CRequest(const Request &r, std::string_view model, const std::string &body) {
+  size_t calls = 0;
+  for (const Message &m : r.messages) calls += m.tool_calls.size();
+  tool_calls_.reserve(calls);
+  messages_.reserve(r.messages.size());
+  for (const Message &m : r.messages) {
+    llmh_message cm{};
+    cm.struct_size = sizeof cm;
+    cm.role = view(m.role);
+    cm.content = view(m.content);
+    cm.name = view(m.name);
+    cm.tool_call_id = view(m.tool_call_id);
+    if (!m.tool_calls.empty()) {
+      cm.tool_calls = tool_calls_.data() + tool_calls_.size();
+      cm.tool_call_count = m.tool_calls.size();
+      for (const ToolCall &t : m.tool_calls)
+        tool_calls_.push_back({sizeof(llmh_tool_call), view(t.id), view(t.type), view(t.name), view(t.arguments)});
+    }
+    messages_.push_back(cm);
+  }
+  const Params &p = r.params;
+  params_.struct_size = sizeof params_;
+  auto set = [&](auto &field, const auto &opt, uint64_t bit) {
+    if (opt) field = *opt, params_.present |= bit;
+  };
+  set(params_.temperature, p.temperature, LLMH_PARAM_TEMPERATURE);
+  set(params_.top_p, p.top_p, LLMH_PARAM_TOP_P);
+  set(params_.presence_penalty, p.presence_penalty, LLMH_PARAM_PRESENCE_PENALTY);
+  set(params_.frequency_penalty, p.frequency_penalty, LLMH_PARAM_FREQUENCY_PENALTY);
+  set(params_.max_tokens, p.max_tokens, LLMH_PARAM_MAX_TOKENS);
+  set(params_.n, p.n, LLMH_PARAM_N);
+  set(params_.seed, p.seed, LLMH_PARAM_SEED);
+  if (p.user) params_.user = view(*p.user), params_.present |= LLMH_PARAM_USER;
+  if (!p.stop.empty()) {
+    for (const std::string &s : p.stop) stops_.push_back(view(s));
+    params_.stop = stops_.data();
+    params_.stop_count = stops_.size();
+    params_.present |= LLMH_PARAM_STOP;
+  }
+  for (const std::string &s : r.input) inputs_.push_back(view(s));
+
+  req_.struct_size = sizeof req_;
+  req_.model = view(model);
+  req_.messages = messages_.data();
+  req_.message_count = messages_.size();
+  req_.params = &params_;
+  req_.inputs = inputs_.data();
+  req_.input_count = inputs_.size();
+  req_.api_key = view(r.api_key);
+  req_.api_base = view(r.api_base);
+  req_.timeout_s = r.timeout_s;
+  req_.num_retries = r.num_retries;
+  req_.body_json = view(body);
+}
+
+Response call_complete(const Plugin &plugin, const llmh_request &req, std::stop_token cancel) {
+  require(plugin, LLMH_CAP_COMPLETE, "complete");
+  Response response;
+  CompleteState st{&response, &cancel};
+  llmh_response_builder builder = kResponseBuilderTemplate;
+  builder.host_data = &st;
+  llmh_error err = fresh_error();
+  const int rc = plugin.descriptor().complete(plugin.instance(), &req, &builder, &err);
+  if (cancel.stop_requested()) throw_cancelled(plugin, "complete");
+  if (rc != 0) throw_plugin_error(plugin, err, "complete");
+  return response;
+}
+
+void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallback &on_chunk, std::stop_token cancel) {
+  require(plugin, LLMH_CAP_STREAM, "stream");
+  StreamState st{&on_chunk, &cancel};
+  llmh_stream_sink sink = kStreamSinkTemplate;
+  sink.host_data = &st;
+  llmh_error err = fresh_error();
+  const int rc = plugin.descriptor().stream(plugin.instance(), &req, &sink, &err);
+  if (st.stopped) {
+    // The consumer stopped the stream itself: not an error for it. A cancel from outside is.
+    if (cancel.stop_requested()) throw_cancelled(plugin, "stream");
+    return;
+  }
+  if (rc != 0) throw_plugin_error(plugin, err, "stream");
+}
+
+EmbeddingResponse call_embed(const Plugin &plugin, const llmh_request &req, std::stop_token cancel) {
+  require(plugin, LLMH_CAP_EMBED, "embed");
+  EmbeddingResponse response;
+  response.data.resize(req.input_count);
+  EmbedState st{&response, &cancel, req.input_count};
+  llmh_embedding_builder builder = kEmbeddingBuilderTemplate;
+  builder.host_data = &st;
+  llmh_error err = fresh_error();
+  const int rc = plugin.descriptor().embed(plugin.instance(), &req, &builder, &err);
+  if (cancel.stop_requested()) throw_cancelled(plugin, "embed");
+  if (rc != 0) throw_plugin_error(plugin, err, "embed");
+  for (size_t i = 0; i < response.data.size(); ++i)
+    if (response.data[i].empty())
+      throw Error(502, "provider " + plugin.name() + " returned no embedding for input " + std::to_string(i));
+  return response;
+}
+
+}  // namespace llmhost::detail

@@ -1,0 +1,35 @@
+// The CLI's commands, each a function from parsed options to an exit code:
+// 0 success, 1 the call failed (message on stderr), 2 usage error.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "llmhost/host.hpp"
+
+namespace llmhost::cli {
+
+enum ExitCode { kOk = 0, kCallFailed = 1, kUsage = 2 };
+
+// Options shared by every command that talks to providers.
+struct CallOptions {
+  std::string model;
+  std::vector<std::string> params;  // KEY=VALUE
+  std::string system;
+  std::string api_key, api_base;
+  double timeout_s = 0;
+  bool json = false;
+};
+
+int run_providers(Host &host, bool json);
+int run_complete(Host &host, const CallOptions &opts, const std::string &prompt);
+int run_stream(Host &host, const CallOptions &opts, const std::string &prompt);
+int run_embed(Host &host, const CallOptions &opts, const std::vector<std::string> &texts);
+int run_check(const std::filesystem::path &file);
+
+// Builds the Request for MODEL with --param/--system etc. applied. Throws Error(400) for a
+// malformed --param.
+Request make_request(const CallOptions &opts);
+
+}  // namespace llmhost::cli

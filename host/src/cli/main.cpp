@@ -1,0 +1,77 @@
+// llmhost: the command-line front end. Parses arguments (CLI11) and hands each subcommand to
+// its run_* function in commands.cpp.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "commands.hpp"
+
+namespace {
+
+void add_call_options(CLI::App *cmd, llmhost::cli::CallOptions &o) {
+  cmd->add_option("MODEL", o.model, "provider/model, e.g. echo/any")->required();
+  cmd->add_option("--param", o.params, "extra request key KEY=VALUE (VALUE parsed as JSON when valid); repeatable");
+  cmd->add_option("--api-key", o.api_key, "API key handed to the provider");
+  cmd->add_option("--api-base", o.api_base, "base URL handed to the provider");
+  cmd->add_option("--timeout", o.timeout_s, "call timeout in seconds");
+  cmd->add_flag("--json", o.json, "print OpenAI JSON objects");
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  using namespace llmhost::cli;
+  CLI::App app{"llmhost: a native LLM gateway whose providers are plugins"};
+  app.require_subcommand(1);
+  std::vector<std::string> plugin_dirs;
+  app.add_option("--plugins", plugin_dirs, "plugin folder (repeatable; default: $LLMHOST_PLUGIN_DIR or the bundled plugins)");
+
+  bool providers_json = false;
+  auto *providers = app.add_subcommand("providers", "list loaded providers and load errors");
+  providers->add_flag("--json", providers_json, "print JSON");
+
+  CallOptions complete_opts, stream_opts, embed_opts;
+  std::string complete_prompt, stream_prompt;
+  std::vector<std::string> embed_texts;
+  auto *complete = app.add_subcommand("complete", "one chat completion; prints the reply");
+  add_call_options(complete, complete_opts);
+  complete->add_option("PROMPT", complete_prompt, "the user message")->required();
+  complete->add_option("--system", complete_opts.system, "a system message sent first");
+  auto *stream = app.add_subcommand("stream", "a streamed chat completion; prints text as it arrives");
+  add_call_options(stream, stream_opts);
+  stream->add_option("PROMPT", stream_prompt, "the user message")->required();
+  stream->add_option("--system", stream_opts.system, "a system message sent first");
+  auto *embed = app.add_subcommand("embed", "embeddings for one or more texts");
+  add_call_options(embed, embed_opts);
+  embed->add_option("TEXT", embed_texts, "texts to embed")->required();
+
+  std::string check_file;
+  auto *check = app.add_subcommand("check", "load one plugin file and print its descriptor or the error");
+  check->add_option("FILE", check_file, "the plugin file")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError &e) {
+    app.exit(e);
+    return kUsage;
+  }
+
+  if (check->parsed()) return run_check(check_file);
+
+  llmhost::HostOptions options;
+  for (const auto &d : plugin_dirs) options.plugin_dirs.emplace_back(d);
+  llmhost::Host host(std::move(options));
+  try {
+    if (providers->parsed()) return run_providers(host, providers_json);
+    if (complete->parsed()) return run_complete(host, complete_opts, complete_prompt);
+    if (stream->parsed()) return run_stream(host, stream_opts, stream_prompt);
+    if (embed->parsed()) return run_embed(host, embed_opts, embed_texts);
+  } catch (const llmhost::Error &e) {  // a malformed --param
+    std::cerr << "llmhost: " << e.what() << '\n';
+    return kUsage;
+  }
+  return kUsage;
+}

@@ -1,0 +1,71 @@
+#include "json_writer.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace llmhost::json {
+
+void append_quoted(std::string &out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.reserve(out.size() + s.size() + 2);
+  out += '"';
+  size_t run = 0;  // start of the current run of bytes that need no escaping
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xf];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
+Writer &Writer::value(int64_t v) {
+  sep();
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  out_.append(buf, end);
+  return *this;
+}
+
+namespace {
+template <class F>
+void append_number(std::string &out, F v) {
+  if (!std::isfinite(v)) {  // JSON has no NaN/Inf
+    out += "null";
+    return;
+  }
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  out.append(buf, end);
+}
+}  // namespace
+
+Writer &Writer::value(double v) {
+  sep();
+  append_number(out_, v);
+  return *this;
+}
+
+Writer &Writer::value(float v) {
+  sep();
+  append_number(out_, v);
+  return *this;
+}
+
+}  // namespace llmhost::json

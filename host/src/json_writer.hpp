@@ -1,0 +1,51 @@
+// A small, allocation-friendly JSON writer: the only JSON output path of the host (simdjson
+// reads; this writes). Appends to a caller-owned std::string so hot paths can reuse buffers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace llmhost::json {
+
+// Appends `s` as a JSON string literal (quotes included), escaping as RFC 8259 requires.
+// Invalid UTF-8 passes through byte for byte; control characters become \uXXXX.
+void append_quoted(std::string &out, std::string_view s);
+
+// Builds one JSON value left to right. Commas between members/elements are inserted for you.
+// Misuse (a key outside an object) is a programming error and is not checked at runtime.
+class Writer {
+ public:
+  explicit Writer(std::string &out) : out_(out) {}
+
+  Writer &begin_object() { sep(); out_ += '{'; first_ = true; return *this; }
+  Writer &end_object() { out_ += '}'; first_ = false; return *this; }
+  Writer &begin_array() { sep(); out_ += '['; first_ = true; return *this; }
+  Writer &end_array() { out_ += ']'; first_ = false; return *this; }
+  Writer &key(std::string_view k) { sep(); append_quoted(out_, k); out_ += ':'; first_ = true; return *this; }
+
+  Writer &value(std::string_view s) { sep(); append_quoted(out_, s); return *this; }
+  Writer &value(const char *s) { return value(std::string_view(s)); }
+  Writer &value(int64_t v);
+  Writer &value(int v) { return value(static_cast<int64_t>(v)); }
+  Writer &value(uint32_t v) { return value(static_cast<int64_t>(v)); }
+  Writer &value(double v);
+  Writer &value(float v);  // shortest text that reads back as the same float
+  Writer &value(bool v) { sep(); out_ += v ? "true" : "false"; return *this; }
+  Writer &null() { sep(); out_ += "null"; return *this; }
+  // Appends already-serialized JSON (trusted to be one valid value).
+  Writer &raw(std::string_view json) { sep(); out_ += json; return *this; }
+
+  template <class T>
+  Writer &member(std::string_view k, const T &v) { key(k); return value(v); }
+
+ private:
+  void sep() {
+    if (!first_) out_ += ',';
+    first_ = false;
+  }
+  std::string &out_;
+  bool first_ = true;
+};
+
+}  // namespace llmhost::json

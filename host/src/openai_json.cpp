@@ -1,0 +1,135 @@
+#include "openai_json.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <random>
+
+#include "json_writer.hpp"
+
+namespace llmhost::openai {
+namespace {
+
+void usage_members(json::Writer &w, const Usage &u) {
+  w.begin_object()
+      .member("prompt_tokens", u.prompt_tokens)
+      .member("completion_tokens", u.completion_tokens)
+      .member("total_tokens", u.total_tokens)
+      .end_object();
+}
+
+}  // namespace
+
+std::string new_id(std::string_view prefix) {
+  // A random per-process base plus a counter: unique without a syscall per id.
+  static const uint64_t base = std::random_device{}() * 0x9E3779B97F4A7C15ull ^ std::random_device{}();
+  static std::atomic<uint64_t> counter{0};
+  const uint64_t n = base + counter.fetch_add(1, std::memory_order_relaxed);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(prefix);
+  id += '-';
+  for (int shift = 60; shift >= 0; shift -= 4) id += kHex[(n >> shift) & 0xf];
+  return id;
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void write_usage(std::string &out, const Usage &u) {
+  json::Writer w(out);
+  usage_members(w, u);
+}
+
+void write_completion(std::string &out, const Response &r) {
+  json::Writer w(out);
+  w.begin_object()
+      .member("id", r.id)
+      .member("object", "chat.completion")
+      .member("created", r.created)
+      .member("model", r.model);
+  w.key("choices").begin_array().begin_object().member("index", 0);
+  w.key("message").begin_object().member("role", "assistant");
+  if (r.content.empty() && !r.tool_calls.empty())
+    w.key("content").null();
+  else
+    w.member("content", r.content);
+  if (!r.reasoning.empty()) w.member("reasoning_content", r.reasoning);
+  if (!r.tool_calls.empty()) {
+    w.key("tool_calls").begin_array();
+    for (const ToolCall &t : r.tool_calls) {
+      w.begin_object().member("id", t.id).member("type", t.type);
+      w.key("function").begin_object().member("name", t.name).member("arguments", t.arguments).end_object();
+      w.end_object();
+    }
+    w.end_array();
+  }
+  w.end_object();  // message
+  w.member("finish_reason", r.finish_reason).end_object().end_array();
+  w.key("usage");
+  usage_members(w, r.usage);
+  w.end_object();
+}
+
+void write_chunk(std::string &out, const StreamMeta &meta, const Chunk &c, bool first) {
+  json::Writer w(out);
+  w.begin_object()
+      .member("id", meta.id)
+      .member("object", "chat.completion.chunk")
+      .member("created", meta.created)
+      .member("model", meta.model);
+  w.key("choices").begin_array();
+  // A usage-only chunk has an empty choices array, as OpenAI sends with include_usage.
+  const bool usage_only = c.usage && c.content.empty() && c.reasoning.empty() && c.tool_calls.empty() &&
+                          c.finish_reason.empty() && !first;
+  if (!usage_only) {
+    w.begin_object().member("index", 0);
+    w.key("delta").begin_object();
+    if (first) w.member("role", "assistant");
+    if (!c.content.empty() || first) w.member("content", c.content);
+    if (!c.reasoning.empty()) w.member("reasoning_content", c.reasoning);
+    if (!c.tool_calls.empty()) {
+      w.key("tool_calls").begin_array();
+      for (const ToolCallDelta &d : c.tool_calls) {
+        w.begin_object().member("index", d.index);
+        if (!d.id.empty()) w.member("id", d.id).member("type", "function");
+        w.key("function").begin_object();
+        if (!d.name.empty()) w.member("name", d.name);
+        w.member("arguments", d.arguments).end_object();
+        w.end_object();
+      }
+      w.end_array();
+    }
+    w.end_object();  // delta
+    w.key("finish_reason");
+    if (c.finish_reason.empty())
+      w.null();
+    else
+      w.value(c.finish_reason);
+    w.end_object();
+  }
+  w.end_array();
+  if (c.usage) {
+    w.key("usage");
+    usage_members(w, *c.usage);
+  }
+  w.end_object();
+}
+
+void write_embeddings(std::string &out, const EmbeddingResponse &r) {
+  json::Writer w(out);
+  w.begin_object().member("object", "list");
+  w.key("data").begin_array();
+  for (size_t i = 0; i < r.data.size(); ++i) {
+    w.begin_object().member("object", "embedding").member("index", static_cast<int64_t>(i));
+    w.key("embedding").begin_array();
+    for (float f : r.data[i]) w.value(f);
+    w.end_array().end_object();
+  }
+  w.end_array();
+  w.member("model", r.model);
+  w.key("usage");
+  w.begin_object().member("prompt_tokens", r.usage.prompt_tokens).member("total_tokens", r.usage.total_tokens).end_object();
+  w.end_object();
+}
+
+}  // namespace llmhost::openai

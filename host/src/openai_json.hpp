@@ -1,0 +1,35 @@
+// OpenAI wire objects written from host results: chat.completion, chat.completion.chunk,
+// the embeddings list. Shared by the CLI's --json output and the proxy.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "llmhost/types.hpp"
+
+namespace llmhost::openai {
+
+// A fresh id such as "chatcmpl-5f1c0e...": unique per process run, cheap.
+std::string new_id(std::string_view prefix);
+int64_t unix_now();
+
+// Appends a `chat.completion` object for `r` (r.id and r.created must be set).
+void write_completion(std::string &out, const Response &r);
+
+// Identity of one stream: the same id/created/model on every chunk.
+struct StreamMeta {
+  std::string id;
+  int64_t created = 0;
+  std::string model;
+};
+
+// Appends a `chat.completion.chunk` object. `first` adds role "assistant" to the delta.
+void write_chunk(std::string &out, const StreamMeta &meta, const Chunk &c, bool first);
+
+// Appends the embeddings `list` object.
+void write_embeddings(std::string &out, const EmbeddingResponse &r);
+
+// Appends the usage object.
+void write_usage(std::string &out, const Usage &u);
+
+}  // namespace llmhost::openai

@@ -1,0 +1,130 @@
+#include "plugin.hpp"
+
+#include <boost/dll/shared_library_load_mode.hpp>
+#include <cstddef>
+#include <system_error>
+
+namespace llmhost::detail {
+namespace {
+
+[[noreturn]] void refuse(LoadErrorKind kind, const std::filesystem::path &file, const std::string &cause) {
+  throw LoadException(LoadError{kind, file.string(), "plugin " + file.string() + ": " + cause});
+}
+
+std::string cstr_or_empty(const char *s) { return s ? std::string(s) : std::string(); }
+
+// The size of the version-1.0 descriptor: anything smaller is not a v1 plugin.
+constexpr size_t kMinDescriptorSize = offsetof(llmh_provider, get_extension) + sizeof(void *);
+
+void validate(const llmh_provider *d, const std::filesystem::path &file) {
+  if (!d) refuse(LoadErrorKind::kInvalidDescriptor, file, LLMH_ENTRY_SYMBOL " returned NULL");
+  if (d->struct_size < offsetof(llmh_provider, abi_minor) + sizeof(uint32_t))
+    refuse(LoadErrorKind::kInvalidDescriptor, file,
+           "descriptor struct_size " + std::to_string(d->struct_size) + " is too small to hold an ABI version");
+  if (d->abi_major != LLMH_ABI_VERSION_MAJOR)
+    refuse(LoadErrorKind::kAbiMismatch, file,
+           "built for ABI " + std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor) +
+               ", this host speaks ABI " + std::to_string(LLMH_ABI_VERSION_MAJOR) + "." +
+               std::to_string(LLMH_ABI_VERSION_MINOR) + " (major versions must match)");
+  if (d->struct_size < kMinDescriptorSize)
+    refuse(LoadErrorKind::kInvalidDescriptor, file,
+           "descriptor struct_size " + std::to_string(d->struct_size) + " is smaller than the ABI " +
+               std::to_string(LLMH_ABI_VERSION_MAJOR) + ".0 descriptor (" + std::to_string(kMinDescriptorSize) + ")");
+  if (!d->name) refuse(LoadErrorKind::kInvalidName, file, "provider name is NULL");
+  const std::string_view name = d->name;
+  if (name.empty()) refuse(LoadErrorKind::kInvalidName, file, "provider name is empty");
+  if (!valid_provider_name(name))
+    refuse(LoadErrorKind::kInvalidName, file,
+           "provider name \"" + std::string(name.substr(0, 80)) +
+               "\" is invalid (use 1-64 characters of a-z, 0-9, '_', '.', '-')");
+  if (!d->create) refuse(LoadErrorKind::kInvalidDescriptor, file, "create is NULL");
+  struct Cap { uint64_t bit; const void *fn; const char *what; };
+  const Cap caps[] = {{LLMH_CAP_COMPLETE, reinterpret_cast<const void *>(d->complete), "complete"},
+                      {LLMH_CAP_STREAM, reinterpret_cast<const void *>(d->stream), "stream"},
+                      {LLMH_CAP_EMBED, reinterpret_cast<const void *>(d->embed), "embed"}};
+  for (const Cap &c : caps)
+    if ((d->capabilities & c.bit) && !c.fn)
+      refuse(LoadErrorKind::kInvalidDescriptor, file,
+             std::string("declares the ") + c.what + " capability but its " + c.what + " function is NULL");
+}
+
+}  // namespace
+
+bool valid_provider_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) return false;
+  return true;
+}
+
+std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const std::filesystem::path &load_path,
+                                     std::shared_ptr<const HostServices> services, std::string_view config_json) {
+  std::error_code fs_ec;
+  if (!std::filesystem::is_regular_file(load_path, fs_ec))
+    refuse(LoadErrorKind::kNotFound, file, "no such file");
+
+  std::shared_ptr<Plugin> p(new Plugin());
+  p->services_ = std::move(services);
+  // RTLD_LOCAL: two builds of one provider (or two plugins embedding one library) must never
+  // bind to each other's symbols. RTLD_NOW: a missing symbol fails here, not mid-call.
+  boost::dll::fs::error_code ec;
+  p->library_.load(load_path, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now, ec);
+  if (ec) refuse(LoadErrorKind::kNotSharedLibrary, file, "not a loadable shared library: " + ec.message());
+  if (!p->library_.has(LLMH_ENTRY_SYMBOL))
+    refuse(LoadErrorKind::kMissingEntry, file, "does not export the entry symbol " LLMH_ENTRY_SYMBOL);
+  auto entry = p->library_.get<const llmh_provider *()>(LLMH_ENTRY_SYMBOL);
+  const llmh_provider *d = entry();
+  validate(d, file);
+  p->desc_ = d;
+
+  ProviderInfo &info = p->info_;
+  info.name = d->name;
+  info.version = cstr_or_empty(d->version);
+  info.description = cstr_or_empty(d->description);
+  info.abi_major = d->abi_major;
+  info.abi_minor = d->abi_minor;
+  info.file = file.string();
+  info.capabilities = d->capabilities & (LLMH_CAP_COMPLETE | LLMH_CAP_STREAM | LLMH_CAP_EMBED);
+  if (d->models)
+    for (const char *const *m = d->models; *m; ++m) info.models.emplace_back(*m);
+
+  p->api_.struct_size = sizeof(llmh_host_api);
+  p->api_.abi_major = LLMH_ABI_VERSION_MAJOR;
+  p->api_.abi_minor = LLMH_ABI_VERSION_MINOR;
+  p->api_.host_data = p.get();
+  p->api_.log = &Plugin::host_log;
+  p->api_.get_extension = &Plugin::host_extension;
+
+  llmh_config config{sizeof(llmh_config), {config_json.data(), config_json.size()}};
+  llmh_error err{};
+  err.struct_size = sizeof err;
+  void *instance = nullptr;
+  if (d->create(&p->api_, &config, &instance, &err) != 0) {
+    err.message[LLMH_ERROR_MESSAGE_MAX - 1] = '\0';
+    refuse(LoadErrorKind::kCreateFailed, file,
+           "create failed" + (err.status ? " with status " + std::to_string(err.status) : std::string()) +
+               (err.message[0] ? std::string(": ") + err.message : std::string(" without a message")));
+  }
+  p->instance_ = instance;
+  p->created_ = true;
+  return p;
+}
+
+Plugin::~Plugin() {
+  if (created_ && desc_->destroy) desc_->destroy(instance_);
+  // library_ unloads (dlclose) when it is destroyed, after the instance is gone.
+}
+
+void Plugin::host_log(const llmh_host_api *api, llmh_log_level level, llmh_str message) {
+  auto *self = static_cast<const Plugin *>(api->host_data);
+  if (self->services_ && self->services_->log)
+    self->services_->log(static_cast<int>(level), self->info_.name, std::string_view(message.ptr, message.len));
+}
+
+const void *Plugin::host_extension(const llmh_host_api *api, const char *id) {
+  auto *self = static_cast<const Plugin *>(api->host_data);
+  if (!id || !self->services_ || !self->services_->extension) return nullptr;
+  return self->services_->extension(id);
+}
+
+}  // namespace llmhost::detail

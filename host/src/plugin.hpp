@@ -1,0 +1,61 @@
+// One loaded build of a provider: the mapped library, its validated descriptor, its instance,
+// and the host services table handed to it. Destroying a Plugin destroys the instance and then
+// unmaps the library, so a Plugin must outlive every call into it (callers pin it with a
+// shared_ptr; see registry.hpp).
+#pragma once
+
+#include <boost/dll/shared_library.hpp>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "llmhost/errors.hpp"
+#include "llmhost/provider.h"
+#include "llmhost/types.hpp"
+
+namespace llmhost::detail {
+
+// What the host offers every plugin; shared by all plugins of one Host.
+struct HostServices {
+  std::function<void(int level, std::string_view provider, std::string_view message)> log;
+  // Extension tables by id ("llmhost.http.v1", ...); NULL when not offered.
+  std::function<const void *(std::string_view id)> extension;
+};
+
+class Plugin {
+ public:
+  // Loads `load_path` (a file, or a private copy of `file`), validates the descriptor and
+  // creates the instance. Errors name `file`. Throws LoadException.
+  static std::shared_ptr<Plugin> load(const std::filesystem::path &file,
+                                      const std::filesystem::path &load_path,
+                                      std::shared_ptr<const HostServices> services,
+                                      std::string_view config_json = "{}");
+  ~Plugin();
+  Plugin(const Plugin &) = delete;
+  Plugin &operator=(const Plugin &) = delete;
+
+  const llmh_provider &descriptor() const { return *desc_; }
+  void *instance() const { return instance_; }
+  const ProviderInfo &info() const { return info_; }
+  const std::string &name() const { return info_.name; }
+
+ private:
+  Plugin() = default;
+  static void host_log(const llmh_host_api *api, llmh_log_level level, llmh_str message);
+  static const void *host_extension(const llmh_host_api *api, const char *id);
+
+  boost::dll::shared_library library_;
+  const llmh_provider *desc_ = nullptr;
+  void *instance_ = nullptr;
+  bool created_ = false;
+  ProviderInfo info_;
+  std::shared_ptr<const HostServices> services_;
+  llmh_host_api api_{};
+};
+
+// Validates a provider name: [a-z0-9_.-]{1,64}.
+bool valid_provider_name(std::string_view name);
+
+}  // namespace llmhost::detail

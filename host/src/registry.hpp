@@ -1,0 +1,36 @@
+// Provider name -> the plugin currently serving it. A call pins the plugin it found (a
+// shared_ptr copy), so a plugin replaced or removed meanwhile is destroyed and unloaded only
+// when its last call ends.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plugin.hpp"
+
+namespace llmhost::detail {
+
+class Registry {
+ public:
+  using PluginPtr = std::shared_ptr<const Plugin>;
+
+  // Registers `plugin` under its name unless another file holds the name; then returns that
+  // file and registers nothing.
+  std::optional<std::string> add(PluginPtr plugin);
+  // The plugin serving `name`, pinned; nullptr when none.
+  PluginPtr find(std::string_view name) const;
+  // Sorted names, and the listing of every registered provider sorted by name.
+  std::vector<std::string> names() const;
+  std::vector<ProviderInfo> list() const;
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::map<std::string, PluginPtr, std::less<>> by_name_;
+};
+
+}  // namespace llmhost::detail
