@@ -16,7 +16,7 @@ std::vector<std::filesystem::path> Host::default_plugin_dirs() {
   std::error_code fs_ec;
   const auto build_tree = exe_dir / ".." / "plugins";
   if (std::filesystem::is_directory(build_tree, fs_ec)) return {build_tree.lexically_normal()};
-  return {(exe_dir / ".." / "lib" / "llmhost" / "plugins").lexically_normal()};
+  return {(exe_dir / ".." / LLMHOST_INSTALL_PLUGIN_DIR).lexically_normal()};
 }
 
 namespace detail {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,12 @@ int run_stream(Host &host, const CallOptions &opts, const std::string &prompt);
 int run_embed(Host &host, const CallOptions &opts, const std::vector<std::string> &texts);
 int run_check(const std::filesystem::path &file);
 
-// Builds the Request for MODEL with --param/--system etc. applied. Throws Error(400) for a
+// A malformed command line the parser could not catch (a bad --param): exit code 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Builds the Request for MODEL with --param/--system etc. applied. Throws UsageError for a
 // malformed --param.
 Request make_request(const CallOptions &opts);
 

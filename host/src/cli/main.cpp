@@ -69,7 +69,7 @@ int main(int argc, char **argv) {
     if (complete->parsed()) return run_complete(host, complete_opts, complete_prompt);
     if (stream->parsed()) return run_stream(host, stream_opts, stream_prompt);
     if (embed->parsed()) return run_embed(host, embed_opts, embed_texts);
-  } catch (const llmhost::Error &e) {  // a malformed --param
+  } catch (const UsageError &e) {
     std::cerr << "llmhost: " << e.what() << '\n';
     return kUsage;
   }

@@ -21,12 +21,12 @@ std::string json_value(std::string_view text, simdjson::dom::parser &parser, sim
 void apply_typed(Params &p, std::string_view key, const std::string &raw, simdjson::dom::element v, bool is_json) {
   auto number = [&](std::optional<double> &field) {
     double d;
-    if (!is_json || v.get(d)) throw Error(400, "--param " + std::string(key) + " needs a number, got " + raw);
+    if (!is_json || v.get(d)) throw UsageError("--param " + std::string(key) + " needs a number, got " + raw);
     field = d;
   };
   auto integer = [&](std::optional<int64_t> &field) {
     int64_t i;
-    if (!is_json || v.get(i)) throw Error(400, "--param " + std::string(key) + " needs an integer, got " + raw);
+    if (!is_json || v.get(i)) throw UsageError("--param " + std::string(key) + " needs an integer, got " + raw);
     field = i;
   };
   if (key == "temperature") number(p.temperature);
@@ -46,7 +46,7 @@ void apply_typed(Params &p, std::string_view key, const std::string &raw, simdjs
       p.stop = {std::string(s)};
     } else if (is_json && !v.get(arr)) {
       for (auto e : arr) {
-        if (e.get(s)) throw Error(400, "--param stop needs a string or an array of strings");
+        if (e.get(s)) throw UsageError("--param stop needs a string or an array of strings");
         p.stop.emplace_back(s);
       }
     } else {
@@ -73,7 +73,7 @@ Request make_request(const CallOptions &opts) {
   for (const std::string &kv : opts.params) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
-      throw Error(400, "--param \"" + kv + "\" is not KEY=VALUE");
+      throw UsageError("--param \"" + kv + "\" is not KEY=VALUE");
     const std::string key = kv.substr(0, eq);
     const std::string text = kv.substr(eq + 1);
     simdjson::dom::element parsed;

@@ -1,0 +1,219 @@
+// echo: a deterministic provider for tests and benchmarks.
+//
+// complete: replies with the last user message's content (finish_reason "stop"); usage counts
+//           whitespace-separated words (prompt: all messages, completion: the reply).
+// stream:   the same reply, one chunk per word (each keeping its leading whitespace, so the
+//           chunks concatenate to the reply), then a final chunk with "stop" and usage.
+// embed:    a deterministic unit vector of dimension 8 per input, seeded by FNV-1a of the text.
+//
+// Test knobs, read from extra keys of the request body:
+//   mock_response      string   reply with this text instead
+//   mock_delay_ms      number   sleep this long per call (per chunk when streaming); cancellable
+//   mock_error_status  integer  fail the call with this status (100..599)
+//
+// Thread-safe: the instance holds no mutable state; everything lives on the calling thread.
+#include <llmhost/provider.hpp>
+
+#include <simdjson.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace {
+
+constexpr std::size_t kEmbeddingDimensions = 8;
+
+bool is_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+int64_t count_words(std::string_view text) noexcept {
+  int64_t words = 0;
+  bool in_word = false;
+  for (char c : text) {
+    if (is_space(c)) {
+      in_word = false;
+    } else if (!in_word) {
+      in_word = true;
+      ++words;
+    }
+  }
+  return words;
+}
+
+// The test knobs of one call.
+struct Knobs {
+  std::optional<std::string> response;  // mock_response
+  int64_t delay_ms = 0;                 // mock_delay_ms
+  int error_status = 0;                 // mock_error_status; 0 = none
+};
+
+// Reads the knobs from the request body. Fast path: no parse unless "mock_" occurs in it.
+Knobs read_knobs(std::string_view body) {
+  Knobs k;
+  if (body.find("mock_") == std::string_view::npos) return k;
+
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object obj;
+  if (parser.iterate(padded).get(doc) || doc.get_object().get(obj))
+    throw llmh::Error(400, "echo: request body is not a JSON object");
+  for (auto field_result : obj) {
+    simdjson::ondemand::field field;
+    std::string_view key;
+    if (field_result.get(field) || field.unescaped_key().get(key))
+      throw llmh::Error(400, "echo: request body is not valid JSON");
+    if (key == "mock_response") {
+      std::string_view s;
+      if (field.value().get_string().get(s))
+        throw llmh::Error(400, "echo: mock_response must be a string");
+      k.response.emplace(s);
+    } else if (key == "mock_delay_ms") {
+      double ms = 0;
+      if (field.value().get_double().get(ms) || !(ms >= 0) || ms > 3.6e6)
+        throw llmh::Error(400, "echo: mock_delay_ms must be a number in 0..3600000");
+      k.delay_ms = static_cast<int64_t>(ms);
+    } else if (key == "mock_error_status") {
+      int64_t status = 0;
+      if (field.value().get_int64().get(status) || status < 100 || status > 599)
+        throw llmh::Error(400, "echo: mock_error_status must be an integer in 100..599");
+      k.error_status = static_cast<int>(status);
+    }
+  }
+  return k;
+}
+
+// Sleeps `ms` in small slices; returns false as soon as `cancelled()` is true.
+template <class Cancelled>
+bool sleep_cancellable(int64_t ms, const Cancelled &cancelled) {
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + std::chrono::milliseconds(ms);
+  constexpr auto slice = std::chrono::milliseconds(2);
+  for (;;) {
+    if (cancelled()) return false;
+    const auto now = clock::now();
+    if (now >= deadline) return true;
+    const auto left = deadline - now;
+    std::this_thread::sleep_for(left < slice ? left : slice);
+  }
+}
+
+// Applies the delay and error knobs shared by every call; throws on error or cancellation.
+template <class Cancelled>
+void apply_common_knobs(const Knobs &k, const Cancelled &cancelled) {
+  if (k.delay_ms > 0 && !sleep_cancellable(k.delay_ms, cancelled))
+    throw llmh::Error(408, "echo: cancelled");
+  if (k.error_status != 0)
+    throw llmh::Error(k.error_status, "echo: mock error " + std::to_string(k.error_status) +
+                                          " requested by mock_error_status");
+}
+
+// The reply: mock_response, or the last user message's content (empty when none).
+std::string_view reply_text(const llmh::Request &req, const Knobs &k) noexcept {
+  if (k.response) return *k.response;
+  auto messages = req.messages();
+  for (std::size_t i = messages.size(); i-- > 0;) {
+    if (messages[i].role() == "user") return messages[i].content();
+  }
+  return {};
+}
+
+int64_t prompt_words(const llmh::Request &req) noexcept {
+  int64_t words = 0;
+  for (llmh::Message m : req.messages()) words += count_words(m.content());
+  return words;
+}
+
+uint64_t fnv1a64(std::string_view text) noexcept {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+uint64_t splitmix64(uint64_t &state) noexcept {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+class Echo final : public llmh::Provider {
+public:
+  using Provider::Provider;
+
+  void complete(const llmh::Request &req, llmh::Response &out) override {
+    const Knobs k = read_knobs(req.body_json());
+    apply_common_knobs(k, [&] { return out.cancelled(); });
+    const std::string_view reply = reply_text(req, k);
+    out.content(reply);
+    out.finish_reason("stop");
+    out.usage(prompt_words(req), count_words(reply));
+  }
+
+  void stream(const llmh::Request &req, llmh::Stream &out) override {
+    const Knobs k = read_knobs(req.body_json());
+    Knobs first_call = k;  // the error knob applies before the first chunk; delays per chunk
+    first_call.delay_ms = 0;
+    apply_common_knobs(first_call, [&] { return out.cancelled(); });
+    const std::string_view reply = reply_text(req, k);
+    auto cancelled = [&] { return out.cancelled(); };
+
+    // One chunk per word: [end of previous chunk, end of this word); trailing whitespace goes
+    // with the last word, and whitespace-only text is one chunk.
+    const std::size_t n = reply.size();
+    std::size_t start = 0, i = 0;
+    while (i < n) {
+      while (i < n && is_space(reply[i])) ++i;
+      if (i == n) break;
+      while (i < n && !is_space(reply[i])) ++i;
+      std::size_t j = i;
+      while (j < n && is_space(reply[j])) ++j;
+      const std::size_t end = j == n ? n : i;
+      if (k.delay_ms > 0 && !sleep_cancellable(k.delay_ms, cancelled)) return;
+      if (!out.emit_text(reply.substr(start, end - start))) return;
+      start = i = end;
+    }
+    if (start < n) {
+      if (k.delay_ms > 0 && !sleep_cancellable(k.delay_ms, cancelled)) return;
+      if (!out.emit_text(reply.substr(start))) return;
+    }
+    out.finish("stop", llmh::make_usage(prompt_words(req), count_words(reply)));
+  }
+
+  void embed(const llmh::Request &req, llmh::Embeddings &out) override {
+    const Knobs k = read_knobs(req.body_json());
+    apply_common_knobs(k, [&] { return out.cancelled(); });
+    int64_t words = 0;
+    std::size_t index = 0;
+    float v[kEmbeddingDimensions];
+    for (std::string_view input : req.inputs()) {
+      words += count_words(input);
+      uint64_t state = fnv1a64(input);
+      double norm = 0;
+      for (float &x : v) {
+        // 53 random bits -> [-1, 1)
+        x = static_cast<float>(static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-52 - 1.0);
+        norm += static_cast<double>(x) * x;
+      }
+      norm = std::sqrt(norm);
+      for (float &x : v) x = norm > 0 ? static_cast<float>(x / norm) : 1.0f / std::sqrt(8.0f);
+      out.set(index++, v, kEmbeddingDimensions);
+    }
+    out.usage(words);
+  }
+};
+
+}  // namespace
+
+LLMH_PROVIDER(Echo, "echo", "1.0.0",
+              "Deterministic echo provider for tests and benchmarks (mock_* body knobs)",
+              LLMH_CAP_COMPLETE | LLMH_CAP_STREAM | LLMH_CAP_EMBED)

@@ -1,0 +1,140 @@
+// The llmhost CLI as a user runs it: real binary, real bundled plugins, output and exit codes.
+#include <doctest/doctest.h>
+#include <simdjson.h>
+
+#include "support.hpp"
+
+namespace {
+
+test::RunResult llmhost_cli(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  args.insert(args.begin(), test::cli().string());
+  return test::run(args, env);
+}
+
+bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("providers lists the bundled plugins with no flag at all") {
+  auto r = llmhost_cli({"providers"});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "echo"));
+  CHECK(contains(r.out, "cecho"));
+  CHECK(!contains(r.out, "load errors"));
+
+  auto j = llmhost_cli({"providers", "--json"});
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  REQUIRE(!p.parse(j.out).get(doc));
+  CHECK(doc["providers"].get_array().size() == 2);
+  CHECK(doc["errors"].get_array().size() == 0);
+}
+
+TEST_CASE("providers --plugins shows load errors of a broken folder") {
+  auto r = llmhost_cli({"--plugins", test::test_plugin("").string(), "providers"});
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "load errors"));
+  CHECK(contains(r.out, "abi_mismatch"));
+  CHECK(contains(r.out, "thrower"));
+}
+
+TEST_CASE("complete prints the reply; --json prints a chat.completion") {
+  auto r = llmhost_cli({"complete", "echo/any", "Hello world"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "Hello world\n");
+
+  auto j = llmhost_cli({"complete", "echo/any", "Hello world", "--system", "sys", "--json"});
+  REQUIRE(j.exit_code == 0);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  REQUIRE(!p.parse(j.out).get(doc));
+  CHECK(std::string_view(doc["object"]) == "chat.completion");
+  CHECK(std::string_view(doc["choices"].at(0)["message"]["content"]) == "Hello world");
+  CHECK(int64_t(doc["usage"]["prompt_tokens"]) == 3);
+  CHECK(std::string_view(doc["id"]).starts_with("chatcmpl-"));
+}
+
+TEST_CASE("stream prints text built from chunks; --json prints one chunk object per line") {
+  auto r = llmhost_cli({"stream", "echo/any", "a b c"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "a b c\n");
+
+  auto j = llmhost_cli({"stream", "echo/any", "a b c", "--json"});
+  REQUIRE(j.exit_code == 0);
+  simdjson::dom::parser p;
+  std::string text;
+  int lines = 0;
+  size_t start = 0;
+  for (size_t nl; (nl = j.out.find('\n', start)) != std::string::npos; start = nl + 1) {
+    simdjson::dom::element doc;
+    REQUIRE(!p.parse(j.out.substr(start, nl - start)).get(doc));
+    CHECK(std::string_view(doc["object"]) == "chat.completion.chunk");
+    simdjson::dom::array choices = doc["choices"];
+    if (choices.size()) {
+      std::string_view piece;
+      if (!choices.at(0)["delta"]["content"].get(piece)) text += piece;
+    }
+    ++lines;
+  }
+  CHECK(text == "a b c");
+  CHECK(lines == 4);  // three words, then finish_reason + usage
+}
+
+TEST_CASE("embed --json prints the embeddings list") {
+  auto r = llmhost_cli({"embed", "echo/e", "one", "two", "--json"});
+  REQUIRE(r.exit_code == 0);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  REQUIRE(!p.parse(r.out).get(doc));
+  CHECK(std::string_view(doc["object"]) == "list");
+  CHECK(doc["data"].get_array().size() == 2);
+  CHECK(int64_t(doc["data"].at(1)["index"]) == 1);
+  CHECK(doc["data"].at(0)["embedding"].get_array().size() == 8);
+}
+
+TEST_CASE("--param values parse as JSON when valid, else as strings") {
+  CHECK(llmhost_cli({"complete", "echo/x", "hi", "--param", "mock_response=plain text"}).out == "plain text\n");
+  CHECK(llmhost_cli({"complete", "echo/x", "hi", "--param", R"(mock_response="quoted")"}).out == "quoted\n");
+  auto bad = llmhost_cli({"complete", "echo/x", "hi", "--param", "novalue"});
+  CHECK(bad.exit_code == 2);
+  CHECK(contains(bad.err, "KEY=VALUE"));
+  auto typed = llmhost_cli({"complete", "echo/x", "hi", "--param", "temperature=hot"});
+  CHECK(typed.exit_code == 2);
+  CHECK(contains(typed.err, "temperature"));
+}
+
+TEST_CASE("exit codes: a failed call is 1 with status on stderr; usage errors are 2") {
+  auto e = llmhost_cli({"complete", "echo/x", "hi", "--param", "mock_error_status=429"});
+  CHECK(e.exit_code == 1);
+  CHECK(contains(e.err, "429"));
+
+  auto missing = llmhost_cli({"complete", "nosuch/x", "hi"});
+  CHECK(missing.exit_code == 1);
+  CHECK(contains(missing.err, "\"nosuch\" is not loaded"));
+  CHECK(contains(missing.err, "cecho, echo"));
+
+  CHECK(llmhost_cli({"complete"}).exit_code == 2);
+  CHECK(llmhost_cli({"frobnicate"}).exit_code == 2);
+}
+
+TEST_CASE("check: exit 0 only for a valid plugin; otherwise names the cause") {
+  auto ok = llmhost_cli({"check", (test::bundled_plugins() / "libecho.so").string()});
+  CHECK(ok.exit_code == 0);
+  CHECK(contains(ok.out, "echo"));
+  const std::pair<const char *, const char *> cases[] = {
+      {"not_a_library.so", "not_shared_library"}, {"libno_entry.so", "missing_entry"},
+      {"libwrong_abi.so", "abi_mismatch"},        {"libempty_name.so", "invalid_name"},
+      {"libcreate_fails.so", "create_failed"}};
+  for (auto [file, cause] : cases) {
+    auto r = llmhost_cli({"check", test::test_plugin(file).string()});
+    CHECK_MESSAGE(r.exit_code == 1, file);
+    CHECK_MESSAGE(contains(r.err, cause), file << ": " << r.err);
+    CHECK_MESSAGE(contains(r.err, file), file);
+  }
+}
+
+TEST_CASE("LLMHOST_PLUGIN_DIR replaces the default folder") {
+  auto r = llmhost_cli({"providers"}, {"LLMHOST_PLUGIN_DIR=" + test::test_plugin("").string()});
+  CHECK(contains(r.out, "thrower"));
+  CHECK(!contains(r.out, "cecho "));
+}

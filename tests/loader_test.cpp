@@ -1,0 +1,141 @@
+// The loader through real plugin files: every refusal names the file and the cause, and a bad
+// file never stops the others from loading.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "support.hpp"
+
+using llmhost::LoadErrorKind;
+using test::TempDir;
+
+namespace {
+
+llmhost::LoadError check_fails(const std::string &file) {
+  try {
+    llmhost::Host::check(test::test_plugin(file));
+  } catch (const llmhost::LoadException &e) {
+    CHECK(e.error().message.find(file) != std::string::npos);  // names the file
+    return e.error();
+  }
+  FAIL("check() accepted " << file);
+  return {};
+}
+
+bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("check accepts the bundled plugins and describes them") {
+  const auto echo = llmhost::Host::check(test::bundled_plugins() / "libecho.so");
+  CHECK(echo.name == "echo");
+  CHECK(echo.abi_major == LLMH_ABI_VERSION_MAJOR);
+  CHECK(echo.capabilities == (llmhost::kComplete | llmhost::kStream | llmhost::kEmbed));
+  const auto cecho = llmhost::Host::check(test::bundled_plugins() / "libcecho.so");
+  CHECK(cecho.name == "cecho");
+  CHECK((cecho.capabilities & llmhost::kEmbed) == 0);
+}
+
+TEST_CASE("each broken plugin is refused with a typed error naming the cause") {
+  SUBCASE("not a shared library") {
+    auto e = check_fails("not_a_library.so");
+    CHECK(e.kind == LoadErrorKind::kNotSharedLibrary);
+    CHECK(contains(e.message, "not a loadable shared library"));
+  }
+  SUBCASE("no entry symbol") {
+    auto e = check_fails("libno_entry.so");
+    CHECK(e.kind == LoadErrorKind::kMissingEntry);
+    CHECK(contains(e.message, "llmh_provider_entry"));
+  }
+  SUBCASE("another ABI major version") {
+    auto e = check_fails("libwrong_abi.so");
+    CHECK(e.kind == LoadErrorKind::kAbiMismatch);
+    CHECK(contains(e.message, "ABI 99."));  // the plugin's version
+    CHECK(contains(e.message, "ABI " + std::to_string(LLMH_ABI_VERSION_MAJOR) + "."));  // and ours
+  }
+  SUBCASE("empty name") {
+    auto e = check_fails("libempty_name.so");
+    CHECK(e.kind == LoadErrorKind::kInvalidName);
+    CHECK(contains(e.message, "empty"));
+  }
+  SUBCASE("NULL name") {
+    auto e = check_fails("libnull_name.so");
+    CHECK(e.kind == LoadErrorKind::kInvalidName);
+    CHECK(contains(e.message, "NULL"));
+  }
+  SUBCASE("malformed name") {
+    auto e = check_fails("libbad_name.so");
+    CHECK(e.kind == LoadErrorKind::kInvalidName);
+    CHECK(contains(e.message, "Bad Name!"));
+  }
+  SUBCASE("create fails") {
+    auto e = check_fails("libcreate_fails.so");
+    CHECK(e.kind == LoadErrorKind::kCreateFailed);
+    CHECK(contains(e.message, "503"));
+    CHECK(contains(e.message, "backend not configured"));
+  }
+  SUBCASE("missing file") {
+    auto e = check_fails("no_such_plugin.so");
+    CHECK(e.kind == LoadErrorKind::kNotFound);
+  }
+}
+
+TEST_CASE("a folder with broken plugins still loads every good one") {
+  TempDir dir;
+  for (const char *f : {"not_a_library.so", "libno_entry.so", "libwrong_abi.so", "libempty_name.so",
+                        "libcreate_fails.so"})
+    dir.add(test::test_plugin(f));
+  dir.add(test::bundled_plugins() / "libecho.so");
+  dir.add(test::bundled_plugins() / "libcecho.so");
+  std::ofstream(dir.path() / "README.txt") << "not a plugin, and not named like one\n";
+
+  llmhost::Host host(test::options_for({dir.path()}));
+  const auto providers = host.providers();
+  REQUIRE(providers.size() == 2);
+  CHECK(providers[0].name == "cecho");
+  CHECK(providers[1].name == "echo");
+  CHECK(host.load_errors().size() == 5);  // README.txt is not a plugin file: no error for it
+  CHECK(host.complete(test::chat("echo/x", "still here")).content == "still here");
+}
+
+TEST_CASE("a duplicate provider name: the first file in path order serves, the second is refused") {
+  TempDir dir;
+  dir.add(test::test_plugin("libdup_a.so"));
+  dir.add(test::test_plugin("libdup_b.so"));
+  llmhost::Host host(test::options_for({dir.path()}));
+  REQUIRE(host.providers().size() == 1);
+  CHECK(host.providers()[0].file == (dir.path() / "libdup_a.so").string());
+  const auto errors = host.load_errors();
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].kind == LoadErrorKind::kDuplicateName);
+  CHECK(contains(errors[0].message, "libdup_a.so"));  // names both files
+  CHECK(contains(errors[0].message, "libdup_b.so"));
+  CHECK(host.complete(test::chat("dup/m", "hi")).content == "dup_a");
+}
+
+TEST_CASE("a missing plugin folder is reported, not fatal") {
+  TempDir dir;
+  llmhost::Host host(test::options_for({dir.path() / "nope", test::bundled_plugins()}));
+  CHECK(host.providers().size() == 2);
+  REQUIRE(host.load_errors().size() == 1);
+  CHECK(host.load_errors()[0].kind == LoadErrorKind::kNotFound);
+  CHECK(contains(host.load_errors()[0].message, "nope"));
+}
+
+TEST_CASE("a plugin with its own thread is destroyed and unloaded cleanly") {
+  TempDir dir;
+  dir.add(test::test_plugin("libthreaded.so"));
+  auto mapped = [&] {
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    int n = 0;
+    while (std::getline(maps, line)) n += contains(line, "libthreaded.so") && contains(line, dir.path().string());
+    return n;
+  };
+  {
+    llmhost::Host host(test::options_for({dir.path()}));
+    CHECK(host.complete(test::chat("threaded/m", "hi")).content == "threaded");
+    CHECK(mapped() > 0);
+  }
+  CHECK(mapped() == 0);  // destroy joined its thread and dlclose really unmapped it
+}

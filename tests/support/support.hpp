@@ -1,0 +1,49 @@
+// Test support: where the built plugins and CLI are, scratch folders, running a command.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "llmhost/host.hpp"
+
+namespace test {
+
+namespace fs = std::filesystem;
+
+inline fs::path test_plugin(const std::string &file) { return fs::path(LLMHOST_TEST_PLUGINS) / file; }
+inline fs::path bundled_plugins() { return LLMHOST_BUNDLED_PLUGINS; }
+inline fs::path cli() { return LLMHOST_CLI; }
+
+// A fresh folder under the system temp dir, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir &) = delete;
+  TempDir &operator=(const TempDir &) = delete;
+  const fs::path &path() const { return path_; }
+  // Copies `file` into the folder (under `as`, default its own name); returns the new path.
+  fs::path add(const fs::path &file, const std::string &as = {}) const;
+
+ private:
+  fs::path path_;
+};
+
+// A Host over exactly the given folders.
+llmhost::HostOptions options_for(std::vector<fs::path> dirs);
+
+// A chat request with one user message.
+llmhost::Request chat(const std::string &model, const std::string &prompt, const std::string &extra_json = {});
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` (argv[0] is the program path) with `env` added to the environment, capturing
+// stdout and stderr. Never goes through a shell.
+RunResult run(const std::vector<std::string> &argv, const std::vector<std::string> &env = {});
+
+}  // namespace test
