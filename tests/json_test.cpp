@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include <cmath>
+
 #include "json_writer.hpp"
 #include "openai_json.hpp"
 #include "request_body.hpp"

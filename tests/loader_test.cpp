@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include "llmhost/provider.h"
+
 #include "support.hpp"
 
 using llmhost::LoadErrorKind;

@@ -220,11 +220,10 @@ void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallb
   sink.host_data = &st;
   llmh_error err = fresh_error();
   const int rc = plugin.descriptor().stream(plugin.instance(), &req, &sink, &err);
-  if (st.stopped) {
-    // The consumer stopped the stream itself: not an error for it. A cancel from outside is.
-    if (cancel.stop_requested()) throw_cancelled(plugin, "stream");
-    return;
-  }
+  // A cancel from outside is an error for the caller; the consumer stopping the stream itself
+  // (its callback returned false) is not. Either way the plugin's return value is moot.
+  if (cancel.stop_requested()) throw_cancelled(plugin, "stream");
+  if (st.stopped) return;
   if (rc != 0) throw_plugin_error(plugin, err, "stream");
 }
 

@@ -18,11 +18,13 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 namespace {
 
@@ -67,7 +69,7 @@ Knobs read_knobs(std::string_view body) {
   for (auto field_result : obj) {
     simdjson::ondemand::field field;
     std::string_view key;
-    if (field_result.get(field) || field.unescaped_key().get(key))
+    if (std::move(field_result).get(field) || field.unescaped_key().get(key))
       throw llmh::Error(400, "echo: request body is not valid JSON");
     if (key == "mock_response") {
       std::string_view s;
@@ -109,9 +111,13 @@ template <class Cancelled>
 void apply_common_knobs(const Knobs &k, const Cancelled &cancelled) {
   if (k.delay_ms > 0 && !sleep_cancellable(k.delay_ms, cancelled))
     throw llmh::Error(408, "echo: cancelled");
-  if (k.error_status != 0)
-    throw llmh::Error(k.error_status, "echo: mock error " + std::to_string(k.error_status) +
-                                          " requested by mock_error_status");
+  if (k.error_status != 0) {
+    // snprintf, not std::to_string: the latter drags an exported weak libstdc++ object in.
+    char message[96];
+    std::snprintf(message, sizeof message, "echo: mock error %d requested by mock_error_status",
+                  k.error_status);
+    throw llmh::Error(k.error_status, message);
+  }
 }
 
 // The reply: mock_response, or the last user message's content (empty when none).

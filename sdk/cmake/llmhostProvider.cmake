@@ -20,5 +20,11 @@ function(llmhost_add_provider target)
   if(NOT APPLE AND NOT WIN32)
     # Fail at link time, not at load time, on a symbol the plugin forgot to define.
     target_link_options(${target} PRIVATE -Wl,--no-undefined)
+    # Export the entry point and nothing else: -fvisibility=hidden does not hide libstdc++
+    # template instances a plugin pulls in, and an exported weak symbol can bind across plugins.
+    set(map ${CMAKE_CURRENT_BINARY_DIR}/${target}.exports.map)
+    file(CONFIGURE OUTPUT ${map} CONTENT "{\n  global: llmh_provider_entry;\n  local: *;\n};\n")
+    target_link_options(${target} PRIVATE -Wl,--version-script=${map})
+    set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${map})
   endif()
 endfunction()

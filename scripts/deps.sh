@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages llmhost builds and tests with, if any is missing.
+# Sourced by the other scripts; needs root or sudo only when something is missing.
+set -euo pipefail
+
+LLMHOST_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev libcurl4-openssl-dev libsimdjson-dev libcli11-dev doctest-dev
+  libyaml-cpp-dev libbenchmark-dev
+)
+
+llmhost_install_deps() {
+  local missing=()
+  for p in "${LLMHOST_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "llmhost: installing ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# llmhost_build <build-dir> [cmake args...]: configure (once) and build.
+llmhost_build() {
+  local dir=$1; shift
+  cmake -S "$LLMHOST_ROOT" -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir"
+}
+
+LLMHOST_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
