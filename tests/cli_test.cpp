@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "support.hpp"
 
 namespace {
@@ -26,7 +28,10 @@ TEST_CASE("providers lists the bundled plugins with no flag at all") {
   simdjson::dom::parser p;
   simdjson::dom::element doc;
   REQUIRE(!p.parse(j.out).get(doc));
-  CHECK(doc["providers"].get_array().size() == 2);
+  std::vector<std::string_view> names;
+  for (auto p : doc["providers"].get_array()) names.push_back(std::string_view(p["name"]));
+  CHECK(std::find(names.begin(), names.end(), "echo") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "cecho") != names.end());
   CHECK(doc["errors"].get_array().size() == 0);
 }
 

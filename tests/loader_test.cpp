@@ -118,7 +118,7 @@ TEST_CASE("a duplicate provider name: the first file in path order serves, the s
 TEST_CASE("a missing plugin folder is reported, not fatal") {
   TempDir dir;
   llmhost::Host host(test::options_for({dir.path() / "nope", test::bundled_plugins()}));
-  CHECK(host.providers().size() == 2);
+  CHECK(host.complete(test::chat("echo/x", "served")).content == "served");
   REQUIRE(host.load_errors().size() == 1);
   CHECK(host.load_errors()[0].kind == LoadErrorKind::kNotFound);
   CHECK(contains(host.load_errors()[0].message, "nope"));
@@ -131,7 +131,7 @@ TEST_CASE("a plugin with its own thread is destroyed and unloaded cleanly") {
     std::ifstream maps("/proc/self/maps");
     std::string line;
     int n = 0;
-    while (std::getline(maps, line)) n += contains(line, "libthreaded.so") && contains(line, dir.path().string());
+    while (std::getline(maps, line)) n += contains(line, "libthreaded.so");  // a private copy's mapping
     return n;
   };
   {

@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <iostream>
 #include <mutex>
+#include <optional>
 
 #include "abi_call.hpp"
+#include "dir_watcher.hpp"
+#include "http/http_extension.hpp"
 #include "plugin_dirs.hpp"
+#include "plugin_manager.hpp"
 #include "registry.hpp"
 #include "request_body.hpp"
 #include "router.hpp"
@@ -39,41 +43,26 @@ struct Host::Impl {
 
   explicit Impl(HostOptions opts)
       : options(std::move(opts)),
-        services(std::make_shared<detail::HostServices>()),
+        dirs(options.plugin_dirs.empty() ? Host::default_plugin_dirs() : options.plugin_dirs),
+        services(make_services(options.log ? options.log : default_log)),
+        manager(registry, services, options.cache_dir, options.on_reload),
         pool(pool_size(options.async_threads)) {
-    services->log = options.log ? options.log : default_log;
+    manager.rescan(dirs, options.plugin_files);
+    if (options.watch)
+      watcher.emplace(dirs, options.debounce, [this](const std::filesystem::path &file) {
+        if (file.empty())
+          manager.rescan(dirs, options.plugin_files);  // the kernel dropped events
+        else
+          manager.sync(file, true);
+      });
   }
 
-  void load_all() {
-    for (const auto &file : options.plugin_files) load_one(file);
-    const auto dirs = options.plugin_dirs.empty() ? Host::default_plugin_dirs() : options.plugin_dirs;
-    for (const auto &dir : dirs) {
-      std::error_code ec;
-      const auto files = detail::plugin_files_in(dir, ec);
-      if (ec) {
-        record({LoadErrorKind::kNotFound, dir.string(), "plugin folder " + dir.string() + ": " + ec.message()});
-        continue;
-      }
-      for (const auto &file : files) load_one(file);
-    }
-  }
-
-  void load_one(const std::filesystem::path &file) {
-    try {
-      auto plugin = detail::Plugin::load(file, file, services);
-      if (auto holder = registry.add(plugin))
-        record({LoadErrorKind::kDuplicateName, file.string(),
-                "plugin " + file.string() + ": provider name \"" + plugin->name() + "\" is already registered by " +
-                    *holder + "; this file is ignored"});
-    } catch (const LoadException &e) {
-      record(e.error());
-    }
-  }
-
-  void record(LoadError error) {
-    services->log(LLMH_LOG_ERROR, "", error.message);
-    std::lock_guard lock(errors_mu);
-    errors.push_back(std::move(error));
+  static std::shared_ptr<detail::HostServices> make_services(
+      std::function<void(int, std::string_view, std::string_view)> log) {
+    auto services = std::make_shared<detail::HostServices>();
+    services->extension = detail::http::make_extension_lookup(log);
+    services->log = std::move(log);
+    return services;
   }
 
   // Finds the plugin for request.model, pinned for the duration of the call.
@@ -87,14 +76,15 @@ struct Host::Impl {
   }
 
   HostOptions options;
+  std::vector<std::filesystem::path> dirs;
   std::shared_ptr<detail::HostServices> services;
   Registry registry;
-  mutable std::mutex errors_mu;
-  std::vector<LoadError> errors;
-  detail::ThreadPool pool;  // last: joined first, while everything above is alive
+  detail::PluginManager manager;
+  detail::ThreadPool pool;                   // joined before the registry goes: jobs use it
+  std::optional<detail::DirWatcher> watcher;  // stopped first: it drives the manager
 };
 
-Host::Host(HostOptions options) : impl_(std::make_unique<Impl>(std::move(options))) { impl_->load_all(); }
+Host::Host(HostOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Host::~Host() = default;
 
 Response Host::complete(const Request &request, std::stop_token cancel) {
@@ -152,15 +142,24 @@ std::future<EmbeddingResponse> Host::embed_async(Request request, std::stop_toke
 
 std::vector<ProviderInfo> Host::providers() const { return impl_->registry.list(); }
 
-std::vector<LoadError> Host::load_errors() const {
-  std::lock_guard lock(impl_->errors_mu);
-  return impl_->errors;
-}
+std::vector<LoadError> Host::load_errors() const { return impl_->manager.errors(); }
+
+void Host::reload() { impl_->manager.rescan(impl_->dirs, impl_->options.plugin_files); }
+
+ReloadStats Host::reload_stats() const { return impl_->manager.stats(); }
 
 ProviderInfo Host::check(const std::filesystem::path &file) {
-  auto services = std::make_shared<detail::HostServices>();
-  services->log = default_log;
-  return detail::Plugin::load(file, file, services)->info();
+  return detail::Plugin::load(file, file, Impl::make_services(default_log))->info();
+}
+
+std::string_view to_string(ReloadEvent::Kind kind) noexcept {
+  switch (kind) {
+    case ReloadEvent::Kind::kLoaded: return "loaded";
+    case ReloadEvent::Kind::kReplaced: return "replaced";
+    case ReloadEvent::Kind::kRemoved: return "removed";
+    case ReloadEvent::Kind::kFailed: return "failed";
+  }
+  return "unknown";
 }
 
 }  // namespace llmhost

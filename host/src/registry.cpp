@@ -1,14 +1,29 @@
 #include "registry.hpp"
 
 #include <mutex>
+#include <utility>
 
 namespace llmhost::detail {
 
-std::optional<std::string> Registry::add(PluginPtr plugin) {
+std::optional<std::string> Registry::put(PluginPtr plugin) {
+  PluginPtr replaced;  // released after the lock: its destruction may unload a library
   std::unique_lock lock(mu_);
   auto [it, inserted] = by_name_.try_emplace(plugin->name(), plugin);
-  if (!inserted) return it->second->info().file;
+  if (inserted) return std::nullopt;
+  if (it->second->info().file != plugin->info().file) return it->second->info().file;
+  replaced = std::exchange(it->second, std::move(plugin));
+  lock.unlock();
   return std::nullopt;
+}
+
+void Registry::remove(std::string_view name, const std::string &file) {
+  PluginPtr removed;
+  std::unique_lock lock(mu_);
+  auto it = by_name_.find(name);
+  if (it == by_name_.end() || it->second->info().file != file) return;
+  removed = std::move(it->second);
+  by_name_.erase(it);
+  lock.unlock();
 }
 
 Registry::PluginPtr Registry::find(std::string_view name) const {

@@ -19,9 +19,12 @@ class Registry {
  public:
   using PluginPtr = std::shared_ptr<const Plugin>;
 
-  // Registers `plugin` under its name unless another file holds the name; then returns that
-  // file and registers nothing.
-  std::optional<std::string> add(PluginPtr plugin);
+  // Serves `plugin` under its name, replacing the plugin there when it came from the same
+  // file (a new build). When another file holds the name, returns that file and changes
+  // nothing. The replaced plugin lives on while calls pin it.
+  std::optional<std::string> put(PluginPtr plugin);
+  // Stops serving `name` if the plugin serving it came from `file`.
+  void remove(std::string_view name, const std::string &file);
   // The plugin serving `name`, pinned; nullptr when none.
   PluginPtr find(std::string_view name) const;
   // Sorted names, and the listing of every registered provider sorted by name.

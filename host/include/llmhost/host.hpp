@@ -6,6 +6,7 @@
 // the caller's for the blocking forms, a Host worker for the async forms.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <future>
@@ -19,6 +20,26 @@
 
 namespace llmhost {
 
+// What a (re)load did to one plugin file; handed to HostOptions::on_reload.
+struct ReloadEvent {
+  enum class Kind { kLoaded, kReplaced, kRemoved, kFailed };
+  Kind kind;
+  std::string file;         // the plugin file in its folder
+  std::string name;         // the provider name (the old one for kRemoved)
+  std::string old_version;  // the build that served before (kReplaced, kRemoved, kFailed)
+  std::string new_version;  // the build that serves now (kLoaded, kReplaced)
+  std::string message;      // kFailed: the load error; the old build, if any, keeps serving
+  std::chrono::microseconds duration{0};  // time to copy, load, validate and swap
+};
+
+// Stable lower-case name of a kind: "loaded", "replaced", "removed", "failed".
+std::string_view to_string(ReloadEvent::Kind kind) noexcept;
+
+// Counts of reload events since the Host started (initial loads included).
+struct ReloadStats {
+  uint64_t loaded = 0, replaced = 0, removed = 0, failed = 0;
+};
+
 struct HostOptions {
   // Folders to scan for plugins (every *.so in each, sorted by path). Empty = default_plugin_dirs().
   std::vector<std::filesystem::path> plugin_dirs;
@@ -28,6 +49,18 @@ struct HostOptions {
   unsigned async_threads = 0;
   // Where plugin log lines and host notices go; default: stderr for WARN and above.
   std::function<void(int level, std::string_view provider, std::string_view message)> log;
+
+  // Hot reload: watch the plugin folders (inotify) and load, swap and remove providers as
+  // their files come, change and go. Calls in flight finish on the build they started on.
+  bool watch = false;
+  // Quiet time after a file settles (closed, renamed, deleted) before it is loaded.
+  std::chrono::milliseconds debounce{10};
+  // Where private copies of plugin files are loaded from; empty = a fresh temp folder,
+  // removed when the Host is destroyed.
+  std::filesystem::path cache_dir;
+  // Told about every load, swap, removal and failure, on the thread that did it (the
+  // watcher's, or reload()'s caller). Must not call reload() itself.
+  std::function<void(const ReloadEvent &)> on_reload;
 };
 
 // Called once per chunk; return false to stop the stream (the plugin sees the cancel).
@@ -52,9 +85,15 @@ class Host {
   std::future<void> stream_async(Request request, ChunkCallback on_chunk, std::stop_token cancel = {});
   std::future<EmbeddingResponse> embed_async(Request request, std::stop_token cancel = {});
 
-  // Loaded providers, sorted by name, and the files that were refused.
+  // Loaded providers, sorted by name, and the files that are refused right now (a file whose
+  // latest build failed while an older one serves is listed in both).
   std::vector<ProviderInfo> providers() const;
   std::vector<LoadError> load_errors() const;
+
+  // Rescans the plugin folders and files now: loads new and changed files, removes providers
+  // whose files are gone. Events go to HostOptions::on_reload. Blocks until done.
+  void reload();
+  ReloadStats reload_stats() const;
 
   // Loads one file on its own (not registered) and describes it; throws LoadException.
   static ProviderInfo check(const std::filesystem::path &file);

@@ -114,7 +114,7 @@ int run_stream(Host &host, const CallOptions &opts, const std::string &prompt) {
         openai::write_chunk(line, meta, c, first);
         line += '\n';
         std::fwrite(line.data(), 1, line.size(), stdout);
-      } else {
+      } else if (!c.content.empty()) {  // an empty view may have a null data()
         std::fwrite(c.content.data(), 1, c.content.size(), stdout);
       }
       first = false;

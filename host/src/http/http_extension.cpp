@@ -1,0 +1,68 @@
+#include "http_extension.hpp"
+
+#include <memory>
+#include <strings.h>
+
+#include "http_service.hpp"
+
+namespace llmhost::detail::http {
+namespace {
+
+// The table and the service it calls, kept together so that the table's host_data is valid
+// for exactly as long as the table.
+struct Extension {
+  explicit Extension(LogFn log) : service(std::move(log)) {}
+  HttpService service;
+  llmh_http_api table{};
+};
+
+// Every entry point is noexcept: nothing may unwind into a plugin.
+int perform(const llmh_http_api *self, const llmh_http_request *request, llmh_http_response **out,
+            llmh_error *err) noexcept {
+  llmh_error scratch{};
+  scratch.struct_size = sizeof scratch;
+  if (!err) err = &scratch;
+  if (out) *out = nullptr;
+  if (!self || !request || !out) return llmh_error_set(err, 400, "HTTP perform: NULL argument");
+  if (request->struct_size < offsetof(llmh_http_request, user) + sizeof(void *))
+    return llmh_error_set(err, 400, "HTTP perform: llmh_http_request.struct_size is too small");
+  auto *ext = static_cast<Extension *>(self->host_data);
+  std::unique_ptr<llmh_http_response> response = ext->service.perform(*request, *err);
+  if (!response) return 1;
+  *out = response.release();
+  return 0;
+}
+
+int32_t status(const llmh_http_response *r) noexcept { return r ? static_cast<int32_t>(r->status) : 0; }
+
+llmh_str body(const llmh_http_response *r) noexcept {
+  if (!r) return llmh_str{nullptr, 0};
+  return llmh_str{r->body.data(), r->body.size()};
+}
+
+llmh_str header(const llmh_http_response *r, llmh_str name) noexcept {
+  if (!r || (!name.ptr && name.len)) return llmh_str{nullptr, 0};
+  const std::string *value = find_header(r->headers, std::string_view(name.ptr, name.len));
+  if (!value) return llmh_str{nullptr, 0};
+  return llmh_str{value->data(), value->size()};
+}
+
+void release(llmh_http_response *r) noexcept { delete r; }
+
+}  // namespace
+
+ExtensionLookup make_extension_lookup(LogFn log) {
+  auto ext = std::make_shared<Extension>(std::move(log));
+  ext->table.struct_size = sizeof(llmh_http_api);
+  ext->table.host_data = ext.get();
+  ext->table.perform = &perform;
+  ext->table.status = &status;
+  ext->table.body = &body;
+  ext->table.header = &header;
+  ext->table.release = &release;
+  return [ext](std::string_view id) -> const void * {
+    return id == LLMH_HTTP_EXTENSION_ID ? &ext->table : nullptr;
+  };
+}
+
+}  // namespace llmhost::detail::http

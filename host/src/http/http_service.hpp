@@ -1,0 +1,45 @@
+// The host HTTP service behind the "llmhost.http.v1" extension: validates a plugin's request,
+// runs attempts on pooled connections, retries transient failures within one deadline, and
+// logs each attempt without secrets.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string_view>
+
+#include "curl_pool.hpp"
+#include "llmhost/http.h"
+#include "transfer.hpp"
+
+// The response handed to plugins; opaque to them (declared in http.h).
+struct llmh_http_response {
+  long status = 0;
+  llmhost::detail::http::Headers headers;
+  std::string body;
+};
+
+namespace llmhost::detail::http {
+
+using LogFn = std::function<void(int level, std::string_view provider, std::string_view message)>;
+
+class HttpService {
+ public:
+  explicit HttpService(LogFn log);
+
+  // Performs `request` (see llmh_http_api.perform). Returns the response, or nullptr with `err`
+  // filled. Never throws. Any thread, concurrently.
+  std::unique_ptr<llmh_http_response> perform(const llmh_http_request &request, llmh_error &err) noexcept;
+
+ private:
+  std::unique_ptr<llmh_http_response> perform_or_throw(const llmh_http_request &request, llmh_error &err);
+  double random01();
+
+  LogFn log_;
+  CurlPool pool_;
+  std::mutex rng_mu_;
+  std::minstd_rand rng_;
+};
+
+}  // namespace llmhost::detail::http

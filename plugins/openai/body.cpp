@@ -1,0 +1,71 @@
+#include "body.hpp"
+
+#include <simdjson.h>
+
+#include <array>
+#include <llmhost/provider.hpp>
+
+namespace openai_plugin {
+namespace {
+
+constexpr std::array<std::string_view, 6> kGatewayKeys = {"api_key", "api_base", "base_url",
+                                                          "timeout", "num_retries", "extra_headers"};
+
+bool dropped(std::string_view key, BodyKind kind) {
+  if (key == "model" || key == "stream") return true;  // rewritten below
+  if (kind == BodyKind::kChat && key == "stream_options") return true;  // upstreams refuse it
+  if (kind == BodyKind::kEmbeddings && key == "encoding_format") return true;
+  for (std::string_view k : kGatewayKeys)
+    if (key == k) return true;
+  return false;
+}
+
+}  // namespace
+
+void append_json_string(std::string &out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+std::string rewrite_body(std::string_view body_json, std::string_view model, BodyKind kind) {
+  if (body_json.empty()) body_json = "{}";
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(body_json.data(), body_json.size(), true).get(obj))
+    throw llmh::Error(400, "openai: the request body is not a JSON object");
+  std::string out;
+  out.reserve(body_json.size() + model.size() + 32);
+  out += "{\"model\":";
+  append_json_string(out, model);
+  if (kind == BodyKind::kChatStream) out += ",\"stream\":true";
+  if (kind == BodyKind::kEmbeddings) out += ",\"encoding_format\":\"float\"";
+  for (auto [key, value] : obj) {
+    if (dropped(key, kind)) continue;
+    out.push_back(',');
+    append_json_string(out, key);
+    out.push_back(':');
+    out += simdjson::minify(value);
+  }
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace openai_plugin

@@ -1,0 +1,25 @@
+// The body sent upstream: the caller's original JSON body with only the gateway's own keys
+// changed, so that every parameter the caller sent (tools, response_format, logprobs, vendor
+// extras) reaches the upstream untouched.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace openai_plugin {
+
+enum class BodyKind {
+  kChat,        // "stream" and "stream_options" removed
+  kChatStream,  // "stream": true
+  kEmbeddings,  // "encoding_format": "float" (we decode float arrays only)
+};
+
+// Rewrites `body_json` (a JSON object) for `model`. Drops the gateway-only keys that must
+// never reach an upstream: api_key, api_base, base_url, timeout, num_retries, extra_headers.
+// Throws llmh::Error(400) when body_json is not a JSON object.
+std::string rewrite_body(std::string_view body_json, std::string_view model, BodyKind kind);
+
+// Appends `s` to `out` as a JSON string literal (quotes included).
+void append_json_string(std::string &out, std::string_view s);
+
+}  // namespace openai_plugin

@@ -1,0 +1,147 @@
+#include "parse.hpp"
+
+#include <vector>
+
+namespace openai_plugin {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+[[noreturn]] void bad(std::string_view url, const std::string &what) {
+  throw llmh::Error(502, "openai: unexpected response from " + std::string(url) + ": " + what);
+}
+
+object parse_object(simdjson::dom::parser &parser, std::string_view body, std::string_view url) {
+  object obj;
+  if (auto e = parser.parse(body.data(), body.size(), true).get(obj))
+    bad(url, std::string("not a JSON object (") + simdjson::error_message(e) + ")");
+  return obj;
+}
+
+// A string member, or empty when absent or null.
+std::string_view str_or_empty(object obj, const char *key) {
+  std::string_view s;
+  if (obj[key].get(s)) return {};
+  return s;
+}
+
+// Printable start of a non-JSON body, for error messages.
+std::string snippet(std::string_view body) {
+  std::string out;
+  for (char c : body.substr(0, 200)) out.push_back(c >= 0x20 && c < 0x7f ? c : ' ');
+  return out;
+}
+
+}  // namespace
+
+bool read_usage(element usage, llmh_usage &out) {
+  object u;
+  if (usage.get(u)) return false;
+  out = llmh::make_usage(0, 0, 0);
+  int64_t v = 0;
+  if (!u["prompt_tokens"].get(v)) out.prompt_tokens = v;
+  if (!u["completion_tokens"].get(v)) out.completion_tokens = v;
+  if (!u["total_tokens"].get(v)) out.total_tokens = v;
+  else out.total_tokens = out.prompt_tokens + out.completion_tokens;
+  return true;
+}
+
+std::string error_message_of(object obj) {
+  element e;
+  if (obj["error"].get(e) || e.is_null()) return {};
+  std::string_view s;
+  if (!e.get(s)) return std::string(s);
+  object err;
+  if (!e.get(err)) {
+    if (!err["message"].get(s)) return std::string(s);
+    return simdjson::minify(err);
+  }
+  return simdjson::minify(e);
+}
+
+void parse_completion(simdjson::dom::parser &parser, std::string_view body, const llmh::Response &out,
+                      std::string_view url) {
+  object obj = parse_object(parser, body, url);
+  array choices;
+  if (obj["choices"].get(choices)) {
+    if (std::string m = error_message_of(obj); !m.empty()) throw llmh::Error(502, "openai: upstream error: " + m);
+    bad(url, "no \"choices\" array");
+  }
+  object choice;
+  if (choices.at(0).get(choice)) bad(url, "\"choices\" is empty");
+  object message;
+  if (choice["message"].get(message)) bad(url, "choices[0] has no \"message\" object");
+
+  out.append_content(str_or_empty(message, "content"));
+  std::string_view reasoning = str_or_empty(message, "reasoning_content");
+  if (reasoning.empty()) reasoning = str_or_empty(message, "reasoning");
+  if (!reasoning.empty()) out.append_reasoning(reasoning);
+  array calls;
+  if (!message["tool_calls"].get(calls)) {
+    for (element c : calls) {
+      object call, fn;
+      if (c.get(call) || call["function"].get(fn)) bad(url, "a tool call without a \"function\" object");
+      std::string_view type = str_or_empty(call, "type");
+      out.add_tool_call(str_or_empty(call, "id"), str_or_empty(fn, "name"), str_or_empty(fn, "arguments"),
+                        type.empty() ? "function" : type);
+    }
+  }
+  if (std::string_view reason = str_or_empty(choice, "finish_reason"); !reason.empty()) out.finish_reason(reason);
+  llmh_usage usage;
+  element u;
+  if (!obj["usage"].get(u) && read_usage(u, usage)) out.usage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens);
+  if (std::string_view model = str_or_empty(obj, "model"); !model.empty()) out.model(model);
+  out.raw_json(body);
+}
+
+void parse_embeddings(simdjson::dom::parser &parser, std::string_view body, const llmh::Embeddings &out,
+                      size_t inputs, std::string_view url) {
+  object obj = parse_object(parser, body, url);
+  array data;
+  if (obj["data"].get(data)) {
+    if (std::string m = error_message_of(obj); !m.empty()) throw llmh::Error(502, "openai: upstream error: " + m);
+    bad(url, "no \"data\" array");
+  }
+  std::vector<float> values;
+  size_t position = 0;
+  for (element item : data) {
+    object entry;
+    array vector;
+    if (item.get(entry) || entry["embedding"].get(vector))
+      bad(url, "data[" + std::to_string(position) + "] has no \"embedding\" array of numbers");
+    uint64_t index = position;
+    if (entry["index"].get(index)) index = position;  // absent: position in the list
+    if (index >= inputs) bad(url, "embedding index " + std::to_string(index) + " is out of range");
+    values.clear();
+    for (element v : vector) {
+      double d;
+      if (v.get(d)) bad(url, "data[" + std::to_string(position) + "].embedding holds a non-number");
+      values.push_back(static_cast<float>(d));
+    }
+    out.set(static_cast<size_t>(index), values);
+    ++position;
+  }
+  llmh_usage usage;
+  element u;
+  if (!obj["usage"].get(u) && read_usage(u, usage)) out.usage(usage.prompt_tokens, usage.total_tokens);
+  if (std::string_view model = str_or_empty(obj, "model"); !model.empty()) out.model(model);
+}
+
+llmh::Error upstream_error(simdjson::dom::parser &parser, int status, std::string_view body, std::string_view url) {
+  const int mapped = status >= 400 && status <= 599 ? status : 502;
+  std::string message;
+  object obj;
+  if (!parser.parse(body.data(), body.size(), true).get(obj)) {
+    message = error_message_of(obj);
+    std::string_view s;
+    if (message.empty() && !obj["message"].get(s)) message = s;
+    if (message.empty() && !obj["detail"].get(s)) message = s;
+  }
+  if (message.empty()) message = body.empty() ? "(empty body)" : snippet(body);
+  return llmh::Error(mapped, "openai: upstream " + std::string(url) + " returned " + std::to_string(status) + ": " +
+                                 message);
+}
+
+}  // namespace openai_plugin

@@ -1,0 +1,34 @@
+// Upstream JSON answers -> the ABI builders. Every function throws llmh::Error(502) naming what
+// was missing when the upstream's JSON is not what the OpenAI API promises.
+#pragma once
+
+#include <simdjson.h>
+
+#include <string>
+#include <string_view>
+
+#include <llmhost/provider.hpp>
+
+namespace openai_plugin {
+
+// A chat.completion object into `out` (content, reasoning, tool calls, finish_reason, usage,
+// model, and the whole body as raw JSON). `url` names the upstream in errors (no key in it).
+void parse_completion(simdjson::dom::parser &parser, std::string_view body, const llmh::Response &out,
+                      std::string_view url);
+
+// An embeddings list into `out`; `inputs` is how many vectors are expected.
+void parse_embeddings(simdjson::dom::parser &parser, std::string_view body, const llmh::Embeddings &out,
+                      size_t inputs, std::string_view url);
+
+// The llmh::Error for a non-2xx upstream answer: its status (a non-error status becomes 502)
+// and the message from {"error":{"message"}} (or "error"/"message"/"detail" strings, else the
+// start of the body).
+llmh::Error upstream_error(simdjson::dom::parser &parser, int status, std::string_view body, std::string_view url);
+
+// The message of an {"error": ...} member of `obj`, or empty when it has none.
+std::string error_message_of(simdjson::dom::object obj);
+
+// Reads usage {prompt_tokens, completion_tokens, total_tokens}; false when absent or null.
+bool read_usage(simdjson::dom::element usage, llmh_usage &out);
+
+}  // namespace openai_plugin

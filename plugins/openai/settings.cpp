@@ -1,0 +1,86 @@
+#include "settings.hpp"
+
+#include <simdjson.h>
+
+#include <cstdlib>
+
+namespace openai_plugin {
+namespace {
+
+std::string env(const char *name) {
+  const char *v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+// The URL without "user:pass@", "?query" or "#fragment", where secrets could hide.
+std::string redacted(std::string_view url) {
+  url = url.substr(0, url.find_first_of("?#"));
+  const size_t scheme = url.find("://");
+  const size_t host = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const size_t at = url.find('@', host);
+  if (at != std::string_view::npos && url.find('/', host) > at)
+    return std::string(url.substr(0, host)) + std::string(url.substr(at + 1));
+  return std::string(url);
+}
+
+[[noreturn]] void bad_config(const std::string &why) { throw llmh::Error(400, "openai config: " + why); }
+
+std::string string_member(simdjson::dom::object &obj, const char *key) {
+  simdjson::dom::element e;
+  if (obj[key].get(e)) return {};
+  if (e.is_null()) return {};
+  std::string_view s;
+  if (e.get(s)) bad_config(std::string("\"") + key + "\" must be a string");
+  return std::string(s);
+}
+
+}  // namespace
+
+Settings::Settings(std::string_view config_json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(config_json.data(), config_json.size(), true).get(obj)) bad_config("not a JSON object");
+  api_base_ = string_member(obj, "api_base");
+  if (api_base_.empty()) api_base_ = env("OPENAI_BASE_URL");
+  if (api_base_.empty()) api_base_ = env("OPENAI_API_BASE");
+  api_key_ = string_member(obj, "api_key");
+  if (api_key_.empty()) api_key_ = env("OPENAI_API_KEY");
+  if (const std::string org = string_member(obj, "organization"); !org.empty())
+    headers_.emplace_back("OpenAI-Organization", org);
+  simdjson::dom::element timeout;
+  if (!obj["timeout"].get(timeout) && !timeout.is_null() && timeout.get(timeout_s_))
+    bad_config("\"timeout\" must be a number of seconds");
+  for (const char *key : {"headers", "extra_headers"}) {
+    simdjson::dom::element e;
+    if (obj[key].get(e) || e.is_null()) continue;
+    simdjson::dom::object headers;
+    if (e.get(headers)) bad_config(std::string("\"") + key + "\" must be an object of strings");
+    for (auto [name, value] : headers) {
+      std::string_view v;
+      if (value.get(v)) bad_config(std::string("header \"") + std::string(name) + "\" must be a string");
+      headers_.emplace_back(std::string(name), std::string(v));
+    }
+  }
+}
+
+Target Settings::target(const llmh::Request &request, std::string_view endpoint) const {
+  Target t;
+  std::string base(request.api_base());
+  if (base.empty()) base = api_base_;
+  if (base.empty()) base = kDefaultBase;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  t.url = base + std::string(endpoint);
+  t.shown_url = redacted(t.url);
+
+  std::string_view key = request.api_key();
+  if (key.empty()) key = api_key_;
+  // Local servers (vLLM, llama.cpp, Ollama) need no key: send no Authorization at all then.
+  if (!key.empty()) t.headers.emplace_back("Authorization", "Bearer " + std::string(key));
+  t.headers.emplace_back("Content-Type", "application/json");
+  for (const auto &h : headers_) t.headers.push_back(h);
+  t.timeout_s = request.timeout_s() > 0 ? request.timeout_s() : timeout_s_;
+  t.num_retries = request.num_retries();
+  return t;
+}
+
+}  // namespace openai_plugin

@@ -1,0 +1,44 @@
+// Where and how to reach the upstream: base URL, key and headers from the request, the
+// instance config or the environment, in that order.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <llmhost/provider.hpp>
+
+namespace openai_plugin {
+
+inline constexpr std::string_view kDefaultBase = "https://api.openai.com/v1";
+
+// One call's resolved target. Holds the key: never log it or put it in a message.
+struct Target {
+  std::string url;                                          // base + endpoint path
+  std::string shown_url;  // url without userinfo, query or fragment: safe for messages
+  std::vector<std::pair<std::string, std::string>> headers;  // Authorization, config headers
+  double timeout_s = 0;                                     // 0 = the HTTP service default
+  uint32_t num_retries = 0;
+};
+
+class Settings {
+ public:
+  // Reads the instance config ({"api_base", "api_key", "organization", "timeout",
+  // "extra_headers"|"headers": {name: value}}) and the environment (OPENAI_BASE_URL,
+  // OPENAI_API_BASE, OPENAI_API_KEY), once, at create time. Throws llmh::Error(400) for a
+  // config that is not a JSON object or has a wrongly typed key.
+  explicit Settings(std::string_view config_json);
+
+  // The target for `endpoint` ("/chat/completions", "/embeddings") of this request. Thread-safe
+  // (reads only).
+  Target target(const llmh::Request &request, std::string_view endpoint) const;
+
+ private:
+  std::string api_base_;  // config, else environment; empty = kDefaultBase
+  std::string api_key_;
+  double timeout_s_ = 0;
+  std::vector<std::pair<std::string, std::string>> headers_;
+};
+
+}  // namespace openai_plugin

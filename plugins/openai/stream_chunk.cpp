@@ -1,0 +1,75 @@
+#include "stream_chunk.hpp"
+
+#include <array>
+#include <vector>
+
+#include "parse.hpp"
+
+namespace openai_plugin {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+std::string_view str_or_empty(object obj, const char *key) {
+  std::string_view s;
+  if (obj[key].get(s)) return {};
+  return s;
+}
+
+}  // namespace
+
+bool emit_chunk(simdjson::dom::parser &parser, std::string_view json, llmh::Stream &out, std::string_view url) {
+  object obj;
+  if (auto e = parser.parse(json.data(), json.size(), true).get(obj))
+    throw llmh::Error(502, "openai: stream from " + std::string(url) + " sent an event that is not a JSON object (" +
+                               simdjson::error_message(e) + ")");
+  if (std::string m = error_message_of(obj); !m.empty())
+    throw llmh::Error(502, "openai: upstream error in stream: " + m);
+
+  llmh_chunk chunk = llmh::make_chunk();
+  chunk.raw_json = llmh::str(json);
+  std::vector<llmh_tool_call_delta> deltas;
+  array choices;
+  object choice;
+  if (!obj["choices"].get(choices) && !choices.at(0).get(choice)) {
+    object delta;
+    if (!choice["delta"].get(delta)) {
+      chunk.content = llmh::str(str_or_empty(delta, "content"));
+      std::string_view reasoning = str_or_empty(delta, "reasoning_content");
+      if (reasoning.empty()) reasoning = str_or_empty(delta, "reasoning");
+      chunk.reasoning = llmh::str(reasoning);
+      array calls;
+      if (!delta["tool_calls"].get(calls)) {
+        uint32_t position = 0;
+        for (element c : calls) {
+          object call;
+          if (c.get(call)) throw llmh::Error(502, "openai: stream from " + std::string(url) + " sent a bad tool call");
+          llmh_tool_call_delta d{};
+          d.struct_size = sizeof d;
+          uint64_t index = position;
+          if (call["index"].get(index)) index = position;
+          d.index = static_cast<uint32_t>(index);
+          d.id = llmh::str(str_or_empty(call, "id"));
+          object fn;
+          if (!call["function"].get(fn)) {
+            d.name = llmh::str(str_or_empty(fn, "name"));
+            d.arguments = llmh::str(str_or_empty(fn, "arguments"));
+          }
+          deltas.push_back(d);
+          ++position;
+        }
+      }
+    }
+    chunk.finish_reason = llmh::str(str_or_empty(choice, "finish_reason"));
+  }
+  chunk.tool_calls = deltas.empty() ? nullptr : deltas.data();
+  chunk.tool_call_count = deltas.size();
+  llmh_usage usage;
+  element u;
+  if (!obj["usage"].get(u) && read_usage(u, usage)) chunk.usage = &usage;
+  return out.emit(chunk);
+}
+
+}  // namespace openai_plugin

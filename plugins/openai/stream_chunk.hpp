@@ -1,0 +1,19 @@
+// One streamed chat.completion.chunk (the JSON of an SSE event) -> one ABI chunk.
+#pragma once
+
+#include <simdjson.h>
+
+#include <string_view>
+
+#include <llmhost/provider.hpp>
+
+namespace openai_plugin {
+
+// Parses `json` and emits it to `out` with its text, reasoning and tool-call deltas, its
+// finish_reason, its usage and the JSON itself as raw_json. Reads the first choice (the ABI
+// chunk has no choice index; the raw JSON keeps the others). Returns false when the consumer
+// has gone away. Throws llmh::Error(502) for JSON that is not a chunk object, and the
+// upstream's error for an {"error": ...} event.
+bool emit_chunk(simdjson::dom::parser &parser, std::string_view json, llmh::Stream &out, std::string_view url);
+
+}  // namespace openai_plugin

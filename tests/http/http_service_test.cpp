@@ -1,0 +1,134 @@
+// The host HTTP service's behaviour, observed through the openai provider: retries and
+// backoff, Retry-After, timeouts, refused connections, connection reuse and concurrency.
+#include <chrono>
+#include <thread>
+
+#include "common.hpp"
+
+using namespace test::http;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+TEST_CASE("429 twice then 200: the call succeeds after three requests") {
+  std::atomic<int> n{0};
+  MockServer server([&](const HttpRequest &, Conn &c) {
+    if (++n <= 2) c.respond(429, R"({"error":{"message":"Rate limit reached","type":"requests"}})");
+    else c.respond(200, completion_json("finally"));
+  });
+  llmhost::Host host(host_options());
+  llmhost::Request r = chat_to(server, "hi");
+  r.num_retries = 2;
+  const auto start = Clock::now();
+  CHECK(host.complete(r).content == "finally");
+  CHECK(server.request_count() == 3);
+  CHECK(Clock::now() - start >= 700ms);  // backoff ~0.5 s then ~1 s, each jittered down to half
+}
+
+TEST_CASE("429 beyond num_retries surfaces as 429 with the upstream message") {
+  MockServer server([&](const HttpRequest &, Conn &c) {
+    c.respond(429, R"({"error":{"message":"Rate limit reached"}})", {"Retry-After: 0"});
+  });
+  llmhost::Host host(host_options());
+  llmhost::Request r = chat_to(server, "hi");
+  r.num_retries = 1;
+  const auto e = error_of([&] { host.complete(r); });
+  CHECK(e.status() == 429);
+  CHECK(std::string(e.what()).find("Rate limit reached") != std::string::npos);
+  CHECK(server.request_count() == 2);
+}
+
+TEST_CASE("Retry-After is honoured") {
+  std::atomic<int> n{0};
+  MockServer server([&](const HttpRequest &, Conn &c) {
+    if (++n == 1) c.respond(503, R"({"error":{"message":"busy"}})", {"Retry-After: 1"});
+    else c.respond(200, completion_json("after the wait"));
+  });
+  llmhost::Host host(host_options());
+  const auto start = Clock::now();
+  CHECK(host.complete(chat_to(server, "hi")).content == "after the wait");
+  const auto waited = Clock::now() - start;
+  CHECK(server.request_count() == 2);
+  CHECK(waited >= 950ms);  // plain backoff for a first retry would be at most 0.5 s
+  CHECK(waited < 3s);
+}
+
+TEST_CASE("a Retry-After longer than the deadline is not waited for") {
+  MockServer server([&](const HttpRequest &, Conn &c) {
+    c.respond(429, R"({"error":{"message":"slow down"}})", {"Retry-After: 30"});
+  });
+  llmhost::Host host(host_options());
+  llmhost::Request r = chat_to(server, "hi");
+  r.timeout_s = 2;
+  const auto start = Clock::now();
+  const auto e = error_of([&] { host.complete(r); });
+  CHECK(e.status() == 429);
+  CHECK(Clock::now() - start < 1s);
+  CHECK(server.request_count() == 1);
+}
+
+TEST_CASE("a server that accepts and never answers gives 408 within the timeout") {
+  MockServer server([](const HttpRequest &, Conn &c) {
+    c.wait_peer_close(10s);
+    c.close_after();
+  });
+  llmhost::Host host(host_options());
+  llmhost::Request r = chat_to(server, "hi");
+  r.timeout_s = 1;
+  const auto start = Clock::now();
+  const auto e = error_of([&] { host.complete(r); });
+  const auto took = Clock::now() - start;
+  CHECK(e.status() == 408);
+  CHECK(std::string(e.what()).find("timed out") != std::string::npos);
+  CHECK(took >= 900ms);
+  CHECK(took < 2500ms);
+  CHECK(server.request_count() == 1);  // a timeout is not retried: the deadline is spent
+}
+
+TEST_CASE("a refused port is a connection error naming the URL without the key") {
+  const int port = refused_port();
+  llmhost::Host host(host_options());
+  llmhost::Request r = test::chat("openai/gpt-test", "hi");
+  r.api_base = "http://127.0.0.1:" + std::to_string(port) + "/v1";
+  r.api_key = "sk-never-shown";
+  r.num_retries = 1;
+  const auto e = error_of([&] { host.complete(r); });
+  CHECK(e.status() == 503);
+  const std::string msg = e.what();
+  CHECK(msg.find("could not connect to http://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions") !=
+        std::string::npos);
+  CHECK(msg.find("sk-never-shown") == std::string::npos);
+}
+
+TEST_CASE("100 sequential calls use one TCP connection") {
+  MockServer server([](const HttpRequest &req, Conn &c) { c.respond(200, completion_json(last_user_content(req.body))); });
+  llmhost::Host host(host_options());
+  for (int i = 0; i < 100; ++i) REQUIRE(host.complete(chat_to(server, "n" + std::to_string(i))).content == "n" + std::to_string(i));
+  CHECK(server.request_count() == 100);
+  CHECK(server.accepted() == 1);
+}
+
+TEST_CASE("8 threads x 50 concurrent calls all get their own answer") {
+  MockServer server([](const HttpRequest &req, Conn &c) {
+    c.respond(200, completion_json("re: " + last_user_content(req.body)));
+  });
+  llmhost::Host host(host_options());
+  std::atomic<int> ok{0}, wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const std::string prompt = "t" + std::to_string(t) + "-" + std::to_string(i);
+        try {
+          if (host.complete(chat_to(server, prompt)).content == "re: " + prompt) ++ok;
+          else ++wrong;
+        } catch (const std::exception &) {
+          ++wrong;
+        }
+      }
+    });
+  for (auto &t : threads) t.join();
+  CHECK(ok.load() == 400);
+  CHECK(wrong.load() == 0);
+  CHECK(server.request_count() == 400);
+  CHECK(server.accepted() <= 8);  // pooled: at most one connection per concurrent caller
+}

@@ -1,0 +1,88 @@
+// A real HTTP/1.1 server on 127.0.0.1 for the HTTP service and openai provider tests: plain
+// sockets, one thread per connection, keep-alive, and a scripted handler per request that can
+// answer in one piece, stream in chunks with delays, hang, or close. Counts what it saw.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace test::http {
+
+struct HttpRequest {
+  std::string method, target, version;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  int connection = 0;  // which accepted connection (1-based) carried it
+  std::string header(const std::string &lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+// The connection a handler answers on. Writes report false once the peer has gone.
+class Conn {
+ public:
+  explicit Conn(int fd) : fd_(fd) {}
+  // Writes raw bytes.
+  bool send(std::string_view bytes);
+  // A complete response with Content-Length. `extra_headers` are full lines without CRLF.
+  bool respond(int status, std::string_view body, std::vector<std::string> extra_headers = {},
+               std::string_view content_type = "application/json");
+  // Starts a chunked response (SSE by default); then chunk()... and end_chunked().
+  bool begin_chunked(int status = 200, std::string_view content_type = "text/event-stream");
+  bool chunk(std::string_view data);  // one chunk; empty data is skipped
+  bool end_chunked();
+  // Closes the connection after this request (the next read sees EOF).
+  void close_after() { close_ = true; }
+  // Blocks until the peer closes the connection or `timeout` passes; true when it closed.
+  bool wait_peer_close(std::chrono::milliseconds timeout);
+  bool closing() const { return close_; }
+
+ private:
+  int fd_;
+  bool close_ = false;
+};
+
+class MockServer {
+ public:
+  using Handler = std::function<void(const HttpRequest &, Conn &)>;
+  explicit MockServer(Handler handler);
+  ~MockServer();
+  MockServer(const MockServer &) = delete;
+  MockServer &operator=(const MockServer &) = delete;
+
+  int port() const { return port_; }
+  // "http://127.0.0.1:PORT/v1"
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  int accepted() const { return accepted_.load(); }
+  int request_count() const { return requests_.load(); }
+  std::vector<HttpRequest> requests() const;
+
+ private:
+  void accept_loop();
+  void serve(int fd, int id);
+
+  Handler handler_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> accepted_{0};
+  std::atomic<int> requests_{0};
+  mutable std::mutex mu_;
+  std::vector<HttpRequest> seen_;
+  std::vector<int> fds_;  // open connection sockets, to shut down on stop
+  std::vector<std::thread> threads_;
+  std::thread acceptor_;
+};
+
+// A port on 127.0.0.1 where nothing listens (bound, then closed): connecting is refused.
+int refused_port();
+
+}  // namespace test::http
