@@ -180,3 +180,24 @@ TEST_CASE("async forms return at once and deliver results") {
   CHECK(bundled().embed_async(r).get().data.size() == 1);
   CHECK(error_of([] { bundled().complete_async(test::chat("nosuch/x", "hi")).get(); }).status() == 404);
 }
+
+TEST_CASE("a call past its timeout_s gets 408, even from a plugin that only watches cancelled()") {
+  llmhost::Request r = test::chat("hang/m", "hi");
+  r.timeout_s = 0.05;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto e = error_of([&] { bundled().complete(r); });
+  CHECK(e.status() == 408);
+  CHECK(std::string(e.what()).find("timeout") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+  const auto se = error_of([&] { bundled().stream(r, [](const llmhost::Chunk &) { return true; }); });
+  CHECK(se.status() == 408);
+}
+
+TEST_CASE("provider_config reaches the provider's create()") {
+  llmhost::HostOptions o = test::options_for({test::test_plugin("")});
+  o.provider_config["configured"] = R"({"region":"eu","extra_key":1})";
+  llmhost::Host host(o);
+  CHECK(host.complete(test::chat("configured/m", "hi")).content == R"({"region":"eu","extra_key":1})");
+  llmhost::Host plain(test::options_for({test::test_plugin("")}));
+  CHECK(plain.complete(test::chat("configured/m", "hi")).content == "{}");
+}

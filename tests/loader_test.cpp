@@ -2,6 +2,8 @@
 // file never stops the others from loading.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "llmhost/provider.h"
@@ -140,4 +142,47 @@ TEST_CASE("a plugin with its own thread is destroyed and unloaded cleanly") {
     CHECK(mapped() > 0);
   }
   CHECK(mapped() == 0);  // destroy joined its thread and dlclose really unmapped it
+}
+
+TEST_CASE("plugin trust: world-writable or foreign-owned files and folders are refused") {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  const auto echo = dir.add(test::bundled_plugins() / "libecho.so");
+  auto only_error = [&](bool allow) {
+    llmhost::HostOptions o = test::options_for({dir.path()});
+    o.allow_untrusted_plugins = allow;
+    llmhost::Host host(o);
+    const auto errors = host.load_errors();
+    if (allow) CHECK(host.providers().size() == 1);
+    return errors.empty() ? llmhost::LoadError{} : errors[0];
+  };
+
+  SUBCASE("a world-writable file") {
+    fs::permissions(echo, fs::perms::others_write, fs::perm_options::add);
+    const auto e = only_error(false);
+    CHECK(e.kind == LoadErrorKind::kUntrusted);
+    CHECK(contains(e.message, "file " + echo.string()));
+    CHECK(contains(e.message, "world-writable"));
+    CHECK_THROWS_AS(llmhost::Host::check(echo), llmhost::LoadException);
+    CHECK(llmhost::Host::check(echo, /*allow_untrusted=*/true).name == "echo");
+    CHECK(only_error(true).message.empty());
+  }
+  SUBCASE("a world-writable folder") {
+    fs::permissions(dir.path(), fs::perms::others_write, fs::perm_options::add);
+    const auto e = only_error(false);
+    CHECK(e.kind == LoadErrorKind::kUntrusted);
+    CHECK(contains(e.message, "folder " + dir.path().string()));
+    CHECK(only_error(true).message.empty());
+  }
+  SUBCASE("a file owned by another user") {
+    if (::geteuid() != 0) {
+      MESSAGE("not root: cannot chown a file to another user; skipped");
+      return;
+    }
+    REQUIRE(::chown(echo.c_str(), 65534, 65534) == 0);
+    const auto e = only_error(false);
+    CHECK(e.kind == LoadErrorKind::kUntrusted);
+    CHECK(contains(e.message, "owned by uid 65534"));
+    CHECK(only_error(true).message.empty());
+  }
 }

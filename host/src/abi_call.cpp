@@ -1,6 +1,8 @@
 #include "abi_call.hpp"
 
 #include <array>
+#include <chrono>
+#include <optional>
 
 namespace llmhost::detail {
 namespace {
@@ -16,17 +18,36 @@ llmh_error fresh_error() {
   return e;
 }
 
-// Turns a plugin's failure into llmhost::Error, naming the provider.
-[[noreturn]] void throw_plugin_error(const Plugin &plugin, llmh_error &err, const char *call) {
+using Clock = std::chrono::steady_clock;
+
+// What ends a call early: the caller's stop token, and the request's timeout as a deadline.
+struct CallControl {
+  CallControl(std::stop_token token, double timeout_s) : cancel(std::move(token)) {
+    if (timeout_s > 0)
+      deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
+  }
+  bool expired() const { return deadline != Clock::time_point::max() && Clock::now() >= deadline; }
+  bool cancelled() const { return cancel.stop_requested() || expired(); }
+
+  std::stop_token cancel;
+  Clock::time_point deadline = Clock::time_point::max();
+};
+
+// Turns a failed call into llmhost::Error naming the provider: 499 when the caller cancelled,
+// 408 past the deadline, else the plugin's own status (400-599; anything else becomes 500).
+[[noreturn]] void throw_failure(const Plugin &plugin, llmh_error &err, const CallControl &control,
+                                const llmh_request &req, const char *call) {
+  if (control.cancel.stop_requested())
+    throw Error(499, "call to provider " + plugin.name() + " (" + call + ") was cancelled");
+  if (control.expired())
+    throw Error(408, "provider " + plugin.name() + " did not finish " + call + " within the timeout of " +
+                         std::to_string(req.timeout_s) + " s");
   err.message[LLMH_ERROR_MESSAGE_MAX - 1] = '\0';
-  const int status = err.status > 0 ? err.status : 500;
   std::string msg = err.message[0] ? std::string(err.message)
                                    : "provider " + plugin.name() + " failed in " + call + " without a message";
-  throw Error(status, msg);
-}
-
-[[noreturn]] void throw_cancelled(const Plugin &plugin, const char *call) {
-  throw Error(499, "call to provider " + plugin.name() + " (" + call + ") was cancelled");
+  if (err.status >= 400 && err.status <= 599) throw Error(err.status, msg);
+  if (err.status != 0) msg += " (provider " + plugin.name() + " returned invalid status " + std::to_string(err.status) + ")";
+  throw Error(500, msg);
 }
 
 void require(const Plugin &plugin, uint64_t cap, const char *call) {
@@ -36,7 +57,7 @@ void require(const Plugin &plugin, uint64_t cap, const char *call) {
 
 Usage usage_of(const llmh_usage *u) {
   Usage out;
-  if (!u) return out;
+  if (!u || !LLMH_HAS_FIELD(u, llmh_usage, completion_tokens)) return out;  // absent, or too small to trust
   out.prompt_tokens = u->prompt_tokens;
   out.completion_tokens = u->completion_tokens;
   out.total_tokens = u->total_tokens;
@@ -55,7 +76,7 @@ ToolCall tool_call_of(const llmh_tool_call *c) {
 
 struct CompleteState {
   Response *response;
-  std::stop_token *cancel;
+  const CallControl *control;
 };
 
 CompleteState &state(const llmh_response_builder *b) { return *static_cast<CompleteState *>(b->host_data); }
@@ -72,43 +93,51 @@ const llmh_response_builder kResponseBuilderTemplate = {
     [](const llmh_response_builder *b, const llmh_usage *u) { state(b).response->usage = usage_of(u); },
     [](const llmh_response_builder *b, llmh_str m) { state(b).response->model = sv(m); },
     [](const llmh_response_builder *b, llmh_str j) { state(b).response->raw_json = sv(j); },
-    [](const llmh_response_builder *b) -> int { return state(b).cancel->stop_requested() ? 1 : 0; },
+    [](const llmh_response_builder *b) -> int { return state(b).control->cancelled() ? 1 : 0; },
 };
 
 struct StreamState {
   const ChunkCallback *on_chunk;
-  std::stop_token *cancel;
-  bool stopped = false;  // the consumer said stop; latched
+  const CallControl *control;
+  bool stopped = false;    // the consumer said stop, or the call was cancelled; latched
+  bool bad_chunk = false;  // the plugin sent a chunk too small to read
 };
 
 StreamState &state(const llmh_stream_sink *s) { return *static_cast<StreamState *>(s->host_data); }
 
+// The rare chunk with tool calls: lays its deltas out (on the stack up to 8) and hands the chunk
+// on. Kept out of line: with the array in stream_emit, the compiler zeroed it on every text
+// chunk, which cost more than the rest of the crossing.
+[[gnu::noinline]] bool deliver_with_tool_calls(const ChunkCallback &on_chunk, Chunk &chunk, const llmh_chunk &c) {
+  std::array<ToolCallDelta, 8> small;
+  std::vector<ToolCallDelta> large;
+  ToolCallDelta *out = small.data();
+  if (c.tool_call_count > small.size()) {
+    large.resize(c.tool_call_count);
+    out = large.data();
+  }
+  for (size_t i = 0; i < c.tool_call_count; ++i) {
+    const llmh_tool_call_delta &d = c.tool_calls[i];
+    out[i] = ToolCallDelta{d.index, sv(d.id), sv(d.name), sv(d.arguments)};
+  }
+  chunk.tool_calls = std::span<const ToolCallDelta>(out, c.tool_call_count);
+  return on_chunk(chunk);
+}
+
 int stream_emit(const llmh_stream_sink *s, const llmh_chunk *c) {
   StreamState &st = state(s);
-  if (st.stopped || st.cancel->stop_requested()) return st.stopped = true, 1;
+  if (st.stopped || st.control->cancelled()) return st.stopped = true, 1;
   if (!c) return 0;
+  if (c->struct_size < sizeof(llmh_chunk)) return st.bad_chunk = st.stopped = true, 1;  // fields unknowable
   Chunk chunk;
   chunk.content = sv(c->content);
   chunk.reasoning = sv(c->reasoning);
   chunk.finish_reason = sv(c->finish_reason);
   chunk.raw_json = sv(c->raw_json);
   if (c->usage) chunk.usage = usage_of(c->usage);
-  // Most chunks carry no tool calls; the few that do rarely carry more than a handful.
-  std::array<ToolCallDelta, 8> small;
-  std::vector<ToolCallDelta> large;
-  if (c->tool_calls && c->tool_call_count) {
-    ToolCallDelta *out = small.data();
-    if (c->tool_call_count > small.size()) {
-      large.resize(c->tool_call_count);
-      out = large.data();
-    }
-    for (size_t i = 0; i < c->tool_call_count; ++i) {
-      const llmh_tool_call_delta &d = c->tool_calls[i];
-      out[i] = ToolCallDelta{d.index, sv(d.id), sv(d.name), sv(d.arguments)};
-    }
-    chunk.tool_calls = std::span<const ToolCallDelta>(out, c->tool_call_count);
-  }
-  if (!(*st.on_chunk)(chunk)) return st.stopped = true, 1;
+  const bool go_on = c->tool_calls && c->tool_call_count ? deliver_with_tool_calls(*st.on_chunk, chunk, *c)
+                                                          : (*st.on_chunk)(chunk);
+  if (!go_on) return st.stopped = true, 1;
   return 0;
 }
 
@@ -118,13 +147,13 @@ const llmh_stream_sink kStreamSinkTemplate = {
     &stream_emit,
     [](const llmh_stream_sink *s) -> int {
       StreamState &st = state(s);
-      return st.stopped || st.cancel->stop_requested() ? 1 : 0;
+      return st.stopped || st.control->cancelled() ? 1 : 0;
     },
 };
 
 struct EmbedState {
   EmbeddingResponse *response;
-  std::stop_token *cancel;
+  const CallControl *control;
   size_t inputs;
 };
 
@@ -140,12 +169,12 @@ const llmh_embedding_builder kEmbeddingBuilderTemplate = {
     },
     [](const llmh_embedding_builder *b, const llmh_usage *u) { state(b).response->usage = usage_of(u); },
     [](const llmh_embedding_builder *b, llmh_str m) { state(b).response->model = sv(m); },
-    [](const llmh_embedding_builder *b) -> int { return state(b).cancel->stop_requested() ? 1 : 0; },
+    [](const llmh_embedding_builder *b) -> int { return state(b).control->cancelled() ? 1 : 0; },
 };
 
 }  // namespace
 
-CRequest::CRequest(const Request &r, std::string_view model, const std::string &body) {
+CRequest::CRequest(const Request &r, std::string_view model, std::string_view body) {
   size_t calls = 0;
   for (const Message &m : r.messages) calls += m.tool_calls.size();
   tool_calls_.reserve(calls);
@@ -203,41 +232,45 @@ CRequest::CRequest(const Request &r, std::string_view model, const std::string &
 Response call_complete(const Plugin &plugin, const llmh_request &req, std::stop_token cancel) {
   require(plugin, LLMH_CAP_COMPLETE, "complete");
   Response response;
-  CompleteState st{&response, &cancel};
+  const CallControl control(std::move(cancel), req.timeout_s);
+  CompleteState st{&response, &control};
   llmh_response_builder builder = kResponseBuilderTemplate;
   builder.host_data = &st;
   llmh_error err = fresh_error();
-  const int rc = plugin.descriptor().complete(plugin.instance(), &req, &builder, &err);
-  if (cancel.stop_requested()) throw_cancelled(plugin, "complete");
-  if (rc != 0) throw_plugin_error(plugin, err, "complete");
+  // A plugin that succeeded keeps its answer even when a cancel raced it.
+  if (plugin.descriptor().complete(plugin.instance(), &req, &builder, &err) != 0)
+    throw_failure(plugin, err, control, req, "complete");
   return response;
 }
 
 void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallback &on_chunk, std::stop_token cancel) {
   require(plugin, LLMH_CAP_STREAM, "stream");
-  StreamState st{&on_chunk, &cancel};
+  const CallControl control(std::move(cancel), req.timeout_s);
+  StreamState st{&on_chunk, &control};
   llmh_stream_sink sink = kStreamSinkTemplate;
   sink.host_data = &st;
   llmh_error err = fresh_error();
   const int rc = plugin.descriptor().stream(plugin.instance(), &req, &sink, &err);
-  // A cancel from outside is an error for the caller; the consumer stopping the stream itself
-  // (its callback returned false) is not. Either way the plugin's return value is moot.
-  if (cancel.stop_requested()) throw_cancelled(plugin, "stream");
-  if (st.stopped) return;
-  if (rc != 0) throw_plugin_error(plugin, err, "stream");
+  if (st.bad_chunk)
+    throw Error(500, "provider " + plugin.name() + " sent a stream chunk with struct_size smaller than " +
+                         std::to_string(sizeof(llmh_chunk)));
+  // The consumer stopping the stream itself (its callback returned false) is not an error for
+  // it; a cancel from outside, or the deadline, is.
+  if (st.stopped && !control.cancelled()) return;
+  if (rc != 0 || st.stopped) throw_failure(plugin, err, control, req, "stream");
 }
 
 EmbeddingResponse call_embed(const Plugin &plugin, const llmh_request &req, std::stop_token cancel) {
   require(plugin, LLMH_CAP_EMBED, "embed");
   EmbeddingResponse response;
   response.data.resize(req.input_count);
-  EmbedState st{&response, &cancel, req.input_count};
+  const CallControl control(std::move(cancel), req.timeout_s);
+  EmbedState st{&response, &control, req.input_count};
   llmh_embedding_builder builder = kEmbeddingBuilderTemplate;
   builder.host_data = &st;
   llmh_error err = fresh_error();
-  const int rc = plugin.descriptor().embed(plugin.instance(), &req, &builder, &err);
-  if (cancel.stop_requested()) throw_cancelled(plugin, "embed");
-  if (rc != 0) throw_plugin_error(plugin, err, "embed");
+  if (plugin.descriptor().embed(plugin.instance(), &req, &builder, &err) != 0)
+    throw_failure(plugin, err, control, req, "embed");
   for (size_t i = 0; i < response.data.size(); ++i)
     if (response.data[i].empty())
       throw Error(502, "provider " + plugin.name() + " returned no embedding for input " + std::to_string(i));

@@ -17,7 +17,7 @@ namespace llmhost::detail {
 // `body`, which must outlive it.
 class CRequest {
  public:
-  CRequest(const Request &request, std::string_view model, const std::string &body);
+  CRequest(const Request &request, std::string_view model, std::string_view body);
   CRequest(const CRequest &) = delete;
   CRequest &operator=(const CRequest &) = delete;
   const llmh_request *get() const { return &req_; }

@@ -12,6 +12,7 @@ std::string_view to_string(LoadErrorKind kind) noexcept {
     case LoadErrorKind::kInvalidName: return "invalid_name";
     case LoadErrorKind::kCreateFailed: return "create_failed";
     case LoadErrorKind::kDuplicateName: return "duplicate_name";
+    case LoadErrorKind::kUntrusted: return "untrusted";
   }
   return "unknown";
 }

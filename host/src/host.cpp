@@ -10,6 +10,7 @@
 #include "http/http_extension.hpp"
 #include "plugin_dirs.hpp"
 #include "plugin_manager.hpp"
+#include "plugin_trust.hpp"
 #include "registry.hpp"
 #include "request_body.hpp"
 #include "router.hpp"
@@ -44,8 +45,8 @@ struct Host::Impl {
   explicit Impl(HostOptions opts)
       : options(std::move(opts)),
         dirs(options.plugin_dirs.empty() ? Host::default_plugin_dirs() : options.plugin_dirs),
-        services(make_services(options.log ? options.log : default_log)),
-        manager(registry, services, options.cache_dir, options.on_reload),
+        services(make_services(options.log ? options.log : default_log, options.provider_config)),
+        manager(registry, services, options.cache_dir, options.allow_untrusted_plugins, options.on_reload),
         pool(pool_size(options.async_threads)) {
     manager.rescan(dirs, options.plugin_files);
     if (options.watch)
@@ -58,10 +59,15 @@ struct Host::Impl {
   }
 
   static std::shared_ptr<detail::HostServices> make_services(
-      std::function<void(int, std::string_view, std::string_view)> log) {
+      std::function<void(int, std::string_view, std::string_view)> log,
+      std::map<std::string, std::string> provider_config = {}) {
     auto services = std::make_shared<detail::HostServices>();
     services->extension = detail::http::make_extension_lookup(log);
     services->log = std::move(log);
+    services->config_for = [config = std::move(provider_config)](std::string_view name) {
+      auto it = config.find(std::string(name));
+      return it == config.end() ? std::string("{}") : it->second;
+    };
     return services;
   }
 
@@ -89,7 +95,8 @@ Host::~Host() = default;
 
 Response Host::complete(const Request &request, std::stop_token cancel) {
   auto [plugin, model] = impl_->route(request);
-  const std::string body = detail::request_body(request);
+  std::string body_storage;
+  const std::string_view body = detail::request_body(request, body_storage);
   detail::CRequest creq(request, model, body);
   Response response = detail::call_complete(*plugin, *creq.get(), cancel);
   if (response.model.empty()) response.model = request.model;
@@ -99,7 +106,8 @@ Response Host::complete(const Request &request, std::stop_token cancel) {
 
 void Host::stream(const Request &request, const ChunkCallback &on_chunk, std::stop_token cancel) {
   auto [plugin, model] = impl_->route(request);
-  const std::string body = detail::request_body(request);
+  std::string body_storage;
+  const std::string_view body = detail::request_body(request, body_storage);
   detail::CRequest creq(request, model, body);
   detail::call_stream(*plugin, *creq.get(), on_chunk, cancel);
 }
@@ -107,7 +115,8 @@ void Host::stream(const Request &request, const ChunkCallback &on_chunk, std::st
 EmbeddingResponse Host::embed(const Request &request, std::stop_token cancel) {
   auto [plugin, model] = impl_->route(request);
   if (request.input.empty()) throw Error(400, "embedding request for \"" + request.model + "\" has no input");
-  const std::string body = detail::request_body(request);
+  std::string body_storage;
+  const std::string_view body = detail::request_body(request, body_storage);
   detail::CRequest creq(request, model, body);
   EmbeddingResponse response = detail::call_embed(*plugin, *creq.get(), cancel);
   if (response.model.empty()) response.model = request.model;
@@ -148,7 +157,8 @@ void Host::reload() { impl_->manager.rescan(impl_->dirs, impl_->options.plugin_f
 
 ReloadStats Host::reload_stats() const { return impl_->manager.stats(); }
 
-ProviderInfo Host::check(const std::filesystem::path &file) {
+ProviderInfo Host::check(const std::filesystem::path &file, bool allow_untrusted) {
+  if (!allow_untrusted) detail::require_trusted(file);
   return detail::Plugin::load(file, file, Impl::make_services(default_log))->info();
 }
 

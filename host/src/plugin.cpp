@@ -1,5 +1,7 @@
 #include "plugin.hpp"
 
+#include <dlfcn.h>
+
 #include <boost/dll/shared_library_load_mode.hpp>
 #include <cstddef>
 #include <system_error>
@@ -48,6 +50,17 @@ void validate(const llmh_provider *d, const std::filesystem::path &file) {
              std::string("declares the ") + c.what + " capability but its " + c.what + " function is NULL");
 }
 
+// Boost.DLL reports a failed load as an errno-like code ("Bad file descriptor") and drops the
+// dynamic loader's own reason ("invalid ELF header", "undefined symbol: x"); ask dlopen again.
+std::string loader_reason(const std::filesystem::path &path, const boost::dll::fs::error_code &ec) {
+  if (void *handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+    ::dlclose(handle);
+    return ec.message();
+  }
+  const char *reason = ::dlerror();
+  return reason ? reason : ec.message();
+}
+
 }  // namespace
 
 bool valid_provider_name(std::string_view name) {
@@ -58,7 +71,7 @@ bool valid_provider_name(std::string_view name) {
 }
 
 std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const std::filesystem::path &load_path,
-                                     std::shared_ptr<const HostServices> services, std::string_view config_json) {
+                                     std::shared_ptr<const HostServices> services) {
   std::error_code fs_ec;
   if (!std::filesystem::is_regular_file(load_path, fs_ec))
     refuse(LoadErrorKind::kNotFound, file, "no such file");
@@ -69,7 +82,7 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const st
   // bind to each other's symbols. RTLD_NOW: a missing symbol fails here, not mid-call.
   boost::dll::fs::error_code ec;
   p->library_.load(load_path, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now, ec);
-  if (ec) refuse(LoadErrorKind::kNotSharedLibrary, file, "not a loadable shared library: " + ec.message());
+  if (ec) refuse(LoadErrorKind::kNotSharedLibrary, file, "not a loadable shared library: " + loader_reason(load_path, ec));
   if (!p->library_.has(LLMH_ENTRY_SYMBOL))
     refuse(LoadErrorKind::kMissingEntry, file, "does not export the entry symbol " LLMH_ENTRY_SYMBOL);
   auto entry = p->library_.get<const llmh_provider *()>(LLMH_ENTRY_SYMBOL);
@@ -95,6 +108,7 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const st
   p->api_.log = &Plugin::host_log;
   p->api_.get_extension = &Plugin::host_extension;
 
+  const std::string config_json = p->services_->config_for ? p->services_->config_for(info.name) : "{}";
   llmh_config config{sizeof(llmh_config), {config_json.data(), config_json.size()}};
   llmh_error err{};
   err.struct_size = sizeof err;

@@ -22,16 +22,18 @@ struct HostServices {
   std::function<void(int level, std::string_view provider, std::string_view message)> log;
   // Extension tables by id ("llmhost.http.v1", ...); NULL when not offered.
   std::function<const void *(std::string_view id)> extension;
+  // The JSON object handed to create() of provider `name`; "{}" when unset.
+  std::function<std::string(std::string_view name)> config_for;
 };
 
 class Plugin {
  public:
   // Loads `load_path` (a file, or a private copy of `file`), validates the descriptor and
-  // creates the instance. Errors name `file`. Throws LoadException.
+  // creates the instance with services->config_for(name). Errors name `file`. Throws
+  // LoadException.
   static std::shared_ptr<Plugin> load(const std::filesystem::path &file,
                                       const std::filesystem::path &load_path,
-                                      std::shared_ptr<const HostServices> services,
-                                      std::string_view config_json = "{}");
+                                      std::shared_ptr<const HostServices> services);
   ~Plugin();
   Plugin(const Plugin &) = delete;
   Plugin &operator=(const Plugin &) = delete;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "plugin_dirs.hpp"
+#include "plugin_trust.hpp"
 
 namespace llmhost::detail {
 namespace {
@@ -15,8 +16,12 @@ using Clock = std::chrono::steady_clock;
 }  // namespace
 
 PluginManager::PluginManager(Registry &registry, std::shared_ptr<const HostServices> services,
-                             std::filesystem::path cache_dir, EventFn on_event)
-    : registry_(registry), services_(std::move(services)), cache_(std::move(cache_dir)), on_event_(std::move(on_event)) {}
+                             std::filesystem::path cache_dir, bool allow_untrusted, EventFn on_event)
+    : registry_(registry),
+      services_(std::move(services)),
+      cache_(std::move(cache_dir)),
+      allow_untrusted_(allow_untrusted),
+      on_event_(std::move(on_event)) {}
 
 void PluginManager::sync(const std::filesystem::path &file, bool force) {
   std::lock_guard lock(mu_);
@@ -81,6 +86,7 @@ void PluginManager::sync_locked(const std::filesystem::path &file, bool force) {
 
   std::shared_ptr<Plugin> plugin;
   try {
+    if (!allow_untrusted_) require_trusted(file);
     const auto copy = cache_.copy_in(file);
     struct Unlink {  // the mapping keeps the copy's inode alive; the name is not needed
       const std::filesystem::path &p;

@@ -25,7 +25,7 @@ class PluginManager {
   using EventFn = std::function<void(const ReloadEvent &)>;
 
   PluginManager(Registry &registry, std::shared_ptr<const HostServices> services, std::filesystem::path cache_dir,
-                EventFn on_event);
+                bool allow_untrusted, EventFn on_event);
 
   // Brings one file in step: loads it when new, or changed (always, when `force`), removes its
   // provider when it is gone.
@@ -61,6 +61,7 @@ class PluginManager {
   Registry &registry_;
   std::shared_ptr<const HostServices> services_;
   PluginCache cache_;
+  bool allow_untrusted_;
   EventFn on_event_;
 
   mutable std::mutex mu_;

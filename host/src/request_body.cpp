@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "json_writer.hpp"
@@ -63,7 +64,11 @@ struct Member {
 
 // Parses a JSON object into its members, in order. `what` names the input in errors.
 std::vector<Member> members_of(std::string_view json_text, const char *what) {
-  simdjson::dom::parser parser;
+  // One parser per thread, reused: a parser keeps its buffers, so each call pays for a parse
+  // only. A body that would grow it past 1 MiB gets a parser of its own instead.
+  thread_local simdjson::dom::parser reused;
+  std::optional<simdjson::dom::parser> own;
+  simdjson::dom::parser &parser = json_text.size() <= (1u << 20) ? reused : own.emplace();
   simdjson::dom::object obj;
   if (auto e = parser.parse(json_text.data(), json_text.size(), true).get(obj))
     throw Error(400, std::string(what) + " is not a valid JSON object: " + simdjson::error_message(e));
@@ -76,8 +81,15 @@ std::vector<Member> members_of(std::string_view json_text, const char *what) {
 
 std::string request_body(const Request &r) {
   std::string out;
+  const std::string_view body = request_body(r, out);
+  if (body.data() != out.data()) out.assign(body);
+  return out;
+}
+
+std::string_view request_body(const Request &r, std::string &out) {
+  out.clear();
   if (r.extra_json.empty() || r.extra_json == "{}") {
-    if (!r.body_json.empty()) return r.body_json;  // the common proxy path: no copy work beyond this
+    if (!r.body_json.empty()) return r.body_json;  // the common proxy path: no copy at all
     json::Writer w(out);
     w.begin_object();
     write_fields(w, r);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "llmhost/types.hpp"
 
@@ -10,5 +11,8 @@ namespace llmhost::detail {
 
 // Throws llmhost::Error(400) when body_json or extra_json is not a JSON object.
 std::string request_body(const Request &request);
+// The same body without copying the caller's: a view of request.body_json when nothing is to
+// be merged into it, else of `storage`, which receives the built body.
+std::string_view request_body(const Request &request, std::string &storage);
 
 }  // namespace llmhost::detail

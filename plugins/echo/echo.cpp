@@ -11,7 +11,8 @@
 //   mock_delay_ms      number   sleep this long per call (per chunk when streaming); cancellable
 //   mock_error_status  integer  fail the call with this status (100..599)
 //
-// Thread-safe: the instance holds no mutable state; everything lives on the calling thread.
+// Thread-safe: the instance's only mutable state is a mutex-guarded pool of JSON parsers;
+// everything else lives on the calling thread.
 #include <llmhost/provider.hpp>
 
 #include <simdjson.h>
@@ -20,18 +21,24 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace {
 
 constexpr std::size_t kEmbeddingDimensions = 8;
 
+// ' ', \t, \n, \v, \f, \r: one compare for every byte above ' ', one bit test below.
 bool is_space(char c) noexcept {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  constexpr uint64_t kSpaces = (1ull << ' ') | (1ull << '\t') | (1ull << '\n') | (1ull << '\v') | (1ull << '\f') | (1ull << '\r');
+  const auto u = static_cast<unsigned char>(c);
+  return u <= ' ' && ((kSpaces >> u) & 1);
 }
 
 int64_t count_words(std::string_view text) noexcept {
@@ -55,16 +62,58 @@ struct Knobs {
   int error_status = 0;                 // mock_error_status; 0 = none
 };
 
+// A parser and a padded copy of the body, reused from call to call: a parser keeps its
+// buffers, so a call with knobs pays for a parse, not for a parser. Pooled per instance because
+// calls run concurrently; not thread_local, which would pin the plugin in memory (docs/abi.md).
+struct Scratch {
+  simdjson::ondemand::parser parser;
+  std::string padded;  // the body, then SIMDJSON_PADDING bytes
+};
+
+class ScratchPool {
+public:
+  std::unique_ptr<Scratch> take() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!free_.empty()) {
+        std::unique_ptr<Scratch> s = std::move(free_.back());
+        free_.pop_back();
+        return s;
+      }
+    }
+    return std::make_unique<Scratch>();
+  }
+  // Keeps at most a few, and none grown by a huge body.
+  void give(std::unique_ptr<Scratch> s) noexcept {
+    if (s->padded.capacity() > kMaxKeptBody) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.size() < kMaxKept) free_.push_back(std::move(s));
+  }
+
+private:
+  static constexpr std::size_t kMaxKept = 16, kMaxKeptBody = 1 << 20;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Scratch>> free_;
+};
+
 // Reads the knobs from the request body. Fast path: no parse unless "mock_" occurs in it.
-Knobs read_knobs(std::string_view body) {
+Knobs read_knobs(std::string_view body, ScratchPool &pool) {
   Knobs k;
   if (body.find("mock_") == std::string_view::npos) return k;
 
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(body);
+  struct Lease {
+    ScratchPool &pool;
+    std::unique_ptr<Scratch> s;
+    ~Lease() { pool.give(std::move(s)); }
+  } lease{pool, pool.take()};
+  std::string &padded = lease.s->padded;
+  padded.assign(body);
+  padded.append(simdjson::SIMDJSON_PADDING, '\0');
+  simdjson::ondemand::parser &parser = lease.s->parser;
   simdjson::ondemand::document doc;
   simdjson::ondemand::object obj;
-  if (parser.iterate(padded).get(doc) || doc.get_object().get(obj))
+  if (parser.iterate(simdjson::padded_string_view(padded.data(), body.size(), padded.size())).get(doc) ||
+      doc.get_object().get(obj))
     throw llmh::Error(400, "echo: request body is not a JSON object");
   for (auto field_result : obj) {
     simdjson::ondemand::field field;
@@ -157,7 +206,7 @@ public:
   using Provider::Provider;
 
   void complete(const llmh::Request &req, llmh::Response &out) override {
-    const Knobs k = read_knobs(req.body_json());
+    const Knobs k = read_knobs(req.body_json(), pool_);
     apply_common_knobs(k, [&] { return out.cancelled(); });
     const std::string_view reply = reply_text(req, k);
     out.content(reply);
@@ -166,7 +215,7 @@ public:
   }
 
   void stream(const llmh::Request &req, llmh::Stream &out) override {
-    const Knobs k = read_knobs(req.body_json());
+    const Knobs k = read_knobs(req.body_json(), pool_);
     Knobs first_call = k;  // the error knob applies before the first chunk; delays per chunk
     first_call.delay_ms = 0;
     apply_common_knobs(first_call, [&] { return out.cancelled(); });
@@ -196,7 +245,7 @@ public:
   }
 
   void embed(const llmh::Request &req, llmh::Embeddings &out) override {
-    const Knobs k = read_knobs(req.body_json());
+    const Knobs k = read_knobs(req.body_json(), pool_);
     apply_common_knobs(k, [&] { return out.cancelled(); });
     int64_t words = 0;
     std::size_t index = 0;
@@ -216,6 +265,9 @@ public:
     }
     out.usage(words);
   }
+
+private:
+  ScratchPool pool_;
 };
 
 }  // namespace

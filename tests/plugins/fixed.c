@@ -5,11 +5,13 @@
  *   TP_REPLY         the reply text (default "fixed")
  *   TP_ABI_MAJOR     abi_major in the descriptor (default LLMH_ABI_VERSION_MAJOR)
  *   TP_CREATE_FAILS  when defined, create fails with 503 "<name>: backend not configured"
+ *   TP_REPLY_CONFIG  when defined, complete replies with the config JSON create was given
  *
  * complete replies TP_REPLY; stream sends it as two chunks (first byte, rest), then a final
  * chunk with finish_reason "stop". Stateless, so thread-safe.
  */
 #include <llmhost/provider.h>
+#include <stdlib.h>
 
 #ifndef TP_NAME
 #error "TP_NAME must be defined"
@@ -29,6 +31,15 @@ static int tp_create(const llmh_host_api *host, const llmh_config *config, void 
   (void)host;
   (void)config;
   *instance = NULL;
+#ifdef TP_REPLY_CONFIG
+  {
+    char *copy = (char *)malloc(config->json.len + 1);
+    if (!copy) return llmh_error_set(err, 500, "out of memory");
+    memcpy(copy, config->json.ptr, config->json.len);
+    copy[config->json.len] = '\0';
+    *instance = copy;
+  }
+#endif
 #ifdef TP_CREATE_FAILS
   return llmh_error_set(err, 503, "create_fails: backend not configured");
 #else
@@ -37,14 +48,18 @@ static int tp_create(const llmh_host_api *host, const llmh_config *config, void 
 #endif
 }
 
-static void tp_destroy(void *instance) { (void)instance; }
+static void tp_destroy(void *instance) { free(instance); }
 
 static int tp_complete(void *instance, const llmh_request *request,
                        const llmh_response_builder *out, llmh_error *err) {
-  (void)instance;
   (void)request;
   (void)err;
+#ifdef TP_REPLY_CONFIG
+  out->append_content(out, llmh_str_c((const char *)instance));
+#else
+  (void)instance;
   out->append_content(out, llmh_str_c(TP_REPLY));
+#endif
   out->set_finish_reason(out, llmh_str_c("stop"));
   return 0;
 }

@@ -28,6 +28,7 @@ enum class LoadErrorKind {
   kInvalidName,        // NULL, empty or malformed provider name
   kCreateFailed,       // the plugin's create() returned an error
   kDuplicateName,      // another file already registered the same provider name
+  kUntrusted,          // the file or its folder is world-writable or owned by another user
 };
 
 // Stable lower-case name of a kind, e.g. "abi_mismatch" (used in CLI and JSON output).

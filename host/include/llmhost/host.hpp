@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <future>
 #include <memory>
 #include <stop_token>
@@ -45,6 +46,12 @@ struct HostOptions {
   std::vector<std::filesystem::path> plugin_dirs;
   // Extra plugin files loaded before the folders (config's custom_provider_map).
   std::vector<std::filesystem::path> plugin_files;
+  // Per-provider settings: provider name -> a JSON object text handed to that provider's
+  // create() (llmh_config.json). Providers without an entry get "{}".
+  std::map<std::string, std::string> provider_config;
+  // Load plugins from files or folders that are world-writable or owned by another user
+  // (refused by default, as ssh and sudo refuse such files). For development only.
+  bool allow_untrusted_plugins = false;
   // Threads running the async forms; 0 = hardware concurrency (at least 2).
   unsigned async_threads = 0;
   // Where plugin log lines and host notices go; default: stderr for WARN and above.
@@ -96,7 +103,7 @@ class Host {
   ReloadStats reload_stats() const;
 
   // Loads one file on its own (not registered) and describes it; throws LoadException.
-  static ProviderInfo check(const std::filesystem::path &file);
+  static ProviderInfo check(const std::filesystem::path &file, bool allow_untrusted = false);
 
   // $LLMHOST_PLUGIN_DIR if set; else <exe dir>/../plugins if it exists (build tree); else
   // <exe dir>/../lib/llmhost/plugins (install tree).

@@ -17,7 +17,9 @@ int fail(const Error &e) {
 std::string capabilities_text(uint64_t caps) {
   std::string out;
   auto add = [&](uint64_t bit, const char *name) {
-    if (caps & bit) out += (out.empty() ? "" : ",") + std::string(name);
+    if (!(caps & bit)) return;
+    if (!out.empty()) out += ',';
+    out += name;
   };
   add(kComplete, "complete");
   add(kStream, "stream");
@@ -45,6 +47,11 @@ void print_info_text(const ProviderInfo &p) {
   std::cout << "name:         " << p.name << "\nversion:      " << p.version << "\ndescription:  " << p.description
             << "\nabi version:  " << p.abi_major << '.' << p.abi_minor << "\ncapabilities: "
             << capabilities_text(p.capabilities) << "\nfile:         " << p.file << '\n';
+  if (!p.models.empty()) {
+    std::cout << "models:      ";
+    for (const std::string &m : p.models) std::cout << ' ' << m;
+    std::cout << '\n';
+  }
 }
 
 Request chat_request(const CallOptions &opts, const std::string &prompt) {
@@ -155,9 +162,9 @@ int run_embed(Host &host, const CallOptions &opts, const std::vector<std::string
   }
 }
 
-int run_check(const std::filesystem::path &file) {
+int run_check(const std::filesystem::path &file, bool allow_untrusted) {
   try {
-    print_info_text(Host::check(file));
+    print_info_text(Host::check(file, allow_untrusted));
     std::cout << "ok: " << file.string() << " is a valid llmhost plugin\n";
     return kOk;
   } catch (const LoadException &e) {

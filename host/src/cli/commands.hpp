@@ -27,7 +27,7 @@ int run_providers(Host &host, bool json);
 int run_complete(Host &host, const CallOptions &opts, const std::string &prompt);
 int run_stream(Host &host, const CallOptions &opts, const std::string &prompt);
 int run_embed(Host &host, const CallOptions &opts, const std::vector<std::string> &texts);
-int run_check(const std::filesystem::path &file);
+int run_check(const std::filesystem::path &file, bool allow_untrusted);
 
 // A malformed command line the parser could not catch (a bad --param): exit code 2.
 struct UsageError : std::runtime_error {

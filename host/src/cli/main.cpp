@@ -24,6 +24,9 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
   std::vector<std::string> plugin_dirs;
   app.add_option("--plugins", plugin_dirs, "plugin folder (repeatable; default: $LLMHOST_PLUGIN_DIR or the bundled plugins)");
+  bool allow_untrusted = false;
+  app.add_flag("--allow-untrusted-plugins", allow_untrusted,
+               "load plugin files or folders that are world-writable or owned by another user (development only)");
 
   bool providers_json = false;
   auto *providers = app.add_subcommand("providers", "list loaded providers and load errors");
@@ -59,10 +62,11 @@ int main(int argc, char **argv) {
     return kUsage;
   }
 
-  if (check->parsed()) return run_check(check_file);
+  if (check->parsed()) return run_check(check_file, allow_untrusted);
 
   llmhost::HostOptions options;
   for (const auto &d : plugin_dirs) options.plugin_dirs.emplace_back(d);
+  options.allow_untrusted_plugins = allow_untrusted;
   llmhost::Host host(std::move(options));
   try {
     if (providers->parsed()) return run_providers(host, providers_json);

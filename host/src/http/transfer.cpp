@@ -95,7 +95,8 @@ void configure(CURL *e, CURLSH *share, const TransferSpec &spec, State &st) {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   } else {
     curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, spec.body.data());
+    // Never NULL: a NULL POSTFIELDS makes curl read the body from its read callback (stdin).
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, spec.body.empty() ? "" : spec.body.data());
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(spec.body.size()));
     if (spec.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, std::string(spec.method).c_str());
   }

@@ -9,6 +9,9 @@
  * - Every struct that crosses the boundary starts with `uint32_t struct_size`, set by whoever
  *   fills the struct to `sizeof` the struct as that side compiled it. A reader must check
  *   `struct_size` before touching any field added after version 1.0 (LLMH_HAS_FIELD).
+ *   Structs passed as arrays (llmh_message, llmh_tool_call, llmh_tool_call_delta, llmh_str)
+ *   are indexed with the reader's sizeof, so they are frozen for a major version: they never
+ *   grow; new per-element data comes in a parallel array added to the containing struct.
  * - Strings cross as `llmh_str` views (pointer + length, not NUL-terminated unless said).
  *   A view is valid only for the duration of the call that handed it over; copy what you keep.
  *   Neither side ever frees memory the other side allocated.
@@ -16,6 +19,8 @@
  *   a C++ plugin catches everything at its edge (provider.hpp does that for you).
  * - Status codes are HTTP-style: 400 bad request, 401 auth, 404 unknown model, 408 timeout,
  *   429 rate limit, 500 plugin failure, 501 not implemented, 502/503/504 upstream trouble.
+ *   A plugin reports 400-599; anything else becomes 500. The host itself reports 499 for a
+ *   call the caller cancelled and 408 for one that outlived llmh_request.timeout_s.
  */
 #ifndef LLMHOST_PROVIDER_H
 #define LLMHOST_PROVIDER_H
@@ -172,7 +177,8 @@ typedef struct llmh_request {
   llmh_str api_key;              /* from config or the caller; empty when none. A secret:
                                     never log it or put it in an error message */
   llmh_str api_base;             /* base URL from config or the caller; empty when none */
-  double timeout_s;              /* total time allowed for the call in seconds; 0 = default */
+  double timeout_s;              /* total time allowed for the call in seconds; 0 = none set.
+                                    The host's cancelled() turns true at this deadline */
   uint32_t num_retries;          /* retries the caller allows on transient upstream errors */
   llmh_str body_json;            /* the full original request body, a JSON object, with
                                     every key the caller sent (tools, response_format, extra
@@ -305,8 +311,9 @@ typedef struct llmh_config {
  * never changed while the library is loaded. Function pointers marked "may be NULL" are
  * optional; the matching capability bit must then be clear.
  *
- * Threads: the host calls `create` and `destroy` from one thread at a time, never while a
- * call on that instance is running. `complete`, `stream` and `embed` may be called
+ * Threads: the host calls `create` and `destroy` of one loaded library from one thread at a
+ * time, never while a call on that instance is running. (A hot reload loads the new build as
+ * a separate copy with its own globals; its `create` may overlap the old copy's calls.) `complete`, `stream` and `embed` may be called
  * concurrently from many threads on one instance: a plugin must be thread-safe for them. */
 typedef struct llmh_provider {
   uint32_t struct_size;              /* sizeof(llmh_provider) as the plugin compiled it */
