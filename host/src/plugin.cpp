@@ -18,7 +18,9 @@ std::string cstr_or_empty(const char *s) { return s ? std::string(s) : std::stri
 // The size of the version-1.0 descriptor: anything smaller is not a v1 plugin.
 constexpr size_t kMinDescriptorSize = offsetof(llmh_provider, get_extension) + sizeof(void *);
 
-void validate(const llmh_provider *d, const std::filesystem::path &file) {
+}  // namespace
+
+void validate_descriptor(const llmh_provider *d, const std::filesystem::path &file) {
   if (!d) refuse(LoadErrorKind::kInvalidDescriptor, file, LLMH_ENTRY_SYMBOL " returned NULL");
   if (d->struct_size < offsetof(llmh_provider, abi_minor) + sizeof(uint32_t))
     refuse(LoadErrorKind::kInvalidDescriptor, file,
@@ -49,6 +51,8 @@ void validate(const llmh_provider *d, const std::filesystem::path &file) {
       refuse(LoadErrorKind::kInvalidDescriptor, file,
              std::string("declares the ") + c.what + " capability but its " + c.what + " function is NULL");
 }
+
+namespace {
 
 // Boost.DLL reports a failed load as an errno-like code ("Bad file descriptor") and drops the
 // dynamic loader's own reason ("invalid ELF header", "undefined symbol: x"); ask dlopen again.
@@ -87,7 +91,7 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const st
     refuse(LoadErrorKind::kMissingEntry, file, "does not export the entry symbol " LLMH_ENTRY_SYMBOL);
   auto entry = p->library_.get<const llmh_provider *()>(LLMH_ENTRY_SYMBOL);
   const llmh_provider *d = entry();
-  validate(d, file);
+  validate_descriptor(d, file);
   p->desc_ = d;
 
   ProviderInfo &info = p->info_;

@@ -57,6 +57,10 @@ class Plugin {
   llmh_host_api api_{};
 };
 
+// Checks a descriptor as the loader does before create(): struct size, ABI major, name,
+// create and a function for every declared capability. Throws LoadException naming `file`.
+void validate_descriptor(const llmh_provider *descriptor, const std::filesystem::path &file);
+
 // Validates a provider name: [a-z0-9_.-]{1,64}.
 bool valid_provider_name(std::string_view name);
 
