@@ -22,11 +22,16 @@ llmhost_install_deps() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# llmhost_build <build-dir> [cmake args...]: configure (once) and build.
-llmhost_build() {
+# llmhost_configure <build-dir> [cmake args...]: configure (a no-op when nothing changed).
+llmhost_configure() {
   local dir=$1; shift
   cmake -S "$LLMHOST_ROOT" -B "$dir" -G Ninja "$@" >/dev/null
-  cmake --build "$dir"
+}
+
+# llmhost_build <build-dir> [cmake args...]: configure and build everything.
+llmhost_build() {
+  llmhost_configure "$@"
+  cmake --build "$1"
 }
 
 LLMHOST_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -5,7 +5,8 @@ set -euo pipefail
 source "$(dirname "$0")/deps.sh"
 
 llmhost_install_deps
-llmhost_build "$LLMHOST_ROOT/build"
+llmhost_configure "$LLMHOST_ROOT/build"
+cmake --build "$LLMHOST_ROOT/build" --target llmhost llmhost_bundled_plugins  # not the tests
 cli="$LLMHOST_ROOT/build/bin/llmhost"
 set -x
 "$cli" providers
