@@ -31,7 +31,8 @@ int64_t coarse_now_ns() {
 // What ends a call early: the caller's stop token, and the request's timeout as a deadline.
 struct CallControl {
   CallControl(std::stop_token token, double timeout_s) : cancel(std::move(token)) {
-    if (timeout_s > 0) deadline_ns = coarse_now_ns() + static_cast<int64_t>(timeout_s * 1e9);
+    // Capped at 1e7 s (115 days): a bigger double would overflow the int64 nanoseconds (UB).
+    if (timeout_s > 0) deadline_ns = coarse_now_ns() + static_cast<int64_t>((timeout_s < 1e7 ? timeout_s : 1e7) * 1e9);
   }
   bool expired() const { return deadline_ns != kNoDeadline && coarse_now_ns() >= deadline_ns; }
   bool cancelled() const { return cancel.stop_requested() || expired(); }

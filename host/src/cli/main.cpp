@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "serve.hpp"
 
 namespace {
 
@@ -51,6 +52,11 @@ int main(int argc, char **argv) {
   auto *check = app.add_subcommand("check", "load one plugin file and print its descriptor or the error");
   check->add_option("FILE", check_file, "the plugin file")->required();
 
+  ServeOptions serve_opts;
+  auto *serve = app.add_subcommand("serve", "an OpenAI-compatible HTTP proxy over the plugins (see docs/proxy.md)");
+  add_serve_options(serve, serve_opts);
+  serve->fallthrough();  // `llmhost serve --plugins DIR` as the issue spells it
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -63,6 +69,11 @@ int main(int argc, char **argv) {
   }
 
   if (check->parsed()) return run_check(check_file, allow_untrusted);
+  if (serve->parsed()) {
+    serve_opts.plugin_dirs = plugin_dirs;
+    serve_opts.allow_untrusted_plugins = allow_untrusted;
+    return run_serve(serve_opts);
+  }
 
   llmhost::HostOptions options;
   for (const auto &d : plugin_dirs) options.plugin_dirs.emplace_back(d);

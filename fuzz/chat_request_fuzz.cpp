@@ -1,0 +1,83 @@
+// The proxy's request codec: a client's /v1/chat/completions (or /v1/embeddings) body ->
+// llmhost::Request. It must never throw; a body it accepts must then go through the rest of
+// the host's request path: the body merge (with and without extra keys) and the C layout a
+// plugin reads. Input: [mode byte][body].
+#include <simdjson.h>
+
+#include <string>
+
+#include "abi_call.hpp"
+#include "fuzz_input.hpp"
+#include "openai_request.hpp"
+#include "request_body.hpp"
+
+namespace {
+
+using llmhost_fuzz::fail;
+using llmhost_fuzz::touch;
+
+void check_error(const llmhost::openai::RequestError &e) {
+  if (e.message.empty()) fail("chat: a refusal without a message");
+  touch(e.param);
+}
+
+// What a plugin would read of the request, all of it.
+void read_as_plugin(const llmhost::Request &r) {
+  const std::string body = llmhost::detail::request_body(r);
+  const llmhost::detail::CRequest c(r, r.model, body);
+  const llmh_request *q = c.get();
+  touch(q->model), touch(q->body_json), touch(q->api_key), touch(q->api_base);
+  if (q->message_count != r.messages.size() || q->input_count != r.input.size()) fail("chat: counts differ in the C view");
+  for (size_t i = 0; i < q->message_count; ++i) {
+    const llmh_message &m = q->messages[i];
+    touch(m.role), touch(m.content), touch(m.name), touch(m.tool_call_id);
+    for (size_t j = 0; j < m.tool_call_count; ++j)
+      touch(m.tool_calls[j].id), touch(m.tool_calls[j].name), touch(m.tool_calls[j].arguments), touch(m.tool_calls[j].type);
+  }
+  for (size_t i = 0; i < q->input_count; ++i) touch(q->inputs[i]);
+  if (!q->params) fail("chat: params is NULL");
+  for (size_t i = 0; i < q->params->stop_count; ++i) touch(q->params->stop[i]);
+}
+
+// The body merged with config/CLI extra keys: must still be one JSON object.
+void merge_extra(llmhost::Request r) {
+  r.extra_json = R"({"mock_response":"x","temperature":0.5})";
+  const std::string merged = llmhost::detail::request_body(r);
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(merged).get(obj)) fail("chat: the merged body is not a JSON object");
+}
+
+void chat(std::string_view body, bool merge) {
+  auto parsed = llmhost::openai::parse_chat_request(body);
+  if (auto *e = std::get_if<llmhost::openai::RequestError>(&parsed)) return check_error(*e);
+  const llmhost::Request &r = std::get<llmhost::openai::ChatRequest>(parsed).request;
+  if (r.model.empty() || r.messages.empty() || r.body_json != body) fail("chat: accepted an incomplete request");
+  read_as_plugin(r);
+  if (merge) merge_extra(r);
+}
+
+void embeddings(std::string_view body, bool merge) {
+  auto parsed = llmhost::openai::parse_embeddings_request(body);
+  if (auto *e = std::get_if<llmhost::openai::RequestError>(&parsed)) return check_error(*e);
+  const llmhost::Request &r = std::get<llmhost::openai::EmbeddingsRequest>(parsed).request;
+  if (r.model.empty() || r.input.empty() || r.body_json != body) fail("embeddings: accepted an incomplete request");
+  read_as_plugin(r);
+  if (merge) merge_extra(r);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  llmhost_fuzz::Input in(data, size);
+  const uint8_t mode = in.byte();
+  const std::string_view body = in.all();
+  try {
+    if (mode & 1) embeddings(body, mode & 2);
+    else chat(body, mode & 2);
+  } catch (const llmhost::Error &e) {
+    // request_body may refuse only what simdjson refuses; the codec accepted it already.
+    fail(e.what());
+  }
+  return 0;
+}

@@ -1,0 +1,34 @@
+// `llmhost serve`: the OpenAI-compatible proxy (host/src/proxy) in front of a Host.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace llmhost::cli {
+
+struct ServeOptions {
+  std::string config;                    // --config FILE (LiteLLM config.yaml shape)
+  std::vector<std::string> plugin_dirs;  // the global --plugins; replaces the config's plugin_dirs
+  std::string host = "127.0.0.1";
+  int port = 4000;                       // 0 = a free port (printed at start)
+  unsigned workers = 64;                 // threads running plugin calls
+  unsigned io_threads = 2;
+  double max_body_mb = 10;
+  double idle_timeout_s = 60;
+  double drain_timeout_s = 30;
+  bool no_watch = false;                 // hot reload of the plugin folders is on by default
+  bool no_access_log = false;
+  bool allow_untrusted_plugins = false;  // the global --allow-untrusted-plugins
+};
+
+// Declares serve's own options on its subcommand.
+void add_serve_options(CLI::App *serve, ServeOptions &o);
+
+// Runs until SIGTERM/SIGINT; 0 after a drain, 1 when start-up fails (config, plugins, port).
+int run_serve(const ServeOptions &options);
+
+}  // namespace llmhost::cli

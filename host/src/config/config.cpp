@@ -1,0 +1,221 @@
+#include "config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "config/yaml_json.hpp"
+
+namespace llmhost::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Reader {
+ public:
+  Reader(fs::path file, EnvLookup env) : file_(std::move(file)), env_(std::move(env)) {
+    if (!env_) env_ = [](const char *name) -> const char * { return std::getenv(name); };
+  }
+
+  [[noreturn]] void fail(const YAML::Mark &m, const std::string &cause) const {
+    throw ConfigError(where(m) + ": " + cause);
+  }
+  std::string where(const YAML::Mark &m) const {
+    std::string w = file_.string();
+    if (!m.is_null()) w += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+    return w;
+  }
+  void warn(const YAML::Mark &m, const std::string &what) { cfg.warnings.push_back(where(m) + ": " + what); }
+
+  void expect(const YAML::Node &n, YAML::NodeType::value type, const std::string &name, const char *what) const {
+    if (n.Type() != type) fail(n.Mark(), "\"" + name + "\" must be " + what);
+  }
+
+  std::string scalar(const YAML::Node &n, const std::string &name) const {
+    if (!n.IsScalar()) fail(n.Mark(), "\"" + name + "\" must be a string");
+    return n.Scalar();
+  }
+
+  // A string that may be "os.environ/NAME".
+  std::string secret(const YAML::Node &n, const std::string &name) const {
+    std::string v = scalar(n, name);
+    return resolve_env(n, std::move(v), name);
+  }
+
+  std::string resolve_env(const YAML::Node &n, std::string v, const std::string &name) const {
+    static constexpr std::string_view kPrefix = "os.environ/";
+    if (v.rfind(kPrefix, 0) != 0) return v;
+    const std::string var = v.substr(kPrefix.size());
+    if (var.empty()) fail(n.Mark(), "\"" + name + "\": os.environ/ needs a variable name");
+    const char *value = env_(var.c_str());
+    if (!value) fail(n.Mark(), "\"" + name + "\": environment variable " + var + " is not set");
+    return value;
+  }
+
+  fs::path path(const YAML::Node &n, const std::string &name) const {
+    const fs::path p = scalar(n, name);
+    return (p.is_absolute() ? p : file_.parent_path() / p).lexically_normal();
+  }
+
+  void model_entry(const YAML::Node &entry, size_t index) {
+    const std::string at = "model_list[" + std::to_string(index) + "]";
+    expect(entry, YAML::NodeType::Map, at, "a mapping with model_name and litellm_params");
+    if (!entry["model_name"]) fail(entry.Mark(), at + " is missing \"model_name\"");
+    if (!entry["litellm_params"]) fail(entry.Mark(), at + " is missing \"litellm_params\"");
+    const std::string name = scalar(entry["model_name"], at + ".model_name");
+    if (name.empty()) fail(entry["model_name"].Mark(), at + ".model_name must not be empty");
+    for (const auto &kv : entry) {
+      const std::string key = kv.first.Scalar();
+      if (key != "model_name" && key != "litellm_params" && key != "model_info")
+        warn(kv.first.Mark(), "unknown key \"" + at + "." + key + "\" ignored");
+    }
+    Deployment d = deployment(entry["litellm_params"], at + ".litellm_params");
+    d.line = entry.Mark().line + 1;
+    for (ModelGroup &g : cfg.models)
+      if (g.name == name) return g.deployments.push_back(std::move(d));
+    cfg.models.push_back({name, {std::move(d)}});
+  }
+
+  Deployment deployment(const YAML::Node &params, const std::string &at) {
+    expect(params, YAML::NodeType::Map, at, "a mapping");
+    Deployment d;
+    std::string extra;
+    JsonObjectBuilder builder(extra);
+    for (const auto &kv : params) {
+      const std::string key = kv.first.Scalar();
+      const YAML::Node &v = kv.second;
+      const std::string name = at + "." + key;
+      if (key == "model") {
+        d.model = scalar(v, name);
+        const auto slash = d.model.find('/');
+        if (slash == std::string::npos || slash == 0 || slash + 1 == d.model.size())
+          fail(v.Mark(), "\"" + name + "\" must be provider/model, got \"" + d.model + "\"");
+      } else if (key == "api_key") {
+        d.api_key = secret(v, name);
+      } else if (key == "api_base") {
+        d.api_base = secret(v, name);
+      } else if (key == "timeout") {
+        if (!v.IsScalar() || !parse_number(v.Scalar(), d.timeout_s) || d.timeout_s < 0)
+          fail(v.Mark(), "\"" + name + "\" must be a non-negative number of seconds");
+      } else if (key == "num_retries") {
+        double n = 0;
+        if (!v.IsScalar() || !parse_number(v.Scalar(), n) || n < 0 || n > 100 || n != static_cast<uint32_t>(n))
+          fail(v.Mark(), "\"" + name + "\" must be an integer in 0..100");
+        d.num_retries = static_cast<uint32_t>(n);
+      } else {
+        builder.add(key, v, [&](const YAML::Node &node, std::string s) { return resolve_env(node, std::move(s), name); });
+      }
+    }
+    if (d.model.empty()) fail(params.Mark(), at + " is missing \"model\" (provider/model)");
+    if (!builder.empty()) d.extra_json = builder.finish();
+    return d;
+  }
+
+  void litellm_settings(const YAML::Node &n) {
+    expect(n, YAML::NodeType::Map, "litellm_settings", "a mapping");
+    for (const auto &kv : n) {
+      const std::string key = kv.first.Scalar();
+      if (key != "custom_provider_map") {
+        warn(kv.first.Mark(), "litellm_settings." + key + " is not supported and is ignored");
+        continue;
+      }
+      expect(kv.second, YAML::NodeType::Sequence, "litellm_settings.custom_provider_map", "a list");
+      size_t i = 0;
+      for (const YAML::Node &e : kv.second) {
+        const std::string at = "custom_provider_map[" + std::to_string(i++) + "]";
+        expect(e, YAML::NodeType::Map, at, "a mapping with provider and custom_handler");
+        if (!e["provider"]) fail(e.Mark(), at + " is missing \"provider\"");
+        if (!e["custom_handler"]) fail(e.Mark(), at + " is missing \"custom_handler\"");
+        CustomProvider cp{scalar(e["provider"], at + ".provider"), path(e["custom_handler"], at + ".custom_handler"),
+                          e.Mark().line + 1};
+        std::error_code ec;
+        if (!fs::is_regular_file(cp.file, ec))
+          fail(e["custom_handler"].Mark(), at + ".custom_handler: no such file: " + cp.file.string());
+        cfg.custom_providers.push_back(std::move(cp));
+      }
+    }
+  }
+
+  void general_settings(const YAML::Node &n) {
+    expect(n, YAML::NodeType::Map, "general_settings", "a mapping");
+    for (const auto &kv : n) {
+      const std::string key = kv.first.Scalar();
+      const YAML::Node &v = kv.second;
+      if (key == "master_key") {
+        if (!v.IsNull()) cfg.master_key = secret(v, "general_settings.master_key");
+      } else if (key == "plugin_dirs") {
+        expect(v, YAML::NodeType::Sequence, "general_settings.plugin_dirs", "a list of folders");
+        for (const YAML::Node &d : v) {
+          fs::path p = path(d, "general_settings.plugin_dirs");
+          std::error_code ec;
+          if (!fs::is_directory(p, ec)) fail(d.Mark(), "general_settings.plugin_dirs: no such folder: " + p.string());
+          cfg.plugin_dirs.push_back(std::move(p));
+        }
+      } else if (key == "direct_provider_routing") {
+        bool b;
+        if (!v.IsScalar() || !parse_bool(v.Scalar(), b))
+          fail(v.Mark(), "\"general_settings.direct_provider_routing\" must be true or false");
+        cfg.direct_routing = b;
+      } else {
+        warn(kv.first.Mark(), "general_settings." + key + " is not supported and is ignored");
+      }
+    }
+  }
+
+  void document(const YAML::Node &root) {
+    if (!root || root.IsNull()) return;
+    expect(root, YAML::NodeType::Map, "the config", "a mapping (model_list, litellm_settings, general_settings)");
+    for (const auto &kv : root) {
+      const std::string key = kv.first.Scalar();
+      const YAML::Node &v = kv.second;
+      if (key == "model_list") {
+        if (v.IsNull()) continue;
+        expect(v, YAML::NodeType::Sequence, "model_list", "a list");
+        for (size_t i = 0; i < v.size(); ++i) model_entry(v[i], i);
+      } else if (key == "litellm_settings") {
+        if (!v.IsNull()) litellm_settings(v);
+      } else if (key == "general_settings") {
+        if (!v.IsNull()) general_settings(v);
+      } else {
+        warn(kv.first.Mark(), "top-level key \"" + key + "\" is not supported and is ignored");
+      }
+    }
+  }
+
+  Config cfg;
+
+ private:
+  fs::path file_;
+  EnvLookup env_;
+};
+
+}  // namespace
+
+Config parse(const std::string &yaml_text, const std::filesystem::path &file, const EnvLookup &env) {
+  Reader reader(file, env);
+  reader.cfg.file = file;
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception &e) {
+    reader.fail(e.mark, "invalid YAML: " + e.msg);
+  }
+  try {
+    reader.document(root);
+  } catch (const YAML::Exception &e) {  // e.g. a key that is not a scalar
+    reader.fail(e.mark, e.msg);
+  }
+  return std::move(reader.cfg);
+}
+
+Config load(const std::filesystem::path &file, const EnvLookup &env) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError(file.string() + ": cannot open the config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), std::filesystem::absolute(file), env);
+}
+
+}  // namespace llmhost::config

@@ -1,0 +1,65 @@
+// serve's configuration: LiteLLM's config.yaml shape (model_list, litellm_settings,
+// general_settings), read with yaml-cpp. Paths resolve relative to the config file;
+// "os.environ/NAME" values resolve from the environment at load.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace llmhost::config {
+
+// One deployment behind a public model name (a model_list entry's litellm_params).
+struct Deployment {
+  std::string model;  // "provider/model"
+  std::string api_key;
+  std::string api_base;
+  double timeout_s = 0;
+  std::optional<uint32_t> num_retries;
+  std::string extra_json;  // every other litellm_params key as a JSON object; "" when none
+  int line = 0;            // where the entry is, for messages
+};
+
+// A public model name and its deployments, in file order (several entries may share a name).
+struct ModelGroup {
+  std::string name;
+  std::vector<Deployment> deployments;
+};
+
+// litellm_settings.custom_provider_map entry.
+struct CustomProvider {
+  std::string provider;
+  std::filesystem::path file;  // absolute (resolved against the config file's folder)
+  int line = 0;
+};
+
+struct Config {
+  std::filesystem::path file;  // the config file; empty when none was given
+  std::vector<ModelGroup> models;
+  std::vector<CustomProvider> custom_providers;
+  std::vector<std::filesystem::path> plugin_dirs;  // general_settings.plugin_dirs, absolute
+  std::string master_key;                          // empty = no auth
+  bool direct_routing = true;                      // general_settings.direct_provider_routing
+  std::vector<std::string> warnings;               // ignored keys, "file:line: ..." each
+};
+
+// A config that cannot be used; what() is "FILE:LINE:COLUMN: cause".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Looks an environment variable up; nullptr when unset. Default: std::getenv.
+using EnvLookup = std::function<const char *(const char *name)>;
+
+// Reads and validates `file`. Throws ConfigError.
+Config load(const std::filesystem::path &file, const EnvLookup &env = {});
+
+// The same from text; `file` names it in messages and anchors relative paths.
+Config parse(const std::string &yaml_text, const std::filesystem::path &file, const EnvLookup &env = {});
+
+}  // namespace llmhost::config

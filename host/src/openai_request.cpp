@@ -1,0 +1,253 @@
+#include "openai_request.hpp"
+
+#include <simdjson.h>
+
+#include "json_locate.hpp"
+
+namespace llmhost::openai {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+// Thrown inside this file only; turned into a RequestError at the API boundary.
+struct Bad {
+  std::string message;
+  std::string param;
+};
+
+[[noreturn]] void bad(std::string param, std::string message) { throw Bad{std::move(message), std::move(param)}; }
+
+std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+// Parses `body` into `parser` and returns its root object, or throws Bad saying where it broke.
+object parse_object(simdjson::dom::parser &parser, std::string_view body) {
+  if (body.empty()) bad("", "request body is empty; expected a JSON object");
+  element root;
+  if (auto err = parser.parse(body.data(), body.size(), true).get(root)) {
+    if (auto where = json::find_syntax_error(body))
+      bad("", "malformed JSON at line " + std::to_string(where->line) + ", column " + std::to_string(where->column) +
+                  " (byte " + std::to_string(where->offset) + "): " + where->what);
+    bad("", std::string("malformed JSON: ") + simdjson::error_message(err));
+  }
+  object obj;
+  if (root.get(obj)) bad("", "request body must be a JSON object");
+  return obj;
+}
+
+std::string get_string(element v, const std::string &param) {
+  std::string_view s;
+  if (v.get(s)) bad(param, in_quotes(param) + " must be a string");
+  return std::string(s);
+}
+
+double get_number(element v, const std::string &param) {
+  double d;
+  if (v.get(d)) bad(param, in_quotes(param) + " must be a number");
+  return d;
+}
+
+int64_t get_integer(element v, const std::string &param) {
+  int64_t i;
+  if (v.get(i)) bad(param, in_quotes(param) + " must be an integer");
+  return i;
+}
+
+bool get_bool(element v, const std::string &param) {
+  bool b;
+  if (v.get(b)) bad(param, in_quotes(param) + " must be true or false");
+  return b;
+}
+
+// Message content: a string, null, or an array of parts whose text parts are concatenated
+// (image and audio parts stay in the body for the plugin).
+std::string get_content(element v, const std::string &param) {
+  if (v.is_null()) return {};
+  std::string_view s;
+  if (!v.get(s)) return std::string(s);
+  array parts;
+  if (v.get(parts)) bad(param, in_quotes(param) + " must be a string, an array of content parts or null");
+  std::string text;
+  size_t i = 0;
+  for (element part : parts) {
+    const std::string where = param + "[" + std::to_string(i++) + "]";
+    object p;
+    if (part.get(p)) bad(where, in_quotes(where) + " must be an object");
+    std::string_view type;
+    if (p["type"].get(type)) bad(where + ".type", in_quotes(where + ".type") + " is required and must be a string");
+    if (type != "text") continue;
+    element t;
+    if (p["text"].get(t)) bad(where + ".text", in_quotes(where + ".text") + " is required for a text part");
+    text += get_string(t, where + ".text");
+  }
+  return text;
+}
+
+std::vector<ToolCall> get_tool_calls(element v, const std::string &param) {
+  array calls;
+  if (v.get(calls)) bad(param, in_quotes(param) + " must be an array");
+  std::vector<ToolCall> out;
+  for (element c : calls) {
+    const std::string where = param + "[" + std::to_string(out.size()) + "]";
+    object o;
+    if (c.get(o)) bad(where, in_quotes(where) + " must be an object");
+    ToolCall t;
+    for (auto [key, val] : o) {
+      if (key == "id") t.id = get_string(val, where + ".id");
+      else if (key == "type") t.type = get_string(val, where + ".type");
+      else if (key == "function") {
+        object f;
+        if (val.get(f)) bad(where + ".function", in_quotes(where + ".function") + " must be an object");
+        for (auto [fk, fv] : f) {
+          if (fk == "name") t.name = get_string(fv, where + ".function.name");
+          else if (fk == "arguments") t.arguments = get_string(fv, where + ".function.arguments");
+        }
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::vector<Message> get_messages(element v) {
+  array items;
+  if (v.get(items)) bad("messages", "\"messages\" must be an array of message objects");
+  std::vector<Message> out;
+  for (element item : items) {
+    const std::string where = "messages[" + std::to_string(out.size()) + "]";
+    object o;
+    if (item.get(o)) bad(where, in_quotes(where) + " must be an object");
+    Message m;
+    bool has_role = false;
+    for (auto [key, val] : o) {
+      if (key == "role") m.role = get_string(val, where + ".role"), has_role = true;
+      else if (key == "content") m.content = get_content(val, where + ".content");
+      else if (key == "name") m.name = get_string(val, where + ".name");
+      else if (key == "tool_call_id") m.tool_call_id = get_string(val, where + ".tool_call_id");
+      else if (key == "tool_calls" && !val.is_null()) m.tool_calls = get_tool_calls(val, where + ".tool_calls");
+    }
+    if (!has_role) bad(where + ".role", in_quotes(where) + " is missing the required field \"role\"");
+    out.push_back(std::move(m));
+  }
+  if (out.empty()) bad("messages", "\"messages\" must not be empty");
+  return out;
+}
+
+std::vector<std::string> get_stop(element v) {
+  std::string_view s;
+  if (!v.get(s)) return {std::string(s)};
+  if (v.is_null()) return {};
+  array items;
+  if (v.get(items)) bad("stop", "\"stop\" must be a string or an array of strings");
+  std::vector<std::string> out;
+  for (element e : items) out.push_back(get_string(e, "stop[" + std::to_string(out.size()) + "]"));
+  return out;
+}
+
+// The common parameters; returns false when `key` is none of them.
+bool read_param(Params &p, std::string_view key, element v) {
+  const std::string k(key);
+  if (v.is_null()) return key == "temperature" || key == "top_p" || key == "max_tokens" || key == "n" ||
+                           key == "seed" || key == "stop" || key == "user" || key == "presence_penalty" ||
+                           key == "frequency_penalty" || key == "max_completion_tokens";
+  if (key == "temperature") p.temperature = get_number(v, k);
+  else if (key == "top_p") p.top_p = get_number(v, k);
+  else if (key == "presence_penalty") p.presence_penalty = get_number(v, k);
+  else if (key == "frequency_penalty") p.frequency_penalty = get_number(v, k);
+  else if (key == "max_tokens") p.max_tokens = get_integer(v, k);
+  else if (key == "max_completion_tokens") {
+    const int64_t n = get_integer(v, k);
+    if (!p.max_tokens) p.max_tokens = n;
+  } else if (key == "n") p.n = get_integer(v, k);
+  else if (key == "seed") p.seed = get_integer(v, k);
+  else if (key == "stop") p.stop = get_stop(v);
+  else if (key == "user") p.user = get_string(v, k);
+  else return false;
+  return true;
+}
+
+std::string get_model(object body) {
+  element v;
+  if (body["model"].get(v)) bad("model", "missing required field \"model\"");
+  std::string model = get_string(v, "model");
+  if (model.empty()) bad("model", "\"model\" must not be empty");
+  return model;
+}
+
+ChatRequest chat(std::string_view body) {
+  simdjson::dom::parser parser;
+  object obj = parse_object(parser, body);
+  ChatRequest out;
+  Request &r = out.request;
+  r.model = get_model(obj);
+  bool has_messages = false;
+  for (auto [key, val] : obj) {
+    if (key == "messages") r.messages = get_messages(val), has_messages = true;
+    else if (key == "stream") out.stream = !val.is_null() && get_bool(val, "stream");
+    else if (key == "stream_options" && !val.is_null()) {
+      object so;
+      if (val.get(so)) bad("stream_options", "\"stream_options\" must be an object");
+      element iu;
+      if (!so["include_usage"].get(iu) && !iu.is_null()) out.include_usage = get_bool(iu, "stream_options.include_usage");
+    } else {
+      read_param(r.params, key, val);
+    }
+  }
+  if (!has_messages) bad("messages", "missing required field \"messages\"");
+  r.body_json.assign(body);
+  return out;
+}
+
+EmbeddingsRequest embeddings(std::string_view body) {
+  simdjson::dom::parser parser;
+  object obj = parse_object(parser, body);
+  EmbeddingsRequest out;
+  Request &r = out.request;
+  r.model = get_model(obj);
+  element input;
+  if (obj["input"].get(input)) bad("input", "missing required field \"input\"");
+  std::string_view s;
+  array items;
+  if (!input.get(s)) {
+    r.input.emplace_back(s);
+  } else if (!input.get(items)) {
+    for (element e : items) {
+      if (!e.is_string()) bad("input", "\"input\" must be a string or an array of strings (token arrays are not supported)");
+      r.input.push_back(get_string(e, "input[" + std::to_string(r.input.size()) + "]"));
+    }
+    if (r.input.empty()) bad("input", "\"input\" must not be empty");
+  } else {
+    bad("input", "\"input\" must be a string or an array of strings");
+  }
+  element fmt;
+  if (!obj["encoding_format"].get(fmt) && !fmt.is_null()) {
+    const std::string f = get_string(fmt, "encoding_format");
+    if (f != "float" && f != "base64") bad("encoding_format", "\"encoding_format\" must be \"float\" or \"base64\"");
+    out.base64 = f == "base64";
+  }
+  element user;
+  if (!obj["user"].get(user) && !user.is_null()) r.params.user = get_string(user, "user");
+  r.body_json.assign(body);
+  return out;
+}
+
+}  // namespace
+
+ChatParse parse_chat_request(std::string_view body) {
+  try {
+    return chat(body);
+  } catch (Bad &b) {
+    return RequestError{std::move(b.message), std::move(b.param)};
+  }
+}
+
+EmbeddingsParse parse_embeddings_request(std::string_view body) {
+  try {
+    return embeddings(body);
+  } catch (Bad &b) {
+    return RequestError{std::move(b.message), std::move(b.param)};
+  }
+}
+
+}  // namespace llmhost::openai

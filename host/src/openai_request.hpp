@@ -1,0 +1,42 @@
+// The OpenAI request codec: a chat-completions or embeddings request body (JSON text) ->
+// llmhost::Request. Pure functions (no I/O, no globals), so they can be fuzzed directly.
+//
+// Only the fields the host types carry are extracted and type-checked; the whole body is kept
+// as Request::body_json, so everything else (tools, response_format, vendor extras) reaches the
+// plugin untouched. Request::model is the name the client sent; routing happens elsewhere.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "llmhost/types.hpp"
+
+namespace llmhost::openai {
+
+// Why a body was refused; always an HTTP 400. `param` names the offending field ("messages[1].role")
+// or is empty when the body as a whole is wrong (malformed JSON: `message` gives line and column).
+struct RequestError {
+  std::string message;
+  std::string param;
+};
+
+struct ChatRequest {
+  Request request;
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+};
+
+struct EmbeddingsRequest {
+  Request request;  // request.input holds the texts
+  bool base64 = false;  // encoding_format "base64"
+};
+
+using ChatParse = std::variant<ChatRequest, RequestError>;
+using EmbeddingsParse = std::variant<EmbeddingsRequest, RequestError>;
+
+// Never throw for any input (std::bad_alloc aside).
+ChatParse parse_chat_request(std::string_view body);
+EmbeddingsParse parse_embeddings_request(std::string_view body);
+
+}  // namespace llmhost::openai

@@ -1,0 +1,58 @@
+// One HTTP request/response as the API layer sees it, independent of sockets: the Session
+// implements it, the Api answers through it (from an I/O thread or a worker).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <stop_token>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace llmhost::proxy {
+
+struct Incoming {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // the target without its query string
+  std::string authorization;
+  std::string body;
+};
+
+struct Reply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// What one finished exchange looks like, for the access log and the metrics.
+struct Record {
+  std::chrono::system_clock::time_point start;
+  std::string method, path, route;  // route: the matched endpoint ("" when none)
+  std::string model, provider;
+  int status = 0;
+  bool stream = false;
+  std::chrono::nanoseconds latency{0};
+  uint64_t bytes_in = 0, bytes_out = 0;
+};
+
+class Exchange {
+ public:
+  virtual ~Exchange() = default;
+  virtual const Incoming &request() const = 0;
+  // Labels for the log line and metrics; call before the reply. `status` overrides the HTTP
+  // status in the record when a stream fails after its 200 went out (0 = keep).
+  virtual void label(std::string route, std::string model, std::string provider, bool stream) = 0;
+  virtual void outcome(int status) = 0;
+  // Sends the whole reply. Thread-safe; at most once, and not after stream().
+  virtual void reply(Reply r) = 0;
+  // Server-Sent Events: the first call sends a 200 text/event-stream header. Blocks until the
+  // bytes are handed to the socket; false once the client is gone (stop then).
+  virtual bool stream(std::string frames) = 0;
+  // Writes `frames` and ends the event stream. Thread-safe; once; does not block.
+  virtual void end_stream(std::string frames) = 0;
+  // Requested when the client disconnects or the server gives up draining.
+  virtual std::stop_token cancelled() const = 0;
+};
+
+}  // namespace llmhost::proxy

@@ -1,0 +1,107 @@
+#include "proxy/metrics.hpp"
+
+#include <cstdio>
+
+namespace llmhost::proxy {
+namespace {
+
+void label_value(std::string &out, std::string_view v) {
+  out += '"';
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  out += '"';
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+void help(std::string &out, const char *name, const char *type, const char *text) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += text;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+}  // namespace
+
+void Metrics::finished(const Record &r) {
+  in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  const std::string route = r.route.empty() ? "unmatched" : r.route;
+  Key key{route, r.model, r.provider, r.status};
+  const double seconds = std::chrono::duration<double>(r.latency).count();
+  std::lock_guard lock(mu_);
+  auto it = requests_.find(key);
+  if (it == requests_.end() && requests_.size() >= kMaxSeries) std::get<1>(key) = "other";
+  ++requests_[key];
+  Histogram &h = latency_[route];
+  size_t b = 0;
+  while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
+  if (b < kBuckets.size()) ++h.counts[b];
+  ++h.count;
+  h.sum += seconds;
+}
+
+std::string Metrics::render(const Host &host) const {
+  std::string out;
+  auto series = [&](const char *name, const Key &k) {
+    out += name;
+    out += "{route=";
+    label_value(out, std::get<0>(k));
+    out += ",model=";
+    label_value(out, std::get<1>(k));
+    out += ",provider=";
+    label_value(out, std::get<2>(k));
+    out += ",status=\"" + std::to_string(std::get<3>(k)) + "\"}";
+  };
+  {
+    std::lock_guard lock(mu_);
+    help(out, "llmhost_requests_total", "counter", "HTTP requests answered, by route, model, provider and status.");
+    for (const auto &[k, n] : requests_) series("llmhost_requests_total", k), out += ' ' + std::to_string(n) + '\n';
+    help(out, "llmhost_request_errors_total", "counter", "Requests answered with a status of 400 or more.");
+    for (const auto &[k, n] : requests_)
+      if (std::get<3>(k) >= 400) series("llmhost_request_errors_total", k), out += ' ' + std::to_string(n) + '\n';
+    help(out, "llmhost_request_duration_seconds", "histogram", "Time from request read to response written.");
+    for (const auto &[route, h] : latency_) {
+      uint64_t cumulative = 0;
+      for (size_t b = 0; b <= kBuckets.size(); ++b) {
+        cumulative += b < kBuckets.size() ? h.counts[b] : 0;
+        out += "llmhost_request_duration_seconds_bucket{route=";
+        label_value(out, route);
+        out += ",le=\"" + (b < kBuckets.size() ? number(kBuckets[b]) : std::string("+Inf")) + "\"} ";
+        out += std::to_string(b < kBuckets.size() ? cumulative : h.count) + '\n';
+      }
+      out += "llmhost_request_duration_seconds_sum{route=";
+      label_value(out, route);
+      out += "} " + number(h.sum) + '\n';
+      out += "llmhost_request_duration_seconds_count{route=";
+      label_value(out, route);
+      out += "} " + std::to_string(h.count) + '\n';
+    }
+  }
+  help(out, "llmhost_requests_in_flight", "gauge", "Requests being handled now (the scrape itself included).");
+  out += "llmhost_requests_in_flight " + std::to_string(in_flight_.load(std::memory_order_relaxed)) + '\n';
+
+  const ReloadStats s = host.reload_stats();
+  help(out, "llmhost_plugin_reloads_total", "counter", "Plugin load events since start, by kind (initial loads included).");
+  for (auto [kind, n] : {std::pair{"loaded", s.loaded}, {"replaced", s.replaced}, {"removed", s.removed}, {"failed", s.failed}})
+    out += std::string("llmhost_plugin_reloads_total{kind=\"") + kind + "\"} " + std::to_string(n) + '\n';
+  help(out, "llmhost_providers_loaded", "gauge", "Providers serving now.");
+  out += "llmhost_providers_loaded " + std::to_string(host.providers().size()) + '\n';
+  help(out, "llmhost_plugin_load_errors", "gauge", "Plugin files refused now.");
+  out += "llmhost_plugin_load_errors " + std::to_string(host.load_errors().size()) + '\n';
+  return out;
+}
+
+}  // namespace llmhost::proxy

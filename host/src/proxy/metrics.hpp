@@ -1,0 +1,45 @@
+// Prometheus metrics of the proxy: requests and errors by route, model, provider and status;
+// a latency histogram by route; requests in flight; plugin reloads. Text exposition format 0.0.4.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+#include "llmhost/host.hpp"
+#include "proxy/exchange.hpp"
+
+namespace llmhost::proxy {
+
+class Metrics {
+ public:
+  static constexpr std::array<double, 14> kBuckets = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                      0.5,   1,     2.5,  5,     10,  30,  60};
+  // Distinct (route, model, provider, status) series kept; later ones count as model "other".
+  static constexpr size_t kMaxSeries = 5000;
+
+  void started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+  void finished(const Record &r);
+
+  // The exposition text; the host's reload counts and provider state are read now.
+  std::string render(const Host &host) const;
+
+ private:
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> counts{};  // per bucket, not cumulative
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  using Key = std::tuple<std::string, std::string, std::string, int>;  // route, model, provider, status
+
+  mutable std::mutex mu_;
+  std::map<Key, uint64_t> requests_;
+  std::map<std::string, Histogram> latency_;  // by route
+  std::atomic<int64_t> in_flight_{0};
+};
+
+}  // namespace llmhost::proxy

@@ -1,0 +1,176 @@
+#include "proxy/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <csignal>
+#include <thread>
+#include <vector>
+
+#include "proxy/session.hpp"
+#include "thread_pool.hpp"
+
+namespace llmhost::proxy {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+struct Server::Impl {
+  explicit Impl(ServerOptions opts)
+      : options(std::move(opts)),
+        control(net::make_strand(ioc)),
+        acceptor(control),
+        signals(control, SIGINT, SIGTERM, SIGHUP),
+        drain_timer(control),
+        shared(options) {
+    const tcp::endpoint ep(net::ip::make_address(options.host), options.port);
+    acceptor.open(ep.protocol());
+    acceptor.set_option(net::socket_base::reuse_address(true));
+    acceptor.bind(ep);
+    acceptor.listen(net::socket_base::max_listen_connections);
+    pool = std::make_unique<detail::ThreadPool>(std::max(1u, options.workers));
+  }
+
+  void accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket socket) {
+      if (!acceptor.is_open()) return;
+      if (!ec && session_count() >= options.max_connections) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      } else if (!ec) {
+        auto s = std::make_shared<Session>(std::move(socket), shared);
+        {
+          std::lock_guard lock(shared.mu);
+          shared.sessions.emplace(s.get(), s);
+        }
+        s->start();
+      }
+      accept();
+    });
+  }
+
+  void wait_signal() {
+    signals.async_wait([this](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        if (shared.hooks.reload) post_work(shared.hooks.reload);
+        return wait_signal();
+      }
+      begin_drain();
+    });
+  }
+
+  void post_work(std::function<void()> job) {
+    busy_workers.fetch_add(1);
+    pool->post([this, job = std::move(job)] {
+      try {
+        job();
+      } catch (const std::exception &e) {
+        notice(std::string("worker job failed: ") + e.what());
+      }
+      busy_workers.fetch_sub(1);
+    });
+  }
+
+  void notice(const std::string &m) {
+    if (shared.hooks.notice) shared.hooks.notice(m);
+  }
+
+  template <class Fn>
+  void each_session(Fn fn) {
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard lock(shared.mu);
+      for (auto &[p, w] : shared.sessions)
+        if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+    for (auto &s : live) fn(*s);
+  }
+
+  size_t session_count() {
+    std::lock_guard lock(shared.mu);
+    return shared.sessions.size();
+  }
+
+  // On an I/O thread.
+  void begin_drain() {
+    if (shared.draining.exchange(true)) return;
+    boost::system::error_code ec;
+    acceptor.close(ec);
+    signals.cancel(ec);
+    notice("draining: no new connections; waiting for requests in flight (up to " +
+           std::to_string(options.drain_timeout.count()) + " ms)");
+    each_session([](Session &s) { s.drain(); });
+    deadline = std::chrono::steady_clock::now() + options.drain_timeout;
+    poll_drain();
+  }
+
+  void poll_drain() {
+    drain_timer.expires_after(std::chrono::milliseconds(20));
+    drain_timer.async_wait([this](boost::system::error_code) {
+      const auto now = std::chrono::steady_clock::now();
+      if (session_count() == 0 && busy_workers.load() == 0) return ioc.stop();
+      if (now >= deadline && !forced) {
+        forced = true;
+        notice("drain deadline passed: cancelling " + std::to_string(session_count()) + " connection(s)");
+        each_session([](Session &s) { s.abort(); });
+        deadline = now + std::chrono::seconds(5);
+      } else if (now >= deadline && forced) {
+        return ioc.stop();
+      }
+      poll_drain();
+    });
+  }
+
+  ServerOptions options;
+  net::io_context ioc;
+  // The acceptor, the signals and the drain timer share one strand: their handlers (accept,
+  // begin_drain, poll_drain) touch the same state from several I/O threads.
+  net::strand<net::io_context::executor_type> control;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  net::steady_timer drain_timer;
+  std::chrono::steady_clock::time_point deadline;
+  bool forced = false;
+  SessionShared shared;
+  std::atomic<int> busy_workers{0};
+  std::unique_ptr<detail::ThreadPool> pool;  // destroyed before the io_context: jobs hold sessions
+};
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Server::~Server() {
+  if (impl_ && impl_->pool) impl_->pool.reset();
+}
+
+uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void Server::post_work(std::function<void()> job) { impl_->post_work(std::move(job)); }
+
+void Server::stop() {
+  net::post(impl_->control, [this] { impl_->begin_drain(); });
+}
+
+bool Server::run(ServerHooks hooks) {
+  Impl &d = *impl_;
+  d.shared.hooks = std::move(hooks);
+  d.accept();
+  d.wait_signal();
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < std::max(1u, d.options.io_threads); ++i) threads.emplace_back([&d] { d.ioc.run(); });
+  d.ioc.run();
+  for (auto &t : threads) t.join();
+  d.shared.stopped = true;
+  // Calls cancelled at the deadline get a short grace period to return from their plugin.
+  const auto grace = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (d.busy_workers.load() > 0 && std::chrono::steady_clock::now() < grace)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (d.busy_workers.load() > 0) return false;
+  d.pool.reset();
+  return true;
+}
+
+}  // namespace llmhost::proxy

@@ -1,0 +1,39 @@
+// The HTTP server of `llmhost serve`: an acceptor and a few I/O threads (Boost.Asio), a
+// worker pool for plugin calls, signals (SIGTERM/SIGINT drain, SIGHUP reload).
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "proxy/server_options.hpp"
+
+namespace llmhost::proxy {
+
+class Server {
+ public:
+  // Binds and listens; throws std::system_error when the address cannot be used.
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server &) = delete;
+  Server &operator=(const Server &) = delete;
+
+  uint16_t port() const;  // the bound port (useful with port 0)
+
+  // Runs `job` on the worker pool (plugin calls go here, never on an I/O thread).
+  void post_work(std::function<void()> job);
+
+  // Serves until SIGTERM or SIGINT (or stop()), then drains: stops accepting, closes idle
+  // connections, lets exchanges in flight finish until options.drain_timeout, then cancels
+  // them. Returns true when everything finished; false when a worker was still stuck in a
+  // plugin after the grace period (the caller should exit without unloading plugins).
+  bool run(ServerHooks hooks);
+
+  // Starts draining; thread-safe.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace llmhost::proxy

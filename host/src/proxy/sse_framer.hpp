@@ -1,0 +1,42 @@
+// Turns a plugin's chunks into OpenAI's Server-Sent Events framing, byte for byte:
+//   data: {chat.completion.chunk}\n\n   one per chunk; the first delta carries role "assistant"
+//   data: {... "finish_reason":"stop"}\n\n   a last chunk with the finish reason (made up as
+//                                            "stop" when the plugin sent none)
+//   data: {... "choices":[],"usage":{...}}\n\n   only with stream_options.include_usage
+//   data: [DONE]\n\n
+// Pure: appends text to strings, no I/O.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "llmhost/types.hpp"
+#include "openai_json.hpp"
+
+namespace llmhost::proxy {
+
+class SseFramer {
+ public:
+  SseFramer(openai::StreamMeta meta, bool include_usage) : meta_(std::move(meta)), include_usage_(include_usage) {}
+
+  // Appends the frame for `c` (nothing for a usage-only chunk: usage goes last).
+  void chunk(std::string &out, const Chunk &c);
+  // Appends the closing frames.
+  void finish(std::string &out);
+  // Appends an error event (the stream failed after it started) and [DONE].
+  void error(std::string &out, int status, std::string_view message);
+
+  bool started() const { return started_; }
+
+ private:
+  void frame(std::string &out, const Chunk &c);
+
+  openai::StreamMeta meta_;
+  bool include_usage_;
+  bool started_ = false;
+  bool finished_ = false;  // a finish_reason went out
+  std::optional<Usage> usage_;
+};
+
+}  // namespace llmhost::proxy

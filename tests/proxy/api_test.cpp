@@ -1,0 +1,201 @@
+// The proxy's endpoints through the real `llmhost serve` binary: chat (JSON and SSE, byte for
+// byte), embeddings, models, health, metrics, keep-alive, the access log.
+#include <doctest/doctest.h>
+#include <simdjson.h>
+
+#include <cstring>
+
+#include "proxy_support.hpp"
+
+using namespace ptest;
+
+namespace {
+
+simdjson::dom::element parse(simdjson::dom::parser &p, const std::string &text) {
+  simdjson::dom::element e;
+  REQUIRE_MESSAGE(!p.parse(text).get(e), text);
+  return e;
+}
+
+std::string str(simdjson::dom::element e) { return std::string(std::string_view(e)); }
+
+std::vector<std::string> bundled() { return {"--plugins", test::bundled_plugins().string()}; }
+
+}  // namespace
+
+TEST_CASE("chat completion as JSON, with and without the /v1 prefix, on one keep-alive connection") {
+  Server server(bundled());
+  Client client(server.port());
+  for (const char *path : {"/v1/chat/completions", "/chat/completions"}) {
+    const Response r = client.post(path, chat_body("echo/x", "hello there"));
+    CHECK(r.status == 200);
+    CHECK(r.header("content-type") == "application/json");
+    CHECK(r.keep_alive);
+    simdjson::dom::parser p;
+    auto doc = parse(p, r.body);
+    CHECK(str(doc["object"]) == "chat.completion");
+    CHECK(str(doc["id"]).rfind("chatcmpl-", 0) == 0);
+    CHECK(str(doc["model"]) == "echo/x");
+    CHECK(str(doc["choices"].at(0)["message"]["role"]) == "assistant");
+    CHECK(str(doc["choices"].at(0)["message"]["content"]) == "hello there");
+    CHECK(str(doc["choices"].at(0)["finish_reason"]) == "stop");
+    CHECK(int64_t(doc["usage"]["total_tokens"]) == 4);
+  }
+}
+
+TEST_CASE("streamed chat completion: OpenAI's SSE framing byte for byte") {
+  Server server(bundled());
+  Client client(server.port());
+  for (bool usage : {false, true}) {
+    CAPTURE(usage);
+    const std::string extra = std::string("\"stream\":true") + (usage ? ",\"stream_options\":{\"include_usage\":true}" : "");
+    const Response r = client.post("/v1/chat/completions", chat_body("echo/x", "a b", extra));
+    REQUIRE(r.status == 200);
+    CHECK(r.header("content-type") == "text/event-stream");
+    CHECK(r.header("cache-control") == "no-cache");
+    CHECK(r.header("transfer-encoding") == "chunked");
+    // id and created are the same on every chunk; take them from the first.
+    const auto id_at = r.body.find("\"id\":\"") + 6;
+    const std::string id = r.body.substr(id_at, r.body.find('"', id_at) - id_at);
+    const auto created_at = r.body.find("\"created\":") + 10;
+    const std::string created = r.body.substr(created_at, r.body.find(',', created_at) - created_at);
+    const std::string head = "data: {\"id\":\"" + id + "\",\"object\":\"chat.completion.chunk\",\"created\":" + created +
+                             ",\"model\":\"echo/x\",\"choices\":[";
+    std::string expected =
+        head + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"a\"},\"finish_reason\":null}]}\n\n" +
+        head + "{\"index\":0,\"delta\":{\"content\":\" b\"},\"finish_reason\":null}]}\n\n" +
+        head + "{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
+    if (usage) expected += head + "],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":2,\"total_tokens\":4}}\n\n";
+    expected += "data: [DONE]\n\n";
+    CHECK(r.body == expected);
+  }
+  // The connection is still usable after a stream.
+  CHECK(client.get("/health/liveliness").status == 200);
+}
+
+TEST_CASE("an empty streamed reply still has the role chunk, a finish chunk and [DONE]") {
+  Server server(bundled());
+  Client client(server.port());
+  const Response r = client.post("/v1/chat/completions", chat_body("echo/x", "", "\"stream\":true"));
+  REQUIRE(r.status == 200);
+  const auto role = r.body.find("\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null");
+  const auto stop = r.body.find("\"delta\":{},\"finish_reason\":\"stop\"");
+  CHECK(role != std::string::npos);
+  CHECK(stop != std::string::npos);
+  CHECK(role < stop);
+  CHECK(r.body.size() > 14);
+  CHECK(r.body.substr(r.body.size() - 14) == "data: [DONE]\n\n");
+}
+
+TEST_CASE("chunks are flushed one by one: the first arrives while the plugin still holds the stream") {
+  test::TempDir dir;
+  dir.add(test::test_plugin("libdrip.so"));
+  const auto release = dir.path() / "release";
+  Server server({"--plugins", dir.path().string()}, {"DRIP_RELEASE=" + release.string()});
+  Client client(server.port());
+  client.send("POST", "/v1/chat/completions", chat_body("drip/x", "hi", "\"stream\":true"));
+  const std::string first = client.read_until("\n\n");  // blocks forever if the server buffered
+  CHECK(first.find("\"content\":\"v1\"") != std::string::npos);
+  CHECK(first.find("[DONE]") == std::string::npos);
+  write_file(release, "");
+  const Response r = client.finish();
+  CHECK(r.body.find("\"content\":\" done\"") != std::string::npos);
+  CHECK(r.body.find("data: [DONE]\n\n") != std::string::npos);
+}
+
+TEST_CASE("embeddings as floats and as base64 of the same float32 values") {
+  Server server(bundled());
+  Client client(server.port());
+  const Response f = client.post("/v1/embeddings", R"({"model":"echo/e","input":["one","two"]})");
+  REQUIRE(f.status == 200);
+  const Response b = client.post("/embeddings", R"({"model":"echo/e","input":["one","two"],"encoding_format":"base64"})");
+  REQUIRE(b.status == 200);
+  simdjson::dom::parser pf, pb;
+  auto df = parse(pf, f.body), db = parse(pb, b.body);
+  CHECK(str(df["object"]) == "list");
+  CHECK(str(df["model"]) == "echo/e");
+  REQUIRE(simdjson::dom::array(df["data"]).size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string b64 = str(db["data"].at(i)["embedding"]);
+    // decode
+    std::string bytes;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (char c : b64) {
+      const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+      if (c == '=') break;
+      acc = (acc << 6) | static_cast<uint32_t>(std::strchr(alphabet, c) - alphabet);
+      bits += 6;
+      if (bits >= 8) bytes += static_cast<char>((acc >> (bits -= 8)) & 0xff);
+    }
+    simdjson::dom::array floats = df["data"].at(i)["embedding"];
+    REQUIRE(bytes.size() == floats.size() * 4);
+    size_t k = 0;
+    for (double v : floats) {
+      float x;
+      std::memcpy(&x, bytes.data() + 4 * k++, 4);
+      CHECK(x == static_cast<float>(v));
+    }
+  }
+}
+
+TEST_CASE("models, liveliness and readiness (with a refused plugin file listed)") {
+  test::TempDir dir;
+  dir.add(test::bundled_plugins() / "libecho.so");
+  dir.add(test::test_plugin("not_a_library.so"));
+  Server server({"--plugins", dir.path().string()});
+  Client client(server.port());
+  for (const char *path : {"/v1/models", "/models"}) {
+    const Response m = client.get(path);
+    CHECK(m.status == 200);
+    CHECK(m.body.find(R"({"id":"echo/*","object":"model")") != std::string::npos);
+  }
+  const Response live = client.get("/health/liveliness");
+  CHECK(live.status == 200);
+  const Response ready = client.get("/health/readiness");
+  CHECK(ready.status == 200);
+  simdjson::dom::parser p;
+  auto doc = parse(p, ready.body);
+  CHECK(str(doc["status"]) == "healthy");
+  CHECK(str(doc["providers"].at(0)["name"]) == "echo");
+  CHECK(str(doc["load_errors"].at(0)["file"]).find("not_a_library.so") != std::string::npos);
+}
+
+TEST_CASE("readiness is 503 with no provider loaded") {
+  test::TempDir empty;
+  Server server({"--plugins", empty.path().string()});
+  Client client(server.port());
+  CHECK(client.get("/health/readiness").status == 503);
+  CHECK(client.get("/health/liveliness").status == 200);
+}
+
+TEST_CASE("metrics count requests by route, model, provider and status, with latency and reloads") {
+  Server server(bundled());
+  Client client(server.port());
+  REQUIRE(client.post("/v1/chat/completions", chat_body("echo/x", "hi")).status == 200);
+  REQUIRE(client.post("/v1/chat/completions", chat_body("echo/x", "hi", R"("mock_error_status":429)")).status == 429);
+  const Response m = client.get("/metrics");
+  CHECK(m.status == 200);
+  CHECK(m.header("content-type").rfind("text/plain; version=0.0.4", 0) == 0);
+  CHECK(m.body.find(R"(llmhost_requests_total{route="/v1/chat/completions",model="echo/x",provider="echo",status="200"} 1)") != std::string::npos);
+  CHECK(m.body.find(R"(llmhost_request_errors_total{route="/v1/chat/completions",model="echo/x",provider="echo",status="429"} 1)") != std::string::npos);
+  CHECK(m.body.find(R"(llmhost_request_duration_seconds_count{route="/v1/chat/completions"} 2)") != std::string::npos);
+  CHECK(m.body.find(R"(llmhost_request_duration_seconds_bucket{route="/v1/chat/completions",le="+Inf"} 2)") != std::string::npos);
+  CHECK(m.body.find("llmhost_requests_in_flight 1\n") != std::string::npos);  // the scrape itself
+  CHECK(m.body.find("llmhost_plugin_reloads_total{kind=\"loaded\"} ") != std::string::npos);
+  CHECK(m.body.find("# TYPE llmhost_request_duration_seconds histogram") != std::string::npos);
+}
+
+TEST_CASE("one structured access-log line per request") {
+  Server server(bundled());
+  {
+    Client client(server.port());
+    REQUIRE(client.post("/v1/chat/completions", chat_body("echo/x", "hi")).status == 200);
+    REQUIRE(client.get("/nope").status == 404);
+  }
+  REQUIRE(eventually([&] { return server.err().find("\"path\":\"/nope\"") != std::string::npos; }));
+  const std::string log = server.err();
+  CHECK(log.find(R"("method":"POST","path":"/v1/chat/completions","route":"/v1/chat/completions","model":"echo/x","provider":"echo","status":200,"stream":false,"latency_ms":)") != std::string::npos);
+  CHECK(log.find("\"bytes_in\":") != std::string::npos);
+  CHECK(log.find("\"bytes_out\":") != std::string::npos);
+}

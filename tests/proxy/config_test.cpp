@@ -1,0 +1,178 @@
+// config.yaml (LiteLLM's shape): parsing, errors with file and line, and serve using it.
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "config/config.hpp"
+#include "proxy_support.hpp"
+
+using namespace ptest;
+namespace config = llmhost::config;
+
+namespace {
+
+config::EnvLookup env_of(std::map<std::string, std::string> vars) {
+  auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
+  return [shared](const char *name) -> const char * {
+    auto it = shared->find(name);
+    return it == shared->end() ? nullptr : it->second.c_str();
+  };
+}
+
+std::string error_of(const std::string &yaml, const std::filesystem::path &file = "/cfg/config.yaml") {
+  try {
+    config::parse(yaml, file, env_of({}));
+  } catch (const config::ConfigError &e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("the issue's config shape parses, with os.environ/, relative paths and extra keys") {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "build");
+  std::filesystem::create_directories(dir.path() / "plugins");
+  write_file(dir.path() / "build" / "libmy_custom_llm.so", "");
+  const std::string yaml = R"(model_list:
+  - model_name: my-custom-model
+    litellm_params:
+      model: my-custom-llm/custom-model-v1
+      api_key: os.environ/CUSTOM_API_KEY
+      api_base: https://internal-api.company.com/v1
+      timeout: 30
+      num_retries: 2
+      any_extra_key: passed to the plugin
+      quoted_number: "42"
+      temperature: 0.5
+      flags: [1, true, null]
+  - model_name: my-custom-model
+    litellm_params:
+      model: echo/second
+litellm_settings:
+  custom_provider_map:
+    - provider: my-custom-llm
+      custom_handler: ./build/libmy_custom_llm.so
+general_settings:
+  master_key: os.environ/LLMHOST_MASTER_KEY
+  plugin_dirs: [./plugins]
+)";
+  const config::Config c = config::parse(yaml, dir.path() / "config.yaml",
+                                         env_of({{"CUSTOM_API_KEY", "sk-custom"}, {"LLMHOST_MASTER_KEY", "sk-master"}}));
+  REQUIRE(c.models.size() == 1);
+  CHECK(c.models[0].name == "my-custom-model");
+  REQUIRE(c.models[0].deployments.size() == 2);
+  const config::Deployment &d = c.models[0].deployments[0];
+  CHECK(d.model == "my-custom-llm/custom-model-v1");
+  CHECK(d.api_key == "sk-custom");
+  CHECK(d.api_base == "https://internal-api.company.com/v1");
+  CHECK(d.timeout_s == 30);
+  CHECK(d.num_retries == 2u);
+  CHECK(d.extra_json ==
+        R"({"any_extra_key":"passed to the plugin","quoted_number":"42","temperature":0.5,"flags":[1,true,null]})");
+  CHECK(c.models[0].deployments[1].extra_json.empty());
+  REQUIRE(c.custom_providers.size() == 1);
+  CHECK(c.custom_providers[0].provider == "my-custom-llm");
+  CHECK(c.custom_providers[0].file == dir.path() / "build" / "libmy_custom_llm.so");
+  REQUIRE(c.plugin_dirs.size() == 1);
+  CHECK(c.plugin_dirs[0] == dir.path() / "plugins");
+  CHECK(c.master_key == "sk-master");
+  CHECK(c.direct_routing);
+  CHECK(c.warnings.empty());
+}
+
+TEST_CASE("config errors name the file, the line and the cause") {
+  CHECK(error_of("model_list:\n  - model_name: a\n    litellm_params:\n      model: x/y\n      api_key: os.environ/NOPE_KEY\n") ==
+        "/cfg/config.yaml:5:16: \"model_list[0].litellm_params.api_key\": environment variable NOPE_KEY is not set");
+  CHECK(error_of("model_list:\n  - model_name: a\n    litellm_params:\n      model: no-slash\n")
+            .rfind("/cfg/config.yaml:4:14: ", 0) == 0);
+  CHECK(error_of("model_list: {a: 1}\n").rfind("/cfg/config.yaml:1:13: \"model_list\" must be a list", 0) == 0);
+  CHECK(error_of("model_list:\n  - model_name: a\n").find(":2:5: model_list[0] is missing \"litellm_params\"") != std::string::npos);
+  CHECK(error_of("model_list:\n  - model_name: a\n    litellm_params:\n      model: x/y\n      timeout: soon\n")
+            .find(":5:16: \"model_list[0].litellm_params.timeout\" must be a non-negative number") != std::string::npos);
+  CHECK(error_of("litellm_settings:\n  custom_provider_map:\n    - provider: p\n      custom_handler: ./missing.so\n")
+            .find(":4:23: custom_provider_map[0].custom_handler: no such file: /cfg/missing.so") != std::string::npos);
+  CHECK(error_of("general_settings:\n  plugin_dirs: [./nowhere]\n").find(":2:17: general_settings.plugin_dirs: no such folder") !=
+        std::string::npos);
+  CHECK(error_of("model_list: [\n").find("/cfg/config.yaml:") == 0);
+  CHECK(error_of("model_list: [\n").find("invalid YAML") != std::string::npos);
+  CHECK(error_of("general_settings:\n  direct_provider_routing: maybe\n").find(":2:28:") != std::string::npos);
+}
+
+TEST_CASE("unsupported keys are warnings, not errors") {
+  const config::Config c = config::parse("router_settings: {a: 1}\nlitellm_settings:\n  drop_params: true\n", "/c.yaml", env_of({}));
+  REQUIRE(c.warnings.size() == 2);
+  CHECK(c.warnings[0].rfind("/c.yaml:1:1: ", 0) == 0);
+}
+
+TEST_CASE("serve: a config error stops start-up with file, line and cause") {
+  test::TempDir dir;
+  const auto cfg = dir.path() / "config.yaml";
+  write_file(cfg, "model_list:\n  - model_name: a\n    litellm_params:\n      model: echo/x\n      api_key: os.environ/PROXY_TEST_UNSET_VAR\n");
+  const test::RunResult r = serve_fails({"--config", cfg.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find(cfg.string() + ":5:16:") != std::string::npos);
+  CHECK(r.err.find("PROXY_TEST_UNSET_VAR is not set") != std::string::npos);
+  CHECK(serve_fails({"--config", (dir.path() / "missing.yaml").string()}).exit_code == 1);
+}
+
+TEST_CASE("serve: model_list names route to their deployment with its params and extra keys") {
+  test::TempDir dir;
+  const auto cfg = dir.path() / "config.yaml";
+  write_file(cfg, R"(model_list:
+  - model_name: my-model
+    litellm_params:
+      model: echo/any
+      api_key: os.environ/PROXY_TEST_API_KEY
+      mock_response: configured reply
+  - model_name: shouty
+    litellm_params:
+      model: cecho/x
+general_settings:
+  direct_provider_routing: false
+)");
+  Server server({"--plugins", test::bundled_plugins().string(), "--config", cfg.string()},
+                {"PROXY_TEST_API_KEY=sk-deployment-secret"});
+  Client c(server.port());
+  const Response r = c.post("/v1/chat/completions", chat_body("my-model", "hi"));
+  CHECK(r.status == 200);
+  CHECK(r.body.find("\"content\":\"configured reply\"") != std::string::npos);
+  CHECK(r.body.find("\"model\":\"my-model\"") != std::string::npos);
+  const Response s = c.post("/v1/chat/completions", chat_body("my-model", "hi", "\"stream\":true"));
+  CHECK(s.body.find("\"content\":\" reply\"") != std::string::npos);
+  CHECK(s.body.find("\"model\":\"my-model\"") != std::string::npos);
+  // Direct provider/model routing is off: only configured names.
+  CHECK(c.post("/v1/chat/completions", chat_body("echo/any", "hi")).status == 404);
+  const Response models = c.get("/v1/models");
+  CHECK(models.body.find("\"id\":\"my-model\"") != std::string::npos);
+  CHECK(models.body.find("\"id\":\"shouty\"") != std::string::npos);
+  CHECK(models.body.find("echo/*") == std::string::npos);
+  c.close();
+  REQUIRE(eventually([&] { return server.err().find("\"path\":\"/v1/models\"") != std::string::npos; }));
+  CHECK(server.err().find("sk-deployment-secret") == std::string::npos);
+}
+
+TEST_CASE("serve: custom_provider_map loads a plugin outside the plugin folders, relative to the config") {
+  test::TempDir dir, empty;
+  std::filesystem::create_directories(dir.path() / "handlers");
+  dir.add(test::bundled_plugins() / "libecho.so", "handlers/libecho.so");
+  const auto cfg = dir.path() / "config.yaml";
+  write_file(cfg, "litellm_settings:\n  custom_provider_map:\n    - provider: echo\n      custom_handler: handlers/libecho.so\n");
+  Server server({"--plugins", empty.path().string(), "--config", cfg.string()});
+  Client c(server.port());
+  CHECK(c.post("/v1/chat/completions", chat_body("echo/x", "routed")).body.find("\"content\":\"routed\"") != std::string::npos);
+  // A handler that declares another provider name stops start-up.
+  write_file(cfg, "litellm_settings:\n  custom_provider_map:\n    - provider: other\n      custom_handler: handlers/libecho.so\n");
+  const test::RunResult r = serve_fails({"--plugins", empty.path().string(), "--config", cfg.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find(cfg.string() + ":3: custom_provider_map provider \"other\"") != std::string::npos);
+}
+
+TEST_CASE("serve: the example config under docs/ works with the bundled plugins") {
+  Server server({"--plugins", test::bundled_plugins().string(), "--config",
+                 (std::filesystem::path(LLMHOST_SOURCE_DIR) / "docs/examples/config.yaml").string()});
+  Client c(server.port());
+  CHECK(c.post("/v1/chat/completions", chat_body("echo-model", "hello")).status == 200);
+  CHECK(c.get("/v1/models").body.find("\"id\":\"echo-model\"") != std::string::npos);
+}

@@ -1,0 +1,183 @@
+// Every error the proxy answers, as OpenAI error JSON with the right status; limits; auth.
+#include <doctest/doctest.h>
+#include <simdjson.h>
+
+#include "proxy_support.hpp"
+
+using namespace ptest;
+
+namespace {
+
+struct ErrorInfo {
+  int status;
+  std::string message, type, param, code;
+};
+
+ErrorInfo error_of(const Response &r) {
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  REQUIRE_MESSAGE(!p.parse(r.body).get(doc), r.body);
+  simdjson::dom::object e;
+  REQUIRE_MESSAGE(!doc["error"].get(e), r.body);
+  ErrorInfo out{r.status, std::string(std::string_view(e["message"])), std::string(std::string_view(e["type"])), {}, {}};
+  std::string_view s;
+  if (!e["param"].get(s)) out.param = s;
+  if (!e["code"].get(s)) out.code = s;
+  CHECK(r.header("content-type") == "application/json");
+  return out;
+}
+
+std::vector<std::string> bundled() { return {"--plugins", test::bundled_plugins().string()}; }
+
+}  // namespace
+
+TEST_CASE("bad request bodies: 400 saying where and which field") {
+  Server server(bundled());
+  Client c(server.port());
+  struct Case {
+    std::string body, param, message_part;
+  };
+  const std::vector<Case> cases = {
+      {"{\"model\":\"echo/x\",\n \"messages\": [}", "", "line 2, column 15"},
+      {"", "", "empty"},
+      {"[1,2]", "", "must be a JSON object"},
+      {R"({"messages":[{"role":"user","content":"x"}]})", "model", "\"model\""},
+      {R"({"model":"echo/x"})", "messages", "\"messages\""},
+      {R"({"model":"echo/x","messages":[{"content":"x"}]})", "messages[0].role", "\"role\""},
+      {R"({"model":"echo/x","messages":[{"role":"user","content":5}]})", "messages[0].content", "messages[0].content"},
+      {R"({"model":"echo/x","messages":[{"role":"user","content":"x"}],"temperature":"hot"})", "temperature", "number"},
+      {R"({"model":"echo/x","messages":[{"role":"user","content":"x"}],"max_tokens":1.5})", "max_tokens", "integer"},
+      {R"({"model":"echo/x","messages":[{"role":"user","content":"x"}],"stream":"yes"})", "stream", "true or false"},
+      {R"({"model":7,"messages":[]})", "model", "string"},
+  };
+  for (const Case &k : cases) {
+    CAPTURE(k.body);
+    const ErrorInfo e = error_of(c.post("/v1/chat/completions", k.body));
+    CHECK(e.status == 400);
+    CHECK(e.type == "invalid_request_error");
+    CHECK(e.param == k.param);
+    CHECK(e.message.find(k.message_part) != std::string::npos);
+  }
+  const ErrorInfo emb = error_of(c.post("/v1/embeddings", R"({"model":"echo/x","input":[1,2,3]})"));
+  CHECK(emb.status == 400);
+  CHECK(emb.param == "input");
+  CHECK(error_of(c.post("/v1/embeddings", R"({"model":"echo/x"})")).param == "input");
+}
+
+TEST_CASE("unknown model: 404 model_not_found listing what is available") {
+  Server server(bundled());
+  Client c(server.port());
+  for (const char *model : {"nope/x", "gpt-4o"}) {
+    const ErrorInfo e = error_of(c.post("/v1/chat/completions", chat_body(model, "hi")));
+    CHECK(e.status == 404);
+    CHECK(e.code == "model_not_found");
+    CHECK(e.param == "model");
+    CHECK(e.message.find(model) != std::string::npos);
+    CHECK(e.message.find("echo/*") != std::string::npos);
+  }
+  CHECK(error_of(c.post("/v1/embeddings", R"({"model":"nope/x","input":"a"})")).status == 404);
+}
+
+TEST_CASE("plugin errors keep their status, also for streams that fail before the first chunk") {
+  Server server(bundled());
+  Client c(server.port());
+  for (int status : {400, 401, 429, 500, 503}) {
+    CAPTURE(status);
+    const std::string knob = "\"mock_error_status\":" + std::to_string(status);
+    const ErrorInfo e = error_of(c.post("/v1/chat/completions", chat_body("echo/x", "hi", knob)));
+    CHECK_MESSAGE(e.status == status, server.err());
+    CHECK(e.message.find("mock error") != std::string::npos);
+    const ErrorInfo s = error_of(c.post("/v1/chat/completions", chat_body("echo/x", "hi", knob + ",\"stream\":true")));
+    CHECK(s.status == status);
+  }
+  CHECK(error_of(c.post("/v1/chat/completions", chat_body("echo/x", "hi", "\"mock_error_status\":429"))).type == "rate_limit_error");
+  // cecho has no embed: 501.
+  CHECK(error_of(c.post("/v1/embeddings", R"({"model":"cecho/x","input":"a"})")).status == 501);
+}
+
+TEST_CASE("unknown routes are 404, wrong methods 405 with Allow") {
+  Server server(bundled());
+  Client c(server.port());
+  CHECK(error_of(c.get("/v1/nothing")).status == 404);
+  const Response r = c.get("/v1/chat/completions");
+  CHECK(error_of(r).status == 405);
+  CHECK(r.header("allow") == "POST");
+  CHECK(error_of(c.post("/v1/models", "{}")).status == 405);
+}
+
+TEST_CASE("a body over the default 10 MiB limit gets 413; one under it is served") {
+  Server server(bundled());
+  {
+    Client c(server.port());
+    const std::string pad(10 * 1024 * 1024, 'x');
+    const Response r = c.post("/v1/chat/completions", chat_body("echo/x", "hi", "\"pad\":\"" + pad + "\""));
+    const ErrorInfo e = error_of(r);
+    CHECK(e.status == 413);
+    CHECK(e.message.find("limit") != std::string::npos);
+    CHECK_FALSE(r.keep_alive);
+  }
+  Client c(server.port());
+  const std::string pad(9 * 1024 * 1024, 'x');
+  const Response ok = c.post("/v1/chat/completions", chat_body("echo/x", "small", "\"pad\":\"" + pad + "\""));
+  CHECK(ok.status == 200);
+  CHECK(ok.body.find("\"content\":\"small\"") != std::string::npos);
+}
+
+TEST_CASE("--max-body-mb lowers the limit; a chunked body over it is refused too") {
+  Server server({"--plugins", test::bundled_plugins().string(), "--max-body-mb", "0.01"});
+  Client c(server.port());
+  const std::string big(20000, 'x');
+  std::string raw = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx\r\n", big.size());
+  raw += size + big + "\r\n0\r\n\r\n";
+  c.write_raw(raw);
+  const std::string reply = c.read_raw_all();
+  CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
+}
+
+TEST_CASE("oversized headers get 431, malformed HTTP 400") {
+  Server server(bundled());
+  {
+    Client c(server.port());
+    const Response r = c.get("/health/liveliness", {{"X-Big", std::string(20000, 'h')}});
+    CHECK(r.status == 431);
+  }
+  Client c(server.port());
+  c.write_raw("THIS IS NOT HTTP\r\n\r\n");
+  CHECK(c.read_raw_all().rfind("HTTP/1.1 400", 0) == 0);
+}
+
+TEST_CASE("idle connections are closed after --idle-timeout") {
+  Server server({"--plugins", test::bundled_plugins().string(), "--idle-timeout", "0.2"});
+  Client c(server.port());
+  CHECK(c.get("/health/liveliness").status == 200);
+  CHECK(c.closed_by_server());  // blocks until the server closes; a hang fails by test timeout
+}
+
+TEST_CASE("master key: every API route needs Bearer <key>; health and metrics do not") {
+  test::TempDir dir;
+  const auto cfg = dir.path() / "config.yaml";
+  write_file(cfg, "general_settings:\n  master_key: os.environ/PROXY_TEST_MASTER_KEY\n");
+  Server server({"--plugins", test::bundled_plugins().string(), "--config", cfg.string()},
+                {"PROXY_TEST_MASTER_KEY=sk-test-secret-123"});
+  Client c(server.port());
+  const ErrorInfo missing = error_of(c.post("/v1/chat/completions", chat_body("echo/x", "hi")));
+  CHECK(missing.status == 401);
+  CHECK(missing.code == "invalid_api_key");
+  const Headers wrong = {{"Authorization", "Bearer sk-wrong"}};
+  const Headers right = {{"Authorization", "Bearer sk-test-secret-123"}};
+  CHECK(error_of(c.post("/v1/chat/completions", chat_body("echo/x", "hi"), wrong)).status == 401);
+  CHECK(error_of(c.post("/chat/completions", chat_body("echo/x", "hi"), {{"Authorization", "sk-test-secret-123"}})).status == 401);
+  CHECK(error_of(c.get("/v1/models")).status == 401);
+  CHECK(error_of(c.post("/v1/embeddings", R"({"model":"echo/x","input":"a"})")).status == 401);
+  CHECK(c.post("/v1/chat/completions", chat_body("echo/x", "hi"), right).status == 200);
+  CHECK(c.get("/v1/models", right).status == 200);
+  CHECK(c.get("/health/liveliness").status == 200);
+  CHECK(c.get("/health/readiness").status == 200);
+  CHECK(c.get("/metrics").status == 200);
+  c.close();
+  REQUIRE(eventually([&] { return server.err().find("\"path\":\"/metrics\"") != std::string::npos; }));
+  CHECK(server.err().find("sk-test-secret-123") == std::string::npos);
+  CHECK(server.err().find("sk-wrong") == std::string::npos);
+}

@@ -1,0 +1,70 @@
+// The official `openai` Node package against a running `llmhost serve`, unchanged except for
+// baseURL: a completion, a stream, embeddings, models.list() and APIErrors (404, 401).
+// Env: LLMHOST_URL (http://127.0.0.1:PORT/v1), LLMHOST_KEY (the master key).
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+
+const baseURL = process.env.LLMHOST_URL;
+const client = new OpenAI({ baseURL, apiKey: process.env.LLMHOST_KEY, maxRetries: 0, timeout: 30_000 });
+const messages = (text) => [{ role: 'user', content: text }];
+
+// A completion through a configured model name.
+const c = await client.chat.completions.create({ model: 'echo-model', messages: messages('hello from node') });
+assert.equal(c.object, 'chat.completion');
+assert.equal(c.choices[0].message.content, 'hello from node');
+assert.equal(c.choices[0].finish_reason, 'stop');
+assert.equal(c.usage.total_tokens, 6);
+
+// A stream, chunk by chunk, with the usage chunk.
+const stream = await client.chat.completions.create({
+  model: 'echo/any', messages: messages('a b c'), stream: true, stream_options: { include_usage: true },
+});
+let text = '';
+let chunks = 0;
+let usage = null;
+let finish = null;
+for await (const chunk of stream) {
+  chunks += 1;
+  assert.equal(chunk.object, 'chat.completion.chunk');
+  const choice = chunk.choices[0];
+  if (choice?.delta?.content) text += choice.delta.content;
+  if (choice?.finish_reason) finish = choice.finish_reason;
+  if (chunk.usage) usage = chunk.usage;
+}
+assert.equal(text, 'a b c');
+assert.equal(finish, 'stop');
+assert.equal(chunks, 5);  // three words, the finish chunk, the usage chunk
+assert.equal(usage.total_tokens, 6);
+
+// Embeddings: the client asks for base64 by default and decodes it; float must agree.
+const e = await client.embeddings.create({ model: 'echo/any', input: ['one', 'two'] });
+const f = await client.embeddings.create({ model: 'echo/any', input: ['one', 'two'], encoding_format: 'float' });
+assert.equal(e.data.length, 2);
+assert.equal(e.data[0].embedding.length, 8);
+for (let i = 0; i < 2; i += 1)
+  assert.deepEqual(e.data[i].embedding, f.data[i].embedding.map(Math.fround));
+
+// models.list()
+const ids = [];
+for await (const m of client.models.list()) ids.push(m.id);
+assert.ok(ids.includes('echo-model'), ids.join(','));
+assert.ok(ids.includes('echo/*'), ids.join(','));
+
+// Errors arrive as APIError subclasses with the right status.
+await assert.rejects(client.chat.completions.create({ model: 'no-such-model', messages: messages('x') }), (err) => {
+  assert.ok(err instanceof OpenAI.APIError);
+  assert.ok(err instanceof OpenAI.NotFoundError);
+  assert.equal(err.status, 404);
+  assert.equal(err.code, 'model_not_found');
+  return true;
+});
+const wrongKey = new OpenAI({ baseURL, apiKey: 'sk-wrong', maxRetries: 0 });
+await assert.rejects(wrongKey.chat.completions.create({ model: 'echo-model', messages: messages('x') }), (err) => {
+  assert.ok(err instanceof OpenAI.AuthenticationError);
+  assert.equal(err.status, 401);
+  return true;
+});
+await assert.rejects(client.chat.completions.create({ model: 'echo/any', messages: messages('x'), mock_error_status: 429 }),
+  (err) => err instanceof OpenAI.RateLimitError && err.status === 429);
+
+console.log('openai client: ok');

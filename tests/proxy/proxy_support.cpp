@@ -1,0 +1,206 @@
+#include "proxy_support.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char **environ;
+
+namespace ptest {
+
+namespace net = boost::asio;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+pid_t spawn(const std::vector<std::string> &argv, const std::vector<std::string> &env, int out_fd, int err_fd) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
+  std::vector<std::string> env_strings;
+  for (char **e = environ; *e; ++e) env_strings.emplace_back(*e);
+  for (const std::string &e : env) env_strings.push_back(e);
+  std::vector<char *> envp, args;
+  for (auto &e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_copy = argv;
+  for (auto &a : argv_copy) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid;
+  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error(std::string("posix_spawn: ") + std::strerror(rc));
+  return pid;
+}
+
+}  // namespace
+
+std::string read_file(const std::filesystem::path &p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const std::filesystem::path &p, const std::string &text) {
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+}
+
+Server::Server(std::vector<std::string> args, std::vector<std::string> env) {
+  std::vector<std::string> argv = {test::cli().string(), "serve", "--port", "0"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  int out_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  const int err_fd = ::open((dir_.path() / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  pid_ = spawn(argv, env, out_pipe[1], err_fd);
+  ::close(out_pipe[1]);
+  ::close(err_fd);
+  // The first stdout line says where it listens.
+  std::string line;
+  char c;
+  while (::read(out_pipe[0], &c, 1) == 1 && c != '\n') line += c;
+  ::close(out_pipe[0]);
+  const auto at = line.find("serving on http://");
+  if (at == std::string::npos) {
+    wait(std::chrono::seconds(10));
+    throw std::runtime_error("llmhost serve did not start: stdout \"" + line + "\", stderr: " + err());
+  }
+  const auto colon = line.find(':', at + 18);
+  port_ = static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
+}
+
+Server::~Server() {
+  if (exited_) return;
+  signal(SIGTERM);
+  const int code = wait(std::chrono::seconds(30));
+  if (code < 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  // A clean drain exits 0; anything else (a hang, a crash, a sanitizer report) fails the test.
+  CHECK_MESSAGE(code == 0, "llmhost serve exited with " << code << "; stderr:\n" << err());
+}
+
+std::string Server::err() const { return read_file(dir_.path() / "stderr"); }
+
+void Server::signal(int sig) const {
+  if (!exited_) ::kill(pid_, sig);
+}
+
+int Server::wait(std::chrono::seconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exited_ = true;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() >= end) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+test::RunResult serve_fails(std::vector<std::string> args, std::vector<std::string> env) {
+  std::vector<std::string> argv = {test::cli().string(), "serve", "--port", "0"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return test::run(argv, env);
+}
+
+std::string Response::header(const std::string &name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+Client::Client(uint16_t port) : socket_(ioc_) {
+  socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+}
+
+void Client::send(const std::string &method, const std::string &target, const std::string &body, const Headers &headers) {
+  http::request<http::string_body> req(http::string_to_verb(method), target, 11);
+  req.set(http::field::host, "127.0.0.1");
+  if (method == "POST") req.set(http::field::content_type, "application/json");
+  for (const auto &[k, v] : headers) req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  http::write(socket_, req);
+  parser_.emplace();
+  parser_->body_limit(1ull << 30);
+}
+
+std::string Client::read_until(const std::string &needle) {
+  while (parser_->get().body().find(needle) == std::string::npos && !parser_->is_done()) http::read_some(socket_, buffer_, *parser_);
+  return parser_->get().body();
+}
+
+Response Client::finish() {
+  http::read(socket_, buffer_, *parser_);
+  auto msg = parser_->release();
+  Response r;
+  r.status = static_cast<int>(msg.result_int());
+  for (const auto &f : msg) {
+    std::string name(f.name_string());
+    for (char &ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    r.headers[name] = std::string(f.value());
+  }
+  r.keep_alive = msg.keep_alive();
+  r.body = std::move(msg.body());
+  return r;
+}
+
+Response Client::request(const std::string &method, const std::string &target, const std::string &body,
+                         const Headers &headers) {
+  send(method, target, body, headers);
+  return finish();
+}
+
+void Client::write_raw(const std::string &bytes) { net::write(socket_, net::buffer(bytes)); }
+
+std::string Client::read_raw_all() {
+  std::string out;
+  char buf[4096];
+  boost::system::error_code ec;
+  for (;;) {
+    const size_t n = socket_.read_some(net::buffer(buf), ec);
+    out.append(buf, n);
+    if (ec) return out;
+  }
+}
+
+bool Client::closed_by_server() {
+  char c;
+  boost::system::error_code ec;
+  socket_.read_some(net::buffer(&c, 1), ec);
+  return ec == net::error::eof || ec == net::error::connection_reset;
+}
+
+void Client::close() {
+  boost::system::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+std::string chat_body(const std::string &model, const std::string &prompt, const std::string &extra) {
+  std::string body = "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]";
+  if (!extra.empty()) body += "," + extra;
+  return body + "}";
+}
+
+}  // namespace ptest

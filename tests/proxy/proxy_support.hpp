@@ -1,0 +1,105 @@
+// Proxy test support: the real `llmhost serve` binary as a child process on a free port, and a
+// small blocking HTTP/1.1 client (Boost.Beast) to talk to it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support.hpp"
+
+namespace ptest {
+
+// `llmhost serve --port 0 ARGS...` with `env` added; waits for the "serving on" line.
+// stderr (access log, notices) goes to a file readable with err(). SIGTERM + wait on destruction.
+class Server {
+ public:
+  explicit Server(std::vector<std::string> args, std::vector<std::string> env = {});
+  ~Server();
+  Server(const Server &) = delete;
+  Server &operator=(const Server &) = delete;
+
+  uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  std::string err() const;  // everything written to stderr so far
+  void signal(int sig) const;
+  // Waits for the process to exit (at most `limit`); its exit code, or -1 on timeout.
+  int wait(std::chrono::seconds limit = std::chrono::seconds(60));
+
+ private:
+  test::TempDir dir_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  bool exited_ = false;
+};
+
+// Runs `llmhost serve ARGS...` expecting it to fail at start-up; returns exit code and stderr.
+test::RunResult serve_fails(std::vector<std::string> args, std::vector<std::string> env = {});
+
+struct Response {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  bool keep_alive = false;
+  std::string header(const std::string &name) const;
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// One client connection (keep-alive across calls).
+class Client {
+ public:
+  explicit Client(uint16_t port);
+  Response request(const std::string &method, const std::string &target, const std::string &body = {},
+                   const Headers &headers = {});
+  Response post(const std::string &target, const std::string &body, const Headers &headers = {}) {
+    return request("POST", target, body, headers);
+  }
+  Response get(const std::string &target, const Headers &headers = {}) { return request("GET", target, {}, headers); }
+
+  // Streaming: send a request, then read the body as it arrives.
+  void send(const std::string &method, const std::string &target, const std::string &body, const Headers &headers = {});
+  // Reads until the (de-chunked) body contains `needle`; returns the body so far.
+  std::string read_until(const std::string &needle);
+  Response finish();  // reads the rest of the response
+  // Raw bytes in and out, for malformed requests.
+  void write_raw(const std::string &bytes);
+  std::string read_raw_all();  // until the server closes
+  // True when the server closed the connection (read gives EOF or reset).
+  bool closed_by_server();
+  void close();
+
+ private:
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
+};
+
+// A chat request body.
+std::string chat_body(const std::string &model, const std::string &prompt, const std::string &extra = {});
+
+// Polls `fn` every 10 ms until it is true or `limit` passes; returns its last value.
+template <class Fn>
+bool eventually(Fn fn, std::chrono::seconds limit = std::chrono::seconds(30)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (fn()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return fn();
+}
+
+std::string read_file(const std::filesystem::path &p);
+void write_file(const std::filesystem::path &p, const std::string &text);
+
+}  // namespace ptest
