@@ -187,7 +187,6 @@ TEST_CASE("a call past its timeout_s gets 408, even from a plugin that only watc
   const auto t0 = std::chrono::steady_clock::now();
   const auto e = error_of([&] { bundled().complete(r); });
   CHECK(e.status() == 408);
-  CHECK(std::string(e.what()).find("timeout") != std::string::npos);
   CHECK(std::chrono::steady_clock::now() - t0 < 5s);
   const auto se = error_of([&] { bundled().stream(r, [](const llmhost::Chunk &) { return true; }); });
   CHECK(se.status() == 408);

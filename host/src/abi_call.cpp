@@ -48,7 +48,9 @@ struct CallControl {
                                 const llmh_request &req, const char *call) {
   if (control.cancel.stop_requested())
     throw Error(499, "call to provider " + plugin.name() + " (" + call + ") was cancelled");
-  if (control.expired())
+  // Past the deadline, a plugin that said why (its own 408, an upstream error) is believed;
+  // one that just gave up (no status, or 499 because cancelled() turned true) gets ours.
+  if (control.expired() && (err.status == 0 || err.status == 499))
     throw Error(408, "provider " + plugin.name() + " did not finish " + call + " within the timeout of " +
                          std::to_string(req.timeout_s) + " s");
   err.message[LLMH_ERROR_MESSAGE_MAX - 1] = '\0';
