@@ -2,7 +2,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <initializer_list>
 #include <random>
+
+#include <simdjson.h>
 
 #include "json_writer.hpp"
 
@@ -16,6 +19,41 @@ void usage_members(json::Writer &w, const Usage &u) {
       .member("total_tokens", u.total_tokens)
       .end_object();
 }
+
+// The upstream's own JSON (Response/Chunk::raw_json), opened at the three objects we write:
+// the top level, the first choice, and its message (or delta). Members we do not model pass
+// through from there (system_fingerprint, service_tier, logprobs, refusal, ...). A raw_json
+// that is not a JSON object adds nothing: it is an optional courtesy of the plugin.
+class Upstream {
+ public:
+  Upstream(std::string_view raw, std::string_view message_key) {
+    if (raw.empty()) return;
+    thread_local simdjson::dom::parser parser;
+    simdjson::dom::array choices;
+    if (parser.parse(raw.data(), raw.size(), true).get(top_)) return;
+    ok_ = true;
+    if (top_["choices"].get(choices) || choices.at(0).get(choice_)) return;
+    has_choice_ = true;
+    has_message_ = !choice_[message_key].get(message_);
+  }
+
+  // Each appends the unmodelled members of its object to the object `w` has open.
+  void top(json::Writer &w) const { if (ok_) copy(w, top_, {"id", "object", "created", "model", "choices", "usage"}); }
+  void choice(json::Writer &w) const { if (has_choice_) copy(w, choice_, {"index", "message", "delta", "finish_reason"}); }
+  void message(json::Writer &w) const { if (has_message_) copy(w, message_, {"role", "content", "reasoning_content", "tool_calls"}); }
+
+ private:
+  static void copy(json::Writer &w, simdjson::dom::object from, std::initializer_list<std::string_view> known) {
+    for (auto [key, value] : from) {
+      bool ours = false;
+      for (std::string_view k : known) ours = ours || k == key;
+      if (!ours) w.key(key).raw(simdjson::minify(value));
+    }
+  }
+
+  simdjson::dom::object top_, choice_, message_;
+  bool ok_ = false, has_choice_ = false, has_message_ = false;
+};
 
 }  // namespace
 
@@ -41,6 +79,7 @@ void write_usage(std::string &out, const Usage &u) {
 }
 
 void write_completion(std::string &out, const Response &r) {
+  const Upstream upstream(r.raw_json, "message");
   json::Writer w(out);
   w.begin_object()
       .member("id", r.id)
@@ -63,14 +102,19 @@ void write_completion(std::string &out, const Response &r) {
     }
     w.end_array();
   }
+  upstream.message(w);
   w.end_object();  // message
-  w.member("finish_reason", r.finish_reason).end_object().end_array();
+  w.member("finish_reason", r.finish_reason);
+  upstream.choice(w);
+  w.end_object().end_array();
   w.key("usage");
   usage_members(w, r.usage);
+  upstream.top(w);
   w.end_object();
 }
 
 void write_chunk(std::string &out, const StreamMeta &meta, const Chunk &c, bool first) {
+  const Upstream upstream(c.raw_json, "delta");
   json::Writer w(out);
   w.begin_object()
       .member("id", meta.id)
@@ -99,12 +143,14 @@ void write_chunk(std::string &out, const StreamMeta &meta, const Chunk &c, bool 
       }
       w.end_array();
     }
+    upstream.message(w);
     w.end_object();  // delta
     w.key("finish_reason");
     if (c.finish_reason.empty())
       w.null();
     else
       w.value(c.finish_reason);
+    upstream.choice(w);
     w.end_object();
   }
   w.end_array();
@@ -112,6 +158,7 @@ void write_chunk(std::string &out, const StreamMeta &meta, const Chunk &c, bool 
     w.key("usage");
     usage_members(w, *c.usage);
   }
+  upstream.top(w);
   w.end_object();
 }
 

@@ -1,6 +1,7 @@
 // The openai provider through the real Host, the real plugin and the real HTTP service, against
 // a scripted HTTP server on loopback: one-shot completions, tool calls, embeddings, errors, CLI.
 #include "common.hpp"
+#include "openai_json.hpp"
 
 using namespace test::http;
 
@@ -21,6 +22,12 @@ TEST_CASE("completion: the body is forwarded with only model rewritten, and the 
   CHECK(resp.usage.completion_tokens == 3);
   CHECK(resp.usage.total_tokens == 12);
   CHECK(resp.raw_json.find("\"system_fingerprint\":\"fp_x\"") != std::string::npos);
+  llmhost::Response out = resp;
+  out.id = "chatcmpl-2";
+  std::string wire;  // what serve and the CLI's --json send: the upstream's extra members kept
+  llmhost::openai::write_completion(wire, out);
+  CHECK(wire.find(R"("finish_reason":"stop","logprobs":null})") != std::string::npos);
+  CHECK(wire.find(R"("system_fingerprint":"fp_x")") != std::string::npos);
 
   const auto seen = server.requests();
   REQUIRE(seen.size() == 1);

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "json_locate.hpp"
+#include "openai_json.hpp"
 #include "openai_request.hpp"
 #include "proxy/openai_error.hpp"
 #include "proxy/sse_framer.hpp"
@@ -107,6 +108,41 @@ TEST_CASE("SSE framer: role first, usage last and only when asked, finish made u
   std::string err;
   f.error(err, 502, "upstream broke");
   CHECK(err == "data: " + proxy::error_json(502, "upstream broke") + "\n\ndata: [DONE]\n\n");
+}
+
+TEST_CASE("raw_json: upstream members we do not model pass through; ours are never duplicated") {
+  Chunk c;
+  c.content = "hi";
+  c.raw_json = R"({"id":"up-1","object":"chat.completion.chunk","created":9,"model":"up","system_fingerprint":"fp_1",)"
+               R"("choices":[{"index":0,"delta":{"role":"assistant","content":"hi","refusal":null},)"
+               R"("logprobs":{"content":[]},"finish_reason":null}],"usage":null})";
+  std::string out;
+  openai::write_chunk(out, {"id1", 5, "m"}, c, false);
+  CHECK(out == R"({"id":"id1","object":"chat.completion.chunk","created":5,"model":"m","choices":[{"index":0,)"
+               R"("delta":{"content":"hi","refusal":null},"finish_reason":null,"logprobs":{"content":[]}}],)"
+               R"("system_fingerprint":"fp_1"})");
+
+  Response r;
+  r.id = "id2";
+  r.content = "whole";
+  r.raw_json = R"({"id":"x","service_tier":"default","choices":[{"index":0,"message":{"content":"whole","annotations":[]},)"
+               R"("logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"prompt_tokens_details":{}}})";
+  out.clear();
+  openai::write_completion(out, r);
+  CHECK(out.find(R"("content":"whole","annotations":[]})") != std::string::npos);
+  CHECK(out.find(R"("finish_reason":"stop","logprobs":null})") != std::string::npos);
+  CHECK(out.find(R"(,"service_tier":"default"})") != std::string::npos);
+  CHECK(out.find("\"x\"") == std::string::npos);
+
+  // Not JSON, not an object, no choices: only what the host models.
+  for (const char *raw : {"not json", "[1,2]", R"({"choices":7,"extra":1})"}) {
+    c.raw_json = raw;
+    out.clear();
+    openai::write_chunk(out, {"id1", 5, "m"}, c, false);
+    CHECK(out == std::string(R"({"id":"id1","object":"chat.completion.chunk","created":5,"model":"m","choices":[{"index":0,)"
+                             R"("delta":{"content":"hi"},"finish_reason":null}])") +
+                     (raw[2] == 'c' ? R"(,"extra":1})" : "}"));
+  }
 }
 
 TEST_CASE("error JSON: OpenAI's shape, types and codes by status") {

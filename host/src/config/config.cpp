@@ -117,6 +117,10 @@ class Reader {
     expect(n, YAML::NodeType::Map, "litellm_settings", "a mapping");
     for (const auto &kv : n) {
       const std::string key = kv.first.Scalar();
+      if (key == "fallbacks") {
+        fallbacks(kv.second);
+        continue;
+      }
       if (key != "custom_provider_map") {
         warn(kv.first.Mark(), "litellm_settings." + key + " is not supported and is ignored");
         continue;
@@ -134,6 +138,46 @@ class Reader {
         if (!fs::is_regular_file(cp.file, ec))
           fail(e["custom_handler"].Mark(), at + ".custom_handler: no such file: " + cp.file.string());
         cfg.custom_providers.push_back(std::move(cp));
+      }
+    }
+  }
+
+  // [{"model-a": ["model-b", ...]}, ...]; names are checked once the whole file is read.
+  void fallbacks(const YAML::Node &n) {
+    if (n.IsNull()) return;
+    expect(n, YAML::NodeType::Sequence, "litellm_settings.fallbacks", "a list of {model_name: [fallback names]}");
+    for (const YAML::Node &e : n) {
+      if (!e.IsMap() || e.size() != 1) fail(e.Mark(), "each litellm_settings.fallbacks entry must be {model_name: [fallback names]}");
+      const auto kv = *e.begin();
+      Fallback f{scalar(kv.first, "litellm_settings.fallbacks key"), {}};
+      const std::string at = "litellm_settings.fallbacks." + f.model;
+      if (kv.second.IsScalar()) {
+        f.to.push_back(kv.second.Scalar());
+      } else {
+        expect(kv.second, YAML::NodeType::Sequence, at, "a list of model names");
+        for (const YAML::Node &to : kv.second) f.to.push_back(scalar(to, at));
+      }
+      fallback_marks_.push_back(e.Mark());
+      cfg.fallbacks.push_back(std::move(f));
+    }
+  }
+
+  // A fallback may only name configured models, and never the model itself.
+  void check_fallbacks() const {
+    auto configured = [&](const std::string &name) {
+      for (const ModelGroup &g : cfg.models)
+        if (g.name == name) return true;
+      return false;
+    };
+    for (size_t i = 0; i < cfg.fallbacks.size(); ++i) {
+      const Fallback &f = cfg.fallbacks[i];
+      if (!configured(f.model))
+        fail(fallback_marks_[i], "litellm_settings.fallbacks: \"" + f.model + "\" is not a model_name in model_list");
+      for (const std::string &to : f.to) {
+        if (to == f.model) fail(fallback_marks_[i], "litellm_settings.fallbacks: \"" + f.model + "\" falls back to itself");
+        if (!configured(to))
+          fail(fallback_marks_[i],
+               "litellm_settings.fallbacks." + f.model + ": \"" + to + "\" is not a model_name in model_list");
       }
     }
   }
@@ -182,6 +226,7 @@ class Reader {
         warn(kv.first.Mark(), "top-level key \"" + key + "\" is not supported and is ignored");
       }
     }
+    check_fallbacks();
   }
 
   Config cfg;
@@ -189,6 +234,7 @@ class Reader {
  private:
   fs::path file_;
   EnvLookup env_;
+  std::vector<YAML::Mark> fallback_marks_;  // where each cfg.fallbacks entry is
 };
 
 }  // namespace

@@ -43,7 +43,7 @@ const Endpoint *find_endpoint(std::string_view path) {
 
 }  // namespace
 
-Api::Api(Host &host, const ModelTable &models, const Metrics &metrics, PostWork post_work, ApiOptions options)
+Api::Api(Host &host, const ModelTable &models, Metrics &metrics, PostWork post_work, ApiOptions options)
     : host_(host), models_(models), metrics_(metrics), post_work_(std::move(post_work)), options_(std::move(options)) {}
 
 bool Api::authorized(const Incoming &in) const {

@@ -20,7 +20,7 @@ struct ApiOptions {
 class Api {
  public:
   using PostWork = std::function<void(std::function<void()>)>;
-  Api(Host &host, const ModelTable &models, const Metrics &metrics, PostWork post_work, ApiOptions options);
+  Api(Host &host, const ModelTable &models, Metrics &metrics, PostWork post_work, ApiOptions options);
 
   void handle(std::shared_ptr<Exchange> ex);
 
@@ -29,10 +29,12 @@ class Api {
   void chat(std::shared_ptr<Exchange> ex);        // on a worker
   void embeddings(std::shared_ptr<Exchange> ex);  // on a worker
   void readiness(Exchange &ex);
+  template <class Call>
+  void with_fallback(Exchange &ex, std::string_view endpoint, bool stream, Request &req, Call &&call);
 
   Host &host_;
   const ModelTable &models_;
-  const Metrics &metrics_;
+  Metrics &metrics_;
   PostWork post_work_;
   ApiOptions options_;
 };

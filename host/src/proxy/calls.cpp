@@ -46,49 +46,87 @@ std::string reported_model(const std::string &from_plugin, const std::string &ro
   return from_plugin.empty() || from_plugin == routed ? asked : from_plugin;
 }
 
+// Whether another deployment might succeed where this one failed: not when the client got
+// the request wrong (it fails the same everywhere) nor when the client has gone.
+bool another_deployment_may_help(int status) {
+  return status >= 400 && status != 400 && status != 413 && status != 422 && status != 499;
+}
+
 }  // namespace
+
+// Points `req` at each attempt of the route in turn and runs `call` until one returns; an
+// error ends the loop when it is the last attempt's, the client's fault, or the client has
+// gone. The error that escapes names the attempts that failed before it.
+template <class Call>
+void Api::with_fallback(Exchange &ex, std::string_view endpoint, bool stream, Request &req, Call &&call) {
+  const std::string asked = req.model;
+  const Route route = models_.route(req, host_.providers());
+  std::string failed;  // "provider/model -> status, ..." of the attempts before
+  for (size_t i = 0;; ++i) {
+    const std::string provider = route.apply(i, req);
+    ex.label(std::string(endpoint), asked, provider, stream);
+    try {
+      return call(asked);
+    } catch (const Error &e) {
+      if (i + 1 == route.size() || !another_deployment_may_help(e.status()) || ex.cancelled().stop_requested()) {
+        if (failed.empty()) throw;
+        throw Error(e.status(), std::string(e.what()) + " (after " + failed + ")");
+      }
+      metrics_.deployment_failed(asked, provider, e.status());
+      failed += (failed.empty() ? "" : ", ") + route.model(i) + " -> " + std::to_string(e.status());
+    }
+  }
+}
 
 void Api::chat(std::shared_ptr<Exchange> ex) {
   openai::ChatParse parsed = openai::parse_chat_request(ex->request().body);
   if (auto *err = std::get_if<openai::RequestError>(&parsed)) return ex->reply(error_reply(400, err->message, err->param));
   openai::ChatRequest &chat = std::get<openai::ChatRequest>(parsed);
   Request &req = chat.request;
-  const std::string asked = req.model;
-  ex->label("/v1/chat/completions", asked, {}, chat.stream);
-  try {
-    const std::string provider = models_.resolve(req, host_.providers());
-    ex->label("/v1/chat/completions", asked, provider, chat.stream);
-    if (!chat.stream) {
-      Response r = host_.complete(req, ex->cancelled());
-      r.id = openai::new_id("chatcmpl");
-      r.created = openai::unix_now();
-      r.model = reported_model(r.model, req.model, asked);
-      Reply reply;
-      openai::write_completion(reply.body, r);
-      return ex->reply(std::move(reply));
+  ex->label("/v1/chat/completions", req.model, {}, chat.stream);
+  if (!chat.stream) {
+    try {
+      with_fallback(*ex, "/v1/chat/completions", false, req, [&](const std::string &asked) {
+        Response r = host_.complete(req, ex->cancelled());
+        r.id = openai::new_id("chatcmpl");
+        r.created = openai::unix_now();
+        r.model = reported_model(r.model, req.model, asked);
+        Reply reply;
+        openai::write_completion(reply.body, r);
+        ex->reply(std::move(reply));
+      });
+    } catch (const Error &e) {
+      ex->reply(error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
     }
-  } catch (const Error &e) {
-    return ex->reply(error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
+    return;
   }
 
-  SseFramer framer({openai::new_id("chatcmpl"), openai::unix_now(), asked}, chat.include_usage);
+  // A stream moves on to another deployment only while nothing has been sent; once the 200
+  // and a first chunk are out, a failure ends the stream with an error event.
+  SseFramer framer({openai::new_id("chatcmpl"), openai::unix_now(), req.model}, chat.include_usage);
   std::string frames;
   try {
-    host_.stream(req, [&](const Chunk &c) {
+    with_fallback(*ex, "/v1/chat/completions", true, req, [&](const std::string &) {
+      try {
+        host_.stream(req, [&](const Chunk &c) {
+          frames.clear();
+          framer.chunk(frames, c);
+          return frames.empty() || ex->stream(std::move(frames));
+        }, ex->cancelled());
+      } catch (const Error &e) {
+        if (!framer.started()) throw;
+        ex->outcome(e.status());
+        frames.clear();
+        framer.error(frames, e.status(), e.what());
+        return ex->end_stream(std::move(frames));
+      }
       frames.clear();
-      framer.chunk(frames, c);
-      return frames.empty() || ex->stream(std::move(frames));
-    }, ex->cancelled());
+      framer.finish(frames);
+      ex->end_stream(std::move(frames));
+    });
   } catch (const Error &e) {
-    if (!framer.started()) return ex->reply(error_reply(e.status(), e.what()));
-    ex->outcome(e.status());
-    frames.clear();
-    framer.error(frames, e.status(), e.what());
-    return ex->end_stream(std::move(frames));
+    ex->reply(error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
   }
-  frames.clear();
-  framer.finish(frames);
-  ex->end_stream(std::move(frames));
 }
 
 void Api::embeddings(std::shared_ptr<Exchange> ex) {
@@ -96,19 +134,18 @@ void Api::embeddings(std::shared_ptr<Exchange> ex) {
   if (auto *err = std::get_if<openai::RequestError>(&parsed)) return ex->reply(error_reply(400, err->message, err->param));
   openai::EmbeddingsRequest &emb = std::get<openai::EmbeddingsRequest>(parsed);
   Request &req = emb.request;
-  const std::string asked = req.model;
-  ex->label("/v1/embeddings", asked, {}, false);
+  ex->label("/v1/embeddings", req.model, {}, false);
   try {
-    const std::string provider = models_.resolve(req, host_.providers());
-    ex->label("/v1/embeddings", asked, provider, false);
-    EmbeddingResponse r = host_.embed(req, ex->cancelled());
-    r.model = reported_model(r.model, req.model, asked);
-    Reply reply;
-    if (emb.base64)
-      reply.body = embeddings_base64(r);
-    else
-      openai::write_embeddings(reply.body, r);
-    ex->reply(std::move(reply));
+    with_fallback(*ex, "/v1/embeddings", false, req, [&](const std::string &asked) {
+      EmbeddingResponse r = host_.embed(req, ex->cancelled());
+      r.model = reported_model(r.model, req.model, asked);
+      Reply reply;
+      if (emb.base64)
+        reply.body = embeddings_base64(r);
+      else
+        openai::write_embeddings(reply.body, r);
+      ex->reply(std::move(reply));
+    });
   } catch (const Error &e) {
     ex->reply(error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
   }

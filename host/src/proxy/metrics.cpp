@@ -53,6 +53,13 @@ void Metrics::finished(const Record &r) {
   h.sum += seconds;
 }
 
+void Metrics::deployment_failed(const std::string &model, const std::string &provider, int status) {
+  std::lock_guard lock(mu_);
+  std::tuple<std::string, std::string, int> key{model, provider, status};
+  if (!deployment_failures_.count(key) && deployment_failures_.size() >= kMaxSeries) std::get<0>(key) = "other";
+  ++deployment_failures_[key];
+}
+
 std::string Metrics::render(const Host &host) const {
   std::string out;
   auto series = [&](const char *name, const Key &k) {
@@ -88,6 +95,15 @@ std::string Metrics::render(const Host &host) const {
       out += "llmhost_request_duration_seconds_count{route=";
       label_value(out, route);
       out += "} " + std::to_string(h.count) + '\n';
+    }
+    help(out, "llmhost_deployment_failures_total", "counter",
+         "Deployment attempts that failed and were followed by another deployment, by model, provider and status.");
+    for (const auto &[k, n] : deployment_failures_) {
+      out += "llmhost_deployment_failures_total{model=";
+      label_value(out, std::get<0>(k));
+      out += ",provider=";
+      label_value(out, std::get<1>(k));
+      out += ",status=\"" + std::to_string(std::get<2>(k)) + "\"} " + std::to_string(n) + '\n';
     }
   }
   help(out, "llmhost_requests_in_flight", "gauge", "Requests being handled now (the scrape itself included).");

@@ -24,6 +24,8 @@ class Metrics {
 
   void started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
   void finished(const Record &r);
+  // One deployment of `model` failed with `status` and the request moved on to the next.
+  void deployment_failed(const std::string &model, const std::string &provider, int status);
 
   // The exposition text; the host's reload counts and provider state are read now.
   std::string render(const Host &host) const;
@@ -39,6 +41,7 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<Key, uint64_t> requests_;
   std::map<std::string, Histogram> latency_;  // by route
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> deployment_failures_;  // model, provider, status
   std::atomic<int64_t> in_flight_{0};
 };
 

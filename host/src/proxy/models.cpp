@@ -19,26 +19,58 @@ bool is_loaded(const std::vector<ProviderInfo> &loaded, std::string_view name) {
 
 }  // namespace
 
-ModelTable::ModelTable(const config::Config &cfg) : direct_(cfg.direct_routing) {
-  for (const config::ModelGroup &g : cfg.models) groups_.push_back(Group{g});
+std::string Route::apply(size_t i, Request &r) const {
+  const config::Deployment *d = attempts_[i];
+  if (!d) {
+    r.model = direct_model_;
+    return provider_of(r.model);
+  }
+  r.model = d->model;
+  r.api_key = d->api_key;
+  r.api_base = d->api_base;
+  r.timeout_s = d->timeout_s > 0 ? d->timeout_s : timeout_s_;
+  r.num_retries = d->num_retries.value_or(num_retries_);
+  r.extra_json = d->extra_json;
+  return provider_of(d->model);
 }
 
-std::string ModelTable::resolve(Request &r, const std::vector<ProviderInfo> &loaded) const {
-  for (const Group &g : groups_) {
-    if (g.group.name != r.model) continue;
-    const auto &ds = g.group.deployments;
-    const config::Deployment &d = ds[g.next->fetch_add(1, std::memory_order_relaxed) % ds.size()];
-    r.model = d.model;
-    r.api_key = d.api_key;
-    r.api_base = d.api_base;
-    r.timeout_s = d.timeout_s;
-    if (d.num_retries) r.num_retries = *d.num_retries;
-    r.extra_json = d.extra_json;
-    return provider_of(d.model);
+const std::string &Route::model(size_t i) const { return attempts_[i] ? attempts_[i]->model : direct_model_; }
+
+ModelTable::ModelTable(const config::Config &cfg) : direct_(cfg.direct_routing) {
+  for (const config::ModelGroup &g : cfg.models) groups_.push_back(Group{g, {}});
+  // config::parse has checked that every name in a fallback list is configured.
+  for (const config::Fallback &f : cfg.fallbacks) {
+    const size_t from = index_of(f.model);
+    for (const std::string &to : f.to)
+      if (from < groups_.size() && index_of(to) < groups_.size()) groups_[from].fallbacks.push_back(index_of(to));
+  }
+}
+
+size_t ModelTable::index_of(std::string_view name) const {
+  size_t i = 0;
+  while (i < groups_.size() && groups_[i].group.name != name) ++i;
+  return i;
+}
+
+Route ModelTable::route(const Request &r, const std::vector<ProviderInfo> &loaded) const {
+  Route route;
+  route.direct_model_ = r.model;
+  route.timeout_s_ = r.timeout_s;
+  route.num_retries_ = r.num_retries;
+  if (const size_t i = index_of(r.model); i < groups_.size()) {
+    const Group *g = &groups_[i];
+    const auto &ds = g->group.deployments;
+    const size_t first = g->next->fetch_add(1, std::memory_order_relaxed) % ds.size();
+    for (size_t k = 0; k < ds.size(); ++k) route.attempts_.push_back(&ds[(first + k) % ds.size()]);
+    for (size_t f : g->fallbacks)
+      for (const config::Deployment &d : groups_[f].group.deployments) route.attempts_.push_back(&d);
+    return route;
   }
   const std::string provider = provider_of(r.model);
-  if (direct_ && !provider.empty() && provider.size() + 1 < r.model.size() && is_loaded(loaded, provider))
-    return provider;
+  if (direct_ && !provider.empty() && provider.size() + 1 < r.model.size() && is_loaded(loaded, provider)) {
+    route.attempts_.push_back(nullptr);
+    return route;
+  }
   std::string available;
   for (const std::string &n : names(loaded)) available += (available.empty() ? "" : ", ") + n;
   throw Error(404, "model \"" + r.model + "\" not found; available models: " + (available.empty() ? "(none)" : available));

@@ -12,15 +12,35 @@
 
 namespace llmhost::proxy {
 
+// Where one request may go, in the order to try them: the deployments of the name the client
+// sent, starting at the round-robin turn, then those of each of its fallback names in config
+// order. A direct "provider/model" route is a single attempt with no deployment.
+class Route {
+ public:
+  size_t size() const { return attempts_.size(); }
+  // Points `r` at attempt `i`: its model and the deployment's api_key, api_base, timeout,
+  // num_retries and extra params, or the client's own values where the deployment sets none.
+  // Returns the provider name.
+  std::string apply(size_t i, Request &r) const;
+  // "provider/model" of attempt `i`, for messages.
+  const std::string &model(size_t i) const;
+
+ private:
+  friend class ModelTable;
+  std::vector<const config::Deployment *> attempts_;  // nullptr: the direct route
+  std::string direct_model_;                          // the name the client sent
+  double timeout_s_ = 0;                              // the client's values, restored per attempt
+  uint32_t num_retries_ = 0;
+};
+
 class ModelTable {
  public:
   explicit ModelTable(const config::Config &cfg);
 
-  // Points `r` (whose model is the name the client sent) at a deployment: sets model,
-  // api_key, api_base, timeout, num_retries and extra_json. Several deployments behind one
-  // name take turns. Returns the provider name. Throws llmhost::Error(404) listing the
-  // available models when the name is neither configured nor a loaded provider's.
-  std::string resolve(Request &r, const std::vector<ProviderInfo> &loaded) const;
+  // The route for `r.model` (the name the client sent); r's timeout and num_retries are kept
+  // as the client's defaults. Throws llmhost::Error(404) listing the available models when the
+  // name is neither configured nor a loaded provider's.
+  Route route(const Request &r, const std::vector<ProviderInfo> &loaded) const;
 
   // Appends the OpenAI `list` of models: the configured names, then (with direct routing)
   // "provider/model" for each model a provider declares, or "provider/*" when it declares none.
@@ -31,8 +51,11 @@ class ModelTable {
  private:
   struct Group {
     config::ModelGroup group;
+    std::vector<size_t> fallbacks;  // indexes into groups_
     std::unique_ptr<std::atomic<uint64_t>> next = std::make_unique<std::atomic<uint64_t>>(0);
   };
+  size_t index_of(std::string_view name) const;  // groups_.size() when not configured
+
   std::vector<Group> groups_;
   bool direct_;
 };

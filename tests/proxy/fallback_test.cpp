@@ -1,0 +1,98 @@
+// Several deployments behind one model name, and litellm_settings.fallbacks: a deployment that
+// fails for its own reasons (5xx, 429, a provider that is not loaded) hands the request to the
+// next; a request the client got wrong fails at once. Through the real serve binary and echo.
+#include <doctest/doctest.h>
+
+#include "proxy_support.hpp"
+
+using namespace ptest;
+
+namespace {
+
+// echo deployments: `fail` > 0 makes one fail with that status, else it answers `reply`.
+std::string deployment(const std::string &name, const std::string &model, int fail, const std::string &reply = "ok") {
+  std::string d = "  - model_name: " + name + "\n    litellm_params:\n      model: " + model + "\n";
+  return d + (fail ? "      mock_error_status: " + std::to_string(fail) + "\n" : "      mock_response: " + reply + "\n");
+}
+
+struct Fixture {
+  explicit Fixture(const std::string &yaml) {
+    write_file(dir.path() / "config.yaml", yaml);
+    server.emplace(std::vector<std::string>{"--plugins", test::bundled_plugins().string(), "--config",
+                                            (dir.path() / "config.yaml").string()});
+  }
+  Response chat(const std::string &model, const std::string &extra = {}) {
+    return Client(server->port()).post("/v1/chat/completions", chat_body(model, "hi", extra));
+  }
+  std::string metrics() { return Client(server->port()).get("/metrics").body; }
+
+  test::TempDir dir;
+  std::optional<Server> server;
+};
+
+bool has(const std::string &text, const std::string &needle) { return text.find(needle) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("a failing deployment hands the request to the next one behind the same name") {
+  Fixture f(std::string("model_list:\n") + deployment("flaky", "echo/a", 503) + deployment("flaky", "echo/b", 0, "from-b"));
+  for (int i = 0; i < 4; ++i) {  // round robin starts on each deployment twice
+    const Response r = f.chat("flaky");
+    CHECK(r.status == 200);
+    CHECK(has(r.body, "\"content\":\"from-b\""));
+    CHECK(has(r.body, "\"model\":\"flaky\""));
+  }
+  const Response s = f.chat("flaky", "\"stream\":true");
+  CHECK(s.status == 200);
+  CHECK(has(s.body, "from-b"));
+  CHECK(has(s.body, "data: [DONE]"));
+  // Calls 1, 3 and 5 (the stream) started on the broken deployment.
+  const std::string m = f.metrics();
+  CHECK(has(m, "llmhost_deployment_failures_total{model=\"flaky\",provider=\"echo\",status=\"503\"} 3\n"));
+  CHECK(has(m, "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"flaky\",provider=\"echo\",status=\"200\"} 5"));
+}
+
+TEST_CASE("when every deployment fails, the last error is returned and names the ones before") {
+  Fixture f(std::string("model_list:\n") + deployment("down", "echo/a", 503) + deployment("down", "echo/b", 429));
+  const Response first = f.chat("down");   // a, then b
+  const Response second = f.chat("down");  // b, then a
+  CHECK(first.status == 429);
+  CHECK(has(first.body, "(after echo/a -> 503)"));
+  CHECK(second.status == 503);
+  CHECK(has(second.body, "(after echo/b -> 429)"));
+  CHECK(has(first.body, "\"error\""));
+}
+
+TEST_CASE("litellm_settings.fallbacks: another model name takes over after its own deployments") {
+  Fixture f(std::string("model_list:\n") + deployment("primary", "echo/p", 500) + deployment("primary", "nosuch/x", 0) +
+            deployment("strict", "echo/s", 400) + deployment("backup", "cecho/b", 0) +
+            "litellm_settings:\n  fallbacks:\n    - primary: [backup]\n    - strict: [backup]\n");
+  // echo/p fails with 500 and nosuch/x is not loaded (404): both are the deployments' fault.
+  for (int i = 0; i < 2; ++i) {
+    const Response r = f.chat("primary", "\"stream\":" + std::string(i ? "true" : "false"));
+    CHECK(r.status == 200);
+    CHECK(has(r.body, "cecho: "));  // the backup's plugin answered
+    CHECK(has(r.body, "\"model\":\"primary\""));
+  }
+  // A 400 is the client's request: another deployment would refuse it the same way.
+  const Response bad = f.chat("strict");
+  CHECK(bad.status == 400);
+  CHECK(!has(bad.body, "after"));
+  CHECK(!has(f.metrics(), "llmhost_deployment_failures_total{model=\"strict\""));
+}
+
+TEST_CASE("a fallback naming an unknown model or itself stops start-up with file and line") {
+  test::TempDir dir;
+  const auto cfg = dir.path() / "config.yaml";
+  const std::string models = "model_list:\n" + deployment("a", "echo/a", 0);
+  write_file(cfg, models + "litellm_settings:\n  fallbacks:\n    - a: [nope]\n");
+  test::RunResult r = serve_fails({"--plugins", test::bundled_plugins().string(), "--config", cfg.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(has(r.err, cfg.string() + ":8:7: litellm_settings.fallbacks.a: \"nope\" is not a model_name in model_list"));
+  write_file(cfg, models + "litellm_settings:\n  fallbacks:\n    - a: a\n");
+  r = serve_fails({"--plugins", test::bundled_plugins().string(), "--config", cfg.string()});
+  CHECK(has(r.err, "\"a\" falls back to itself"));
+  write_file(cfg, models + "litellm_settings:\n  fallbacks:\n    - b: [a]\n");
+  r = serve_fails({"--plugins", test::bundled_plugins().string(), "--config", cfg.string()});
+  CHECK(has(r.err, "\"b\" is not a model_name in model_list"));
+}
