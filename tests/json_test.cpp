@@ -54,8 +54,21 @@ TEST_CASE("the body a plugin sees: built from the request, extra keys merged and
   CHECK(int64_t(doc2["vendor_extra"]["a"]) == 1);
   CHECK(double(doc2["temperature"]) == 0.2);
 
+  // No key in common: the caller's text is kept byte for byte and the extras appended.
+  given.body_json = "{ \"model\" : \"echo/m\",\n \"n\":1.50 }\n";
+  given.extra_json = R"({"mock_response":"x","k":[1, 2]})";
+  CHECK(llmhost::detail::request_body(given) == "{ \"model\" : \"echo/m\",\n \"n\":1.50 ,\"mock_response\":\"x\",\"k\":[1,2]}");
+  given.body_json = " {} ";
+  CHECK(llmhost::detail::request_body(given) == R"( {"mock_response":"x","k":[1,2]})");
+
   given.extra_json = "[1]";
   CHECK_THROWS_AS(llmhost::detail::request_body(given), llmhost::Error);
+  given.extra_json = R"({"a":1})";
+  for (const char *bad : {"[1]", "{\"a\":", "{} {}", "nope"}) {
+    given.body_json = bad;
+    CHECK_THROWS_WITH_AS(llmhost::detail::request_body(given), doctest::Contains("request body is not a valid JSON object"),
+                         llmhost::Error);
+  }
 }
 
 TEST_CASE("chat.completion and chat.completion.chunk objects have the OpenAI shape") {

@@ -22,10 +22,12 @@ void write_tool_calls(json::Writer &w, const std::vector<ToolCall> &calls) {
   w.end_array();
 }
 
-// Writes the body members the Request's own fields describe (no braces).
-void write_fields(json::Writer &w, const Request &r) {
-  w.member("model", r.model);
-  if (!r.messages.empty() || r.input.empty()) {
+// Writes the body members the Request's own fields describe (no braces), leaving out the keys
+// `skip` returns true for.
+template <class Skip>
+void write_fields(json::Writer &w, const Request &r, Skip skip) {
+  if (!skip("model")) w.member("model", r.model);
+  if ((!r.messages.empty() || r.input.empty()) && !skip("messages")) {
     w.key("messages").begin_array();
     for (const Message &m : r.messages) {
       w.begin_object().member("role", m.role).member("content", m.content);
@@ -36,25 +38,28 @@ void write_fields(json::Writer &w, const Request &r) {
     }
     w.end_array();
   }
-  if (!r.input.empty()) {
+  if (!r.input.empty() && !skip("input")) {
     w.key("input").begin_array();
     for (const std::string &s : r.input) w.value(s);
     w.end_array();
   }
   const Params &p = r.params;
-  if (p.temperature) w.member("temperature", *p.temperature);
-  if (p.top_p) w.member("top_p", *p.top_p);
-  if (p.presence_penalty) w.member("presence_penalty", *p.presence_penalty);
-  if (p.frequency_penalty) w.member("frequency_penalty", *p.frequency_penalty);
-  if (p.max_tokens) w.member("max_tokens", *p.max_tokens);
-  if (p.n) w.member("n", *p.n);
-  if (p.seed) w.member("seed", *p.seed);
-  if (!p.stop.empty()) {
+  auto optional = [&](std::string_view key, const auto &v) {
+    if (v && !skip(key)) w.member(key, *v);
+  };
+  optional("temperature", p.temperature);
+  optional("top_p", p.top_p);
+  optional("presence_penalty", p.presence_penalty);
+  optional("frequency_penalty", p.frequency_penalty);
+  optional("max_tokens", p.max_tokens);
+  optional("n", p.n);
+  optional("seed", p.seed);
+  if (!p.stop.empty() && !skip("stop")) {
     w.key("stop").begin_array();
     for (const std::string &s : p.stop) w.value(s);
     w.end_array();
   }
-  if (p.user) w.member("user", *p.user);
+  optional("user", p.user);
 }
 
 struct Member {
@@ -62,18 +67,22 @@ struct Member {
   std::string raw;  // the value as JSON text
 };
 
-// Parses a JSON object into its members, in order. `what` names the input in errors.
-std::vector<Member> members_of(std::string_view json_text, const char *what) {
-  // One parser per thread, reused: a parser keeps its buffers, so each call pays for a parse
-  // only. A body that would grow it past 1 MiB gets a parser of its own instead.
+// One parser per thread, reused: a parser keeps its buffers, so each call pays for a parse
+// only. A text that would grow it past 1 MiB gets a parser of its own instead.
+simdjson::dom::object parse_object(std::string_view json_text, const char *what, std::optional<simdjson::dom::parser> &own) {
   thread_local simdjson::dom::parser reused;
-  std::optional<simdjson::dom::parser> own;
   simdjson::dom::parser &parser = json_text.size() <= (1u << 20) ? reused : own.emplace();
   simdjson::dom::object obj;
   if (auto e = parser.parse(json_text.data(), json_text.size(), true).get(obj))
     throw Error(400, std::string(what) + " is not a valid JSON object: " + simdjson::error_message(e));
+  return obj;
+}
+
+// The members of a JSON object, in order. `what` names the input in errors.
+std::vector<Member> members_of(std::string_view json_text, const char *what) {
+  std::optional<simdjson::dom::parser> own;
   std::vector<Member> out;
-  for (auto [key, value] : obj) out.push_back({std::string(key), simdjson::minify(value)});
+  for (auto [key, value] : parse_object(json_text, what, own)) out.push_back({std::string(key), simdjson::minify(value)});
   return out;
 }
 
@@ -88,11 +97,12 @@ std::string request_body(const Request &r) {
 
 std::string_view request_body(const Request &r, std::string &out) {
   out.clear();
+  auto none = [](std::string_view) { return false; };
   if (r.extra_json.empty() || r.extra_json == "{}") {
     if (!r.body_json.empty()) return r.body_json;  // the common proxy path: no copy at all
     json::Writer w(out);
     w.begin_object();
-    write_fields(w, r);
+    write_fields(w, r, none);
     w.end_object();
     return out;
   }
@@ -100,21 +110,35 @@ std::string_view request_body(const Request &r, std::string &out) {
   auto overridden = [&](std::string_view k) {
     return std::any_of(extra.begin(), extra.end(), [&](const Member &m) { return m.key == k; });
   };
+  auto write_extra = [&](json::Writer &w) {
+    for (const Member &m : extra) w.key(m.key).raw(m.raw);
+  };
+  if (r.body_json.empty()) {  // our own fields: their keys are known, no parse needed
+    json::Writer w(out);
+    w.begin_object();
+    write_fields(w, r, overridden);
+    write_extra(w);
+    w.end_object();
+    return out;
+  }
+  if (extra.empty()) return r.body_json;
+  std::optional<simdjson::dom::parser> own;
+  const simdjson::dom::object body = parse_object(r.body_json, "request body", own);
+  bool clash = false;
+  for (auto [key, value] : body) clash = clash || overridden(key);
+  if (!clash) {  // the caller's text as is, the extra members spliced in before its last brace
+    out.append(r.body_json, 0, r.body_json.rfind('}'));
+    if (body.size() != 0) out += ',';
+    json::Writer w(out);
+    write_extra(w);
+    out += '}';
+    return out;
+  }
   json::Writer w(out);
   w.begin_object();
-  if (r.body_json.empty()) {
-    std::string fields;
-    json::Writer fw(fields);
-    fw.begin_object();
-    write_fields(fw, r);
-    fw.end_object();
-    for (const Member &m : members_of(fields, "request"))
-      if (!overridden(m.key)) w.key(m.key).raw(m.raw);
-  } else {
-    for (const Member &m : members_of(r.body_json, "request body"))
-      if (!overridden(m.key)) w.key(m.key).raw(m.raw);
-  }
-  for (const Member &m : extra) w.key(m.key).raw(m.raw);
+  for (auto [key, value] : body)
+    if (!overridden(key)) w.key(key).raw(simdjson::minify(value));
+  write_extra(w);
   w.end_object();
   return out;
 }
