@@ -113,15 +113,20 @@ void write_completion(std::string &out, const Response &r) {
   w.end_object();
 }
 
+StreamMeta::StreamMeta(std::string_view id, int64_t created, std::string_view model) {
+  json::Writer w(prefix_);
+  w.begin_object()
+      .member("id", id)
+      .member("object", "chat.completion.chunk")
+      .member("created", created)
+      .member("model", model);
+  w.key("choices").begin_array();
+}
+
 void write_chunk(std::string &out, const StreamMeta &meta, const Chunk &c, bool first) {
   const Upstream upstream(c.raw_json, "delta");
-  json::Writer w(out);
-  w.begin_object()
-      .member("id", meta.id)
-      .member("object", "chat.completion.chunk")
-      .member("created", meta.created)
-      .member("model", meta.model);
-  w.key("choices").begin_array();
+  out += meta.prefix();
+  json::Writer w(out);  // inside the choices array the prefix opened
   // A usage-only chunk has an empty choices array, as OpenAI sends with include_usage.
   const bool usage_only = c.usage && c.content.empty() && c.reasoning.empty() && c.tool_calls.empty() &&
                           c.finish_reason.empty() && !first;

@@ -16,11 +16,16 @@ int64_t unix_now();
 // Appends a `chat.completion` object for `r` (r.id and r.created must be set).
 void write_completion(std::string &out, const Response &r);
 
-// Identity of one stream: the same id/created/model on every chunk.
-struct StreamMeta {
-  std::string id;
-  int64_t created = 0;
-  std::string model;
+// Identity of one stream: the same id, created and model on every chunk, so the JSON they
+// open every chunk with is rendered once per stream, not once per chunk.
+class StreamMeta {
+ public:
+  StreamMeta(std::string_view id, int64_t created, std::string_view model);
+  // {"id":...,"object":"chat.completion.chunk","created":...,"model":...,"choices":[
+  const std::string &prefix() const { return prefix_; }
+
+ private:
+  std::string prefix_;
 };
 
 // Appends a `chat.completion.chunk` object. `first` adds role "assistant" to the delta.
