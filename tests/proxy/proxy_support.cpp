@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,31 +25,6 @@ namespace net = boost::asio;
 namespace http = boost::beast::http;
 using tcp = net::ip::tcp;
 
-namespace {
-
-pid_t spawn(const std::vector<std::string> &argv, const std::vector<std::string> &env, int out_fd, int err_fd) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
-  std::vector<std::string> env_strings;
-  for (char **e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (const std::string &e : env) env_strings.push_back(e);
-  std::vector<char *> envp, args;
-  for (auto &e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (auto &a : argv_copy) args.push_back(a.data());
-  args.push_back(nullptr);
-  pid_t pid;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error(std::string("posix_spawn: ") + std::strerror(rc));
-  return pid;
-}
-
-}  // namespace
-
 std::string read_file(const std::filesystem::path &p) {
   std::ifstream in(p, std::ios::binary);
   std::ostringstream s;
@@ -69,7 +43,7 @@ Server::Server(std::vector<std::string> args, std::vector<std::string> env) {
   int out_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   const int err_fd = ::open((dir_.path() / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  pid_ = spawn(argv, env, out_pipe[1], err_fd);
+  pid_ = test::spawn(argv, env, out_pipe[1], err_fd);
   ::close(out_pipe[1]);
   ::close(err_fd);
   // The first stdout line says where it listens.

@@ -48,14 +48,11 @@ llmhost::Request chat(const std::string &model, const std::string &prompt, const
   return r;
 }
 
-RunResult run(const std::vector<std::string> &argv, const std::vector<std::string> &env) {
-  int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+pid_t spawn(const std::vector<std::string> &argv, const std::vector<std::string> &env, int out_fd, int err_fd) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-
+  posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
   std::vector<std::string> env_strings;
   for (char **e = environ; *e; ++e) env_strings.emplace_back(*e);
   for (const std::string &e : env) env_strings.push_back(e);
@@ -65,17 +62,25 @@ RunResult run(const std::vector<std::string> &argv, const std::vector<std::strin
   std::vector<std::string> argv_copy = argv;
   for (auto &a : argv_copy) args.push_back(a.data());
   args.push_back(nullptr);
-
   pid_t pid;
   const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("posix_spawn " + argv[0] + ": " + std::strerror(rc));
+  return pid;
+}
+
+RunResult run(const std::vector<std::string> &argv, const std::vector<std::string> &env) {
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  pid_t pid;
+  try {
+    pid = spawn(argv, env, out_pipe[1], err_pipe[1]);
+  } catch (...) {
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) ::close(fd);
+    throw;
+  }
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
-  if (rc != 0) {
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
-    throw std::runtime_error("posix_spawn " + argv[0] + ": " + std::strerror(rc));
-  }
   RunResult result;
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   std::string *sinks[2] = {&result.out, &result.err};

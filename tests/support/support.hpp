@@ -1,6 +1,8 @@
 // Test support: where the built plugins and CLI are, scratch folders, running a command.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -42,8 +44,11 @@ struct RunResult {
   std::string err;
 };
 
-// Runs `argv` (argv[0] is the program path) with `env` added to the environment, capturing
-// stdout and stderr. Never goes through a shell.
+// Starts `argv` (argv[0] is the program path) with `env` added to the environment and its
+// stdout/stderr on the given descriptors. Never goes through a shell. Throws on failure.
+pid_t spawn(const std::vector<std::string> &argv, const std::vector<std::string> &env, int out_fd, int err_fd);
+
+// Runs `argv` like spawn(), capturing stdout and stderr, and waits for it.
 RunResult run(const std::vector<std::string> &argv, const std::vector<std::string> &env = {});
 
 }  // namespace test
