@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <utility>
@@ -51,8 +52,22 @@ class Exchange {
   virtual bool stream(std::string frames) = 0;
   // Writes `frames` and ends the event stream. Thread-safe; once; does not block.
   virtual void end_stream(std::string frames) = 0;
-  // Requested when the client disconnects or the server gives up draining.
+  // Requested when the client disconnects, the watchdog gives up on the call, or the server
+  // gives up draining.
   virtual std::stop_token cancelled() const = 0;
+
+  // A plugin call starts now and may run `timeout_s` seconds (0: it has no timeout of its own).
+  // Arms the watchdog: when the call has not answered by then plus a grace period (it ignores
+  // its cancel), the client gets 408 (or, mid-stream, an error event) and whatever the call
+  // sends later is dropped. Each call replaces the deadline of the one before (fallbacks).
+  // Thread-safe.
+  virtual void call_started(double timeout_s) { (void)timeout_s; }
+  // The 400 reply for a chat request carrying `count` messages when that is more than the
+  // server accepts (--max-messages); nothing when it is within the limit.
+  virtual std::optional<Reply> check_messages(size_t count) const {
+    (void)count;
+    return std::nullopt;
+  }
 };
 
 }  // namespace llmhost::proxy

@@ -21,11 +21,11 @@ using tcp = net::ip::tcp;
 struct Server::Impl {
   explicit Impl(ServerOptions opts)
       : options(std::move(opts)),
+        shared(options),
         control(net::make_strand(ioc)),
         acceptor(control),
         signals(control, SIGINT, SIGTERM, SIGHUP),
-        drain_timer(control),
-        shared(options) {
+        drain_timer(control) {
     const tcp::endpoint ep(net::ip::make_address(options.host), options.port);
     acceptor.open(ep.protocol());
     acceptor.set_option(net::socket_base::reuse_address(true));
@@ -37,7 +37,7 @@ struct Server::Impl {
   void accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket socket) {
       if (!acceptor.is_open()) return;
-      if (!ec && session_count() >= options.max_connections) {
+      if (!ec && shared.open.load() >= static_cast<int64_t>(options.max_connections)) {
         boost::system::error_code ignored;
         socket.close(ignored);
       } else if (!ec) {
@@ -90,11 +90,6 @@ struct Server::Impl {
     for (auto &s : live) fn(*s);
   }
 
-  size_t session_count() {
-    std::lock_guard lock(shared.mu);
-    return shared.sessions.size();
-  }
-
   // On an I/O thread.
   void begin_drain() {
     if (shared.draining.exchange(true)) return;
@@ -112,10 +107,11 @@ struct Server::Impl {
     drain_timer.expires_after(std::chrono::milliseconds(20));
     drain_timer.async_wait([this](boost::system::error_code) {
       const auto now = std::chrono::steady_clock::now();
-      if (session_count() == 0 && busy_workers.load() == 0) return ioc.stop();
+      // Calls the watchdog gave up on are not waited for: their clients have their answer.
+      if (shared.open.load() == 0 && busy_workers.load() - shared.abandoned_running.load() <= 0) return ioc.stop();
       if (now >= deadline && !forced) {
         forced = true;
-        notice("drain deadline passed: cancelling " + std::to_string(session_count()) + " connection(s)");
+        notice("drain deadline passed: cancelling " + std::to_string(shared.open.load()) + " connection(s)");
         each_session([](Session &s) { s.abort(); });
         deadline = now + std::chrono::seconds(5);
       } else if (now >= deadline && forced) {
@@ -126,6 +122,8 @@ struct Server::Impl {
   }
 
   ServerOptions options;
+  // Before the io_context: sessions in handlers it still holds use it when they are destroyed.
+  SessionShared shared;
   net::io_context ioc;
   // The acceptor, the signals and the drain timer share one strand: their handlers (accept,
   // begin_drain, poll_drain) touch the same state from several I/O threads.
@@ -135,7 +133,6 @@ struct Server::Impl {
   net::steady_timer drain_timer;
   std::chrono::steady_clock::time_point deadline;
   bool forced = false;
-  SessionShared shared;
   std::atomic<int> busy_workers{0};
   std::unique_ptr<detail::ThreadPool> pool;  // destroyed before the io_context: jobs hold sessions
 };
@@ -149,6 +146,17 @@ Server::~Server() {
 uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 void Server::post_work(std::function<void()> job) { impl_->post_work(std::move(job)); }
+
+WatchdogCounts Server::watchdog() const {
+  const SessionShared &s = impl_->shared;
+  WatchdogCounts c;
+  c.abandoned_running = s.abandoned_running.load();
+  c.call = s.timeouts[Session::kCall].load();
+  c.request = s.timeouts[Session::kRequest].load();
+  c.stream_idle = s.timeouts[Session::kStreamIdle].load();
+  c.stream_duration = s.timeouts[Session::kStreamDuration].load();
+  return c;
+}
 
 void Server::stop() {
   net::post(impl_->control, [this] { impl_->begin_drain(); });

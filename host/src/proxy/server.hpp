@@ -31,6 +31,9 @@ class Server {
   // Starts draining; thread-safe.
   void stop();
 
+  // What the watchdog did so far; thread-safe.
+  WatchdogCounts watchdog() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <future>
+#include <iterator>
 
 #include "proxy/openai_error.hpp"
 
@@ -19,9 +20,101 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-Session::Session(tcp::socket socket, SessionShared &shared) : stream_(std::move(socket)), shared_(shared) {}
+// What a Session and the Call of one exchange share; outlives both as long as either needs it.
+struct Session::CallState {
+  explicit CallState(SessionShared &s) : shared(s) {}
+  SessionShared &shared;
+  std::stop_source stop;
+  // kRunning until the watchdog answers for the call (kAbandoned) or the API lets go of the
+  // Call (kReturned: its worker is done). Abandoned calls count in shared.abandoned_running.
+  enum { kRunning, kAbandoned, kReturned };
+  std::atomic<int> phase{kRunning};
+};
+
+// The Exchange of one request. Owns the request; everything else is posted to the Session's
+// strand with the exchange's number, so that it is dropped once the exchange is over.
+class Session::Call final : public Exchange {
+ public:
+  Call(std::shared_ptr<Session> session, uint64_t gen, Incoming in, std::shared_ptr<CallState> state)
+      : session_(std::move(session)), ex_(session_->stream_.get_executor()), gen_(gen), in_(std::move(in)),
+        state_(std::move(state)) {}
+  ~Call() override {
+    if (state_->phase.exchange(CallState::kReturned) == CallState::kAbandoned)
+      state_->shared.abandoned_running.fetch_sub(1);
+  }
+
+  const Incoming &request() const override { return in_; }
+  std::stop_token cancelled() const override { return state_->stop.get_token(); }
+
+  void label(std::string route, std::string model, std::string provider, bool stream) override {
+    post([route = std::move(route), model = std::move(model), provider = std::move(provider), stream](Session &s) mutable {
+      s.on_label(std::move(route), std::move(model), std::move(provider), stream);
+    });
+  }
+  void outcome(int status) override {
+    post([status](Session &s) { s.outcome_ = status; });
+  }
+  void reply(Reply r) override {
+    post([r = std::move(r)](Session &s) mutable {
+      if (!s.responded_) s.send(std::move(r));
+    });
+  }
+  bool stream(std::string frames) override {
+    auto done = std::make_shared<std::promise<bool>>();
+    auto written = done->get_future();
+    net::post(ex_, [s = session_, gen = gen_, frames = std::move(frames), done]() mutable {
+      if (!s->current(gen) || !s->may_stream()) return done->set_value(false);
+      s->last_chunk_ = Clock::now();
+      s->write_sse(std::move(frames), false, [done](bool ok) { done->set_value(ok); });
+    });
+    while (written.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready)
+      if (session_->shared_.stopped) return false;
+    try {
+      return written.get();
+    } catch (const std::future_error &) {  // the I/O threads dropped the write at shutdown
+      return false;
+    }
+  }
+  void end_stream(std::string frames) override {
+    post([frames = std::move(frames)](Session &s) mutable {
+      if (!s.may_stream()) return;
+      s.sse_ended_ = true;
+      s.write_sse(std::move(frames), true, [self = s.shared_from_this()](bool ok) { self->end_sse(ok); });
+    });
+  }
+  void call_started(double timeout_s) override {
+    post([timeout_s](Session &s) { s.on_call_started(timeout_s); });
+  }
+  std::optional<Reply> check_messages(size_t count) const override {
+    const uint32_t max = session_->shared_.options.max_messages;
+    if (max == 0 || count <= max) return std::nullopt;
+    return error_reply(400, "the request has " + std::to_string(count) + " messages; this server accepts at most " +
+                                std::to_string(max) + " (--max-messages, general_settings.max_messages)",
+                       "messages", "too_many_messages");
+  }
+
+ private:
+  template <class Fn>
+  void post(Fn fn) {
+    net::post(ex_, [s = session_, gen = gen_, fn = std::move(fn)]() mutable {
+      if (s->current(gen)) fn(*s);
+    });
+  }
+
+  const std::shared_ptr<Session> session_;
+  const net::any_io_executor ex_;
+  const uint64_t gen_;
+  const Incoming in_;
+  const std::shared_ptr<CallState> state_;
+};
+
+Session::Session(tcp::socket socket, SessionShared &shared)
+    : stream_(std::move(socket)), shared_(shared), watchdog_(stream_.get_executor()) {
+  shared_.open.fetch_add(1);
+}
 
 Session::~Session() {
+  if (!counted_out_) shared_.open.fetch_sub(1);
   std::lock_guard lock(shared_.mu);
   shared_.sessions.erase(this);
 }
@@ -38,7 +131,7 @@ void Session::drain() {
 
 void Session::abort() {
   net::post(stream_.get_executor(), [self = shared_from_this()] {
-    self->stop_.request_stop();
+    if (self->state_) self->state_->stop.request_stop();
     self->close_now();
   });
 }
@@ -60,17 +153,25 @@ bool is_http_error(const beast::error_code &ec) {
 }  // namespace
 
 void Session::on_header(beast::error_code ec) {
-  if (ec == http::error::header_limit) return reject(431, "request headers are larger than the limit");
+  const ServerOptions &o = shared_.options;
+  if (ec == http::error::header_limit)
+    return reject(431, "request headers are larger than the limit of " + std::to_string(o.max_header_bytes) + " bytes");
   if (ec == http::error::body_limit)  // the Content-Length alone is over the limit
-    return reject(413, "request body is larger than the limit of " + std::to_string(shared_.options.max_body_bytes) + " bytes");
+    return reject(413, "request body is larger than the limit of " + std::to_string(o.max_body_bytes) + " bytes");
   if (ec && is_http_error(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message)
     return reject(400, std::string("malformed HTTP request: ") + ec.message());
   if (ec) return close_now();  // the client closed, went idle too long, or the socket failed
   const auto &h = parser_->get();
+  if (o.max_header_count) {
+    const auto fields = static_cast<size_t>(std::distance(h.begin(), h.end()));
+    if (fields > o.max_header_count)
+      return reject(431, "request has " + std::to_string(fields) + " header fields; the limit is " +
+                             std::to_string(o.max_header_count));
+  }
   const auto length = parser_->content_length();
-  if (length && *length > shared_.options.max_body_bytes)
+  if (length && *length > o.max_body_bytes)
     return reject(413, "request body of " + std::to_string(*length) + " bytes is larger than the limit of " +
-                           std::to_string(shared_.options.max_body_bytes) + " bytes");
+                           std::to_string(o.max_body_bytes) + " bytes");
   auto read_body = [self = shared_from_this()] {
     http::async_read(self->stream_, self->buffer_, *self->parser_,
                      [self](beast::error_code ec, size_t n) { self->on_body(ec, n); });
@@ -94,63 +195,76 @@ void Session::on_body(beast::error_code ec, size_t) {
   dispatch();
 }
 
-// Starts an exchange: the record, the in-flight count, a fresh cancel source.
+// The record, the in-flight count, a fresh cancel source, a clean response state.
+void Session::begin_exchange(std::string method, std::string path, uint64_t bytes_in) {
+  busy_ = true;
+  ++gen_;
+  state_ = std::make_shared<CallState>(shared_);
+  outcome_ = 0;
+  responded_ = is_stream_ = sse_started_ = sse_ended_ = writing_ = false;
+  final_frames_.reset();
+  record_ = Record{};
+  record_.start = std::chrono::system_clock::now();
+  record_.method = std::move(method);
+  record_.path = std::move(path);
+  record_.bytes_in = bytes_in;
+  t0_ = last_chunk_ = Clock::now();
+  call_deadline_ = Clock::time_point::max();
+  if (shared_.hooks.started) shared_.hooks.started();
+}
+
 void Session::dispatch() {
   auto req = parser_->release();
   version_ = req.version();
   keep_alive_ = req.keep_alive();
-  in_ = Incoming{};
-  in_.method = std::string(req.method_string());
+  Incoming in;
+  in.method = std::string(req.method_string());
   const std::string_view target = req.target();
-  in_.path = std::string(target.substr(0, target.find('?')));
-  in_.authorization = std::string(req[http::field::authorization]);
-  in_.body = std::move(req.body());
-  busy_ = true;
-  ++gen_;
-  stop_ = std::stop_source();
-  outcome_ = 0;
-  sse_started_ = false;
-  record_ = Record{};
-  record_.start = std::chrono::system_clock::now();
-  record_.method = in_.method;
-  record_.path = in_.path;
-  record_.bytes_in = in_.body.size();
-  t0_ = std::chrono::steady_clock::now();
-  stream_.expires_never();  // a plugin call may take long; watch_disconnect covers the client
-  if (shared_.hooks.started) shared_.hooks.started();
+  in.path = std::string(target.substr(0, target.find('?')));
+  in.authorization = std::string(req[http::field::authorization]);
+  in.body = std::move(req.body());
+  begin_exchange(in.method, in.path, in.body.size());
+  stream_.expires_never();  // a plugin call may take long; the watch and the watchdog cover it
   watch_disconnect();
-  shared_.hooks.handle(shared_from_this());
+  arm_watchdog();
+  shared_.hooks.handle(std::make_shared<Call>(shared_from_this(), gen_, std::move(in), state_));
 }
 
 void Session::reject(int status, std::string message) {
-  in_ = Incoming{};
-  busy_ = true;
-  ++gen_;
-  record_ = Record{};
-  record_.start = std::chrono::system_clock::now();
+  std::string method, path;
   if (parser_) {
-    record_.method = std::string(parser_->get().method_string());
+    method = std::string(parser_->get().method_string());
     const std::string_view target = parser_->get().target();
-    record_.path = std::string(target.substr(0, target.find('?')));
+    path = std::string(target.substr(0, target.find('?')));
   }
-  t0_ = std::chrono::steady_clock::now();
+  begin_exchange(std::move(method), std::move(path), 0);
   keep_alive_ = false;  // the rest of the request was not read
-  if (shared_.hooks.started) shared_.hooks.started();
   send(error_reply(status, message));
 }
 
-void Session::label(std::string route, std::string model, std::string provider, bool stream) {
+void Session::on_label(std::string route, std::string model, std::string provider, bool stream) {
   record_.route = std::move(route);
   record_.model = std::move(model);
   record_.provider = std::move(provider);
   record_.stream = stream;
+  if (stream && !is_stream_) {
+    is_stream_ = true;
+    arm_watchdog();
+  }
 }
 
-void Session::reply(Reply r) {
-  net::post(stream_.get_executor(), [self = shared_from_this(), r = std::move(r)]() mutable { self->send(std::move(r)); });
+void Session::on_call_started(double timeout_s) {
+  if (timeout_s > 0) {
+    const auto timeout = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(std::min(timeout_s, 1e7)));
+    call_deadline_ = Clock::now() + timeout + shared_.options.call_grace;
+  } else {
+    call_deadline_ = Clock::time_point::max();
+  }
+  arm_watchdog();
 }
 
 void Session::send(Reply r) {
+  responded_ = true;
   record_.status = r.status;
   if (closed_) return exchange_done(false);
   auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version_);
@@ -167,50 +281,36 @@ void Session::send(Reply r) {
   });
 }
 
-bool Session::stream(std::string frames) {
-  auto done = std::make_shared<std::promise<bool>>();
-  auto written = done->get_future();
-  net::post(stream_.get_executor(), [self = shared_from_this(), frames = std::move(frames), done]() mutable {
-    self->write_sse(std::move(frames), false, [done](bool ok) { done->set_value(ok); });
-  });
-  while (written.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready)
-    if (shared_.stopped) return false;
-  try {
-    return written.get();
-  } catch (const std::future_error &) {  // the I/O threads dropped the write at shutdown
-    return false;
-  }
-}
-
-void Session::end_stream(std::string frames) {
-  net::post(stream_.get_executor(), [self = shared_from_this(), frames = std::move(frames)]() mutable {
-    self->write_sse(std::move(frames), true, [self](bool ok) { self->exchange_done(ok && self->keep_alive_ && !self->shared_.draining); });
-  });
-}
-
 // Writes `frames` as one HTTP chunk (after the header, the first time); `last` adds the
-// terminating chunk. One write in flight at a time: the worker waits for each.
+// terminating chunk. One write in flight at a time: the worker waits for each, and the
+// watchdog queues its closing event behind the one in flight (final_frames_).
 void Session::write_sse(std::string frames, bool last, std::function<void(bool)> done) {
+  responded_ = true;
   if (record_.status == 0) record_.status = 200;
   if (closed_) return done(false);
-  if (!sse_started_) {
-    sse_started_ = true;
-    sse_head_.emplace(http::status::ok, version_);
-    sse_head_->set(http::field::server, "llmhost");
-    sse_head_->set(http::field::content_type, "text/event-stream");
-    sse_head_->set(http::field::cache_control, "no-cache");
-    sse_head_->set("X-Accel-Buffering", "no");
-    sse_head_->keep_alive(keep_alive_ && !shared_.draining);
-    sse_head_->chunked(true);
-    sse_sr_.emplace(*sse_head_);
-    stream_.expires_after(shared_.options.idle_timeout);
-    return http::async_write_header(stream_, *sse_sr_,
-        [self = shared_from_this(), frames = std::move(frames), last, done = std::move(done)](beast::error_code ec, size_t n) mutable {
-          self->record_.bytes_out += n;
-          if (ec) return done(false);
-          self->write_sse(std::move(frames), last, std::move(done));
-        });
-  }
+  if (sse_started_) return write_sse_body(std::move(frames), last, std::move(done));
+  sse_started_ = true;
+  sse_head_.emplace(http::status::ok, version_);
+  sse_head_->set(http::field::server, "llmhost");
+  sse_head_->set(http::field::content_type, "text/event-stream");
+  sse_head_->set(http::field::cache_control, "no-cache");
+  sse_head_->set("X-Accel-Buffering", "no");
+  sse_head_->keep_alive(keep_alive_ && !shared_.draining);
+  sse_head_->chunked(true);
+  sse_sr_.emplace(*sse_head_);
+  writing_ = true;
+  stream_.expires_after(shared_.options.idle_timeout);
+  http::async_write_header(stream_, *sse_sr_,
+      [self = shared_from_this(), frames = std::move(frames), last, done = std::move(done)](beast::error_code ec, size_t n) mutable {
+        self->writing_ = false;
+        self->record_.bytes_out += n;
+        if (ec) return self->after_sse_write(false, last, std::move(done));
+        self->write_sse_body(std::move(frames), last, std::move(done));
+      });
+}
+
+void Session::write_sse_body(std::string frames, bool last, std::function<void(bool)> done) {
+  if (closed_) return after_sse_write(false, last, std::move(done));
   out_.clear();
   if (!frames.empty()) {
     char size[20];
@@ -219,21 +319,39 @@ void Session::write_sse(std::string frames, bool last, std::function<void(bool)>
     out_ += "\r\n";
   }
   if (last) out_ += "0\r\n\r\n";
-  if (out_.empty()) return done(true);
+  if (out_.empty()) return after_sse_write(true, last, std::move(done));
+  writing_ = true;
   stream_.expires_after(shared_.options.idle_timeout);
-  net::async_write(stream_, net::buffer(out_), [self = shared_from_this(), done = std::move(done)](beast::error_code ec, size_t n) {
+  net::async_write(stream_, net::buffer(out_), [self = shared_from_this(), last, done = std::move(done)](beast::error_code ec, size_t n) mutable {
+    self->writing_ = false;
     self->record_.bytes_out += n;
-    done(!ec);
+    self->after_sse_write(!ec, last, std::move(done));
   });
 }
+
+void Session::after_sse_write(bool ok, bool last, std::function<void(bool)> done) {
+  if (last || !final_frames_) return done(ok);
+  // The watchdog ended the stream while this chunk was being written: tell the worker to stop,
+  // then write the closing event.
+  std::string frames = std::move(*final_frames_);
+  final_frames_.reset();
+  done(false);
+  if (!ok) return end_sse(false);
+  write_sse_body(std::move(frames), true, [self = shared_from_this()](bool ok2) { self->end_sse(ok2); });
+}
+
+void Session::end_sse(bool ok) { exchange_done(ok && keep_alive_ && !shared_.draining); }
 
 void Session::exchange_done(bool keep_alive) {
   if (!busy_) return;
   busy_ = false;
   ++gen_;
-  if (const int o = outcome_.load()) record_.status = o;
-  record_.latency = std::chrono::steady_clock::now() - t0_;
+  if (outcome_) record_.status = outcome_;
+  record_.latency = Clock::now() - t0_;
   if (shared_.hooks.finished) shared_.hooks.finished(record_);
+  ++watchdog_seq_;
+  armed_until_ = Clock::time_point::max();
+  watchdog_.cancel();
   beast::error_code ec;
   stream_.socket().cancel(ec);  // the disconnect watch
   if (closed_) return;
@@ -246,13 +364,115 @@ void Session::exchange_done(bool keep_alive) {
 // reports data a read already took): wait again. Pipelined bytes end the watch.
 void Session::watch_disconnect() {
   stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), gen = gen_](beast::error_code ec) {
-    if (gen != self->gen_ || !self->busy_ || ec == net::error::operation_aborted) return;
-    if (ec) return void(self->stop_.request_stop());
+    if (!self->current(gen) || ec == net::error::operation_aborted) return;
+    if (ec) return void(self->state_->stop.request_stop());
     char byte;
     const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return void(self->stop_.request_stop());
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+      return void(self->state_->stop.request_stop());
     if (n < 0) self->watch_disconnect();
   });
+}
+
+// The earliest deadline that applies to the exchange in its present state; max() for none.
+Session::Clock::time_point Session::next_deadline() const {
+  const ServerOptions &o = shared_.options;
+  auto next = Clock::time_point::max();
+  if (!busy_ || sse_ended_ || (responded_ && !sse_started_)) return next;  // the response is complete or being written
+  next = std::min(next, call_deadline_);
+  if (!responded_ && o.request_timeout.count() > 0) next = std::min(next, t0_ + o.request_timeout);
+  if (is_stream_ || sse_started_) {
+    if (o.stream_idle_timeout.count() > 0) next = std::min(next, last_chunk_ + o.stream_idle_timeout);
+    if (o.max_stream_duration.count() > 0) next = std::min(next, t0_ + o.max_stream_duration);
+  }
+  return next;
+}
+
+// Deadlines only ever move later without re-arming (a chunk, a reply): the timer then fires
+// early, finds nothing expired and re-arms for what is left.
+void Session::arm_watchdog() {
+  const auto next = next_deadline();
+  if (next >= armed_until_) return;
+  armed_until_ = next;
+  watchdog_.expires_at(next);  // cancels the wait before, if any
+  watchdog_.async_wait([self = shared_from_this(), gen = gen_, seq = ++watchdog_seq_](beast::error_code ec) {
+    if (ec == net::error::operation_aborted || seq != self->watchdog_seq_) return;
+    self->armed_until_ = Clock::time_point::max();
+    if (self->current(gen)) self->on_watchdog(false);
+  });
+}
+
+void Session::on_watchdog(bool requeued) {
+  const ServerOptions &o = shared_.options;
+  if (sse_ended_ || (responded_ && !sse_started_)) return;
+  const auto now = Clock::now();
+  const bool streaming = is_stream_ || sse_started_;
+  std::optional<Timeout> kind;
+  if (now >= call_deadline_)
+    kind = kCall;
+  else if (streaming && o.stream_idle_timeout.count() > 0 && now >= last_chunk_ + o.stream_idle_timeout)
+    kind = kStreamIdle;
+  else if (streaming && o.max_stream_duration.count() > 0 && now >= t0_ + o.max_stream_duration)
+    kind = kStreamDuration;
+  else if (!responded_ && o.request_timeout.count() > 0 && now >= t0_ + o.request_timeout)
+    kind = kRequest;
+  if (!kind) return arm_watchdog();
+  int running = CallState::kRunning;
+  if (state_->phase.compare_exchange_strong(running, CallState::kAbandoned)) {
+    shared_.abandoned_running.fetch_add(1);
+  } else if (state_->phase.load() == CallState::kReturned && !requeued) {
+    // The worker is done and its answer may be queued right behind this handler: let it run
+    // first, then look again.
+    return net::post(stream_.get_executor(), [self = shared_from_this(), gen = gen_] {
+      if (self->current(gen)) self->on_watchdog(true);
+    });
+  }
+  expire(*kind);
+}
+
+namespace {
+std::string seconds(std::chrono::milliseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g s", std::chrono::duration<double>(d).count());
+  return buf;
+}
+}  // namespace
+
+// Gives up on the exchange: cancels the call, answers 408 or ends the stream with an error
+// event. Whatever the call sends later is dropped (the exchange number moves on).
+void Session::expire(Timeout kind) {
+  const ServerOptions &o = shared_.options;
+  shared_.timeouts[kind].fetch_add(1);
+  state_->stop.request_stop();
+  std::string message, code;
+  const std::string who = record_.provider.empty() ? "the call" : "provider " + record_.provider;
+  switch (kind) {
+    case kCall:
+      message = who + " did not finish within the call's timeout (plus " + seconds(o.call_grace) + "); the call was abandoned";
+      code = "call_timeout";
+      break;
+    case kRequest:
+      message = "no response within the request timeout of " + seconds(o.request_timeout) + " (--request-timeout)";
+      code = "request_timeout";
+      break;
+    case kStreamIdle:
+      message = who + " sent nothing for " + seconds(o.stream_idle_timeout) + " (--stream-idle-timeout); the stream was ended";
+      code = "stream_idle_timeout";
+      break;
+    case kStreamDuration:
+      message = "the stream ran longer than " + seconds(o.max_stream_duration) + " (--max-stream-duration); it was ended";
+      code = "stream_duration_exceeded";
+      break;
+  }
+  outcome_ = 408;
+  if (!responded_) return send(error_reply(408, message, {}, code));
+  sse_ended_ = true;
+  std::string frames = "data: " + error_json(408, message, {}, code) + "\n\ndata: [DONE]\n\n";
+  if (writing_) {
+    final_frames_ = std::move(frames);
+    return;
+  }
+  write_sse_body(std::move(frames), true, [self = shared_from_this()](bool ok) { self->end_sse(ok); });
 }
 
 void Session::close() {
@@ -272,6 +492,7 @@ void Session::linger(std::shared_ptr<std::array<char, 16384>> sink, size_t budge
     if (ec || n >= budget) {
       beast::error_code ignored;
       self->stream_.socket().close(ignored);
+      self->socket_closed();
       return;
     }
     self->linger(sink, budget - n);
@@ -283,6 +504,13 @@ void Session::close_now() {
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
   stream_.socket().close(ec);
+  socket_closed();
+}
+
+void Session::socket_closed() {
+  if (counted_out_) return;
+  counted_out_ = true;
+  shared_.open.fetch_sub(1);
 }
 
 }  // namespace llmhost::proxy

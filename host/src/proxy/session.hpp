@@ -1,15 +1,24 @@
 // One client connection: reads requests (HTTP/1.1, keep-alive, size limits, idle timeout),
-// hands each to ServerHooks::handle as an Exchange, writes the reply or the event stream, and
-// watches the socket while a call runs so that a disconnect cancels it.
+// hands each to ServerHooks::handle as an Exchange, writes the reply or the event stream,
+// watches the socket while a call runs so that a disconnect cancels it, and runs the watchdog
+// that answers for a call that overstays its deadline (docs/reliability.md).
+//
+// Threading: every Session member is touched only on the connection's strand. The Exchange a
+// request gets is a separate object (Session::Call) that owns the request and posts whatever
+// the API does onto the strand, tagged with the exchange's number; the Session drops what
+// belongs to an exchange that is over. So a worker that comes back from a plugin after the
+// watchdog answered, or after the connection moved on to its next request, changes nothing.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,59 +38,93 @@ struct SessionShared {
   ServerHooks hooks;
   std::atomic<bool> draining{false};  // finish the current exchange, then close
   std::atomic<bool> stopped{false};   // the I/O threads are gone: do not wait for them
+  std::atomic<int64_t> open{0};       // sessions whose socket is not closed yet
+  std::atomic<int64_t> abandoned_running{0};  // see WatchdogCounts
+  std::array<std::atomic<uint64_t>, 4> timeouts{};  // by Session::Timeout
   std::mutex mu;
   std::unordered_map<Session *, std::weak_ptr<Session>> sessions;
 };
 
-class Session final : public Exchange, public std::enable_shared_from_this<Session> {
+class Session final : public std::enable_shared_from_this<Session> {
  public:
+  enum Timeout { kCall, kRequest, kStreamIdle, kStreamDuration };
+
   Session(boost::asio::ip::tcp::socket socket, SessionShared &shared);
-  ~Session() override;
+  ~Session();
 
   void start();
   void drain();  // thread-safe: close now when idle, else after the current reply
   void abort();  // thread-safe: cancel the running call and close
 
-  const Incoming &request() const override { return in_; }
-  void label(std::string route, std::string model, std::string provider, bool stream) override;
-  void outcome(int status) override { outcome_ = status; }
-  void reply(Reply r) override;
-  bool stream(std::string frames) override;
-  void end_stream(std::string frames) override;
-  std::stop_token cancelled() const override { return stop_.get_token(); }
-
  private:
+  class Call;
+  struct CallState;
+  using Clock = std::chrono::steady_clock;
+
   void read_header();
   void on_header(boost::beast::error_code ec);
   void on_body(boost::beast::error_code ec, size_t bytes);
   void dispatch();
+  void begin_exchange(std::string method, std::string path, uint64_t bytes_in);
   void reject(int status, std::string message);
+  bool current(uint64_t gen) const { return busy_ && gen == gen_; }
+  // Event-stream frames may still go out: no plain reply was sent and the stream is not over.
+  bool may_stream() const { return !sse_ended_ && (sse_started_ || !responded_); }
+
+  // The exchange's side of the API, on the strand (Call posts here).
+  void on_label(std::string route, std::string model, std::string provider, bool stream);
+  void on_call_started(double timeout_s);
   void send(Reply r);
   void write_sse(std::string frames, bool last, std::function<void(bool)> done);
+  void write_sse_body(std::string frames, bool last, std::function<void(bool)> done);
+  void after_sse_write(bool ok, bool last, std::function<void(bool)> done);
+  void end_sse(bool ok);
   void exchange_done(bool keep_alive);
+
   void watch_disconnect();
+  // The watchdog: one timer for the earliest deadline that applies now; it re-checks on firing.
+  Clock::time_point next_deadline() const;
+  void arm_watchdog();
+  void on_watchdog(bool requeued);
+  void expire(Timeout kind);
+
   void close();       // shut down sending, read what the client still sends briefly, close
   void linger(std::shared_ptr<std::array<char, 16384>> sink, size_t budget);
   void close_now();
+  void socket_closed();  // counts the session out of SessionShared::open, once
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   SessionShared &shared_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  Incoming in_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
-  bool busy_ = false;    // an exchange is in progress
+  bool busy_ = false;      // an exchange is in progress
   bool closed_ = false;
-  uint64_t gen_ = 0;     // exchanges started; stale disconnect watches compare it
-  std::stop_source stop_;
+  bool counted_out_ = false;
+  uint64_t gen_ = 0;       // exchanges started and finished; stale callbacks compare it
+  std::shared_ptr<CallState> state_;  // the current exchange's cancel source and watchdog state
   Record record_;
-  std::chrono::steady_clock::time_point t0_;
-  std::atomic<int> outcome_{0};
-  std::string out_;      // the SSE bytes being written
+  Clock::time_point t0_;
+  int outcome_ = 0;
+
+  // The response of the current exchange.
+  bool responded_ = false;     // a reply or the event stream's header has been started
+  bool is_stream_ = false;     // the API labelled it a stream
   bool sse_started_ = false;
+  bool sse_ended_ = false;     // the last frames are written or queued: nothing may follow
+  bool writing_ = false;       // an SSE write is in flight
+  std::optional<std::string> final_frames_;  // the watchdog's closing event, after that write
+  std::string out_;            // the SSE bytes being written
   std::optional<boost::beast::http::response<boost::beast::http::empty_body>> sse_head_;
   std::optional<boost::beast::http::response_serializer<boost::beast::http::empty_body>> sse_sr_;
+
+  // Watchdog.
+  boost::asio::steady_timer watchdog_;
+  uint64_t watchdog_seq_ = 0;  // the armed wait's number; older waits are stale
+  Clock::time_point armed_until_ = Clock::time_point::max();
+  Clock::time_point last_chunk_;   // the stream's last chunk (or the exchange's start)
+  Clock::time_point call_deadline_ = Clock::time_point::max();
 };
 
 }  // namespace llmhost::proxy
