@@ -8,6 +8,7 @@
 #include "support.hpp"
 
 using namespace std::chrono_literals;
+using test::error_of;
 
 namespace {
 
@@ -33,16 +34,6 @@ Collected collect(const llmhost::Request &r) {
   return c;
 }
 
-template <class Fn>
-llmhost::Error error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const llmhost::Error &e) {
-    return e;
-  }
-  FAIL("no error thrown");
-  return llmhost::Error(0, "");
-}
 
 }  // namespace
 

@@ -74,16 +74,6 @@ inline std::string last_user_content(const std::string &body) {
   return std::string(content);
 }
 
-// Runs `fn`, expecting llmhost::Error; returns it.
-template <class Fn>
-llmhost::Error error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const llmhost::Error &e) {
-    return e;
-  }
-  FAIL("no llmhost::Error thrown");
-  return llmhost::Error(0, "");
-}
+using test::error_of;
 
 }  // namespace test::http

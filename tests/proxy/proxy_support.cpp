@@ -17,7 +17,6 @@
 #include <stdexcept>
 #include <thread>
 
-extern char **environ;
 
 namespace ptest {
 

@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <doctest/doctest.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -34,6 +36,18 @@ class TempDir {
 
 // A Host over exactly the given folders.
 llmhost::HostOptions options_for(std::vector<fs::path> dirs);
+
+// Runs `fn`, expecting llmhost::Error; returns it.
+template <class Fn>
+llmhost::Error error_of(Fn fn) {
+  try {
+    fn();
+  } catch (const llmhost::Error &e) {
+    return e;
+  }
+  FAIL("no llmhost::Error thrown");
+  return llmhost::Error(0, "");
+}
 
 // A chat request with one user message.
 llmhost::Request chat(const std::string &model, const std::string &prompt, const std::string &extra_json = {});
