@@ -62,6 +62,67 @@ void warn_unrouted(const config::Config &cfg, const Host &host) {
     }
 }
 
+std::chrono::milliseconds millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(std::min(seconds, 1e7) * 1000));
+}
+
+// A flag given on the command line, else the config's general_settings value, else `fallback`.
+double pick(double flag, const std::optional<double> &config, double fallback) {
+  return flag >= 0 ? flag : config ? *config : fallback;
+}
+uint32_t pick(int64_t flag, const std::optional<uint32_t> &config, uint32_t fallback) {
+  return flag >= 0 ? static_cast<uint32_t>(flag) : config ? *config : fallback;
+}
+
+void apply_limits(const ServeOptions &o, const config::Limits &c, proxy::ServerOptions &s) {
+  using seconds = std::chrono::duration<double>;
+  auto secs = [](std::chrono::milliseconds d) { return std::chrono::duration_cast<seconds>(d).count(); };
+  s.max_body_bytes = static_cast<uint64_t>(pick(o.max_body_mb, c.max_body_mb, double(s.max_body_bytes) / (1 << 20)) * (1 << 20));
+  s.max_header_bytes = static_cast<uint32_t>(
+      std::min(pick(o.max_header_kb, c.max_header_kb, s.max_header_bytes / 1024.0), 4.0 * (1 << 20)) * 1024);
+  s.max_header_count = pick(o.max_header_count, c.max_header_count, s.max_header_count);
+  s.max_messages = pick(o.max_messages, c.max_messages, s.max_messages);
+  s.idle_timeout = millis(pick(o.idle_timeout_s, c.idle_timeout_s, secs(s.idle_timeout)));
+  s.request_timeout = millis(pick(o.request_timeout_s, c.request_timeout_s, secs(s.request_timeout)));
+  s.stream_idle_timeout = millis(pick(o.stream_idle_timeout_s, c.stream_idle_timeout_s, secs(s.stream_idle_timeout)));
+  s.max_stream_duration = millis(pick(o.max_stream_duration_s, c.max_stream_duration_s, secs(s.max_stream_duration)));
+}
+
+// /metrics as the API renders it, plus what the watchdog did (it lives in the server).
+class MetricsExchange final : public proxy::Exchange {
+ public:
+  MetricsExchange(std::shared_ptr<proxy::Exchange> inner, const proxy::Server &server)
+      : inner_(std::move(inner)), server_(server) {}
+  const proxy::Incoming &request() const override { return inner_->request(); }
+  void label(std::string route, std::string model, std::string provider, bool stream) override {
+    inner_->label(std::move(route), std::move(model), std::move(provider), stream);
+  }
+  void outcome(int status) override { inner_->outcome(status); }
+  void reply(proxy::Reply r) override {
+    if (r.status == 200) append(r.body);
+    inner_->reply(std::move(r));
+  }
+  bool stream(std::string frames) override { return inner_->stream(std::move(frames)); }
+  void end_stream(std::string frames) override { inner_->end_stream(std::move(frames)); }
+  std::stop_token cancelled() const override { return inner_->cancelled(); }
+
+ private:
+  void append(std::string &out) const {
+    const proxy::WatchdogCounts w = server_.watchdog();
+    out += "# HELP llmhost_watchdog_timeouts_total Requests the watchdog answered with 408 or ended with an error event, by what ran out.\n"
+           "# TYPE llmhost_watchdog_timeouts_total counter\n";
+    for (auto [kind, n] : {std::pair{"call", w.call}, {"request", w.request}, {"stream_idle", w.stream_idle},
+                           {"stream_duration", w.stream_duration}})
+      out += "llmhost_watchdog_timeouts_total{kind=\"" + std::string(kind) + "\"} " + std::to_string(n) + "\n";
+    out += "# HELP llmhost_abandoned_calls Plugin calls the watchdog gave up on that have not returned yet; each holds a worker.\n"
+           "# TYPE llmhost_abandoned_calls gauge\n"
+           "llmhost_abandoned_calls " + std::to_string(w.abandoned_running) + "\n";
+  }
+
+  std::shared_ptr<proxy::Exchange> inner_;
+  const proxy::Server &server_;
+};
+
 }  // namespace
 
 void add_serve_options(CLI::App *serve, ServeOptions &o) {
@@ -72,9 +133,24 @@ void add_serve_options(CLI::App *serve, ServeOptions &o) {
   serve->add_option("--workers", o.workers, "threads running plugin calls")->capture_default_str()->check(CLI::Range(1u, 4096u));
   serve->add_option("--io-threads", o.io_threads, "socket I/O threads")->capture_default_str()->check(CLI::Range(1u, 256u));
   serve->add_option("--max-body-mb", o.max_body_mb, "largest request body in MiB; larger gets 413")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->default_str("10")->check(CLI::PositiveNumber);
+  serve->add_option("--max-header-kb", o.max_header_kb, "largest request header block in KiB; larger gets 431")
+      ->default_str("16")->check(CLI::PositiveNumber);
+  serve->add_option("--max-header-count", o.max_header_count, "most request header fields; more get 431 (0: no limit)")
+      ->default_str("100")->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
+  serve->add_option("--max-messages", o.max_messages, "most messages in a chat request; more get 400 (0: no limit)")
+      ->default_str("2048")->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
   serve->add_option("--idle-timeout", o.idle_timeout_s, "seconds an idle connection is kept open")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->default_str("60")->check(CLI::PositiveNumber);
+  serve->add_option("--request-timeout", o.request_timeout_s,
+                    "seconds until a response must start, else 408, even when a plugin hangs (0: none)")
+      ->default_str("600")->check(CLI::NonNegativeNumber);
+  serve->add_option("--stream-idle-timeout", o.stream_idle_timeout_s,
+                    "seconds a stream may go without a chunk before it is ended with an error event (0: none)")
+      ->default_str("300")->check(CLI::NonNegativeNumber);
+  serve->add_option("--max-stream-duration", o.max_stream_duration_s,
+                    "seconds a stream may last before it is ended with an error event (0: none)")
+      ->default_str("3600")->check(CLI::NonNegativeNumber);
   serve->add_option("--drain-timeout", o.drain_timeout_s, "seconds SIGTERM waits for requests in flight")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   serve->add_flag("--no-watch", o.no_watch, "do not reload plugins when their files change (SIGHUP still does)");
@@ -111,9 +187,8 @@ int run_serve(const ServeOptions &o) {
   server_options.port = static_cast<uint16_t>(o.port);
   server_options.workers = std::max(1u, o.workers);
   server_options.io_threads = std::max(1u, o.io_threads);
-  server_options.max_body_bytes = static_cast<uint64_t>(o.max_body_mb * 1024 * 1024);
-  server_options.idle_timeout = std::chrono::milliseconds(static_cast<int64_t>(o.idle_timeout_s * 1000));
-  server_options.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(o.drain_timeout_s * 1000));
+  apply_limits(o, cfg.limits, server_options);
+  server_options.drain_timeout = millis(o.drain_timeout_s);
   std::unique_ptr<proxy::Server> server;
   try {
     server = std::make_unique<proxy::Server>(server_options);
@@ -129,7 +204,10 @@ int run_serve(const ServeOptions &o) {
                  proxy::ApiOptions{cfg.master_key});
 
   proxy::ServerHooks hooks;
-  hooks.handle = [&](std::shared_ptr<proxy::Exchange> ex) { api.handle(std::move(ex)); };
+  hooks.handle = [&](std::shared_ptr<proxy::Exchange> ex) {
+    if (ex->request().path == "/metrics") ex = std::make_shared<MetricsExchange>(std::move(ex), *server);
+    api.handle(std::move(ex));
+  };
   hooks.started = [&] { metrics.started(); };
   hooks.finished = [&](const proxy::Record &r) {
     metrics.finished(r);

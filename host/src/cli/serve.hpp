@@ -17,8 +17,16 @@ struct ServeOptions {
   int port = 4000;                       // 0 = a free port (printed at start)
   unsigned workers = 64;                 // threads running plugin calls
   unsigned io_threads = 2;
-  double max_body_mb = 10;
-  double idle_timeout_s = 60;
+  // Limits: negative = not on the command line, so general_settings decides, else the default
+  // (proxy::ServerOptions).
+  double max_body_mb = -1;
+  double max_header_kb = -1;
+  int64_t max_header_count = -1;
+  int64_t max_messages = -1;
+  double idle_timeout_s = -1;
+  double request_timeout_s = -1;
+  double stream_idle_timeout_s = -1;
+  double max_stream_duration_s = -1;
   double drain_timeout_s = 30;
   bool no_watch = false;                 // hot reload of the plugin folders is on by default
   bool no_access_log = false;

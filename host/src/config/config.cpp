@@ -197,6 +197,7 @@ class Reader {
           if (!fs::is_directory(p, ec)) fail(d.Mark(), "general_settings.plugin_dirs: no such folder: " + p.string());
           cfg.plugin_dirs.push_back(std::move(p));
         }
+      } else if (limit(key, v)) {
       } else if (key == "direct_provider_routing") {
         bool b;
         if (!v.IsScalar() || !parse_bool(v.Scalar(), b))
@@ -206,6 +207,34 @@ class Reader {
         warn(kv.first.Mark(), "general_settings." + key + " is not supported and is ignored");
       }
     }
+  }
+
+  // A general_settings limit key; false when `key` is not one.
+  bool limit(const std::string &key, const YAML::Node &v) {
+    Limits &l = cfg.limits;
+    const std::string name = "general_settings." + key;
+    auto number = [&](std::optional<double> &out, bool positive) {
+      double d = 0;
+      if (!v.IsScalar() || !parse_number(v.Scalar(), d) || !(d >= 0) || d > 1e7 || (positive && d == 0))
+        fail(v.Mark(), "\"" + name + "\" must be a " + (positive ? "positive" : "non-negative") + " number");
+      out = d;
+    };
+    auto count = [&](std::optional<uint32_t> &out) {
+      double d = 0;
+      if (!v.IsScalar() || !parse_number(v.Scalar(), d) || d < 0 || d > 1e9 || d != static_cast<uint32_t>(d))
+        fail(v.Mark(), "\"" + name + "\" must be a whole number >= 0");
+      out = static_cast<uint32_t>(d);
+    };
+    if (key == "max_body_mb" || key == "max_request_size_mb") number(l.max_body_mb, true);
+    else if (key == "max_header_kb") number(l.max_header_kb, true);
+    else if (key == "max_header_count") count(l.max_header_count);
+    else if (key == "max_messages") count(l.max_messages);
+    else if (key == "idle_timeout") number(l.idle_timeout_s, true);
+    else if (key == "request_timeout") number(l.request_timeout_s, false);
+    else if (key == "stream_idle_timeout") number(l.stream_idle_timeout_s, false);
+    else if (key == "max_stream_duration") number(l.max_stream_duration_s, false);
+    else return false;
+    return true;
   }
 
   void document(const YAML::Node &root) {

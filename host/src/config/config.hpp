@@ -44,6 +44,20 @@ struct Fallback {
   std::vector<std::string> to;
 };
 
+// general_settings limits of the server (llmhost serve); an unset one keeps serve's default,
+// and a command-line flag wins over either. Durations in seconds; 0 turns a limit off where
+// docs/config.md says so.
+struct Limits {
+  std::optional<double> max_body_mb;            // max_body_mb (LiteLLM: max_request_size_mb)
+  std::optional<double> max_header_kb;          // max_header_kb
+  std::optional<uint32_t> max_header_count;     // max_header_count
+  std::optional<uint32_t> max_messages;         // max_messages
+  std::optional<double> idle_timeout_s;         // idle_timeout
+  std::optional<double> request_timeout_s;      // request_timeout
+  std::optional<double> stream_idle_timeout_s;  // stream_idle_timeout
+  std::optional<double> max_stream_duration_s;  // max_stream_duration
+};
+
 struct Config {
   std::filesystem::path file;  // the config file; empty when none was given
   std::vector<ModelGroup> models;
@@ -52,6 +66,7 @@ struct Config {
   std::vector<std::filesystem::path> plugin_dirs;  // general_settings.plugin_dirs, absolute
   std::string master_key;                          // empty = no auth
   bool direct_routing = true;                      // general_settings.direct_provider_routing
+  Limits limits;                                   // general_settings limits
   std::vector<std::string> warnings;               // ignored keys, "file:line: ..." each
 };
 

@@ -65,6 +65,7 @@ void Api::with_fallback(Exchange &ex, std::string_view endpoint, bool stream, Re
   for (size_t i = 0;; ++i) {
     const std::string provider = route.apply(i, req);
     ex.label(std::string(endpoint), asked, provider, stream);
+    ex.call_started(req.timeout_s);  // arms the connection's watchdog for this attempt
     try {
       return call(asked);
     } catch (const Error &e) {
@@ -84,6 +85,7 @@ void Api::chat(std::shared_ptr<Exchange> ex) {
   openai::ChatRequest &chat = std::get<openai::ChatRequest>(parsed);
   Request &req = chat.request;
   ex->label("/v1/chat/completions", req.model, {}, chat.stream);
+  if (auto over = ex->check_messages(req.messages.size())) return ex->reply(std::move(*over));
   if (!chat.stream) {
     try {
       with_fallback(*ex, "/v1/chat/completions", false, req, [&](const std::string &asked) {
