@@ -223,7 +223,7 @@ int run_serve(const ServeOptions &o) {
               host.providers().size(), cfg.master_key.empty() ? "" : ", master key required");
   std::fflush(stdout);
   if (!server->run(std::move(hooks))) {
-    say("a plugin call ignored its cancel past the drain deadline; exiting without unloading plugins");
+    say("a plugin call is still running past the drain (it ignored its cancel); exiting without unloading plugins");
     std::fflush(stderr);
     std::_Exit(0);
   }
