@@ -22,6 +22,16 @@ const llmh_http_api *require_http(const llmh::Provider &self) {
   return api;
 }
 
+// Runs `fn`; an error it throws leaves without the target's secrets in its message.
+template <class Fn>
+void without_secrets(const Target &target, Fn &&fn) {
+  try {
+    fn();
+  } catch (const llmh::Error &e) {
+    throw llmh::Error(e.status(), redact(e.what(), target));
+  }
+}
+
 class OpenAI final : public llmh::Provider {
  public:
   OpenAI(const llmh_host_api *host, std::string_view config_json)
@@ -29,6 +39,19 @@ class OpenAI final : public llmh::Provider {
 
   void complete(const llmh::Request &req, llmh::Response &out) override {
     const Target target = settings_.target(req, "/chat/completions");
+    without_secrets(target, [&] { complete_to(target, req, out); });
+  }
+  void stream(const llmh::Request &req, llmh::Stream &out) override {
+    const Target target = settings_.target(req, "/chat/completions");
+    without_secrets(target, [&] { stream_to(target, req, out); });
+  }
+  void embed(const llmh::Request &req, llmh::Embeddings &out) override {
+    const Target target = settings_.target(req, "/embeddings");
+    without_secrets(target, [&] { embed_to(target, req, out); });
+  }
+
+ private:
+  void complete_to(const Target &target, const llmh::Request &req, llmh::Response &out) const {
     const std::string body = rewrite_body(req.body_json(), req.model(), BodyKind::kChat);
     CallHooks hooks;
     hooks.cancelled = [&] { return out.cancelled(); };
@@ -38,8 +61,7 @@ class OpenAI final : public llmh::Provider {
     parse_completion(parser, reply.body(), out, target.shown_url);
   }
 
-  void stream(const llmh::Request &req, llmh::Stream &out) override {
-    const Target target = settings_.target(req, "/chat/completions");
+  void stream_to(const Target &target, const llmh::Request &req, llmh::Stream &out) const {
     const std::string body = rewrite_body(req.body_json(), req.model(), BodyKind::kChatStream);
     simdjson::dom::parser parser;
     bool done = false;      // [DONE] seen: the rest of the body is ignored
@@ -71,8 +93,7 @@ class OpenAI final : public llmh::Provider {
       throw llmh::Error(502, "openai: stream from " + target.shown_url + " contained no server-sent events");
   }
 
-  void embed(const llmh::Request &req, llmh::Embeddings &out) override {
-    const Target target = settings_.target(req, "/embeddings");
+  void embed_to(const Target &target, const llmh::Request &req, llmh::Embeddings &out) const {
     const std::string body = rewrite_body(req.body_json(), req.model(), BodyKind::kEmbeddings);
     CallHooks hooks;
     hooks.cancelled = [&] { return out.cancelled(); };
@@ -82,7 +103,6 @@ class OpenAI final : public llmh::Provider {
     parse_embeddings(parser, reply.body(), out, req.inputs().size(), target.shown_url);
   }
 
- private:
   const Settings settings_;
   const HttpClient http_;
 };

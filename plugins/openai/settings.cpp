@@ -76,11 +76,29 @@ Target Settings::target(const llmh::Request &request, std::string_view endpoint)
   if (key.empty()) key = api_key_;
   // Local servers (vLLM, llama.cpp, Ollama) need no key: send no Authorization at all then.
   if (!key.empty()) t.headers.emplace_back("Authorization", "Bearer " + std::string(key));
+  if (!key.empty()) t.secrets.emplace_back(key);
   t.headers.emplace_back("Content-Type", "application/json");
   for (const auto &h : headers_) t.headers.push_back(h);
+  for (const auto &h : headers_)
+    if (h.second.size() >= 8) t.secrets.push_back(h.second);
   t.timeout_s = request.timeout_s() > 0 ? request.timeout_s() : timeout_s_;
   t.num_retries = request.num_retries();
   return t;
+}
+
+std::string redact(std::string text, const Target &t) {
+  static constexpr std::string_view kMark = "[redacted]";
+  for (const std::string &secret : t.secrets) {
+    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + kMark.size()))
+      text.replace(at, secret.size(), kMark);
+    // A message cut short (a snippet of the body) may end inside the secret.
+    for (size_t n = std::min(secret.size() - 1, text.size()); n >= 4; --n)
+      if (text.compare(text.size() - n, n, secret, 0, n) == 0) {
+        text.replace(text.size() - n, n, kMark);
+        break;
+      }
+  }
+  return text;
 }
 
 }  // namespace openai_plugin

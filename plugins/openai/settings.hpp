@@ -20,7 +20,13 @@ struct Target {
   std::vector<std::pair<std::string, std::string>> headers;  // Authorization, config headers
   double timeout_s = 0;                                     // 0 = the HTTP service default
   uint32_t num_retries = 0;
+  std::vector<std::string> secrets;  // the key and configured header values (see redact())
 };
+
+// `text` with every secret of `t` replaced by "[redacted]", also one cut short at the end.
+// Upstream text in an error may quote the key it was sent (some servers echo the
+// Authorization header back): it goes through here before it reaches any message.
+std::string redact(std::string text, const Target &t);
 
 class Settings {
  public:
