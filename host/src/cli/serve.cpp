@@ -130,7 +130,7 @@ void add_serve_options(CLI::App *serve, ServeOptions &o) {
   serve->add_option("--host", o.host, "address to listen on")->capture_default_str();
   serve->add_option("--port", o.port, "port to listen on; 0 picks a free one (printed)")
       ->capture_default_str()->check(CLI::Range(0, 65535));
-  serve->add_option("--workers", o.workers, "threads running plugin calls")->capture_default_str()->check(CLI::Range(1u, 4096u));
+  serve->add_option("--workers", o.workers, "most plugin calls running at once (one thread each, started on demand)")->capture_default_str()->check(CLI::Range(1u, 16384u));
   serve->add_option("--io-threads", o.io_threads, "socket I/O threads")->capture_default_str()->check(CLI::Range(1u, 256u));
   serve->add_option("--max-body-mb", o.max_body_mb, "largest request body in MiB; larger gets 413")
       ->default_str("10")->check(CLI::PositiveNumber);

@@ -15,7 +15,7 @@ struct ServeOptions {
   std::vector<std::string> plugin_dirs;  // the global --plugins; replaces the config's plugin_dirs
   std::string host = "127.0.0.1";
   int port = 4000;                       // 0 = a free port (printed at start)
-  unsigned workers = 64;                 // threads running plugin calls
+  unsigned workers = 1024;               // most threads running plugin calls, started on demand
   unsigned io_threads = 2;
   // Limits: negative = not on the command line, so general_settings decides, else the default
   // (proxy::ServerOptions).

@@ -31,7 +31,9 @@ struct Server::Impl {
     acceptor.set_option(net::socket_base::reuse_address(true));
     acceptor.bind(ep);
     acceptor.listen(net::socket_base::max_listen_connections);
-    pool = std::make_unique<detail::ThreadPool>(std::max(1u, options.workers));
+    // Started on demand: a stream holds its worker for its whole length, so the pool must be
+    // able to reach one thread per open call, yet an idle server keeps only a few.
+    pool = std::make_unique<detail::ThreadPool>(std::min(8u, options.workers), std::max(1u, options.workers));
   }
 
   void accept() {
