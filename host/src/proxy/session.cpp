@@ -52,7 +52,9 @@ class Session::Call final : public Exchange {
     });
   }
   void outcome(int status) override {
-    post([status](Session &s) { s.outcome_ = status; });
+    post([status](Session &s) {
+      if (s.may_stream()) s.outcome_ = status;  // not once the watchdog ended the stream
+    });
   }
   void reply(Reply r) override {
     post([r = std::move(r)](Session &s) mutable {
