@@ -46,10 +46,13 @@ TEST_CASE("a failing deployment hands the request to the next one behind the sam
   CHECK(s.status == 200);
   CHECK(has(s.body, "from-b"));
   CHECK(has(s.body, "data: [DONE]"));
-  // Calls 1, 3 and 5 (the stream) started on the broken deployment.
-  const std::string m = f.metrics();
-  CHECK(has(m, "llmhost_deployment_failures_total{model=\"flaky\",provider=\"echo\",status=\"503\"} 3\n"));
-  CHECK(has(m, "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"flaky\",provider=\"echo\",status=\"200\"} 5"));
+  // Calls 1, 3 and 5 (the stream) started on the broken deployment. A request is counted just
+  // after its last byte is written, so the scrape may come first: poll.
+  CHECK(eventually([&] {
+    const std::string m = f.metrics();
+    return has(m, "llmhost_deployment_failures_total{model=\"flaky\",provider=\"echo\",status=\"503\"} 3\n") &&
+           has(m, "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"flaky\",provider=\"echo\",status=\"200\"} 5");
+  }));
 }
 
 TEST_CASE("when every deployment fails, the last error is returned and names the ones before") {
