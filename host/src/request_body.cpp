@@ -119,6 +119,8 @@ std::string_view request_body(const Request &r, std::string &out) {
     write_fields(w, r, overridden);
     write_extra(w);
     w.end_object();
+    // The fields are not parsed here, so check what parsing would have: text a plugin can read.
+    if (!simdjson::validate_utf8(out.data(), out.size())) throw Error(400, "request is not valid UTF-8");
     return out;
   }
   if (extra.empty()) return r.body_json;
