@@ -123,14 +123,13 @@ std::string_view request_body(const Request &r, std::string &out) {
     if (!simdjson::validate_utf8(out.data(), out.size())) throw Error(400, "request is not valid UTF-8");
     return out;
   }
-  if (extra.empty()) return r.body_json;
   std::optional<simdjson::dom::parser> own;
   const simdjson::dom::object body = parse_object(r.body_json, "request body", own);
   bool clash = false;
   for (auto [key, value] : body) clash = clash || overridden(key);
   if (!clash) {  // the caller's text as is, the extra members spliced in before its last brace
     out.append(r.body_json, 0, r.body_json.rfind('}'));
-    if (body.size() != 0) out += ',';
+    if (body.size() != 0 && !extra.empty()) out += ',';
     json::Writer w(out);
     write_extra(w);
     out += '}';
