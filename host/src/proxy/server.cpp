@@ -43,6 +43,10 @@ struct Server::Impl {
         boost::system::error_code ignored;
         socket.close(ignored);
       } else if (!ec) {
+        // Every response and SSE frame is written whole: let it leave at once, not wait for
+        // an ACK (Nagle held each stream's first chunk ~40 ms behind the headers).
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
         auto s = std::make_shared<Session>(std::move(socket), shared);
         {
           std::lock_guard lock(shared.mu);
