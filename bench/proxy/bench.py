@@ -612,6 +612,26 @@ def cpu_seconds(pid):
     return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cost(a):
+    """CPU time of the gateway process per request (utime + stime over a wrk run divided by the
+    requests), for quick before/after comparisons: unlike wall-clock latency it hardly moves
+    when other jobs share the machine. One line per (target, concurrency), median of reps."""
+    u = f"http://127.0.0.1:{a.serve}/v1/chat/completions"
+    targets = [(n, os.path.join(a.dir, b)) for n, b in (("openai", "req.json"), ("echo", "req-echo.json"),
+                                                        ("openai-stream", "req-stream.json"))]
+    print("| target | c | CPU µs per request | req/s | p50 µs | p99 µs |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, body in targets:
+        for c in a.conns:
+            rows = []
+            for _ in range(a.reps):
+                t0 = cpu_seconds(a.pid)
+                r = wrk(u, body, c, a.secs)
+                rows.append((1e6 * (cpu_seconds(a.pid) - t0) / max(1, r["requests"]), r["rps"], r["p50"], r["p99"]))
+            print(f"| {name} | {c} | " + " | ".join(fmt(med([row[i] for row in rows]), 1 if i == 0 else 0)
+                                                  for i in range(4)) + " |", flush=True)
+
+
 def count(a):
     """Syscalls, context switches and (with a uprobe on libc's malloc) allocations per request of
     one process, over a wrk -c1 run."""
@@ -746,6 +766,13 @@ def main():
     ct.add_argument("--pid", type=int, required=True)
     ct.add_argument("--secs", type=int, default=3)
     ct.add_argument("--malloc", action="store_true")
+    co = sub.add_parser("cost")
+    co.add_argument("--dir", required=True)
+    co.add_argument("--serve", type=int, required=True)
+    co.add_argument("--pid", type=int, required=True)
+    co.add_argument("--secs", type=int, default=3)
+    co.add_argument("--reps", type=int, default=3)
+    co.add_argument("--conns", type=int, nargs="+", default=[1, 64])
     pc = sub.add_parser("perf-categories")
     pc.add_argument("file")
     w = sub.add_parser("wrk")
@@ -762,6 +789,8 @@ def main():
         hold(a)
     elif a.cmd == "count":
         count(a)
+    elif a.cmd == "cost":
+        cost(a)
     elif a.cmd == "perf-categories":
         perf_categories(a.file)
     else:

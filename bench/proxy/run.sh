@@ -5,6 +5,9 @@
 #   BENCH_QUICK=1 bench/proxy/run.sh    # smoke test, ~3 minutes, numbers not for the record
 #   BENCH_PROFILE=1 bench/proxy/run.sh  # also perf profiles of llmhost serve (c=1, c=256) and
 #                                       # syscalls / context switches / mallocs per request
+#   BENCH_COST=1 bench/proxy/run.sh     # ~1 minute: only the CPU time llmhost serve spends per
+#                                       # request (openai, echo, stream; c=1 and 64), which a
+#                                       # shared machine hardly disturbs; for before/after checks
 #
 # Installs what is missing (nginx-light, wrk, python3; linux-perf with BENCH_PROFILE=1), builds
 # llmhost, the bundled plugins and the fixed-rate load generator (openloop.cpp) into
@@ -17,7 +20,8 @@
 # busy machine to calm down, default 240 / 60),
 # BENCH_STREAMS (open SSE streams for the memory test, default 1000), BENCH_HOLD_S (default 30),
 # BENCH_NICE (priority of everything started, as root; default -19),
-# LLMHOST_BENCH_OUT (results folder, default build-bench/bench-proxy).
+# LLMHOST_BENCH_OUT (results folder, default build-bench/bench-proxy), BENCH_BUILD (build
+# folder, default build-bench).
 # What is measured and the results: docs/benchmarks.md, "Over HTTP".
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,7 +43,7 @@ llmhost_install_deps "${extra[@]}"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 PY=/usr/bin/python3
 
-BUILD="$LLMHOST_ROOT/build-bench"
+BUILD=${BENCH_BUILD:-$LLMHOST_ROOT/build-bench}
 llmhost_configure "$BUILD" -DLLMHOST_BUILD_BENCH=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$BUILD" --target llmhost llmhost_bundled_plugins openloop
 
@@ -134,6 +138,11 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
   echo "llmhost serve: \`--workers 64 --io-threads 2 (default) --no-access-log --no-watch\` with bench/proxy/config.yaml; nginx: 1 worker, access_log off."
   echo
 } | tee "$OUT/machine.md"
+
+if [ "${BENCH_COST:-0}" = 1 ]; then
+  "${on_load[@]}" "$PY" "$HERE/bench.py" cost --dir "$OUT" --serve "$SERVE_PORT" --pid "$SERVE_PID"
+  exit 0
+fi
 
 quick=(); [ "$QUICK" = 1 ] && quick=(--quick)
 "${on_load[@]}" "$PY" "$HERE/bench.py" measure --dir "$OUT" --mock "$MOCK_PORT" --proxy "$PROXY_PORT" \
