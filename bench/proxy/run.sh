@@ -19,7 +19,8 @@
 # Other knobs: BENCH_MAX_WAIT / BENCH_WAIT_EACH (s to wait in all / before one measurement for a
 # busy machine to calm down, default 240 / 60),
 # BENCH_STREAMS (open SSE streams for the memory test, default 1000), BENCH_HOLD_S (default 30),
-# BENCH_NICE (priority of everything started, as root; default -19),
+# BENCH_NICE (priority of everything started, as root; default -19), BENCH_SERVE_ARGS (more
+# flags for llmhost serve, e.g. "--io-threads 1"),
 # LLMHOST_BENCH_OUT (results folder, default build-bench/bench-proxy), BENCH_BUILD (build
 # folder, default build-bench).
 # What is measured and the results: docs/benchmarks.md, "Over HTTP".
@@ -91,7 +92,7 @@ start_serve() {
     LLMHOST_BENCH_UPSTREAM="http://127.0.0.1:$MOCK_PORT/v1" \
     LLMHOST_BENCH_UPSTREAM_STREAM="http://127.0.0.1:$MOCK_PORT/stream/v1" \
     "${on_gw[@]}" "$BUILD/bin/llmhost" --plugins "$BUILD/plugins" serve --config "$HERE/config.yaml" \
-    --port 0 --workers "$2" --no-access-log --no-watch >"$log" 2>"$OUT/$1.err" &
+    --port 0 --workers "$2" --no-access-log --no-watch ${BENCH_SERVE_ARGS:-} >"$log" 2>"$OUT/$1.err" &
   SERVE_PID=$!
   pids+=("$SERVE_PID")
   local i

@@ -151,6 +151,8 @@ std::future<EmbeddingResponse> Host::embed_async(Request request, std::stop_toke
 
 std::vector<ProviderInfo> Host::providers() const { return impl_->registry.list(); }
 
+bool Host::has_provider(std::string_view name) const { return impl_->registry.find(name) != nullptr; }
+
 std::vector<LoadError> Host::load_errors() const { return impl_->manager.errors(); }
 
 void Host::reload() { impl_->manager.rescan(impl_->dirs, impl_->options.plugin_files); }

@@ -2,7 +2,10 @@
 
 #include <simdjson.h>
 
+#include <optional>
+
 #include "json_locate.hpp"
+#include "json_parser.hpp"
 
 namespace llmhost::openai {
 namespace {
@@ -21,11 +24,12 @@ struct Bad {
 
 std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
-// Parses `body` into `parser` and returns its root object, or throws Bad saying where it broke.
-object parse_object(simdjson::dom::parser &parser, std::string_view body) {
+// Parses `body` and returns its root object, or throws Bad saying where it broke. The object
+// lives in this thread's reused parser, or in `own` for a large body.
+object parse_object(std::string_view body, std::optional<simdjson::dom::parser> &own) {
   if (body.empty()) bad("", "request body is empty; expected a JSON object");
   element root;
-  if (auto err = parser.parse(body.data(), body.size(), true).get(root)) {
+  if (auto err = json::reusable_parser(body.size(), own).parse(body.data(), body.size(), true).get(root)) {
     if (auto where = json::find_syntax_error(body))
       bad("", "malformed JSON at line " + std::to_string(where->line) + ", column " + std::to_string(where->column) +
                   " (byte " + std::to_string(where->offset) + "): " + where->what);
@@ -176,8 +180,8 @@ std::string get_model(object body) {
 }
 
 ChatRequest chat(std::string_view body) {
-  simdjson::dom::parser parser;
-  object obj = parse_object(parser, body);
+  std::optional<simdjson::dom::parser> own;
+  object obj = parse_object(body, own);
   ChatRequest out;
   Request &r = out.request;
   r.model = get_model(obj);
@@ -200,8 +204,8 @@ ChatRequest chat(std::string_view body) {
 }
 
 EmbeddingsRequest embeddings(std::string_view body) {
-  simdjson::dom::parser parser;
-  object obj = parse_object(parser, body);
+  std::optional<simdjson::dom::parser> own;
+  object obj = parse_object(body, own);
   EmbeddingsRequest out;
   Request &r = out.request;
   r.model = get_model(obj);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "json_parser.hpp"
 #include "json_writer.hpp"
 #include "llmhost/errors.hpp"
 
@@ -67,11 +68,8 @@ struct Member {
   std::string raw;  // the value as JSON text
 };
 
-// One parser per thread, reused: a parser keeps its buffers, so each call pays for a parse
-// only. A text that would grow it past 1 MiB gets a parser of its own instead.
 simdjson::dom::object parse_object(std::string_view json_text, const char *what, std::optional<simdjson::dom::parser> &own) {
-  thread_local simdjson::dom::parser reused;
-  simdjson::dom::parser &parser = json_text.size() <= (1u << 20) ? reused : own.emplace();
+  simdjson::dom::parser &parser = json::reusable_parser(json_text.size(), own);
   simdjson::dom::object obj;
   if (auto e = parser.parse(json_text.data(), json_text.size(), true).get(obj))
     throw Error(400, std::string(what) + " is not a valid JSON object: " + simdjson::error_message(e));

@@ -3,7 +3,10 @@
 // server keeps.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <memory>
+#include <string>
+#include <thread>
 
 #include "proxy_support.hpp"
 
@@ -25,6 +28,37 @@ TEST_CASE("40 long streams open at once all get their first chunk while every on
   const std::string metrics = Client(server.port()).get("/metrics").body;
   CHECK(metrics.find("llmhost_requests_in_flight 41\n") != std::string::npos);  // the scrape too
   clients.clear();  // disconnects cancel the 40 calls
+  CHECK(eventually([&] {
+    return Client(server.port()).get("/metrics").body.find("llmhost_requests_in_flight 1\n") != std::string::npos;
+  }));
+}
+
+namespace {
+// The server's resident memory in MiB (VmRSS).
+double rss_mib(pid_t pid) {
+  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  const size_t at = status.find("VmRSS:");
+  REQUIRE(at != std::string::npos);
+  return std::stod(status.substr(at + 6)) / 1024.0;
+}
+}  // namespace
+
+TEST_CASE("a stream to a client that stops reading holds its plugin back instead of buffering the reply") {
+  Server server({"--plugins", test::bundled_plugins().string()});
+  // 3 million one-letter chunks, ~500 MB of events: far more than the socket buffers take.
+  std::string words;
+  words.reserve(6'000'000);
+  for (int i = 0; i < 3'000'000; ++i) words += "a ";
+  Client reader(server.port());
+  reader.send("POST", "/v1/chat/completions", chat_body("echo/any", "x", "\"stream\":true,\"mock_response\":\"" + words + "\""));
+  CHECK(reader.read_until("\"content\":\"a\"").find("data: ") == 0);
+  const double before = rss_mib(server.pid());
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the client reads nothing more
+  // The worker waits once its queue is full: what grows is the kernel's socket buffers and
+  // at most a 64 KiB queue, not the events the plugin could have produced meanwhile.
+  CHECK(rss_mib(server.pid()) - before < 128.0);
+  CHECK(Client(server.port()).get("/health/liveliness").status == 200);
+  reader.close();  // the disconnect cancels the blocked call
   CHECK(eventually([&] {
     return Client(server.port()).get("/metrics").body.find("llmhost_requests_in_flight 1\n") != std::string::npos;
   }));

@@ -95,6 +95,8 @@ class Host {
   // Loaded providers, sorted by name, and the files that are refused right now (a file whose
   // latest build failed while an older one serves is listed in both).
   std::vector<ProviderInfo> providers() const;
+  // Whether a provider of that name is loaded now; no copy of the list, for per-request checks.
+  bool has_provider(std::string_view name) const;
   std::vector<LoadError> load_errors() const;
 
   // Rescans the plugin folders and files now: loads new and changed files, removes providers

@@ -131,7 +131,8 @@ void add_serve_options(CLI::App *serve, ServeOptions &o) {
   serve->add_option("--port", o.port, "port to listen on; 0 picks a free one (printed)")
       ->capture_default_str()->check(CLI::Range(0, 65535));
   serve->add_option("--workers", o.workers, "most plugin calls running at once (one thread each, started on demand)")->capture_default_str()->check(CLI::Range(1u, 16384u));
-  serve->add_option("--io-threads", o.io_threads, "socket I/O threads")->capture_default_str()->check(CLI::Range(1u, 256u));
+  serve->add_option("--io-threads", o.io_threads, "socket I/O threads; 0: one per two CPUs the process may use, 1 to 4")
+      ->capture_default_str()->check(CLI::Range(0u, 256u));
   serve->add_option("--max-body-mb", o.max_body_mb, "largest request body in MiB; larger gets 413")
       ->default_str("10")->check(CLI::PositiveNumber);
   serve->add_option("--max-header-kb", o.max_header_kb, "largest request header block in KiB; larger gets 431")
@@ -186,7 +187,7 @@ int run_serve(const ServeOptions &o) {
   server_options.host = o.host;
   server_options.port = static_cast<uint16_t>(o.port);
   server_options.workers = std::max(1u, o.workers);
-  server_options.io_threads = std::max(1u, o.io_threads);
+  server_options.io_threads = o.io_threads;
   apply_limits(o, cfg.limits, server_options);
   server_options.drain_timeout = millis(o.drain_timeout_s);
   std::unique_ptr<proxy::Server> server;

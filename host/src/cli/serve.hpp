@@ -16,7 +16,7 @@ struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 4000;                       // 0 = a free port (printed at start)
   unsigned workers = 1024;               // most threads running plugin calls, started on demand
-  unsigned io_threads = 2;
+  unsigned io_threads = 0;               // 0: chosen from the usable CPUs (proxy::ServerOptions)
   // Limits: negative = not on the command line, so general_settings decides, else the default
   // (proxy::ServerOptions).
   double max_body_mb = -1;

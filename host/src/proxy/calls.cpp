@@ -60,7 +60,7 @@ bool another_deployment_may_help(int status) {
 template <class Call>
 void Api::with_fallback(Exchange &ex, std::string_view endpoint, bool stream, Request &req, Call &&call) {
   const std::string asked = req.model;
-  const Route route = models_.route(req, host_.providers());
+  const Route route = models_.route(req, host_);
   std::string failed;  // "provider/model -> status, ..." of the attempts before
   for (size_t i = 0;; ++i) {
     const std::string provider = route.apply(i, req);

@@ -47,8 +47,9 @@ class Exchange {
   virtual void outcome(int status) = 0;
   // Sends the whole reply. Thread-safe; at most once, and not after stream().
   virtual void reply(Reply r) = 0;
-  // Server-Sent Events: the first call sends a 200 text/event-stream header. Blocks until the
-  // bytes are handed to the socket; false once the client is gone (stop then).
+  // Server-Sent Events: the first call sends a 200 text/event-stream header. Queues the bytes
+  // for the socket; blocks only while the client is far behind (64 KiB queued). False once
+  // the client is gone or the stream was ended (stop then).
   virtual bool stream(std::string frames) = 0;
   // Writes `frames` and ends the event stream. Thread-safe; once; does not block.
   virtual void end_stream(std::string frames) = 0;

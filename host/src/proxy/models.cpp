@@ -1,7 +1,5 @@
 #include "proxy/models.hpp"
 
-#include <algorithm>
-
 #include "json_writer.hpp"
 #include "llmhost/errors.hpp"
 
@@ -11,10 +9,6 @@ namespace {
 std::string provider_of(std::string_view model) {
   const auto slash = model.find('/');
   return std::string(slash == std::string_view::npos ? std::string_view() : model.substr(0, slash));
-}
-
-bool is_loaded(const std::vector<ProviderInfo> &loaded, std::string_view name) {
-  return std::any_of(loaded.begin(), loaded.end(), [&](const ProviderInfo &p) { return p.name == name; });
 }
 
 }  // namespace
@@ -52,7 +46,7 @@ size_t ModelTable::index_of(std::string_view name) const {
   return i;
 }
 
-Route ModelTable::route(const Request &r, const std::vector<ProviderInfo> &loaded) const {
+Route ModelTable::route(const Request &r, const Host &host) const {
   Route route;
   route.direct_model_ = r.model;
   route.timeout_s_ = r.timeout_s;
@@ -67,12 +61,12 @@ Route ModelTable::route(const Request &r, const std::vector<ProviderInfo> &loade
     return route;
   }
   const std::string provider = provider_of(r.model);
-  if (direct_ && !provider.empty() && provider.size() + 1 < r.model.size() && is_loaded(loaded, provider)) {
+  if (direct_ && !provider.empty() && provider.size() + 1 < r.model.size() && host.has_provider(provider)) {
     route.attempts_.push_back(nullptr);
     return route;
   }
   std::string available;
-  for (const std::string &n : names(loaded)) available += (available.empty() ? "" : ", ") + n;
+  for (const std::string &n : names(host.providers())) available += (available.empty() ? "" : ", ") + n;
   throw Error(404, "model \"" + r.model + "\" not found; available models: " + (available.empty() ? "(none)" : available));
 }
 

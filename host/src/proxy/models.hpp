@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "llmhost/host.hpp"
 #include "llmhost/types.hpp"
 
 namespace llmhost::proxy {
@@ -39,8 +40,8 @@ class ModelTable {
 
   // The route for `r.model` (the name the client sent); r's timeout and num_retries are kept
   // as the client's defaults. Throws llmhost::Error(404) listing the available models when the
-  // name is neither configured nor a loaded provider's.
-  Route route(const Request &r, const std::vector<ProviderInfo> &loaded) const;
+  // name is neither configured nor a loaded provider's (`host` says which are loaded).
+  Route route(const Request &r, const Host &host) const;
 
   // Appends the OpenAI `list` of models: the configured names, then (with direct routing)
   // "provider/model" for each model a provider declares, or "provider/*" when it declares none.

@@ -6,6 +6,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <sched.h>
+
+#include <algorithm>
 #include <csignal>
 #include <thread>
 #include <vector>
@@ -18,10 +21,30 @@ namespace llmhost::proxy {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+namespace {
+
+// One I/O thread per two CPUs this process may run on (its affinity mask: taskset, cpusets),
+// from 1 to 4. I/O threads only move bytes; more of them than that mostly hand the scheduler
+// to each other (on one core, a second I/O thread cost ~30% more CPU per request).
+unsigned default_io_threads() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  const int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+  return static_cast<unsigned>(std::clamp(cpus / 2, 1, 4));
+}
+
+ServerOptions resolved(ServerOptions o) {
+  if (o.io_threads == 0) o.io_threads = default_io_threads();
+  return o;
+}
+
+}  // namespace
+
 struct Server::Impl {
   explicit Impl(ServerOptions opts)
-      : options(std::move(opts)),
+      : options(resolved(std::move(opts))),
         shared(options),
+        ioc(static_cast<int>(options.io_threads)),
         control(net::make_strand(ioc)),
         acceptor(control),
         signals(control, SIGINT, SIGTERM, SIGHUP),
@@ -174,7 +197,7 @@ bool Server::run(ServerHooks hooks) {
   d.accept();
   d.wait_signal();
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < std::max(1u, d.options.io_threads); ++i) threads.emplace_back([&d] { d.ioc.run(); });
+  for (unsigned i = 1; i < d.options.io_threads; ++i) threads.emplace_back([&d] { d.ioc.run(); });
   d.ioc.run();
   for (auto &t : threads) t.join();
   d.shared.stopped = true;

@@ -16,7 +16,7 @@ namespace llmhost::proxy {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 4000;                         // 0 = any free port (see Server::port())
-  unsigned io_threads = 2;                      // socket I/O only; never a plugin call
+  unsigned io_threads = 0;                      // socket I/O only, never a plugin call; 0: one per two usable CPUs, 1..4
   unsigned workers = 1024;                      // most threads running plugin calls (started on demand)
   uint64_t max_body_bytes = 10ull << 20;        // larger bodies get 413
   uint32_t max_header_bytes = 16u << 10;        // larger headers get 431

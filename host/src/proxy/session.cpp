@@ -8,7 +8,7 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <future>
+#include <condition_variable>
 #include <iterator>
 
 #include "proxy/openai_error.hpp"
@@ -20,6 +20,12 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+namespace {
+// A stream's frames wait here while the socket is busy; a worker that gets further ahead than
+// this (a client reading slowly) waits for room.
+constexpr size_t kStreamHighWater = 64 * 1024;
+}  // namespace
+
 // What a Session and the Call of one exchange share; outlives both as long as either needs it.
 struct Session::CallState {
   explicit CallState(SessionShared &s) : shared(s) {}
@@ -29,6 +35,20 @@ struct Session::CallState {
   // Call (kReturned: its worker is done). Abandoned calls count in shared.abandoned_running.
   enum { kRunning, kAbandoned, kReturned };
   std::atomic<int> phase{kRunning};
+
+  // Guarded by mu: written by the API from any thread, read by the Session on its strand.
+  // Labels are not posted to the strand: the Session reads them when it needs them (the
+  // record, the watchdog's message), which saves the I/O thread a wake-up per label.
+  std::mutex mu;
+  std::string route, model, provider;
+  bool stream = false;
+  bool deadline = false;  // a call with a timeout of its own has started (the watchdog knows)
+  // The event stream: frames the worker produced and the socket has not taken yet.
+  std::condition_variable room;  // signalled when `queued` is taken or the stream is gone
+  std::string queued;
+  bool end = false;       // end_stream() was called: `queued` ends with the last frames
+  bool flushing = false;  // a flush is posted or its write is in flight
+  bool gone = false;      // nothing more will be written (client gone, stream ended, stale)
 };
 
 // The Exchange of one request. Owns the request; everything else is posted to the Session's
@@ -47,9 +67,17 @@ class Session::Call final : public Exchange {
   std::stop_token cancelled() const override { return state_->stop.get_token(); }
 
   void label(std::string route, std::string model, std::string provider, bool stream) override {
-    post([route = std::move(route), model = std::move(model), provider = std::move(provider), stream](Session &s) mutable {
-      s.on_label(std::move(route), std::move(model), std::move(provider), stream);
-    });
+    bool now_stream;
+    {
+      std::lock_guard lock(state_->mu);
+      state_->route = std::move(route);
+      state_->model = std::move(model);
+      state_->provider = std::move(provider);
+      now_stream = stream && !state_->stream;
+      state_->stream = stream;
+    }
+    // A stream has deadlines of its own (idle, duration): the watchdog must know now.
+    if (now_stream) post([](Session &s) { s.on_stream_label(); });
   }
   void outcome(int status) override {
     post([status](Session &s) {
@@ -61,30 +89,33 @@ class Session::Call final : public Exchange {
       if (!s.responded_) s.send(std::move(r));
     });
   }
+  // Frames are queued and written by the strand as the socket takes them, a batch at a time:
+  // the worker waits only when it is kStreamHighWater ahead of the client.
   bool stream(std::string frames) override {
-    auto done = std::make_shared<std::promise<bool>>();
-    auto written = done->get_future();
-    net::post(ex_, [s = session_, gen = gen_, frames = std::move(frames), done]() mutable {
-      if (!s->current(gen) || !s->may_stream()) return done->set_value(false);
-      s->last_chunk_ = Clock::now();
-      s->write_sse(std::move(frames), false, [done](bool ok) { done->set_value(ok); });
-    });
-    while (written.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready)
-      if (session_->shared_.stopped) return false;
-    try {
-      return written.get();
-    } catch (const std::future_error &) {  // the I/O threads dropped the write at shutdown
-      return false;
+    CallState &st = *state_;
+    std::unique_lock lock(st.mu);
+    while (!st.gone && st.queued.size() >= kStreamHighWater) {
+      st.room.wait_for(lock, std::chrono::milliseconds(50));
+      if (session_->shared_.stopped) return false;  // the I/O threads are gone
     }
+    if (st.gone) return false;
+    st.queued += frames;
+    return request_flush(lock);
   }
   void end_stream(std::string frames) override {
-    post([frames = std::move(frames)](Session &s) mutable {
-      if (!s.may_stream()) return;
-      s.sse_ended_ = true;
-      s.write_sse(std::move(frames), true, [self = s.shared_from_this()](bool ok) { self->end_sse(ok); });
-    });
+    std::unique_lock lock(state_->mu);
+    if (state_->end) return;
+    if (!state_->gone) state_->queued += frames;
+    state_->end = true;
+    request_flush(lock);
   }
   void call_started(double timeout_s) override {
+    {
+      // Nothing to tell the watchdog when neither this call nor the one before has a deadline.
+      std::lock_guard lock(state_->mu);
+      const bool had = std::exchange(state_->deadline, timeout_s > 0);
+      if (!had && timeout_s <= 0) return;
+    }
     post([timeout_s](Session &s) { s.on_call_started(timeout_s); });
   }
   std::optional<Reply> check_messages(size_t count) const override {
@@ -96,6 +127,13 @@ class Session::Call final : public Exchange {
   }
 
  private:
+  bool request_flush(std::unique_lock<std::mutex> &lock) {
+    if (std::exchange(state_->flushing, true)) return true;  // the running flush will take it
+    lock.unlock();
+    net::post(ex_, [s = session_, gen = gen_, st = state_] { s->flush_sse(gen, st); });
+    return true;
+  }
+
   template <class Fn>
   void post(Fn fn) {
     net::post(ex_, [s = session_, gen = gen_, fn = std::move(fn)]() mutable {
@@ -244,15 +282,18 @@ void Session::reject(int status, std::string message) {
   send(error_reply(status, message));
 }
 
-void Session::on_label(std::string route, std::string model, std::string provider, bool stream) {
-  record_.route = std::move(route);
-  record_.model = std::move(model);
-  record_.provider = std::move(provider);
-  record_.stream = stream;
-  if (stream && !is_stream_) {
-    is_stream_ = true;
-    arm_watchdog();
-  }
+void Session::on_stream_label() {
+  if (is_stream_) return;
+  is_stream_ = true;
+  arm_watchdog();
+}
+
+void Session::take_labels() {
+  std::lock_guard lock(state_->mu);
+  record_.route = state_->route;
+  record_.model = state_->model;
+  record_.provider = state_->provider;
+  record_.stream = state_->stream;
 }
 
 void Session::on_call_started(double timeout_s) {
@@ -331,6 +372,48 @@ void Session::write_sse_body(std::string frames, bool last, std::function<void(b
   });
 }
 
+// Writes what the worker queued since the last write, as one HTTP chunk; then looks again.
+void Session::flush_sse(uint64_t gen, const std::shared_ptr<CallState> &st) {
+  std::string frames;
+  bool last;
+  {
+    std::lock_guard lock(st->mu);
+    // Over, ended by the watchdog, or the client is gone: nothing more goes out.
+    if (!current(gen) || !may_stream()) st->gone = true;
+    if (st->gone || (st->queued.empty() && !st->end)) {
+      st->queued.clear();
+      st->flushing = false;
+      st->room.notify_all();
+      return;
+    }
+    frames.swap(st->queued);
+    last = st->end;
+  }
+  st->room.notify_all();
+  last_chunk_ = Clock::now();
+  if (last) {
+    sse_ended_ = true;
+    return write_sse(std::move(frames), true, [self = shared_from_this()](bool ok) { self->end_sse(ok); });
+  }
+  write_sse(std::move(frames), false, [self = shared_from_this(), gen, st](bool ok) {
+    if (ok) return self->flush_sse(gen, st);
+    {
+      std::lock_guard lock(st->mu);
+      st->gone = true;
+      st->flushing = false;
+      st->queued.clear();
+      st->room.notify_all();
+    }
+    // Unless the watchdog ended the stream (it writes the closing event and ends the
+    // exchange), the client is gone: stop the call and end the exchange now, without writing
+    // again to the broken socket.
+    if (!self->current(gen) || self->sse_ended_) return;
+    st->stop.request_stop();
+    self->sse_ended_ = true;
+    self->end_sse(false);
+  });
+}
+
 void Session::after_sse_write(bool ok, bool last, std::function<void(bool)> done) {
   if (last || !final_frames_) return done(ok);
   // The watchdog ended the stream while this chunk was being written: tell the worker to stop,
@@ -349,6 +432,7 @@ void Session::exchange_done(bool keep_alive) {
   busy_ = false;
   ++gen_;
   if (outcome_) record_.status = outcome_;
+  take_labels();
   record_.latency = Clock::now() - t0_;
   if (shared_.hooks.finished) shared_.hooks.finished(record_);
   ++watchdog_seq_;
@@ -446,6 +530,7 @@ void Session::expire(Timeout kind) {
   const ServerOptions &o = shared_.options;
   shared_.timeouts[kind].fetch_add(1);
   state_->stop.request_stop();
+  take_labels();
   std::string message, code;
   const std::string who = record_.provider.empty() ? "the call" : "provider " + record_.provider;
   switch (kind) {

@@ -72,9 +72,11 @@ class Session final : public std::enable_shared_from_this<Session> {
   bool may_stream() const { return !sse_ended_ && (sse_started_ || !responded_); }
 
   // The exchange's side of the API, on the strand (Call posts here).
-  void on_label(std::string route, std::string model, std::string provider, bool stream);
+  void on_stream_label();
+  void take_labels();  // the API's labels into record_
   void on_call_started(double timeout_s);
   void send(Reply r);
+  void flush_sse(uint64_t gen, const std::shared_ptr<CallState> &st);
   void write_sse(std::string frames, bool last, std::function<void(bool)> done);
   void write_sse_body(std::string frames, bool last, std::function<void(bool)> done);
   void after_sse_write(bool ok, bool last, std::function<void(bool)> done);
