@@ -17,18 +17,17 @@
 
 #include <simdjson.h>
 
+#include "common/pool.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
-#include <vector>
 
 namespace {
 
@@ -62,54 +61,25 @@ struct Knobs {
   int error_status = 0;                 // mock_error_status; 0 = none
 };
 
-// A parser and a padded copy of the body, reused from call to call: a parser keeps its
-// buffers, so a call with knobs pays for a parse, not for a parser. Pooled per instance because
-// calls run concurrently; not thread_local, which would pin the plugin in memory (docs/abi.md).
+// A parser and a padded copy of the body, reused from call to call (common/pool.hpp): a call
+// with knobs pays for a parse, not for a parser.
 struct Scratch {
   simdjson::ondemand::parser parser;
   std::string padded;  // the body, then SIMDJSON_PADDING bytes
+  std::size_t retained_bytes() const noexcept { return padded.capacity(); }
 };
-
-class ScratchPool {
-public:
-  std::unique_ptr<Scratch> take() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!free_.empty()) {
-        std::unique_ptr<Scratch> s = std::move(free_.back());
-        free_.pop_back();
-        return s;
-      }
-    }
-    return std::make_unique<Scratch>();
-  }
-  // Keeps at most a few, and none grown by a huge body.
-  void give(std::unique_ptr<Scratch> s) noexcept {
-    if (s->padded.capacity() > kMaxKeptBody) return;
-    std::lock_guard<std::mutex> lock(mu_);
-    if (free_.size() < kMaxKept) free_.push_back(std::move(s));
-  }
-
-private:
-  static constexpr std::size_t kMaxKept = 16, kMaxKeptBody = 1 << 20;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<Scratch>> free_;
-};
+using ScratchPool = llmh_plugins::Pool<Scratch>;
 
 // Reads the knobs from the request body. Fast path: no parse unless "mock_" occurs in it.
 Knobs read_knobs(std::string_view body, ScratchPool &pool) {
   Knobs k;
   if (body.find("mock_") == std::string_view::npos) return k;
 
-  struct Lease {
-    ScratchPool &pool;
-    std::unique_ptr<Scratch> s;
-    ~Lease() { pool.give(std::move(s)); }
-  } lease{pool, pool.take()};
-  std::string &padded = lease.s->padded;
+  const ScratchPool::Lease scratch = pool.take();
+  std::string &padded = scratch->padded;
   padded.assign(body);
   padded.append(simdjson::SIMDJSON_PADDING, '\0');
-  simdjson::ondemand::parser &parser = lease.s->parser;
+  simdjson::ondemand::parser &parser = scratch->parser;
   simdjson::ondemand::document doc;
   simdjson::ondemand::object obj;
   if (parser.iterate(simdjson::padded_string_view(padded.data(), body.size(), padded.size())).get(doc) ||
@@ -140,18 +110,20 @@ Knobs read_knobs(std::string_view body, ScratchPool &pool) {
   return k;
 }
 
-// Sleeps `ms` in small slices; returns false as soon as `cancelled()` is true.
+// Sleeps `ms`; returns false once `cancelled()` is true. The ABI offers no wake-up on cancel, only
+// the poll, so it sleeps in slices: 25 ms keeps a cancel prompt for a person or a test, while
+// 1,000 open delayed streams wake 40,000 times a second, not the 500,000 of 2 ms slices (which
+// kept a whole core busy).
 template <class Cancelled>
 bool sleep_cancellable(int64_t ms, const Cancelled &cancelled) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + std::chrono::milliseconds(ms);
-  constexpr auto slice = std::chrono::milliseconds(2);
+  constexpr auto slice = std::chrono::milliseconds(25);
   for (;;) {
     if (cancelled()) return false;
     const auto now = clock::now();
     if (now >= deadline) return true;
-    const auto left = deadline - now;
-    std::this_thread::sleep_for(left < slice ? left : slice);
+    std::this_thread::sleep_until(deadline - now < slice ? deadline : now + slice);
   }
 }
 

@@ -5,6 +5,8 @@
 #include <array>
 #include <llmhost/provider.hpp>
 
+#include "raw_members.hpp"
+
 namespace openai_plugin {
 namespace {
 
@@ -45,9 +47,9 @@ void append_json_string(std::string &out, std::string_view s) {
   out.push_back('"');
 }
 
-std::string rewrite_body(std::string_view body_json, std::string_view model, BodyKind kind) {
+std::string rewrite_body(simdjson::dom::parser &parser, std::string_view body_json, std::string_view model,
+                         BodyKind kind) {
   if (body_json.empty()) body_json = "{}";
-  simdjson::dom::parser parser;
   simdjson::dom::object obj;
   if (parser.parse(body_json.data(), body_json.size(), true).get(obj))
     throw llmh::Error(400, "openai: the request body is not a JSON object");
@@ -57,12 +59,17 @@ std::string rewrite_body(std::string_view body_json, std::string_view model, Bod
   append_json_string(out, model);
   if (kind == BodyKind::kChatStream) out += ",\"stream\":true";
   if (kind == BodyKind::kEmbeddings) out += ",\"encoding_format\":\"float\"";
-  for (auto [key, value] : obj) {
-    if (dropped(key, kind)) continue;
+  // The parse validated the whole body, so each kept member's text is valid JSON as written:
+  // copied, not re-serialized. The parsed object, in step, gives each key unescaped.
+  RawMembers raw(body_json);
+  std::string_view raw_key, raw_value;
+  for (auto member : obj) {
+    raw.next(raw_key, raw_value);
+    if (dropped(member.key, kind)) continue;
     out.push_back(',');
-    append_json_string(out, key);
+    out += raw_key;
     out.push_back(':');
-    out += simdjson::minify(value);
+    out += raw_value;
   }
   out.push_back('}');
   return out;

@@ -3,6 +3,8 @@
 // extras) reaches the upstream untouched.
 #pragma once
 
+#include <simdjson.h>
+
 #include <string>
 #include <string_view>
 
@@ -14,10 +16,12 @@ enum class BodyKind {
   kEmbeddings,  // "encoding_format": "float" (we decode float arrays only)
 };
 
-// Rewrites `body_json` (a JSON object) for `model`. Drops the gateway-only keys that must
-// never reach an upstream: api_key, api_base, base_url, timeout, num_retries, extra_headers.
-// Throws llmh::Error(400) when body_json is not a JSON object.
-std::string rewrite_body(std::string_view body_json, std::string_view model, BodyKind kind);
+// Rewrites `body_json` (a JSON object) for `model`, parsing it with `parser`. Drops the
+// gateway-only keys that must never reach an upstream: api_key, api_base, base_url, timeout,
+// num_retries, extra_headers. Every other member is sent as the caller wrote it. Throws
+// llmh::Error(400) when body_json is not a JSON object.
+std::string rewrite_body(simdjson::dom::parser &parser, std::string_view body_json, std::string_view model,
+                         BodyKind kind);
 
 // Appends `s` to `out` as a JSON string literal (quotes included).
 void append_json_string(std::string &out, std::string_view s);

@@ -6,6 +6,7 @@
 #include <llmhost/provider.hpp>
 
 #include "body.hpp"
+#include "common/pool.hpp"
 #include "http_client.hpp"
 #include "parse.hpp"
 #include "settings.hpp"
@@ -32,6 +33,14 @@ void without_secrets(const Target &target, Fn &&fn) {
   }
 }
 
+// A call's JSON parser (request body, then the answer or each stream chunk): pooled, since a
+// parser is not thread-safe, calls are concurrent and a new one per call costs allocations.
+struct Parser {
+  simdjson::dom::parser dom;
+  std::size_t retained_bytes() const noexcept { return dom.capacity(); }
+};
+using ParserPool = llmh_plugins::Pool<Parser>;
+
 class OpenAI final : public llmh::Provider {
  public:
   OpenAI(const llmh_host_api *host, std::string_view config_json)
@@ -51,19 +60,21 @@ class OpenAI final : public llmh::Provider {
   }
 
  private:
-  void complete_to(const Target &target, const llmh::Request &req, llmh::Response &out) const {
-    const std::string body = rewrite_body(req.body_json(), req.model(), BodyKind::kChat);
+  void complete_to(const Target &target, const llmh::Request &req, llmh::Response &out) {
+    const ParserPool::Lease lease = parsers_.take();
+    simdjson::dom::parser &parser = lease->dom;
+    const std::string body = rewrite_body(parser, req.body_json(), req.model(), BodyKind::kChat);
     CallHooks hooks;
     hooks.cancelled = [&] { return out.cancelled(); };
     const HttpReply reply = http_.post(target, body, hooks);
-    simdjson::dom::parser parser;  // per call: a parser is not thread-safe, calls are concurrent
     if (!reply.ok()) throw upstream_error(parser, reply.status(), reply.body(), target.shown_url);
     parse_completion(parser, reply.body(), out, target.shown_url);
   }
 
-  void stream_to(const Target &target, const llmh::Request &req, llmh::Stream &out) const {
-    const std::string body = rewrite_body(req.body_json(), req.model(), BodyKind::kChatStream);
-    simdjson::dom::parser parser;
+  void stream_to(const Target &target, const llmh::Request &req, llmh::Stream &out) {
+    const ParserPool::Lease lease = parsers_.take();
+    simdjson::dom::parser &parser = lease->dom;
+    const std::string body = rewrite_body(parser, req.body_json(), req.model(), BodyKind::kChatStream);
     bool done = false;      // [DONE] seen: the rest of the body is ignored
     bool consumer_gone = false;
     size_t events = 0;
@@ -93,18 +104,20 @@ class OpenAI final : public llmh::Provider {
       throw llmh::Error(502, "openai: stream from " + target.shown_url + " contained no server-sent events");
   }
 
-  void embed_to(const Target &target, const llmh::Request &req, llmh::Embeddings &out) const {
-    const std::string body = rewrite_body(req.body_json(), req.model(), BodyKind::kEmbeddings);
+  void embed_to(const Target &target, const llmh::Request &req, llmh::Embeddings &out) {
+    const ParserPool::Lease lease = parsers_.take();
+    simdjson::dom::parser &parser = lease->dom;
+    const std::string body = rewrite_body(parser, req.body_json(), req.model(), BodyKind::kEmbeddings);
     CallHooks hooks;
     hooks.cancelled = [&] { return out.cancelled(); };
     const HttpReply reply = http_.post(target, body, hooks);
-    simdjson::dom::parser parser;
     if (!reply.ok()) throw upstream_error(parser, reply.status(), reply.body(), target.shown_url);
     parse_embeddings(parser, reply.body(), out, req.inputs().size(), target.shown_url);
   }
 
   const Settings settings_;
   const HttpClient http_;
+  ParserPool parsers_;
 };
 
 }  // namespace
