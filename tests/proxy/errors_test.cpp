@@ -2,6 +2,9 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include <chrono>
+#include <thread>
+
 #include "proxy_support.hpp"
 
 using namespace ptest;
@@ -153,6 +156,24 @@ TEST_CASE("idle connections are closed after --idle-timeout") {
   Client c(server.port());
   CHECK(c.get("/health/liveliness").status == 200);
   CHECK(c.closed_by_server());  // blocks until the server closes; a hang fails by test timeout
+}
+
+TEST_CASE("a request that stops arriving midway is dropped after --idle-timeout; the server goes on") {
+  Server server({"--plugins", test::bundled_plugins().string(), "--idle-timeout", "0.5"});
+  Client header(server.port());
+  header.write_raw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Le");
+  Client body(server.port());
+  body.write_raw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"model\":");
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(header.closed_by_server());
+  CHECK(body.closed_by_server());
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  // A connection that keeps sending requests is not idle: two requests 0.3 s apart (each
+  // within the 0.5 s) on one connection both succeed.
+  Client busy(server.port());
+  CHECK(busy.post("/v1/chat/completions", chat_body("echo/x", "one")).status == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(busy.post("/v1/chat/completions", chat_body("echo/x", "two")).status == 200);
 }
 
 TEST_CASE("master key: every API route needs Bearer <key>; health and metrics do not") {

@@ -181,7 +181,7 @@ void Session::read_header() {
   parser_.emplace();
   parser_->header_limit(shared_.options.max_header_bytes);
   parser_->body_limit(shared_.options.max_body_bytes);
-  stream_.expires_after(shared_.options.idle_timeout);
+  io_by(shared_.options.idle_timeout);  // the whole request, header and body
   http::async_read_header(stream_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
 }
@@ -264,7 +264,7 @@ void Session::dispatch() {
   in.authorization = std::string(req[http::field::authorization]);
   in.body = std::move(req.body());
   begin_exchange(in.method, in.path, in.body.size());
-  stream_.expires_never();  // a plugin call may take long; the watch and the watchdog cover it
+  io_deadline_ = Clock::time_point::max();  // a plugin call may take long: the exchange's deadlines apply
   watch_disconnect();
   arm_watchdog();
   shared_.hooks.handle(std::make_shared<Call>(shared_from_this(), gen_, std::move(in), state_));
@@ -317,7 +317,7 @@ void Session::send(Reply r) {
   res->body() = std::move(r.body);
   res->keep_alive(keep_alive_ && !shared_.draining);
   res->prepare_payload();
-  stream_.expires_after(shared_.options.idle_timeout);
+  io_by(shared_.options.idle_timeout);
   http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t n) {
     self->record_.bytes_out += n;
     self->exchange_done(!ec && res->keep_alive());
@@ -342,10 +342,11 @@ void Session::write_sse(std::string frames, bool last, std::function<void(bool)>
   sse_head_->chunked(true);
   sse_sr_.emplace(*sse_head_);
   writing_ = true;
-  stream_.expires_after(shared_.options.idle_timeout);
+  io_by(shared_.options.idle_timeout);
   http::async_write_header(stream_, *sse_sr_,
       [self = shared_from_this(), frames = std::move(frames), last, done = std::move(done)](beast::error_code ec, size_t n) mutable {
         self->writing_ = false;
+        self->io_deadline_ = Clock::time_point::max();
         self->record_.bytes_out += n;
         if (ec) return self->after_sse_write(false, last, std::move(done));
         self->write_sse_body(std::move(frames), last, std::move(done));
@@ -364,9 +365,10 @@ void Session::write_sse_body(std::string frames, bool last, std::function<void(b
   if (last) out_ += "0\r\n\r\n";
   if (out_.empty()) return after_sse_write(true, last, std::move(done));
   writing_ = true;
-  stream_.expires_after(shared_.options.idle_timeout);
+  io_by(shared_.options.idle_timeout);
   net::async_write(stream_, net::buffer(out_), [self = shared_from_this(), last, done = std::move(done)](beast::error_code ec, size_t n) mutable {
     self->writing_ = false;
+    self->io_deadline_ = Clock::time_point::max();
     self->record_.bytes_out += n;
     self->after_sse_write(!ec, last, std::move(done));
   });
@@ -435,9 +437,9 @@ void Session::exchange_done(bool keep_alive) {
   take_labels();
   record_.latency = Clock::now() - t0_;
   if (shared_.hooks.finished) shared_.hooks.finished(record_);
-  ++watchdog_seq_;
-  armed_until_ = Clock::time_point::max();
-  watchdog_.cancel();
+  // The watchdog stays armed: the next deadline is the idle one, further out, and a timer
+  // that fires early only re-arms (one timer update per connection now and then, rather
+  // than three per request).
   beast::error_code ec;
   stream_.socket().cancel(ec);  // the disconnect watch
   if (closed_) return;
@@ -460,10 +462,16 @@ void Session::watch_disconnect() {
   });
 }
 
-// The earliest deadline that applies to the exchange in its present state; max() for none.
+void Session::io_by(std::chrono::milliseconds timeout) {
+  io_deadline_ = Clock::now() + timeout;
+  arm_watchdog();
+}
+
+// The earliest deadline that applies now: the socket's, then the exchange's in its present
+// state; max() for none.
 Session::Clock::time_point Session::next_deadline() const {
   const ServerOptions &o = shared_.options;
-  auto next = Clock::time_point::max();
+  auto next = io_deadline_;
   if (!busy_ || sse_ended_ || (responded_ && !sse_started_)) return next;  // the response is complete or being written
   next = std::min(next, call_deadline_);
   if (!responded_ && o.request_timeout.count() > 0) next = std::min(next, t0_ + o.request_timeout);
@@ -477,21 +485,31 @@ Session::Clock::time_point Session::next_deadline() const {
 // Deadlines only ever move later without re-arming (a chunk, a reply): the timer then fires
 // early, finds nothing expired and re-arms for what is left.
 void Session::arm_watchdog() {
+  if (closed_) return;
   const auto next = next_deadline();
   if (next >= armed_until_) return;
   armed_until_ = next;
   watchdog_.expires_at(next);  // cancels the wait before, if any
-  watchdog_.async_wait([self = shared_from_this(), gen = gen_, seq = ++watchdog_seq_](beast::error_code ec) {
+  watchdog_.async_wait([self = shared_from_this(), seq = ++watchdog_seq_](beast::error_code ec) {
     if (ec == net::error::operation_aborted || seq != self->watchdog_seq_) return;
     self->armed_until_ = Clock::time_point::max();
-    if (self->current(gen)) self->on_watchdog(false);
+    if (!self->closed_) self->on_watchdog(false);
   });
+}
+
+void Session::stop_watchdog() {
+  ++watchdog_seq_;
+  armed_until_ = Clock::time_point::max();
+  watchdog_.cancel();
 }
 
 void Session::on_watchdog(bool requeued) {
   const ServerOptions &o = shared_.options;
-  if (sse_ended_ || (responded_ && !sse_started_)) return;
   const auto now = Clock::now();
+  // The client did not send its request, or take our bytes, within --idle-timeout. Pending
+  // reads and writes end as aborted, and their handlers finish the exchange, if any.
+  if (now >= io_deadline_) return close_now();
+  if (!busy_ || sse_ended_ || (responded_ && !sse_started_)) return arm_watchdog();
   const bool streaming = is_stream_ || sse_started_;
   std::optional<Timeout> kind;
   if (now >= call_deadline_)
@@ -565,6 +583,7 @@ void Session::expire(Timeout kind) {
 void Session::close() {
   if (closed_) return;
   closed_ = true;
+  stop_watchdog();
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec) return close_now();
@@ -588,6 +607,7 @@ void Session::linger(std::shared_ptr<std::array<char, 16384>> sink, size_t budge
 
 void Session::close_now() {
   closed_ = true;
+  stop_watchdog();
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
   stream_.socket().close(ec);

@@ -87,6 +87,8 @@ class Session final : public std::enable_shared_from_this<Session> {
   // The watchdog: one timer for the earliest deadline that applies now; it re-checks on firing.
   Clock::time_point next_deadline() const;
   void arm_watchdog();
+  void stop_watchdog();
+  void io_by(std::chrono::milliseconds timeout);  // the socket must be done reading or writing by then
   void on_watchdog(bool requeued);
   void expire(Timeout kind);
 
@@ -127,6 +129,9 @@ class Session final : public std::enable_shared_from_this<Session> {
   Clock::time_point armed_until_ = Clock::time_point::max();
   Clock::time_point last_chunk_;   // the stream's last chunk (or the exchange's start)
   Clock::time_point call_deadline_ = Clock::time_point::max();
+  // The current read of a request or write of a response must be done by then (--idle-timeout);
+  // Beast's own stream timeouts are not used: each would cost timer updates per request.
+  Clock::time_point io_deadline_ = Clock::time_point::max();
 };
 
 }  // namespace llmhost::proxy
