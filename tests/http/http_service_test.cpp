@@ -1,9 +1,11 @@
 // The host HTTP service's behaviour, observed through the openai provider: retries and
-// backoff, Retry-After, timeouts, refused connections, connection reuse and concurrency.
+// backoff, Retry-After, timeouts, refused connections, connection reuse and concurrency; and
+// directly: methods on one reused connection, and log levels.
 #include <chrono>
 #include <thread>
 
 #include "common.hpp"
+#include "http/http_service.hpp"
 
 using namespace test::http;
 using namespace std::chrono_literals;
@@ -131,4 +133,70 @@ TEST_CASE("8 threads x 50 concurrent calls all get their own answer") {
   CHECK(wrong.load() == 0);
   CHECK(server.request_count() == 400);
   CHECK(server.accepted() <= 8);  // pooled: at most one connection per concurrent caller
+}
+
+namespace {
+
+llmh_str view(std::string_view s) { return llmh_str{s.data(), s.size()}; }
+
+// Sends one request through `service` directly (not through a plugin); the response's status.
+long send(llmhost::detail::http::HttpService &service, const MockServer &server, std::string_view method,
+          std::string_view body, const std::vector<llmh_http_header> &headers = {}) {
+  const std::string url = server.base_url() + "/items";
+  llmh_http_request r{};
+  r.struct_size = sizeof r;
+  r.method = view(method);
+  r.url = view(url);
+  r.headers = headers.data();
+  r.header_count = headers.size();
+  r.body = view(body);
+  llmh_error err{};
+  err.struct_size = sizeof err;
+  auto response = service.perform(r, err);
+  REQUIRE_MESSAGE(response, err.message);
+  return response->status;
+}
+
+}  // namespace
+
+TEST_CASE("one reused connection carries PUT, POST, GET, DELETE in turn: nothing of a call leaks into the next") {
+  MockServer server([](const HttpRequest &, Conn &c) { c.respond(200, "{}"); });
+  llmhost::detail::http::HttpService service([](int, std::string_view, std::string_view) {}, LLMH_LOG_DEBUG);
+  const llmh_http_header tag{view("X-Tag"), view("put-only")};
+  CHECK(send(service, server, "put", "put-body", {tag}) == 200);
+  CHECK(send(service, server, "POST", "post-body") == 200);
+  CHECK(send(service, server, "GET", "") == 200);
+  CHECK(send(service, server, "DELETE", "") == 200);
+  CHECK(send(service, server, "", "implicit-post") == 200);
+  CHECK(send(service, server, "", "") == 200);
+
+  const std::vector<HttpRequest> seen = server.requests();
+  REQUIRE(seen.size() == 6);
+  const char *methods[] = {"PUT", "POST", "GET", "DELETE", "POST", "GET"};
+  const char *bodies[] = {"put-body", "post-body", "", "", "implicit-post", ""};
+  for (size_t i = 0; i < seen.size(); ++i) {
+    CAPTURE(i);
+    CHECK(seen[i].method == methods[i]);
+    CHECK(seen[i].body == bodies[i]);
+    CHECK(seen[i].header("x-tag") == (i == 0 ? "put-only" : ""));
+    CHECK(seen[i].header("user-agent") == "llmhost/0.1");
+    CHECK(seen[i].header("expect").empty());
+  }
+  CHECK(server.accepted() == 1);
+}
+
+TEST_CASE("log lines below the service's level are not passed on; the others are") {
+  std::atomic<int> n{0};
+  MockServer server([&](const HttpRequest &, Conn &c) { c.respond(++n == 1 ? 200 : 503, "{}"); });
+  std::vector<std::pair<int, std::string>> lines;
+  llmhost::detail::http::HttpService service(
+      [&](int level, std::string_view, std::string_view message) { lines.emplace_back(level, message); },
+      LLMH_LOG_WARN);
+  CHECK(send(service, server, "POST", "a") == 200);  // logged at INFO: dropped
+  CHECK(lines.empty());
+  CHECK(send(service, server, "POST", "b") == 503);  // logged at WARN
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].first == LLMH_LOG_WARN);
+  CHECK(lines[0].second.find("POST http://127.0.0.1:" + std::to_string(server.port()) + "/v1/items (attempt 1) -> 503") ==
+        0);
 }

@@ -49,6 +49,13 @@ CurlPool::Lease CurlPool::acquire() {
     close_slot(slot);
     throw std::runtime_error("libcurl could not create a handle");
   }
+  // Set once for the slot's life: transfers never reset the handle (see transfer.cpp), so these
+  // hold for every call on it.
+  curl_easy_setopt(slot.easy, CURLOPT_SHARE, share_);
+  curl_easy_setopt(slot.easy, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM-based DNS timeouts
+  curl_easy_setopt(slot.easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(slot.easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(slot.easy, CURLOPT_USERAGENT, "llmhost/0.1");
   return Lease(this, slot);
 }
 

@@ -2,7 +2,9 @@
 // handle; the multi keeps the slot's connection cache, so a slot reused for the next call
 // reuses its keep-alive connection. Slots are handed out last-in first-out, which makes N
 // sequential calls from any threads land on one slot and one TCP connection, while concurrent
-// calls each get a slot of their own. The DNS cache is shared between all slots.
+// calls each get a slot of their own. The DNS cache is shared between all slots. A slot's easy
+// handle keeps the options every call shares (share handle, protocols, keep-alive, user agent)
+// from its creation on.
 //
 // The connection cache itself is not put in the curl share handle: libcurl documents that
 // sharing connections between concurrent threads that way is not safe.
@@ -49,9 +51,6 @@ class CurlPool {
   // Takes an idle slot (the most recently returned) or makes a new one. Throws
   // std::runtime_error when libcurl cannot make handles. Any thread.
   Lease acquire();
-
-  // The share handle to attach to every easy handle (DNS cache).
-  CURLSH *share() const { return share_; }
 
  private:
   void give_back(CurlSlot slot);

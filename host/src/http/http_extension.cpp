@@ -11,7 +11,7 @@ namespace {
 // The table and the service it calls, kept together so that the table's host_data is valid
 // for exactly as long as the table.
 struct Extension {
-  explicit Extension(LogFn log) : service(std::move(log)) {}
+  Extension(LogFn log, int min_level) : service(std::move(log), min_level) {}
   HttpService service;
   llmh_http_api table{};
 };
@@ -51,8 +51,8 @@ void release(llmh_http_response *r) noexcept { delete r; }
 
 }  // namespace
 
-ExtensionLookup make_extension_lookup(LogFn log) {
-  auto ext = std::make_shared<Extension>(std::move(log));
+ExtensionLookup make_extension_lookup(LogFn log, int min_level) {
+  auto ext = std::make_shared<Extension>(std::move(log), min_level);
   ext->table.struct_size = sizeof(llmh_http_api);
   ext->table.host_data = ext.get();
   ext->table.perform = &perform;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -26,7 +27,9 @@ using LogFn = std::function<void(int level, std::string_view provider, std::stri
 
 class HttpService {
  public:
-  explicit HttpService(LogFn log);
+  // Attempts are logged through `log`; lines below `min_level` are not even formatted, so pass
+  // the level below which `log` drops lines.
+  HttpService(LogFn log, int min_level);
 
   // Performs `request` (see llmh_http_api.perform). Returns the response, or nullptr with `err`
   // filled. Never throws. Any thread, concurrently.
@@ -35,8 +38,12 @@ class HttpService {
  private:
   std::unique_ptr<llmh_http_response> perform_or_throw(const llmh_http_request &request, llmh_error &err);
   double random01();
+  // Logs "METHOD redacted-url (attempt N)" followed by `outcome`, when `level` is logged.
+  void log_attempt(int level, std::string_view method, std::string_view url, uint32_t attempt,
+                   std::initializer_list<std::string_view> outcome);
 
   LogFn log_;
+  int min_level_;
   CurlPool pool_;
   std::mutex rng_mu_;
   std::minstd_rand rng_;

@@ -80,26 +80,26 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
   return n;
 }
 
-void configure(CURL *e, CURLSH *share, const TransferSpec &spec, State &st) {
-  curl_easy_reset(e);  // keeps the slot's connections; clears the previous call's options
-  curl_easy_setopt(e, CURLOPT_URL, spec.url.c_str());
-  curl_easy_setopt(e, CURLOPT_SHARE, share);
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM-based DNS timeouts
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(e, CURLOPT_USERAGENT, "llmhost/0.1");
+// The slot's handle is not reset between transfers (curl_easy_reset would also drop the
+// options curl_pool.cpp sets once, and costs a round of frees and defaults per call), so every
+// option a transfer uses is set on every transfer: nothing of the previous call may leak.
+void configure(CURL *e, const TransferSpec &spec, State &st) {
+  curl_easy_setopt(e, CURLOPT_URL, spec.url);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, spec.headers);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(spec.connect_timeout.count()));
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(spec.timeout.count()));
-  if (spec.method == "GET") {
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  const bool get = spec.method == "GET";
+  if (get) {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);  // also undoes a previous call's POST
   } else {
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    // Never NULL: a NULL POSTFIELDS makes curl read the body from its read callback (stdin).
+    // Implies POST. Never NULL: a NULL POSTFIELDS makes curl read the body from its read
+    // callback (stdin).
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, spec.body.empty() ? "" : spec.body.data());
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(spec.body.size()));
-    if (spec.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, std::string(spec.method).c_str());
   }
+  // curl copies the string; NULL restores the method the options above imply.
+  const bool custom = !get && spec.method != "POST";
+  curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, custom ? std::string(spec.method).c_str() : nullptr);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_body);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &st);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &on_header);
@@ -108,11 +108,11 @@ void configure(CURL *e, CURLSH *share, const TransferSpec &spec, State &st) {
 
 }  // namespace
 
-TransferResult run_transfer(const CurlSlot &slot, CURLSH *share, const TransferSpec &spec) {
+TransferResult run_transfer(const CurlSlot &slot, const TransferSpec &spec) {
   TransferResult out;
+  out.headers.reserve(16);  // a typical response's, in one allocation rather than five
   State st{&spec, slot.easy, &out, false, false, {}};
-  // CURLOPT_CUSTOMREQUEST copies its string, so the temporary in configure() is fine.
-  configure(slot.easy, share, spec, st);
+  configure(slot.easy, spec, st);
 
   // The multi interface, not curl_easy_perform: it lets us wake every kPollMs to honour the
   // cancel hook even while the upstream sends nothing.

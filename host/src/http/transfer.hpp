@@ -20,7 +20,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct TransferSpec {
   std::string_view method;  // upper case; "GET" sends no body
-  std::string url;          // NUL-terminated for curl
+  const char *url = "";     // NUL-terminated for curl
   curl_slist *headers = nullptr;
   std::string_view body;
   std::chrono::milliseconds connect_timeout{10000};
@@ -43,7 +43,7 @@ struct TransferResult {
 
 // Runs one attempt to completion, failure or cancellation. The slot's connection is kept for
 // reuse only after a complete exchange; an abandoned one is closed. Calling thread only.
-TransferResult run_transfer(const CurlSlot &slot, CURLSH *share, const TransferSpec &spec);
+TransferResult run_transfer(const CurlSlot &slot, const TransferSpec &spec);
 
 // Case-insensitive lookup of a header; nullptr when absent.
 const std::string *find_header(const Headers &headers, std::string_view name);
