@@ -1,152 +1,24 @@
+// One client connection: reading requests, dispatching them, writing replies and event
+// streams, closing. The exchange's own object is in session_call.hpp, the watchdog in
+// session_watchdog.cpp.
 #include "proxy/session.hpp"
 
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <condition_variable>
 #include <iterator>
 
-#include "proxy/openai_error.hpp"
+#include "proxy/session_call.hpp"
 
 namespace llmhost::proxy {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace net = boost::asio;
 using tcp = net::ip::tcp;
-
-namespace {
-// A stream's frames wait here while the socket is busy; a worker that gets further ahead than
-// this (a client reading slowly) waits for room.
-constexpr size_t kStreamHighWater = 64 * 1024;
-}  // namespace
-
-// What a Session and the Call of one exchange share; outlives both as long as either needs it.
-struct Session::CallState {
-  explicit CallState(SessionShared &s) : shared(s) {}
-  SessionShared &shared;
-  std::stop_source stop;
-  // kRunning until the watchdog answers for the call (kAbandoned) or the API lets go of the
-  // Call (kReturned: its worker is done). Abandoned calls count in shared.abandoned_running.
-  enum { kRunning, kAbandoned, kReturned };
-  std::atomic<int> phase{kRunning};
-
-  // Guarded by mu: written by the API from any thread, read by the Session on its strand.
-  // Labels are not posted to the strand: the Session reads them when it needs them (the
-  // record, the watchdog's message), which saves the I/O thread a wake-up per label.
-  std::mutex mu;
-  std::string route, model, provider;
-  bool stream = false;
-  bool deadline = false;  // a call with a timeout of its own has started (the watchdog knows)
-  // The event stream: frames the worker produced and the socket has not taken yet.
-  std::condition_variable room;  // signalled when `queued` is taken or the stream is gone
-  std::string queued;
-  bool end = false;       // end_stream() was called: `queued` ends with the last frames
-  bool flushing = false;  // a flush is posted or its write is in flight
-  bool gone = false;      // nothing more will be written (client gone, stream ended, stale)
-};
-
-// The Exchange of one request. Owns the request; everything else is posted to the Session's
-// strand with the exchange's number, so that it is dropped once the exchange is over.
-class Session::Call final : public Exchange {
- public:
-  Call(std::shared_ptr<Session> session, uint64_t gen, Incoming in, std::shared_ptr<CallState> state)
-      : session_(std::move(session)), ex_(session_->stream_.get_executor()), gen_(gen), in_(std::move(in)),
-        state_(std::move(state)) {}
-  ~Call() override {
-    if (state_->phase.exchange(CallState::kReturned) == CallState::kAbandoned)
-      state_->shared.abandoned_running.fetch_sub(1);
-  }
-
-  const Incoming &request() const override { return in_; }
-  std::stop_token cancelled() const override { return state_->stop.get_token(); }
-
-  void label(std::string route, std::string model, std::string provider, bool stream) override {
-    bool now_stream;
-    {
-      std::lock_guard lock(state_->mu);
-      state_->route = std::move(route);
-      state_->model = std::move(model);
-      state_->provider = std::move(provider);
-      now_stream = stream && !state_->stream;
-      state_->stream = stream;
-    }
-    // A stream has deadlines of its own (idle, duration): the watchdog must know now.
-    if (now_stream) post([](Session &s) { s.on_stream_label(); });
-  }
-  void outcome(int status) override {
-    post([status](Session &s) {
-      if (s.may_stream()) s.outcome_ = status;  // not once the watchdog ended the stream
-    });
-  }
-  void reply(Reply r) override {
-    post([r = std::move(r)](Session &s) mutable {
-      if (!s.responded_) s.send(std::move(r));
-    });
-  }
-  // Frames are queued and written by the strand as the socket takes them, a batch at a time:
-  // the worker waits only when it is kStreamHighWater ahead of the client.
-  bool stream(std::string frames) override {
-    CallState &st = *state_;
-    std::unique_lock lock(st.mu);
-    while (!st.gone && st.queued.size() >= kStreamHighWater) {
-      st.room.wait_for(lock, std::chrono::milliseconds(50));
-      if (session_->shared_.stopped) return false;  // the I/O threads are gone
-    }
-    if (st.gone) return false;
-    st.queued += frames;
-    return request_flush(lock);
-  }
-  void end_stream(std::string frames) override {
-    std::unique_lock lock(state_->mu);
-    if (state_->end) return;
-    if (!state_->gone) state_->queued += frames;
-    state_->end = true;
-    request_flush(lock);
-  }
-  void call_started(double timeout_s) override {
-    {
-      // Nothing to tell the watchdog when neither this call nor the one before has a deadline.
-      std::lock_guard lock(state_->mu);
-      const bool had = std::exchange(state_->deadline, timeout_s > 0);
-      if (!had && timeout_s <= 0) return;
-    }
-    post([timeout_s](Session &s) { s.on_call_started(timeout_s); });
-  }
-  std::optional<Reply> check_messages(size_t count) const override {
-    const uint32_t max = session_->shared_.options.max_messages;
-    if (max == 0 || count <= max) return std::nullopt;
-    return error_reply(400, "the request has " + std::to_string(count) + " messages; this server accepts at most " +
-                                std::to_string(max) + " (--max-messages, general_settings.max_messages)",
-                       "messages", "too_many_messages");
-  }
-
- private:
-  bool request_flush(std::unique_lock<std::mutex> &lock) {
-    if (std::exchange(state_->flushing, true)) return true;  // the running flush will take it
-    lock.unlock();
-    net::post(ex_, [s = session_, gen = gen_, st = state_] { s->flush_sse(gen, st); });
-    return true;
-  }
-
-  template <class Fn>
-  void post(Fn fn) {
-    net::post(ex_, [s = session_, gen = gen_, fn = std::move(fn)]() mutable {
-      if (s->current(gen)) fn(*s);
-    });
-  }
-
-  const std::shared_ptr<Session> session_;
-  const net::any_io_executor ex_;
-  const uint64_t gen_;
-  const Incoming in_;
-  const std::shared_ptr<CallState> state_;
-};
 
 Session::Session(tcp::socket socket, SessionShared &shared)
     : stream_(std::move(socket)), shared_(shared), watchdog_(stream_.get_executor()) {
@@ -460,124 +332,6 @@ void Session::watch_disconnect() {
       return void(self->state_->stop.request_stop());
     if (n < 0) self->watch_disconnect();
   });
-}
-
-void Session::io_by(std::chrono::milliseconds timeout) {
-  io_deadline_ = Clock::now() + timeout;
-  arm_watchdog();
-}
-
-// The earliest deadline that applies now: the socket's, then the exchange's in its present
-// state; max() for none.
-Session::Clock::time_point Session::next_deadline() const {
-  const ServerOptions &o = shared_.options;
-  auto next = io_deadline_;
-  if (!busy_ || sse_ended_ || (responded_ && !sse_started_)) return next;  // the response is complete or being written
-  next = std::min(next, call_deadline_);
-  if (!responded_ && o.request_timeout.count() > 0) next = std::min(next, t0_ + o.request_timeout);
-  if (is_stream_ || sse_started_) {
-    if (o.stream_idle_timeout.count() > 0) next = std::min(next, last_chunk_ + o.stream_idle_timeout);
-    if (o.max_stream_duration.count() > 0) next = std::min(next, t0_ + o.max_stream_duration);
-  }
-  return next;
-}
-
-// Deadlines only ever move later without re-arming (a chunk, a reply): the timer then fires
-// early, finds nothing expired and re-arms for what is left.
-void Session::arm_watchdog() {
-  if (closed_) return;
-  const auto next = next_deadline();
-  if (next >= armed_until_) return;
-  armed_until_ = next;
-  watchdog_.expires_at(next);  // cancels the wait before, if any
-  watchdog_.async_wait([self = shared_from_this(), seq = ++watchdog_seq_](beast::error_code ec) {
-    if (ec == net::error::operation_aborted || seq != self->watchdog_seq_) return;
-    self->armed_until_ = Clock::time_point::max();
-    if (!self->closed_) self->on_watchdog(false);
-  });
-}
-
-void Session::stop_watchdog() {
-  ++watchdog_seq_;
-  armed_until_ = Clock::time_point::max();
-  watchdog_.cancel();
-}
-
-void Session::on_watchdog(bool requeued) {
-  const ServerOptions &o = shared_.options;
-  const auto now = Clock::now();
-  // The client did not send its request, or take our bytes, within --idle-timeout. Pending
-  // reads and writes end as aborted, and their handlers finish the exchange, if any.
-  if (now >= io_deadline_) return close_now();
-  if (!busy_ || sse_ended_ || (responded_ && !sse_started_)) return arm_watchdog();
-  const bool streaming = is_stream_ || sse_started_;
-  std::optional<Timeout> kind;
-  if (now >= call_deadline_)
-    kind = kCall;
-  else if (streaming && o.stream_idle_timeout.count() > 0 && now >= last_chunk_ + o.stream_idle_timeout)
-    kind = kStreamIdle;
-  else if (streaming && o.max_stream_duration.count() > 0 && now >= t0_ + o.max_stream_duration)
-    kind = kStreamDuration;
-  else if (!responded_ && o.request_timeout.count() > 0 && now >= t0_ + o.request_timeout)
-    kind = kRequest;
-  if (!kind) return arm_watchdog();
-  int running = CallState::kRunning;
-  if (state_->phase.compare_exchange_strong(running, CallState::kAbandoned)) {
-    shared_.abandoned_running.fetch_add(1);
-  } else if (state_->phase.load() == CallState::kReturned && !requeued) {
-    // The worker is done and its answer may be queued right behind this handler: let it run
-    // first, then look again.
-    return net::post(stream_.get_executor(), [self = shared_from_this(), gen = gen_] {
-      if (self->current(gen)) self->on_watchdog(true);
-    });
-  }
-  expire(*kind);
-}
-
-namespace {
-std::string seconds(std::chrono::milliseconds d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g s", std::chrono::duration<double>(d).count());
-  return buf;
-}
-}  // namespace
-
-// Gives up on the exchange: cancels the call, answers 408 or ends the stream with an error
-// event. Whatever the call sends later is dropped (the exchange number moves on).
-void Session::expire(Timeout kind) {
-  const ServerOptions &o = shared_.options;
-  shared_.timeouts[kind].fetch_add(1);
-  state_->stop.request_stop();
-  take_labels();
-  std::string message, code;
-  const std::string who = record_.provider.empty() ? "the call" : "provider " + record_.provider;
-  switch (kind) {
-    case kCall:
-      message = who + " did not finish within the call's timeout (plus " + seconds(o.call_grace) + "); the call was abandoned";
-      code = "call_timeout";
-      break;
-    case kRequest:
-      message = "no response within the request timeout of " + seconds(o.request_timeout) + " (--request-timeout)";
-      code = "request_timeout";
-      break;
-    case kStreamIdle:
-      message = who + " sent nothing for " + seconds(o.stream_idle_timeout) + " (--stream-idle-timeout); the stream was ended";
-      code = "stream_idle_timeout";
-      break;
-    case kStreamDuration:
-      message = "the stream ran longer than " + seconds(o.max_stream_duration) + " (--max-stream-duration); it was ended";
-      code = "stream_duration_exceeded";
-      break;
-  }
-  outcome_ = 408;
-  if (!responded_) return send(error_reply(408, message, {}, code));
-  sse_ended_ = true;
-  std::string frames = "data: " + error_json(408, message, {}, code) + "\n\ndata: [DONE]\n\n";
-  if (writing_) {
-    final_frames_ = std::move(frames);
-    return;
-  }
-  write_sse_body(std::move(frames), true, [self = shared_from_this()](bool ok) { self->end_sse(ok); });
 }
 
 void Session::close() {
