@@ -19,8 +19,11 @@
 namespace llmhost {
 namespace {
 
+// Lines below this level are dropped by default_log, so the HTTP service need not format them.
+constexpr int kDefaultLogLevel = LLMH_LOG_WARN;
+
 void default_log(int level, std::string_view provider, std::string_view message) {
-  if (level < LLMH_LOG_WARN) return;
+  if (level < kDefaultLogLevel) return;
   static constexpr const char *kLevels[] = {"debug", "info", "warn", "error"};
   std::cerr << "llmhost: " << kLevels[std::clamp(level, 0, 3)] << ": "
             << (provider.empty() ? std::string_view() : provider) << (provider.empty() ? "" : ": ") << message << '\n';
@@ -45,7 +48,8 @@ struct Host::Impl {
   explicit Impl(HostOptions opts)
       : options(std::move(opts)),
         dirs(options.plugin_dirs.empty() ? Host::default_plugin_dirs() : options.plugin_dirs),
-        services(make_services(options.log ? options.log : default_log, options.provider_config)),
+        services(options.log ? make_services(options.log, LLMH_LOG_DEBUG, options.provider_config)
+                             : make_services(default_log, kDefaultLogLevel, options.provider_config)),
         manager(registry, services, options.cache_dir, options.allow_untrusted_plugins, options.on_reload),
         pool(pool_size(options.async_threads)) {
     manager.rescan(dirs, options.plugin_files);
@@ -59,10 +63,10 @@ struct Host::Impl {
   }
 
   static std::shared_ptr<detail::HostServices> make_services(
-      std::function<void(int, std::string_view, std::string_view)> log,
+      std::function<void(int, std::string_view, std::string_view)> log, int min_level,
       std::map<std::string, std::string> provider_config = {}) {
     auto services = std::make_shared<detail::HostServices>();
-    services->extension = detail::http::make_extension_lookup(log);
+    services->extension = detail::http::make_extension_lookup(log, min_level);
     services->log = std::move(log);
     services->config_for = [config = std::move(provider_config)](std::string_view name) {
       auto it = config.find(std::string(name));
@@ -161,7 +165,7 @@ ReloadStats Host::reload_stats() const { return impl_->manager.stats(); }
 
 ProviderInfo Host::check(const std::filesystem::path &file, bool allow_untrusted) {
   if (!allow_untrusted) detail::require_trusted(file);
-  return detail::Plugin::load(file, file, Impl::make_services(default_log))->info();
+  return detail::Plugin::load(file, file, Impl::make_services(default_log, kDefaultLogLevel))->info();
 }
 
 std::string_view to_string(ReloadEvent::Kind kind) noexcept {
