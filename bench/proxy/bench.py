@@ -676,8 +676,8 @@ def hold(a):
         f"{r['after_close_rss_kb'] / 1024:.1f} MiB |",
         "",
         f"Target 1,000 open streams < 100 MB RSS: {mb:.1f} MB in all: {verdict}. "
-        "Each open stream holds one worker thread of llmhost serve for its whole duration, so --workers must "
-        "exceed the number of concurrent streams (default 64: the 65th stream waits for a free worker).",
+        "Each open stream holds one worker thread of llmhost serve for its whole duration, so --workers (default 1,024, "
+        "started on demand) must be at least the number of concurrent streams.",
     ]
     if r["errors"]:
         md += ["", "First errors: " + "; ".join(r["errors"])]

@@ -136,7 +136,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
   echo "Machine: $(nproc) CPUs, $cpu, kernel $(uname -r); $(date -u '+%Y-%m-%d %H:%M UTC'); uptime at start:$(uptime | sed 's/.*up [^,]*,//')."
   echo "Pinning: llmhost serve and the nginx proxy on CPU $GW_CPU; the nginx mock, wrk, openloop and the Python clients on CPU $LOAD_CPU; all of them at ${prio[*]:-the default priority}."
   echo "Versions: $("$NGINX" -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $("$PY" --version)."
-  echo "llmhost serve: \`--workers 64 --io-threads 2 (default) --no-access-log --no-watch\` with bench/proxy/config.yaml; nginx: 1 worker, access_log off."
+  echo "llmhost serve: \`--workers 64 --no-access-log --no-watch ${BENCH_SERVE_ARGS:-}\` (I/O threads: --io-threads' default, one per two CPUs it may use: 1 when pinned to one) with bench/proxy/config.yaml; nginx: 1 worker, access_log off."
   echo
 } | tee "$OUT/machine.md"
 
