@@ -53,8 +53,8 @@ class Pool {
   }
 
  private:
-  // Enough for every call of a busy instance to find one (serve runs 64 workers by default),
-  // while a few huge bodies cannot make the pool hold on to much memory.
+  // Enough for the calls a busy instance usually runs at once; beyond that, objects given back
+  // are freed, and a few huge bodies cannot make the pool hold on to much memory.
   static constexpr std::size_t kMaxKept = 64;
   static constexpr std::size_t kMaxKeptBytes = 4u << 20;
 

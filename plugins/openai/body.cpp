@@ -22,8 +22,7 @@ bool dropped(std::string_view key, BodyKind kind) {
   return false;
 }
 
-}  // namespace
-
+// Appends `s` to `out` as a JSON string literal (quotes included).
 void append_json_string(std::string &out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
@@ -46,6 +45,8 @@ void append_json_string(std::string &out, std::string_view s) {
   }
   out.push_back('"');
 }
+
+}  // namespace
 
 std::string rewrite_body(simdjson::dom::parser &parser, std::string_view body_json, std::string_view model,
                          BodyKind kind) {

@@ -23,7 +23,4 @@ enum class BodyKind {
 std::string rewrite_body(simdjson::dom::parser &parser, std::string_view body_json, std::string_view model,
                          BodyKind kind);
 
-// Appends `s` to `out` as a JSON string literal (quotes included).
-void append_json_string(std::string &out, std::string_view s);
-
 }  // namespace openai_plugin
