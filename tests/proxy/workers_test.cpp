@@ -63,3 +63,21 @@ TEST_CASE("a stream to a client that stops reading holds its plugin back instead
     return Client(server.port()).get("/metrics").body.find("llmhost_requests_in_flight 1\n") != std::string::npos;
   }));
 }
+
+TEST_CASE("a stream whose client takes nothing for --idle-timeout is closed and its call cancelled") {
+  Server server({"--plugins", test::bundled_plugins().string(), "--idle-timeout", "2"});
+  // ~85 MB of events, more than the socket buffers take; a 1 MB body, so that reading the
+  // request itself stays well within the 2 s (a sanitizer build is slow).
+  std::string words;
+  words.reserve(1'000'000);
+  for (int i = 0; i < 500'000; ++i) words += "a ";
+  Client reader(server.port());
+  reader.send("POST", "/v1/chat/completions", chat_body("echo/any", "x", "\"stream\":true,\"mock_response\":\"" + words + "\""));
+  CHECK(reader.read_until("\"content\":\"a\"").find("data: ") == 0);
+  // The write that the full socket blocks is given up after 2 s: the connection is closed and
+  // the call cancelled, with the reader still connected but reading nothing.
+  CHECK(eventually([&] {
+    return Client(server.port()).get("/metrics").body.find("llmhost_requests_in_flight 1\n") != std::string::npos;
+  }));
+  CHECK(server.err().find("\"status\":200,\"stream\":true") != std::string::npos);  // the stream's log line
+}
