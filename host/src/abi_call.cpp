@@ -12,60 +12,6 @@ namespace {
 llmh_str view(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view sv(llmh_str s) { return s.len ? std::string_view(s.ptr, s.len) : std::string_view(); }
 
-llmh_error fresh_error() {
-  llmh_error e;
-  e.struct_size = sizeof e;
-  e.status = 0;
-  e.message[0] = '\0';
-  return e;
-}
-
-// Deadlines are read per chunk, so they use the coarse monotonic clock: a few ns per read
-// instead of ~20, at a resolution (1-4 ms) far finer than any sensible timeout.
-int64_t coarse_now_ns() {
-  timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-// What ends a call early: the caller's stop token, and the request's timeout as a deadline.
-struct CallControl {
-  CallControl(std::stop_token token, double timeout_s) : cancel(std::move(token)) {
-    // Capped at 1e7 s (115 days): a bigger double would overflow the int64 nanoseconds (UB).
-    if (timeout_s > 0) deadline_ns = coarse_now_ns() + static_cast<int64_t>((timeout_s < 1e7 ? timeout_s : 1e7) * 1e9);
-  }
-  bool expired() const { return deadline_ns != kNoDeadline && coarse_now_ns() >= deadline_ns; }
-  bool cancelled() const { return cancel.stop_requested() || expired(); }
-
-  static constexpr int64_t kNoDeadline = INT64_MAX;
-  std::stop_token cancel;
-  int64_t deadline_ns = kNoDeadline;
-};
-
-// Turns a failed call into llmhost::Error naming the provider: 499 when the caller cancelled,
-// 408 past the deadline, else the plugin's own status (400-599; anything else becomes 500).
-[[noreturn]] void throw_failure(const Plugin &plugin, llmh_error &err, const CallControl &control,
-                                const llmh_request &req, const char *call) {
-  if (control.cancel.stop_requested())
-    throw Error(499, "call to provider " + plugin.name() + " (" + call + ") was cancelled");
-  // Past the deadline, a plugin that said why (its own 408, an upstream error) is believed;
-  // one that just gave up (no status, or 499 because cancelled() turned true) gets ours.
-  if (control.expired() && (err.status == 0 || err.status == 499))
-    throw Error(408, "provider " + plugin.name() + " did not finish " + call + " within the timeout of " +
-                         std::to_string(req.timeout_s) + " s");
-  err.message[LLMH_ERROR_MESSAGE_MAX - 1] = '\0';
-  std::string msg = err.message[0] ? std::string(err.message)
-                                   : "provider " + plugin.name() + " failed in " + call + " without a message";
-  if (err.status >= 400 && err.status <= 599) throw Error(err.status, msg);
-  if (err.status != 0) msg += " (provider " + plugin.name() + " returned invalid status " + std::to_string(err.status) + ")";
-  throw Error(500, msg);
-}
-
-void require(const Plugin &plugin, uint64_t cap, const char *call) {
-  if (!(plugin.info().capabilities & cap))
-    throw Error(501, "provider " + plugin.name() + " does not implement " + call);
-}
-
 Usage usage_of(const llmh_usage *u) {
   Usage out;
   if (!u || !LLMH_HAS_FIELD(u, llmh_usage, completion_tokens)) return out;  // absent, or too small to trust
@@ -84,11 +30,6 @@ ToolCall tool_call_of(const llmh_tool_call *c) {
   t.arguments = sv(c->arguments);
   return t;
 }
-
-struct CompleteState {
-  Response *response;
-  const CallControl *control;
-};
 
 CompleteState &state(const llmh_response_builder *b) { return *static_cast<CompleteState *>(b->host_data); }
 
@@ -185,6 +126,53 @@ const llmh_embedding_builder kEmbeddingBuilderTemplate = {
 
 }  // namespace
 
+void require(const Plugin &plugin, uint64_t cap, const char *call) {
+  if (!(plugin.info().capabilities & cap))
+    throw Error(501, "provider " + plugin.name() + " does not implement " + call);
+}
+
+int64_t coarse_now_ns() {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+CallControl::CallControl(std::stop_token token, double timeout_s) : cancel(std::move(token)) {
+  // Capped at 1e7 s (115 days): a bigger double would overflow the int64 nanoseconds (UB).
+  if (timeout_s > 0) deadline_ns = coarse_now_ns() + static_cast<int64_t>((timeout_s < 1e7 ? timeout_s : 1e7) * 1e9);
+}
+
+Error call_failure(const Plugin &plugin, llmh_error &err, const CallControl &control, const llmh_request &req,
+                   const char *call) {
+  if (control.cancel.stop_requested())
+    return Error(499, "call to provider " + plugin.name() + " (" + call + ") was cancelled");
+  // Past the deadline, a plugin that said why (its own 408, an upstream error) is believed;
+  // one that just gave up (no status, or 499 because cancelled() turned true) gets ours.
+  if (control.expired() && (err.status == 0 || err.status == 499))
+    return Error(408, "provider " + plugin.name() + " did not finish " + call + " within the timeout of " +
+                          std::to_string(req.timeout_s) + " s");
+  err.message[LLMH_ERROR_MESSAGE_MAX - 1] = '\0';
+  std::string msg = err.message[0] ? std::string(err.message)
+                                   : "provider " + plugin.name() + " failed in " + call + " without a message";
+  if (err.status >= 400 && err.status <= 599) return Error(err.status, msg);
+  if (err.status != 0) msg += " (provider " + plugin.name() + " returned invalid status " + std::to_string(err.status) + ")";
+  return Error(500, msg);
+}
+
+llmh_error fresh_error() {
+  llmh_error e;
+  e.struct_size = sizeof e;
+  e.status = 0;
+  e.message[0] = '\0';
+  return e;
+}
+
+llmh_response_builder response_builder(CompleteState &st) {
+  llmh_response_builder builder = kResponseBuilderTemplate;
+  builder.host_data = &st;
+  return builder;
+}
+
 CRequest::CRequest(const Request &r, std::string_view model, std::string_view body) {
   size_t calls = 0;
   for (const Message &m : r.messages) calls += m.tool_calls.size();
@@ -245,12 +233,11 @@ Response call_complete(const Plugin &plugin, const llmh_request &req, std::stop_
   Response response;
   const CallControl control(std::move(cancel), req.timeout_s);
   CompleteState st{&response, &control};
-  llmh_response_builder builder = kResponseBuilderTemplate;
-  builder.host_data = &st;
+  const llmh_response_builder builder = response_builder(st);
   llmh_error err = fresh_error();
   // A plugin that succeeded keeps its answer even when a cancel raced it.
   if (plugin.descriptor().complete(plugin.instance(), &req, &builder, &err) != 0)
-    throw_failure(plugin, err, control, req, "complete");
+    throw call_failure(plugin, err, control, req, "complete");
   return response;
 }
 
@@ -268,7 +255,7 @@ void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallb
   // The consumer stopping the stream itself (its callback returned false) is not an error for
   // it; a cancel from outside, or the deadline, is.
   if (st.stopped && !control.cancelled()) return;
-  if (rc != 0 || st.stopped) throw_failure(plugin, err, control, req, "stream");
+  if (rc != 0 || st.stopped) throw call_failure(plugin, err, control, req, "stream");
 }
 
 EmbeddingResponse call_embed(const Plugin &plugin, const llmh_request &req, std::stop_token cancel) {
@@ -281,7 +268,7 @@ EmbeddingResponse call_embed(const Plugin &plugin, const llmh_request &req, std:
   builder.host_data = &st;
   llmh_error err = fresh_error();
   if (plugin.descriptor().embed(plugin.instance(), &req, &builder, &err) != 0)
-    throw_failure(plugin, err, control, req, "embed");
+    throw call_failure(plugin, err, control, req, "embed");
   for (size_t i = 0; i < response.data.size(); ++i)
     if (response.data[i].empty())
       throw Error(502, "provider " + plugin.name() + " returned no embedding for input " + std::to_string(i));

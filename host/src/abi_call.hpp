@@ -2,6 +2,7 @@
 // host-implemented builders and sinks, and turns the plugin's results and errors into C++.
 #pragma once
 
+#include <cstdint>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -30,6 +31,41 @@ class CRequest {
   std::vector<llmh_str> stops_;
   std::vector<llmh_str> inputs_;
 };
+
+// Throws 501 naming the provider when it lacks capability `cap` (LLMH_CAP_*) for `call`.
+void require(const Plugin &plugin, uint64_t cap, const char *call);
+
+// The coarse monotonic clock in ns. Deadlines are read per chunk: a few ns per read instead of
+// ~20, at a resolution (1-4 ms) far finer than any sensible timeout.
+int64_t coarse_now_ns();
+
+// What ends a call early: the caller's stop token, and the request's timeout as a deadline.
+struct CallControl {
+  CallControl(std::stop_token token, double timeout_s);
+  bool expired() const { return deadline_ns != kNoDeadline && coarse_now_ns() >= deadline_ns; }
+  bool cancelled() const { return cancel.stop_requested() || expired(); }
+
+  static constexpr int64_t kNoDeadline = INT64_MAX;
+  std::stop_token cancel;
+  int64_t deadline_ns = kNoDeadline;
+};
+
+// The error a failed call ends with, naming the provider: 499 when the caller cancelled, 408
+// past the deadline, else the plugin's own status (400-599; anything else becomes 500).
+Error call_failure(const Plugin &plugin, llmh_error &err, const CallControl &control, const llmh_request &req,
+                   const char *call);
+
+// A zeroed error for a plugin to fill.
+llmh_error fresh_error();
+
+// What a response builder writes into; must outlive the builder.
+struct CompleteState {
+  Response *response;
+  const CallControl *control;
+};
+// The host's llmh_response_builder writing into `st`. Its functions may be called from any
+// thread, one at a time.
+llmh_response_builder response_builder(CompleteState &st);
 
 Response call_complete(const Plugin &plugin, const llmh_request &req, std::stop_token cancel);
 void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallback &on_chunk,

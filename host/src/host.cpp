@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "abi_call.hpp"
+#include "async_call.hpp"
 #include "dir_watcher.hpp"
 #include "http/http_extension.hpp"
 #include "plugin_dirs.hpp"
@@ -85,6 +86,13 @@ struct Host::Impl {
     return {std::move(plugin), r.model};
   }
 
+  ~Impl() {
+    // Before any member goes: the calls in flight use the pool, the registry's plugins and the
+    // HTTP service. Then the plugins their ends released inside plugin code are unloaded.
+    calls.stop_and_wait();
+    detail::wait_deferred_unloads();
+  }
+
   HostOptions options;
   std::vector<std::filesystem::path> dirs;
   std::shared_ptr<detail::HostServices> services;
@@ -92,6 +100,7 @@ struct Host::Impl {
   detail::PluginManager manager;
   detail::ThreadPool pool;                   // joined before the registry goes: jobs use it
   std::optional<detail::DirWatcher> watcher;  // stopped first: it drives the manager
+  detail::CallTracker calls;                  // callback-form calls in flight
 };
 
 Host::Host(HostOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -106,6 +115,39 @@ Response Host::complete(const Request &request, std::stop_token cancel) {
   if (response.model.empty()) response.model = request.model;
   response.provider = plugin->name();
   return response;
+}
+
+void Host::complete(Request request, CompleteHandler done, std::stop_token cancel,
+                    const BlockingExecutor &run_blocking) {
+  detail::Registry::PluginPtr plugin;
+  try {
+    plugin = impl_->route(request).first;
+    detail::require(*plugin, LLMH_CAP_COMPLETE, "complete");
+  } catch (Error &e) {
+    return done(std::move(e));
+  }
+  if (plugin->async())
+    return detail::start_async_complete(std::move(plugin), std::move(request), std::move(done), std::move(cancel),
+                                        impl_->calls);
+  // Shared, since a job must be copyable; the route is taken again by the blocking form.
+  auto call = std::make_shared<std::pair<Request, CompleteHandler>>(std::move(request), std::move(done));
+  auto job = [this, call, cancel = std::move(cancel), hold = impl_->calls.hold()] {
+    const detail::EitherStop stop(cancel, impl_->calls.stopping());
+    CompleteResult result = [&]() -> CompleteResult {
+      try {
+        return complete(call->first, stop.token());
+      } catch (Error &e) {
+        return std::move(e);
+      } catch (const std::exception &e) {
+        return Error(500, std::string("llmhost: ") + e.what());
+      }
+    }();
+    call->second(std::move(result));
+  };
+  if (run_blocking)
+    run_blocking(std::move(job));
+  else
+    impl_->pool.post(std::move(job));
 }
 
 void Host::stream(const Request &request, const ChunkCallback &on_chunk, std::stop_token cancel) {

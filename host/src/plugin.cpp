@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <system_error>
 
+#include "plugin_reaper.hpp"
+
 namespace llmhost::detail {
 namespace {
 
@@ -65,6 +67,21 @@ std::string loader_reason(const std::filesystem::path &path, const boost::dll::f
   return reason ? reason : ec.message();
 }
 
+// The plugin's asynchronous call table, checked like the descriptor; nullptr when it offers none
+// or has nothing to make asynchronous.
+const llmh_async_provider *async_table(const llmh_provider &d, void *instance, const std::filesystem::path &file) {
+  if (!d.get_extension || !(d.capabilities & LLMH_CAP_COMPLETE)) return nullptr;
+  const auto *t = static_cast<const llmh_async_provider *>(d.get_extension(instance, LLMH_ASYNC_EXTENSION_ID));
+  if (!t) return nullptr;
+  if (t->struct_size < offsetof(llmh_async_provider, complete_async) + sizeof(void *))
+    refuse(LoadErrorKind::kInvalidDescriptor, file,
+           "its " LLMH_ASYNC_EXTENSION_ID " table has struct_size " + std::to_string(t->struct_size) +
+               ", too small to hold complete_async");
+  if (!t->complete_async)
+    refuse(LoadErrorKind::kInvalidDescriptor, file, "its " LLMH_ASYNC_EXTENSION_ID " table has a NULL complete_async");
+  return t;
+}
+
 }  // namespace
 
 bool valid_provider_name(std::string_view name) {
@@ -80,7 +97,7 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const st
   if (!std::filesystem::is_regular_file(load_path, fs_ec))
     refuse(LoadErrorKind::kNotFound, file, "no such file");
 
-  std::shared_ptr<Plugin> p(new Plugin());
+  std::shared_ptr<Plugin> p(new Plugin(), &delete_plugin);
   p->services_ = std::move(services);
   // RTLD_LOCAL: two builds of one provider (or two plugins embedding one library) must never
   // bind to each other's symbols. RTLD_NOW: a missing symbol fails here, not mid-call.
@@ -125,6 +142,7 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const st
   }
   p->instance_ = instance;
   p->created_ = true;
+  p->async_ = async_table(*d, instance, file);
   return p;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "llmhost/async.h"
 #include "llmhost/errors.hpp"
 #include "llmhost/provider.h"
 #include "llmhost/types.hpp"
@@ -29,8 +30,10 @@ struct HostServices {
 class Plugin {
  public:
   // Loads `load_path` (a file, or a private copy of `file`), validates the descriptor and
-  // creates the instance with services->config_for(name). Errors name `file`. Throws
-  // LoadException.
+  // creates the instance with services->config_for(name), then takes its asynchronous call
+  // table if it offers one. Errors name `file`. Throws LoadException. The last pin of the
+  // returned plugin may be dropped on any thread, including inside a callback the plugin is
+  // running (see PluginStackScope).
   static std::shared_ptr<Plugin> load(const std::filesystem::path &file,
                                       const std::filesystem::path &load_path,
                                       std::shared_ptr<const HostServices> services);
@@ -42,6 +45,8 @@ class Plugin {
   void *instance() const { return instance_; }
   const ProviderInfo &info() const { return info_; }
   const std::string &name() const { return info_.name; }
+  // The plugin's "llmhost.async.v1" table (validated), or nullptr when it has none.
+  const llmh_async_provider *async() const { return async_; }
 
  private:
   Plugin() = default;
@@ -55,7 +60,24 @@ class Plugin {
   ProviderInfo info_;
   std::shared_ptr<const HostServices> services_;
   llmh_host_api api_{};
+  const llmh_async_provider *async_ = nullptr;
 };
+
+// Marks the current thread as running inside a plugin's code (a host function it called, such
+// as llmh_call_done.finish) for the scope's lifetime. A plugin whose last pin is dropped in such
+// a scope is destroyed and unloaded later on another thread: unmapping the library under the
+// frames still running in it would crash.
+class PluginStackScope {
+ public:
+  PluginStackScope();
+  ~PluginStackScope();
+  PluginStackScope(const PluginStackScope &) = delete;
+  PluginStackScope &operator=(const PluginStackScope &) = delete;
+};
+
+// Waits until every plugin whose destruction was deferred by a PluginStackScope is destroyed
+// and unloaded. Any thread outside a PluginStackScope.
+void wait_deferred_unloads();
 
 // Checks a descriptor as the loader does before create(): struct size, ABI major, name,
 // create and a function for every declared capability. Throws LoadException naming `file`.

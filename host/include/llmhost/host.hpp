@@ -14,6 +14,7 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "llmhost/errors.hpp"
@@ -73,6 +74,13 @@ struct HostOptions {
 // Called once per chunk; return false to stop the stream (the plugin sees the cancel).
 using ChunkCallback = std::function<bool(const Chunk &)>;
 
+// The outcome of a callback-form call: the response, or the error it failed with.
+using CompleteResult = std::variant<Response, Error>;
+// Receives a callback-form call's outcome, exactly once. Must not block and must not throw.
+using CompleteHandler = std::function<void(CompleteResult)>;
+// Runs a job on some thread other than the caller's (a worker pool), for blocking plugin calls.
+using BlockingExecutor = std::function<void(std::function<void()>)>;
+
 class Host {
  public:
   explicit Host(HostOptions options = {});
@@ -86,6 +94,16 @@ class Host {
   Response complete(const Request &request, std::stop_token cancel = {});
   void stream(const Request &request, const ChunkCallback &on_chunk, std::stop_token cancel = {});
   EmbeddingResponse embed(const Request &request, std::stop_token cancel = {});
+
+  // Callback form: starts the call and returns at once; `done` gets the response or the error,
+  // exactly once. A plugin with the asynchronous call form (llmhost/async.h) needs no thread
+  // while it waits: `done` runs on the thread that ends the call (usually the HTTP event loop).
+  // Any other plugin runs its blocking `complete` as a job handed to `run_blocking` (empty: a
+  // Host worker), and `done` runs there. A call refused before it reaches a plugin (404, 400,
+  // 501) runs `done` on the calling thread before this returns. ~Host cancels the calls still
+  // in flight and waits for their `done`.
+  void complete(Request request, CompleteHandler done, std::stop_token cancel = {},
+                const BlockingExecutor &run_blocking = {});
 
   // Asynchronous forms: return at once; the call runs on a Host worker thread.
   std::future<Response> complete_async(Request request, std::stop_token cancel = {});

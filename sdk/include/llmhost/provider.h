@@ -36,7 +36,7 @@ extern "C" {
 /* The ABI version this header describes. A host refuses a plugin whose major differs from its
  * own; a newer minor only ever appends fields and functions at the end of structs. */
 #define LLMH_ABI_VERSION_MAJOR 1
-#define LLMH_ABI_VERSION_MINOR 0
+#define LLMH_ABI_VERSION_MINOR 1
 
 /* The one symbol a plugin exports, as a string for dlsym-style lookups. */
 #define LLMH_ENTRY_SYMBOL "llmh_provider_entry"

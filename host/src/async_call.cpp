@@ -1,0 +1,102 @@
+#include "async_call.hpp"
+
+#include <cstring>
+#include <optional>
+
+#include "abi_call.hpp"
+#include "request_body.hpp"
+#include "router.hpp"
+
+namespace llmhost::detail {
+
+std::shared_ptr<void> CallTracker::hold() {
+  {
+    std::lock_guard lock(mu_);
+    ++held_;
+  }
+  return std::shared_ptr<void>(nullptr, [this](void *) {
+    std::lock_guard lock(mu_);
+    if (--held_ == 0) idle_.notify_all();  // under the lock: ~Host may free us once it sees 0
+  });
+}
+
+void CallTracker::stop_and_wait() {
+  stop_.request_stop();
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [this] { return held_ == 0; });
+}
+
+namespace {
+
+// One call in flight, from start_async_complete until the plugin finishes it. Members are
+// destroyed in reverse order: the plugin pin is dropped before the tracker's hold, so a Host
+// waiting for its calls also waits for their pins.
+struct AsyncComplete {
+  AsyncComplete(std::shared_ptr<void> h, Registry::PluginPtr p, Request r, CompleteHandler d,
+                const std::stop_token &cancel, const std::stop_token &stopping)
+      : hold(std::move(h)), plugin(std::move(p)), request(std::move(r)), done(std::move(d)), stop(cancel, stopping),
+        control(stop.token(), request.timeout_s) {}
+
+  CompleteResult outcome(const llmh_error *plugin_err) {
+    if (plugin_err) {
+      // The plugin's struct may be older (smaller) than ours: copy what it holds.
+      llmh_error err = fresh_error();
+      err.status = plugin_err->status;
+      if (LLMH_HAS_FIELD(plugin_err, llmh_error, message))
+        std::memcpy(err.message, plugin_err->message, sizeof err.message);
+      return call_failure(*plugin, err, control, *creq->get(), "complete");
+    }
+    if (response.model.empty()) response.model = request.model;
+    response.provider = plugin->name();
+    return std::move(response);
+  }
+
+  std::shared_ptr<void> hold;
+  Registry::PluginPtr plugin;
+  Request request;
+  CompleteHandler done;
+  EitherStop stop;  // the caller's cancel, or the Host shutting down
+  CallControl control;
+  std::string body_storage;
+  std::optional<CRequest> creq;
+  Response response;
+  CompleteState state{&response, &control};
+  llmh_response_builder builder{};
+  llmh_call_done finish{};
+};
+
+void finish(const llmh_call_done *self, const llmh_error *err) noexcept {
+  std::unique_ptr<AsyncComplete> call(static_cast<AsyncComplete *>(self->host_data));
+  // This runs inside the plugin's code: if the call held its last pin (it was replaced
+  // meanwhile), the unload must wait until the plugin's frames are gone.
+  const PluginStackScope inside_plugin;
+  CompleteResult result = call->outcome(err);
+  CompleteHandler done = std::move(call->done);
+  call.reset();
+  done(std::move(result));
+}
+
+}  // namespace
+
+void start_async_complete(Registry::PluginPtr plugin, Request request, CompleteHandler done,
+                          std::stop_token cancel, CallTracker &tracker) {
+  auto call = std::make_unique<AsyncComplete>(tracker.hold(), std::move(plugin), std::move(request), std::move(done),
+                                              cancel, tracker.stopping());
+  try {
+    const std::string_view body = request_body(call->request, call->body_storage);
+    call->creq.emplace(call->request, split_model(call->request.model).model, body);
+  } catch (Error &e) {
+    CompleteHandler handler = std::move(call->done);
+    call.reset();
+    return handler(std::move(e));
+  }
+  call->builder = response_builder(call->state);
+  call->finish = {sizeof(llmh_call_done), call.get(), &finish};
+  // Our own pin for the duration of complete_async: the call's pin may be dropped by a finish
+  // on another thread while this thread is still in the plugin's code.
+  const Registry::PluginPtr keep = call->plugin;
+  AsyncComplete *raw = call.release();  // from here on, owned by the plugin until finish
+  keep->async()->complete_async(keep->instance(), raw->creq->get(), &raw->builder, &raw->finish);
+}
+
+}  // namespace llmhost::detail

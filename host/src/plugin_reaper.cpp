@@ -1,0 +1,85 @@
+// Deferred destruction of plugins whose last pin drops while a thread runs inside the plugin:
+// the asynchronous form ends a call from inside the plugin's own code (llmh_call_done.finish),
+// and a plugin replaced meanwhile must not be unloaded under those frames. Such plugins go to
+// one reaper thread, started on first use and joined at exit.
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "plugin.hpp"
+#include "plugin_reaper.hpp"
+
+namespace llmhost::detail {
+namespace {
+
+thread_local int t_plugin_frames = 0;  // PluginStackScopes open on this thread
+
+class Reaper {
+ public:
+  static Reaper &instance() {
+    static Reaper reaper;
+    return reaper;
+  }
+
+  void defer(Plugin *plugin) {
+    std::lock_guard lock(mu_);
+    pending_.push_back(plugin);
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    wake_.notify_all();
+  }
+
+  void wait_idle() {
+    std::unique_lock lock(mu_);
+    idle_.wait(lock, [this] { return pending_.empty() && !busy_; });
+  }
+
+  ~Reaper() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+      wake_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      wake_.wait(lock, [this] { return stop_ || !pending_.empty(); });
+      if (pending_.empty()) return;  // stopping, and nothing left to unload
+      std::vector<Plugin *> batch;
+      batch.swap(pending_);
+      busy_ = true;
+      lock.unlock();
+      for (Plugin *p : batch) delete p;
+      lock.lock();
+      busy_ = false;
+      idle_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable wake_, idle_;
+  std::vector<Plugin *> pending_;
+  bool busy_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+PluginStackScope::PluginStackScope() { ++t_plugin_frames; }
+PluginStackScope::~PluginStackScope() { --t_plugin_frames; }
+
+void delete_plugin(Plugin *plugin) {
+  if (t_plugin_frames > 0)
+    Reaper::instance().defer(plugin);
+  else
+    delete plugin;
+}
+
+void wait_deferred_unloads() { Reaper::instance().wait_idle(); }
+
+}  // namespace llmhost::detail

@@ -1,0 +1,66 @@
+/*
+ * llmhost asynchronous call form, plugin extension "llmhost.async.v1" (C99).
+ *
+ * A provider whose calls wait on the network (almost all of them) holds a host thread for the
+ * whole wait when it answers through `complete`. With this extension it starts the call and
+ * returns at once, and reports the end later: the host then needs no thread per call in flight,
+ * and `llmhost serve` runs the call on its I/O threads with no hand-off to a worker. Pair it
+ * with the HTTP service's `perform_async` (llmhost/http.h), whose completion runs on the host's
+ * HTTP event loop.
+ *
+ * The host asks for the table once per instance, after `create`:
+ *
+ *   const llmh_async_provider *a =
+ *       (const llmh_async_provider *)provider->get_extension(instance, LLMH_ASYNC_EXTENSION_ID);
+ *
+ * and uses `complete_async` instead of `complete` when it is there. A plugin offering it must
+ * still implement `complete` (LLMH_CAP_COMPLETE): hosts without this extension, and callers
+ * that want to block, use it.
+ *
+ * Ownership follows provider.h, with one change: the request, the builder and `done` handed to
+ * `complete_async` stay valid until the plugin calls done->finish, not just until the function
+ * returns.
+ */
+#ifndef LLMHOST_ASYNC_H
+#define LLMHOST_ASYNC_H
+
+#include <llmhost/provider.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The id to pass to llmh_provider.get_extension for this table. */
+#define LLMH_ASYNC_EXTENSION_ID "llmhost.async.v1"
+
+/* How the plugin ends one asynchronous call. Owned by the host; valid until `finish` returns. */
+typedef struct llmh_call_done {
+  uint32_t struct_size; /* sizeof(llmh_call_done) as the host compiled it */
+  void *host_data;      /* host-private; do not touch */
+  /* Ends the call: `err` NULL for success (the builder holds the answer), else the failure
+   * (status and message, as a synchronous call would fill them; copied by the host). Exactly
+   * once per call, from any thread, including from inside complete_async itself. After it the
+   * plugin must not touch the request, the builder or this struct again. */
+  void (*finish)(const struct llmh_call_done *self, const llmh_error *err);
+} llmh_call_done;
+
+/* The plugin's asynchronous call table. Static or per instance, owned by the plugin; valid
+ * until `destroy` of the instance. */
+typedef struct llmh_async_provider {
+  uint32_t struct_size; /* sizeof(llmh_async_provider) as the plugin compiled it */
+  /* Starts a chat completion and returns without waiting for it: the same request and the same
+   * answer as `complete`, delivered through `out` and then done->finish. `request`, `out` and
+   * `done` stay valid until finish; builder functions may be called from any thread until then,
+   * one at a time (not concurrently). out->cancelled turns true when the caller gives up or the
+   * deadline passes: finish promptly then (with any error; the host reports 499 or 408).
+   * Called from the host's I/O threads, concurrently: it must not block (no network wait, no
+   * blocking `perform`, no lock held for long). Never NULL in a table the plugin hands out. */
+  void (*complete_async)(void *instance, const llmh_request *request, const llmh_response_builder *out,
+                         const llmh_call_done *done);
+} llmh_async_provider;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LLMHOST_ASYNC_H */

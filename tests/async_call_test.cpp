@@ -1,0 +1,215 @@
+// The callback form of Host::complete through the real loader and real plugins: the "deferred"
+// test plugin has the asynchronous call form (llmhost/async.h), echo only the blocking one.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Collects the outcomes of callback-form calls, with the thread each arrived on.
+struct Outcomes {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<llmhost::CompleteResult> results;
+  std::vector<std::thread::id> threads;
+
+  llmhost::CompleteHandler handler() {
+    return [this](llmhost::CompleteResult r) {
+      std::lock_guard lock(mu);
+      results.push_back(std::move(r));
+      threads.push_back(std::this_thread::get_id());
+      cv.notify_all();
+    };
+  }
+  size_t count() {
+    std::lock_guard lock(mu);
+    return results.size();
+  }
+  // Waits for `n` outcomes in all; fails the test after 20 s.
+  void wait(size_t n) {
+    std::unique_lock lock(mu);
+    REQUIRE_MESSAGE(cv.wait_for(lock, 20s, [&] { return results.size() >= n; }), "only ", results.size(), " of ",
+                    n, " calls ended");
+  }
+  const llmhost::Response &response(size_t i) {
+    REQUIRE_MESSAGE(std::holds_alternative<llmhost::Response>(results.at(i)),
+                    "call failed: ", std::get<llmhost::Error>(results.at(i)).what());
+    return std::get<llmhost::Response>(results[i]);
+  }
+  const llmhost::Error &error(size_t i) {
+    REQUIRE_MESSAGE(std::holds_alternative<llmhost::Error>(results.at(i)), "call succeeded: ",
+                    std::get<llmhost::Response>(results.at(i)).content);
+    return std::get<llmhost::Error>(results[i]);
+  }
+};
+
+struct Fixture {
+  test::TempDir dir;
+  std::unique_ptr<llmhost::Host> host;
+  Fixture() {
+    dir.add(test::test_plugin("libdeferred.so"));
+    dir.add(test::bundled_plugins() / "libecho.so");
+    host = std::make_unique<llmhost::Host>(test::options_for({dir.path()}));
+  }
+};
+
+int in_flight_of(const std::string &content) {
+  const size_t at = content.find("in_flight=");
+  REQUIRE(at != std::string::npos);
+  return std::stoi(content.substr(at + 10));
+}
+
+}  // namespace
+
+TEST_CASE("the callback form runs an async plugin without a host thread per call") {
+  Fixture f;
+  Outcomes out;
+  const auto caller = std::this_thread::get_id();
+
+  SUBCASE("one call: the answer, the provider, the plugin's thread") {
+    f.host->complete(test::chat("deferred/m", "hello", R"({"delay_ms": 20})"), out.handler());
+    out.wait(1);
+    const llmhost::Response &r = out.response(0);
+    CHECK(r.content == "deferred v1: hello in_flight=1");
+    CHECK(r.provider == "deferred");
+    CHECK(r.model == "deferred/m");
+    CHECK(r.usage.completion_tokens == 2);
+    CHECK(out.threads[0] != caller);
+  }
+
+  SUBCASE("500 calls wait at once while the Host has 2 workers") {
+    llmhost::HostOptions o = test::options_for({f.dir.path()});
+    o.async_threads = 2;
+    f.host = std::make_unique<llmhost::Host>(std::move(o));
+    constexpr int kCalls = 500;
+    for (int i = 0; i < kCalls; ++i)
+      f.host->complete(test::chat("deferred/m", "n" + std::to_string(i), R"({"delay_ms": 300})"), out.handler());
+    out.wait(kCalls);
+    int most = 0;
+    std::set<std::string> answers;
+    for (int i = 0; i < kCalls; ++i) {
+      answers.insert(out.response(i).content.substr(0, out.response(i).content.find(" in_flight")));
+      most = std::max(most, in_flight_of(out.response(i).content));
+    }
+    CHECK(answers.size() == kCalls);  // every call got its own answer
+    CHECK(most > 100);                // far more calls waited together than the Host has threads
+  }
+
+  SUBCASE("finished inside complete_async: done runs before complete returns") {
+    f.host->complete(test::chat("deferred/m", "now", R"({"inline": 1})"), out.handler());
+    REQUIRE(out.count() == 1);
+    CHECK(out.response(0).content == "deferred v1: now in_flight=1");
+    CHECK(out.threads[0] == caller);
+  }
+
+  SUBCASE("a plugin error keeps its status and message") {
+    f.host->complete(test::chat("deferred/m", "x", R"({"fail_status": 429})"), out.handler());
+    out.wait(1);
+    CHECK(out.error(0).status() == 429);
+    CHECK(std::string(out.error(0).what()) == "deferred: failed as asked");
+  }
+
+  SUBCASE("a cancelled call ends with 499") {
+    std::stop_source stop;
+    f.host->complete(test::chat("deferred/m", "x", R"({"delay_ms": 60000})"), out.handler(), stop.get_token());
+    std::this_thread::sleep_for(20ms);
+    CHECK(out.count() == 0);
+    stop.request_stop();
+    out.wait(1);
+    CHECK(out.error(0).status() == 499);
+  }
+
+  SUBCASE("a call past its timeout ends with 408") {
+    llmhost::Request r = test::chat("deferred/m", "x", R"({"delay_ms": 60000})");
+    r.timeout_s = 0.1;
+    f.host->complete(std::move(r), out.handler());
+    out.wait(1);
+    CHECK(out.error(0).status() == 408);
+    CHECK(std::string(out.error(0).what()).find("deferred") != std::string::npos);
+  }
+
+  SUBCASE("refused before a plugin: done runs on the caller's thread, at once") {
+    f.host->complete(test::chat("nosuch/m", "x"), out.handler());
+    REQUIRE(out.count() == 1);
+    CHECK(out.error(0).status() == 404);
+    CHECK(out.threads[0] == caller);
+    f.host->complete(test::chat("no-slash", "x"), out.handler());
+    REQUIRE(out.count() == 2);
+    CHECK(out.error(1).status() == 400);
+  }
+}
+
+TEST_CASE("the callback form runs a blocking plugin on the executor it is given") {
+  Fixture f;
+  Outcomes out;
+  std::atomic<int> jobs{0};
+  std::vector<std::thread> threads;
+  const llmhost::BlockingExecutor run = [&](std::function<void()> job) {
+    ++jobs;
+    threads.emplace_back(std::move(job));
+  };
+  f.host->complete(test::chat("echo/m", "hi", R"({"mock_response": "from echo"})"), out.handler(), {}, run);
+  out.wait(1);
+  for (std::thread &t : threads) t.join();
+  CHECK(jobs == 1);
+  CHECK(out.response(0).content == "from echo");
+  CHECK(out.response(0).provider == "echo");
+
+  SUBCASE("without one, on a Host worker") {
+    f.host->complete(test::chat("echo/m", "hi", R"({"mock_response": "again"})"), out.handler());
+    out.wait(2);
+    CHECK(out.response(1).content == "again");
+    CHECK(out.threads[1] != std::this_thread::get_id());
+  }
+  SUBCASE("an async plugin never uses it") {
+    f.host->complete(test::chat("deferred/m", "hi"), out.handler(), {}, run);
+    out.wait(2);
+    CHECK(jobs == 1);
+    CHECK(out.response(1).content == "deferred v1: hi in_flight=1");
+  }
+}
+
+TEST_CASE("destroying the Host cancels the async calls in flight and waits for them") {
+  Fixture f;
+  Outcomes out;
+  for (int i = 0; i < 20; ++i)
+    f.host->complete(test::chat("deferred/m", "x", R"({"delay_ms": 600000})"), out.handler());
+  const auto start = std::chrono::steady_clock::now();
+  f.host.reset();
+  CHECK(std::chrono::steady_clock::now() - start < 10s);
+  REQUIRE(out.count() == 20);  // every done ran before ~Host returned
+  for (size_t i = 0; i < 20; ++i) CHECK(out.error(i).status() == 499);
+}
+
+TEST_CASE("calls in flight finish on the build they started on while a new build swaps in") {
+  test::TempDir dir, cache;
+  const fs::path file = dir.path() / "libdeferred.so";
+  fs::copy_file(test::test_plugin("libdeferred.so"), file);
+  llmhost::HostOptions o = test::options_for({dir.path()});
+  o.cache_dir = cache.path() / "c";
+  auto host = std::make_unique<llmhost::Host>(std::move(o));
+  Outcomes out;
+  for (int i = 0; i < 50; ++i) host->complete(test::chat("deferred/m", "old", R"({"delay_ms": 300})"), out.handler());
+  fs::copy_file(test::test_plugin("libdeferred_v2.so"), file, fs::copy_options::overwrite_existing);
+  host->reload();
+  for (int i = 0; i < 50; ++i) host->complete(test::chat("deferred/m", "new", R"({"delay_ms": 10})"), out.handler());
+  out.wait(100);
+  for (size_t i = 0; i < 100; ++i) {
+    const std::string &c = out.response(i).content;
+    CHECK_MESSAGE((c.rfind("deferred v1: old", 0) == 0 || c.rfind("deferred v2: new", 0) == 0), c);
+  }
+  host.reset();
+  // The old build was released from inside its own finish: it is unloaded all the same.
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) CHECK(line.find("libdeferred") == std::string::npos);
+}
