@@ -69,7 +69,7 @@ void Api::handle(std::shared_ptr<Exchange> ex) {
     return ex->reply(error_reply(401, missing ? "missing API key: send Authorization: Bearer <key>"
                                               : "invalid API key in the Authorization header"));
   }
-  if (e->route == "/v1/chat/completions") return post_work_([this, ex] { chat(ex); });
+  if (e->route == "/v1/chat/completions") return chat(std::move(ex));
   if (e->route == "/v1/embeddings") return post_work_([this, ex] { embeddings(ex); });
   Reply r;
   if (e->route == "/v1/models") {

@@ -1,5 +1,6 @@
 // The OpenAI-compatible API: routes one Exchange to its endpoint. Cheap endpoints answer on
-// the calling (I/O) thread; plugin calls go to the worker pool through `post_work`.
+// the calling (I/O) thread, and so do chat completions with a plugin that has the asynchronous
+// call form; other plugin calls go to the worker pool through `post_work`.
 #pragma once
 
 #include <functional>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "llmhost/host.hpp"
+#include "openai_request.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/metrics.hpp"
 #include "proxy/models.hpp"
@@ -26,7 +28,10 @@ class Api {
 
  private:
   bool authorized(const Incoming &in) const;
-  void chat(std::shared_ptr<Exchange> ex);        // on a worker
+  struct Completion;
+  void chat(std::shared_ptr<Exchange> ex);  // on an I/O thread
+  void complete(std::shared_ptr<Completion> c);  // the next attempt of a chat completion; any thread
+  void stream_chat(const std::shared_ptr<Exchange> &ex, openai::ChatRequest &chat);  // on a worker
   void embeddings(std::shared_ptr<Exchange> ex);  // on a worker
   void readiness(Exchange &ex);
   template <class Call>

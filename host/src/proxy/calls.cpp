@@ -1,11 +1,14 @@
-// The endpoints that call a plugin: chat completions (JSON or SSE) and embeddings. They run
-// on a worker thread; the client's disconnect arrives as a stop on ex->cancelled().
+// The endpoints that call a plugin: chat completions (JSON or SSE) and embeddings. A chat
+// request is parsed on the I/O thread; a completion then goes through the callback form of
+// Host::complete, streams and embeddings run on a worker. The client's disconnect arrives as a
+// stop on ex->cancelled().
 #include <cstring>
 
 #include "json_writer.hpp"
 #include "openai_json.hpp"
 #include "openai_request.hpp"
 #include "proxy/api.hpp"
+#include "proxy/attempts.hpp"
 #include "proxy/openai_error.hpp"
 #include "proxy/sse_framer.hpp"
 
@@ -46,63 +49,75 @@ std::string reported_model(const std::string &from_plugin, const std::string &ro
   return from_plugin.empty() || from_plugin == routed ? asked : from_plugin;
 }
 
-// Whether another deployment might succeed where this one failed: not when the client got
-// the request wrong (it fails the same everywhere) nor when the client has gone.
-bool another_deployment_may_help(int status) {
-  return status >= 400 && status != 400 && status != 413 && status != 422 && status != 499;
-}
-
 }  // namespace
 
-// Points `req` at each attempt of the route in turn and runs `call` until one returns; an
-// error ends the loop when it is the last attempt's, the client's fault, or the client has
-// gone. The error that escapes names the attempts that failed before it.
+// Runs `call` for each attempt of req's route in turn until one returns; the error that
+// escapes is the one Attempts::failed reports.
 template <class Call>
 void Api::with_fallback(Exchange &ex, std::string_view endpoint, bool stream, Request &req, Call &&call) {
-  const std::string asked = req.model;
-  const Route route = models_.route(req, host_);
-  std::string failed;  // "provider/model -> status, ..." of the attempts before
-  for (size_t i = 0;; ++i) {
-    const std::string provider = route.apply(i, req);
-    ex.label(std::string(endpoint), asked, provider, stream);
-    ex.call_started(req.timeout_s);  // arms the connection's watchdog for this attempt
+  Attempts attempts(models_, host_, req, endpoint, stream);
+  for (;;) {
+    attempts.start(ex, req);
     try {
-      return call(asked);
+      return call(attempts.asked());
     } catch (const Error &e) {
-      if (i + 1 == route.size() || !another_deployment_may_help(e.status()) || ex.cancelled().stop_requested()) {
-        if (failed.empty()) throw;
-        throw Error(e.status(), std::string(e.what()) + " (after " + failed + ")");
-      }
-      metrics_.deployment_failed(asked, provider, e.status());
-      failed += (failed.empty() ? "" : ", ") + route.model(i) + " -> " + std::to_string(e.status());
+      if (std::optional<Error> final = attempts.failed(e, ex, metrics_)) throw *final;
     }
   }
+}
+
+// A chat completion (not streamed) on its way through its route, one attempt per callback.
+struct Api::Completion {
+  // Routes `r` first: throws Error 404 for a name that is neither configured nor loaded.
+  Completion(std::shared_ptr<Exchange> e, Request r, const ModelTable &models, const Host &host)
+      : ex(std::move(e)), attempts(models, host, r, "/v1/chat/completions", false), req(std::move(r)) {}
+  std::shared_ptr<Exchange> ex;
+  Attempts attempts;
+  Request req;         // moved into the last attempt
+  std::string routed;  // the current attempt's "provider/model"
+};
+
+// Starts the next attempt with the callback form: an asynchronous plugin runs right here (an
+// I/O thread) with no worker; a blocking one runs on a worker through post_work_.
+void Api::complete(std::shared_ptr<Completion> c) {
+  c->attempts.start(*c->ex, c->req);
+  c->routed = c->req.model;
+  Request req = c->attempts.last() ? std::move(c->req) : c->req;  // kept only for a next attempt
+  std::stop_token cancel = c->ex->cancelled();
+  host_.complete(std::move(req), [this, c](CompleteResult result) {
+    if (Response *r = std::get_if<Response>(&result)) {
+      r->id = openai::new_id("chatcmpl");
+      r->created = openai::unix_now();
+      r->model = reported_model(r->model, c->routed, c->attempts.asked());
+      Reply reply;
+      openai::write_completion(reply.body, *r);
+      return c->ex->reply(std::move(reply));
+    }
+    if (std::optional<Error> final = c->attempts.failed(std::get<Error>(result), *c->ex, metrics_))
+      return c->ex->reply(error_reply(final->status(), final->what(), final->status() == 404 ? "model" : ""));
+    complete(std::move(c));
+  }, std::move(cancel), post_work_);
 }
 
 void Api::chat(std::shared_ptr<Exchange> ex) {
   openai::ChatParse parsed = openai::parse_chat_request(ex->request().body);
   if (auto *err = std::get_if<openai::RequestError>(&parsed)) return ex->reply(error_reply(400, err->message, err->param));
-  openai::ChatRequest &chat = std::get<openai::ChatRequest>(parsed);
-  Request &req = chat.request;
-  ex->label("/v1/chat/completions", req.model, {}, chat.stream);
+  auto chat = std::make_shared<openai::ChatRequest>(std::move(std::get<openai::ChatRequest>(parsed)));
+  Request &req = chat->request;
+  ex->label("/v1/chat/completions", req.model, {}, chat->stream);
   if (auto over = ex->check_messages(req.messages.size())) return ex->reply(std::move(*over));
-  if (!chat.stream) {
-    try {
-      with_fallback(*ex, "/v1/chat/completions", false, req, [&](const std::string &asked) {
-        Response r = host_.complete(req, ex->cancelled());
-        r.id = openai::new_id("chatcmpl");
-        r.created = openai::unix_now();
-        r.model = reported_model(r.model, req.model, asked);
-        Reply reply;
-        openai::write_completion(reply.body, r);
-        ex->reply(std::move(reply));
-      });
-    } catch (const Error &e) {
-      ex->reply(error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
-    }
-    return;
+  if (chat->stream) return post_work_([this, ex = std::move(ex), chat] { stream_chat(ex, *chat); });
+  std::shared_ptr<Completion> c;
+  try {
+    c = std::make_shared<Completion>(ex, std::move(req), models_, host_);
+  } catch (const Error &e) {
+    return ex->reply(error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
   }
+  complete(std::move(c));
+}
 
+void Api::stream_chat(const std::shared_ptr<Exchange> &ex, openai::ChatRequest &chat) {
+  Request &req = chat.request;
   // A stream moves on to another deployment only while nothing has been sent; once the 200
   // and a first chunk are out, a failure ends the stream with an error event.
   SseFramer framer({openai::new_id("chatcmpl"), openai::unix_now(), req.model}, chat.include_usage);

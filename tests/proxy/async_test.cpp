@@ -1,0 +1,91 @@
+// llmhost serve with a plugin that has the asynchronous call form (the "deferred" test plugin):
+// chat completions run on the I/O threads with no worker per call, fall back across
+// deployments, and end when the client goes. Through the real serve binary over loopback.
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "proxy_support.hpp"
+
+using namespace ptest;
+
+namespace {
+
+struct Fixture {
+  explicit Fixture(const std::string &yaml = {}, std::vector<std::string> args = {}) {
+    plugins.add(test::test_plugin("libdeferred.so"));
+    plugins.add(test::bundled_plugins() / "libecho.so");
+    args.insert(args.end(), {"--plugins", plugins.path().string()});
+    if (!yaml.empty()) {
+      write_file(dir.path() / "config.yaml", yaml);
+      args.insert(args.end(), {"--config", (dir.path() / "config.yaml").string()});
+    }
+    server.emplace(args);
+  }
+  std::string metrics() { return Client(server->port()).get("/metrics").body; }
+
+  test::TempDir plugins, dir;
+  std::optional<Server> server;
+};
+
+bool has(const std::string &text, const std::string &needle) { return text.find(needle) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("64 completions wait on an async plugin at once while serve has one worker") {
+  Fixture f({}, {"--workers", "1"});
+  constexpr int kClients = 64;
+  std::vector<Response> answers(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i)
+    clients.emplace_back([&, i] {
+      answers[i] = Client(f.server->port())
+                       .post("/v1/chat/completions",
+                             chat_body("deferred/m", "c" + std::to_string(i), "\"delay_ms\": 500"));
+    });
+  for (std::thread &t : clients) t.join();
+  int most = 0;
+  for (int i = 0; i < kClients; ++i) {
+    CHECK(answers[i].status == 200);
+    CHECK(has(answers[i].body, "\"content\":\"deferred v1: c" + std::to_string(i) + " in_flight="));
+    CHECK(has(answers[i].body, "\"model\":\"deferred/m\""));
+    const size_t at = answers[i].body.find("in_flight=");
+    if (at != std::string::npos) most = std::max(most, std::stoi(answers[i].body.substr(at + 10)));
+  }
+  CHECK(most > 16);  // one worker could hold only one blocking call at a time
+}
+
+TEST_CASE("an async deployment that fails hands the request to the next one") {
+  Fixture f(
+      "model_list:\n"
+      "  - model_name: pair\n    litellm_params:\n      model: deferred/a\n      fail_status: 503\n"
+      "  - model_name: pair\n    litellm_params:\n      model: echo/b\n      mock_response: from-echo\n");
+  for (int i = 0; i < 2; ++i) {  // round robin: once starting on each
+    const Response r = Client(f.server->port()).post("/v1/chat/completions", chat_body("pair", "hi"));
+    CHECK(r.status == 200);
+    CHECK(has(r.body, "\"content\":\"from-echo\""));
+    CHECK(has(r.body, "\"model\":\"pair\""));
+  }
+  CHECK(eventually([&] {
+    return has(f.metrics(), "llmhost_deployment_failures_total{model=\"pair\",provider=\"deferred\",status=\"503\"} 1\n");
+  }));
+}
+
+TEST_CASE("an async call's error and its client's disconnect") {
+  Fixture f;
+  const Response r =
+      Client(f.server->port()).post("/v1/chat/completions", chat_body("deferred/m", "x", "\"fail_status\": 429"));
+  CHECK(r.status == 429);
+  CHECK(has(r.body, "deferred: failed as asked"));
+
+  Client gone(f.server->port());
+  gone.send("POST", "/v1/chat/completions", chat_body("deferred/m", "x", "\"delay_ms\": 600000"));
+  CHECK(eventually([&] { return has(f.metrics(), "llmhost_requests_in_flight 2\n"); }));  // it and the scrape
+  gone.close();
+  // The plugin sees the cancel and finishes; the request is recorded as the client's 499.
+  CHECK(eventually([&] {
+    const std::string m = f.metrics();
+    return has(m, "llmhost_requests_in_flight 1\n") &&
+           has(m, "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"deferred/m\",provider=\"deferred\",status=\"499\"} 1");
+  }));
+}
