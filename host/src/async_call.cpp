@@ -69,7 +69,7 @@ void finish(const llmh_call_done *self, const llmh_error *err) noexcept {
   std::unique_ptr<AsyncComplete> call(static_cast<AsyncComplete *>(self->host_data));
   // This runs inside the plugin's code: if the call held its last pin (it was replaced
   // meanwhile), the unload must wait until the plugin's frames are gone.
-  const PluginStackScope inside_plugin;
+  const InsidePlugin inside_plugin;
   CompleteResult result = call->outcome(err);
   CompleteHandler done = std::move(call->done);
   call.reset();

@@ -33,7 +33,7 @@ class Plugin {
   // creates the instance with services->config_for(name), then takes its asynchronous call
   // table if it offers one. Errors name `file`. Throws LoadException. The last pin of the
   // returned plugin may be dropped on any thread, including inside a callback the plugin is
-  // running (see PluginStackScope).
+  // running (see CallingPlugin and InsidePlugin).
   static std::shared_ptr<Plugin> load(const std::filesystem::path &file,
                                       const std::filesystem::path &load_path,
                                       std::shared_ptr<const HostServices> services);
@@ -63,20 +63,33 @@ class Plugin {
   const llmh_async_provider *async_ = nullptr;
 };
 
-// Marks the current thread as running inside a plugin's code (a host function it called, such
-// as llmh_call_done.finish) for the scope's lifetime. A plugin whose last pin is dropped in such
-// a scope is destroyed and unloaded later on another thread: unmapping the library under the
-// frames still running in it would crash.
-class PluginStackScope {
+// The scopes below keep a plugin mapped while a thread may still run its code. A plugin whose
+// last pin is dropped inside one is destroyed and unloaded later, when that is safe.
+//
+// CallingPlugin: a host thread calls into plugin code that may end an asynchronous call (the
+// HTTP service calling a request's done, on_line or cancelled). A plugin released meanwhile is
+// destroyed on this thread when the outermost CallingPlugin scope ends.
+class CallingPlugin {
  public:
-  PluginStackScope();
-  ~PluginStackScope();
-  PluginStackScope(const PluginStackScope &) = delete;
-  PluginStackScope &operator=(const PluginStackScope &) = delete;
+  CallingPlugin();
+  ~CallingPlugin();
+  CallingPlugin(const CallingPlugin &) = delete;
+  CallingPlugin &operator=(const CallingPlugin &) = delete;
 };
 
-// Waits until every plugin whose destruction was deferred by a PluginStackScope is destroyed
-// and unloaded. Any thread outside a PluginStackScope.
+// InsidePlugin: the current thread is in a host function a plugin called (llmh_call_done.
+// finish), possibly on a thread of the plugin's own. Outside any CallingPlugin scope, a plugin
+// released meanwhile is destroyed on a reaper thread; its destroy joins the plugin's threads.
+class InsidePlugin {
+ public:
+  InsidePlugin();
+  ~InsidePlugin();
+  InsidePlugin(const InsidePlugin &) = delete;
+  InsidePlugin &operator=(const InsidePlugin &) = delete;
+};
+
+// Waits until every plugin handed to the reaper thread is destroyed and unloaded. Any thread
+// outside an InsidePlugin scope.
 void wait_deferred_unloads();
 
 // Checks a descriptor as the loader does before create(): struct size, ABI major, name,

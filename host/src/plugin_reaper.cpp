@@ -1,7 +1,9 @@
 // Deferred destruction of plugins whose last pin drops while a thread runs inside the plugin:
 // the asynchronous form ends a call from inside the plugin's own code (llmh_call_done.finish),
-// and a plugin replaced meanwhile must not be unloaded under those frames. Such plugins go to
-// one reaper thread, started on first use and joined at exit.
+// and a plugin replaced meanwhile must not be unloaded under those frames. On a host thread
+// that called into the plugin (CallingPlugin) the plugin is destroyed once that outermost call
+// has returned; on a thread of the plugin's own, by one reaper thread (started on first use,
+// joined at exit): the plugin's destroy joins its threads before the library is unmapped.
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -13,7 +15,11 @@
 namespace llmhost::detail {
 namespace {
 
-thread_local int t_plugin_frames = 0;  // PluginStackScopes open on this thread
+thread_local int t_calling = 0;        // CallingPlugin scopes open on this thread
+thread_local int t_plugin_frames = 0;  // InsidePlugin scopes open on this thread
+// Released inside a CallingPlugin scope; destroyed when the outermost one ends. The vector
+// belongs to the host (a thread_local in a plugin would pin it, see plugin-guide).
+thread_local std::vector<Plugin *> t_released;
 
 class Reaper {
  public:
@@ -70,11 +76,21 @@ class Reaper {
 
 }  // namespace
 
-PluginStackScope::PluginStackScope() { ++t_plugin_frames; }
-PluginStackScope::~PluginStackScope() { --t_plugin_frames; }
+CallingPlugin::CallingPlugin() { ++t_calling; }
+CallingPlugin::~CallingPlugin() {
+  if (--t_calling > 0 || t_released.empty()) return;
+  std::vector<Plugin *> released;
+  released.swap(t_released);
+  for (Plugin *p : released) delete p;
+}
+
+InsidePlugin::InsidePlugin() { ++t_plugin_frames; }
+InsidePlugin::~InsidePlugin() { --t_plugin_frames; }
 
 void delete_plugin(Plugin *plugin) {
-  if (t_plugin_frames > 0)
+  if (t_calling > 0)
+    t_released.push_back(plugin);
+  else if (t_plugin_frames > 0)
     Reaper::instance().defer(plugin);
   else
     delete plugin;
