@@ -49,6 +49,17 @@ class HttpClient {
   // without query or key) and rethrows whatever a hook threw. Any thread.
   HttpReply post(const Target &target, std::string_view body, const CallHooks &hooks) const;
 
+  // Whether the host's HTTP service has perform_async (ABI 1.1). Any thread.
+  bool has_async() const;
+  // Starts the same POST without waiting (perform_async; only when has_async()). `done`,
+  // `cancelled` and `user` as in llmh_http_request: they run on the host's HTTP event loop.
+  // `target` and `body` need only live until this returns. Any thread.
+  void post_async(const Target &target, std::string_view body, llmh_http_cancel_fn cancelled, void *user,
+                  llmh_http_done_fn done) const;
+  // The llmh::Error for a transport failure the service reported (its status, or 502).
+  static llmh::Error transport_error(const llmh_error &err);
+  const llmh_http_api *api() const { return api_; }
+
  private:
   const llmh_http_api *api_;
 };

@@ -2,8 +2,12 @@
 // Ollama, LM Studio, ...) through the host HTTP service. `openai/MODEL` sends MODEL upstream.
 #include <simdjson.h>
 
+#include <llmhost/async.h>
 #include <llmhost/http.h>
 #include <llmhost/provider.hpp>
+
+#include <cstring>
+#include <memory>
 
 #include "body.hpp"
 #include "common/pool.hpp"
@@ -59,17 +63,88 @@ class OpenAI final : public llmh::Provider {
     without_secrets(target, [&] { embed_to(target, req, out); });
   }
 
+  // The asynchronous call form, when the host's HTTP service can run requests without a thread.
+  const void *extension(const char *id) noexcept override {
+    return http_.has_async() && std::strcmp(id, LLMH_ASYNC_EXTENSION_ID) == 0 ? &kAsync : nullptr;
+  }
+
  private:
-  void complete_to(const Target &target, const llmh::Request &req, llmh::Response &out) {
+  // The chat body sent upstream. A parser is borrowed only for the rewrite: an asynchronous
+  // call must not hold one while it waits.
+  std::string chat_body(const llmh::Request &req) {
     const ParserPool::Lease lease = parsers_.take();
-    simdjson::dom::parser &parser = lease->dom;
-    const std::string body = rewrite_body(parser, req.body_json(), req.model(), BodyKind::kChat);
+    return rewrite_body(lease->dom, req.body_json(), req.model(), BodyKind::kChat);
+  }
+  // The upstream's answer to a chat completion into `out`, or the error it stands for.
+  void answer_completion(const Target &target, const HttpReply &reply, const llmh::Response &out) {
+    const ParserPool::Lease lease = parsers_.take();
+    if (!reply.ok()) throw upstream_error(lease->dom, reply.status(), reply.body(), target.shown_url);
+    parse_completion(lease->dom, reply.body(), out, target.shown_url);
+  }
+
+  void complete_to(const Target &target, const llmh::Request &req, llmh::Response &out) {
     CallHooks hooks;
     hooks.cancelled = [&] { return out.cancelled(); };
-    const HttpReply reply = http_.post(target, body, hooks);
-    if (!reply.ok()) throw upstream_error(parser, reply.status(), reply.body(), target.shown_url);
-    parse_completion(parser, reply.body(), out, target.shown_url);
+    answer_completion(target, http_.post(target, chat_body(req), hooks), out);
   }
+
+  // One completion of the asynchronous form, from complete_async until the host's HTTP service
+  // answers (on its event loop) and the call is finished.
+  struct AsyncCompletion {
+    OpenAI *self;
+    const llmh_response_builder *out;
+    const llmh_call_done *done;
+    Target target;
+  };
+
+  static void complete_async(void *instance, const llmh_request *request, const llmh_response_builder *out,
+                             const llmh_call_done *done) noexcept {
+    auto *self = static_cast<OpenAI *>(instance);
+    try {
+      const llmh::Request req(request);
+      auto call = std::make_unique<AsyncCompletion>(AsyncCompletion{self, out, done, self->settings_.target(req, "/chat/completions")});
+      std::string body;
+      without_secrets(call->target, [&] { body = self->chat_body(req); });
+      // From here the call belongs to the HTTP service until `answered`, which may run on the
+      // event loop before post_async returns: nothing below may touch it.
+      AsyncCompletion *raw = call.release();
+      self->http_.post_async(raw->target, body, &async_cancelled, raw, &answered);
+    } catch (...) {
+      finish_failed(done);
+    }
+  }
+
+  static int async_cancelled(void *user) noexcept {
+    const auto *call = static_cast<const AsyncCompletion *>(user);
+    return call->out->cancelled(call->out);
+  }
+
+  static void answered(void *user, llmh_http_response *response, const llmh_error *err) noexcept {
+    std::unique_ptr<AsyncCompletion> call(static_cast<AsyncCompletion *>(user));
+    const llmh_call_done *done = call->done;
+    try {
+      const HttpReply reply(call->self->http_.api(), response);
+      without_secrets(call->target, [&] {
+        if (err) throw HttpClient::transport_error(*err);
+        call->self->answer_completion(call->target, reply, llmh::Response(call->out));
+      });
+    } catch (...) {
+      call.reset();
+      return finish_failed(done);
+    }
+    call.reset();
+    done->finish(done, nullptr);
+  }
+
+  // Finishes a call with the exception being handled. Call only inside a catch block.
+  static void finish_failed(const llmh_call_done *done) noexcept {
+    llmh_error err{};
+    err.struct_size = sizeof err;
+    llmh::detail::fail_current(&err);
+    done->finish(done, &err);
+  }
+
+  static constexpr llmh_async_provider kAsync = {sizeof(llmh_async_provider), &OpenAI::complete_async};
 
   void stream_to(const Target &target, const llmh::Request &req, llmh::Stream &out) {
     const ParserPool::Lease lease = parsers_.take();
