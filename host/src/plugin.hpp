@@ -88,8 +88,8 @@ class InsidePlugin {
   InsidePlugin &operator=(const InsidePlugin &) = delete;
 };
 
-// Waits until every plugin handed to the reaper thread is destroyed and unloaded. Any thread
-// outside an InsidePlugin scope.
+// Waits until every plugin whose unload was deferred (by any thread) is destroyed and
+// unloaded. Any thread outside CallingPlugin and InsidePlugin scopes.
 void wait_deferred_unloads();
 
 // Checks a descriptor as the loader does before create(): struct size, ABI major, name,

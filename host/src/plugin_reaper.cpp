@@ -21,6 +21,7 @@ thread_local int t_plugin_frames = 0;  // InsidePlugin scopes open on this threa
 // belongs to the host (a thread_local in a plugin would pin it, see plugin-guide).
 thread_local std::vector<Plugin *> t_released;
 
+// Every deferred unload, wherever it waits (a thread's t_released or the reaper thread).
 class Reaper {
  public:
   static Reaper &instance() {
@@ -28,8 +29,19 @@ class Reaper {
     return reaper;
   }
 
+  // A plugin now waits in some thread's t_released; deleted() when it is gone.
+  void deferred() {
+    std::lock_guard lock(mu_);
+    ++waiting_;
+  }
+  void deleted() {
+    std::lock_guard lock(mu_);
+    if (--waiting_ == 0) idle_.notify_all();
+  }
+
   void defer(Plugin *plugin) {
     std::lock_guard lock(mu_);
+    ++waiting_;
     pending_.push_back(plugin);
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
     wake_.notify_all();
@@ -37,7 +49,7 @@ class Reaper {
 
   void wait_idle() {
     std::unique_lock lock(mu_);
-    idle_.wait(lock, [this] { return pending_.empty() && !busy_; });
+    idle_.wait(lock, [this] { return waiting_ == 0; });
   }
 
   ~Reaper() {
@@ -57,19 +69,18 @@ class Reaper {
       if (pending_.empty()) return;  // stopping, and nothing left to unload
       std::vector<Plugin *> batch;
       batch.swap(pending_);
-      busy_ = true;
       lock.unlock();
       for (Plugin *p : batch) delete p;
       lock.lock();
-      busy_ = false;
-      idle_.notify_all();
+      waiting_ -= batch.size();
+      if (waiting_ == 0) idle_.notify_all();
     }
   }
 
   std::mutex mu_;
   std::condition_variable wake_, idle_;
-  std::vector<Plugin *> pending_;
-  bool busy_ = false;
+  std::vector<Plugin *> pending_;  // for the reaper thread
+  size_t waiting_ = 0;             // deferred and not yet deleted, on any thread
   bool stop_ = false;
   std::thread thread_;
 };
@@ -81,15 +92,20 @@ CallingPlugin::~CallingPlugin() {
   if (--t_calling > 0 || t_released.empty()) return;
   std::vector<Plugin *> released;
   released.swap(t_released);
-  for (Plugin *p : released) delete p;
+  for (Plugin *p : released) {
+    delete p;
+    Reaper::instance().deleted();
+  }
 }
 
 InsidePlugin::InsidePlugin() { ++t_plugin_frames; }
 InsidePlugin::~InsidePlugin() { --t_plugin_frames; }
 
 void delete_plugin(Plugin *plugin) {
-  if (t_calling > 0)
+  if (t_calling > 0) {
+    Reaper::instance().deferred();
     t_released.push_back(plugin);
+  }
   else if (t_plugin_frames > 0)
     Reaper::instance().defer(plugin);
   else
