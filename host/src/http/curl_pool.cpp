@@ -44,19 +44,28 @@ CurlPool::Lease CurlPool::acquire() {
       return Lease(this, slot);
     }
   }
-  CurlSlot slot{curl_easy_init(), curl_multi_init()};
-  if (!slot.easy || !slot.multi) {
+  CurlSlot slot{nullptr, curl_multi_init()};
+  if (!slot.multi) throw std::runtime_error("libcurl could not create a handle");
+  try {
+    slot.easy = new_easy();
+  } catch (...) {
     close_slot(slot);
-    throw std::runtime_error("libcurl could not create a handle");
+    throw;
   }
-  // Set once for the slot's life: transfers never reset the handle (see transfer.cpp), so these
-  // hold for every call on it.
-  curl_easy_setopt(slot.easy, CURLOPT_SHARE, share_);
-  curl_easy_setopt(slot.easy, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM-based DNS timeouts
-  curl_easy_setopt(slot.easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(slot.easy, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(slot.easy, CURLOPT_USERAGENT, "llmhost/0.1");
   return Lease(this, slot);
+}
+
+CURL *CurlPool::new_easy() {
+  CURL *easy = curl_easy_init();
+  if (!easy) throw std::runtime_error("libcurl could not create a handle");
+  // Set once for the handle's life: transfers never reset it (see transfer.cpp), so these hold
+  // for every call on it.
+  curl_easy_setopt(easy, CURLOPT_SHARE, share_);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM-based DNS timeouts
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, "llmhost/0.1");
+  return easy;
 }
 
 void CurlPool::give_back(CurlSlot slot) {

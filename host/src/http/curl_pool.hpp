@@ -52,6 +52,11 @@ class CurlPool {
   // std::runtime_error when libcurl cannot make handles. Any thread.
   Lease acquire();
 
+  // A new easy handle with the options every call shares (this pool's DNS cache included), for
+  // a caller that drives it on a multi handle of its own (async_client.cpp); the caller cleans
+  // it up, before this pool is destroyed. Throws std::runtime_error. Any thread.
+  CURL *new_easy();
+
  private:
   void give_back(CurlSlot slot);
   static void lock(CURL *, curl_lock_data data, curl_lock_access, void *user);

@@ -1,52 +1,64 @@
 // The host HTTP service behind the "llmhost.http.v1" extension: validates a plugin's request,
-// runs attempts on pooled connections, retries transient failures within one deadline, and
-// logs each attempt without secrets.
+// runs attempts on pooled connections (perform: on the calling thread; perform_async: on an
+// event loop), retries transient failures within one deadline, and logs each attempt without
+// secrets.
 #pragma once
 
-#include <functional>
-#include <initializer_list>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <string_view>
 
+#include "asio.hpp"
+#include "call_policy.hpp"
 #include "curl_pool.hpp"
 #include "llmhost/http.h"
-#include "transfer.hpp"
-
-// The response handed to plugins; opaque to them (declared in http.h).
-struct llmh_http_response {
-  long status = 0;
-  llmhost::detail::http::Headers headers;
-  std::string body;
-};
+#include "response.hpp"
 
 namespace llmhost::detail::http {
 
-using LogFn = std::function<void(int level, std::string_view provider, std::string_view message)>;
+class AsyncClient;
+class EventLoop;
 
 class HttpService {
  public:
   // Attempts are logged through `log`; lines below `min_level` are not even formatted, so pass
   // the level below which `log` drops lines.
-  HttpService(LogFn log, int min_level);
+  //
+  // `loop` is where perform_async runs its exchanges and calls on_line, cancelled and done.
+  // Empty (the default): the service's own event loop, one thread named "llmh-http" that it
+  // starts at the first perform_async and joins when destroyed. Given: the embedder's executor
+  // (e.g. the proxy's io_context), which may be run by several threads (the service keeps its
+  // work on a strand of it); it must keep running until this service is destroyed, and the
+  // service must not be destroyed from one of its threads.
+  HttpService(LogFn log, int min_level, boost::asio::any_io_executor loop = {});
+  // Ends every perform_async in flight with 499 "the HTTP service is shutting down" (each done
+  // runs on the loop), then stops and joins the own loop's thread. Never from the loop thread.
+  ~HttpService();
+  HttpService(const HttpService &) = delete;
+  HttpService &operator=(const HttpService &) = delete;
 
   // Performs `request` (see llmh_http_api.perform). Returns the response, or nullptr with `err`
   // filled. Never throws. Any thread, concurrently.
   std::unique_ptr<llmh_http_response> perform(const llmh_http_request &request, llmh_error &err) noexcept;
 
+  // Starts `request` (see llmh_http_api.perform_async); `done` runs on the loop, exactly once,
+  // never inside this call. Never throws (when memory runs out, `done` may never be called).
+  // Any thread, concurrently.
+  void perform_async(const llmh_http_request &request, llmh_http_done_fn done) noexcept;
+  // Reports a request that could not be read to `done` the way perform_async reports a
+  // malformed one: done(user, NULL, {status, message}) on the loop. Same rules.
+  void reject_async(void *user, llmh_http_done_fn done, int32_t status, const char *message) noexcept;
+
  private:
   std::unique_ptr<llmh_http_response> perform_or_throw(const llmh_http_request &request, llmh_error &err);
-  double random01();
-  // Logs "METHOD redacted-url (attempt N)" followed by `outcome`, when `level` is logged.
-  void log_attempt(int level, std::string_view method, std::string_view url, uint32_t attempt,
-                   std::initializer_list<std::string_view> outcome);
+  AsyncClient &async_client();
 
-  LogFn log_;
-  int min_level_;
+  CallPolicy policy_;
   CurlPool pool_;
-  std::mutex rng_mu_;
-  std::minstd_rand rng_;
+  boost::asio::any_io_executor loop_;  // the embedder's, or empty
+  std::once_flag async_once_;
+  std::unique_ptr<EventLoop> own_loop_;  // when loop_ is empty, from the first perform_async
+  std::unique_ptr<AsyncClient> async_;   // from the first perform_async
 };
 
 }  // namespace llmhost::detail::http

@@ -10,54 +10,47 @@ constexpr size_t kMaxBody = size_t{512} << 20;
 // How long the wait loop sleeps at most before polling the cancel hook again.
 constexpr int kPollMs = 50;
 
-struct State {
-  const TransferSpec *spec;
-  CURL *easy;
-  TransferResult *out;
-  bool decided = false;  // whether this body goes to on_line is decided at its first byte
-  bool lines = false;
-  std::string pending;  // an incomplete line
-};
+}  // namespace
 
-bool deliver(State &st, std::string_view line) {
+bool Attempt::deliver(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  st.out->delivered = true;
-  if (st.spec->on_line(st.spec->user, llmh_str{line.data(), line.size()}) != 0) {
-    st.out->consumer_stop = true;
+  out_.delivered = true;
+  if (spec_->on_line(spec_->user, llmh_str{line.data(), line.size()}) != 0) {
+    out_.consumer_stop = true;
     return false;
   }
   return true;
 }
 
-size_t on_body(char *data, size_t size, size_t count, void *user) {
-  State &st = *static_cast<State *>(user);
+size_t Attempt::on_body(char *data, size_t size, size_t count, void *self) {
+  Attempt &st = *static_cast<Attempt *>(self);
   const size_t n = size * count;
-  if (!st.decided) {
+  if (!st.decided_) {
     long status = 0;
-    curl_easy_getinfo(st.easy, CURLINFO_RESPONSE_CODE, &status);
-    st.lines = st.spec->on_line && status >= 200 && status < 300;
-    st.decided = true;
+    curl_easy_getinfo(st.easy_, CURLINFO_RESPONSE_CODE, &status);
+    st.lines_ = st.spec_->on_line && status >= 200 && status < 300;
+    st.decided_ = true;
   }
-  if (!st.lines) {
-    if (st.out->body.size() + n > kMaxBody) return st.out->too_large = true, 0;
-    st.out->body.append(data, n);
+  if (!st.lines_) {
+    if (st.out_.body.size() + n > kMaxBody) return st.out_.too_large = true, 0;
+    st.out_.body.append(data, n);
     return n;
   }
   std::string_view in(data, n);
   while (!in.empty()) {
     const size_t nl = in.find('\n');
     if (nl == std::string_view::npos) {
-      if (st.pending.size() + in.size() > kMaxBody) return st.out->too_large = true, 0;
-      st.pending.append(in);
+      if (st.pending_.size() + in.size() > kMaxBody) return st.out_.too_large = true, 0;
+      st.pending_.append(in);
       break;
     }
     bool go_on;
-    if (st.pending.empty()) {
-      go_on = deliver(st, in.substr(0, nl));  // the common case: no copy
+    if (st.pending_.empty()) {
+      go_on = st.deliver(in.substr(0, nl));  // the common case: no copy
     } else {
-      st.pending.append(in.substr(0, nl));
-      go_on = deliver(st, st.pending);
-      st.pending.clear();
+      st.pending_.append(in.substr(0, nl));
+      go_on = st.deliver(st.pending_);
+      st.pending_.clear();
     }
     if (!go_on) return 0;  // curl aborts the transfer with CURLE_WRITE_ERROR
     in.remove_prefix(nl + 1);
@@ -65,25 +58,32 @@ size_t on_body(char *data, size_t size, size_t count, void *user) {
   return n;
 }
 
-size_t on_header(char *data, size_t size, size_t count, void *user) {
-  State &st = *static_cast<State *>(user);
+size_t Attempt::on_header(char *data, size_t size, size_t count, void *self) {
+  Attempt &st = *static_cast<Attempt *>(self);
   const size_t n = size * count;
   std::string_view line(data, n);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
   if (line.starts_with("HTTP/")) {
-    st.out->headers.clear();  // a new response (after a 1xx): only the final one counts
+    st.out_.headers.clear();  // a new response (after a 1xx): only the final one counts
   } else if (const size_t colon = line.find(':'); colon != std::string_view::npos && colon > 0) {
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    st.out->headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
+    st.out_.headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
   }
   return n;
 }
 
-// The slot's handle is not reset between transfers (curl_easy_reset would also drop the
-// options curl_pool.cpp sets once, and costs a round of frees and defaults per call), so every
-// option a transfer uses is set on every transfer: nothing of the previous call may leak.
-void configure(CURL *e, const TransferSpec &spec, State &st) {
+// The handle is not reset between transfers (curl_easy_reset would also drop the options
+// curl_pool.cpp sets once, and costs a round of frees and defaults per call), so every option a
+// transfer uses is set on every transfer: nothing of the previous call may leak.
+void Attempt::begin(CURL *e, const TransferSpec &spec) {
+  spec_ = &spec;
+  easy_ = e;
+  out_ = TransferResult{};
+  out_.headers.reserve(16);  // a typical response's, in one allocation rather than five
+  decided_ = lines_ = false;
+  pending_.clear();
+
   curl_easy_setopt(e, CURLOPT_URL, spec.url);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, spec.headers);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(spec.connect_timeout.count()));
@@ -100,29 +100,37 @@ void configure(CURL *e, const TransferSpec &spec, State &st) {
   // curl copies the string; NULL restores the method the options above imply.
   const bool custom = !get && spec.method != "POST";
   curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, custom ? std::string(spec.method).c_str() : nullptr);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, &st);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, &st);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Attempt::on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Attempt::on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
 }
 
-}  // namespace
+TransferResult &Attempt::finish(CURLcode code) {
+  out_.code = code;
+  curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &out_.status);
+  if (code == CURLE_OK && !out_.cancelled && lines_ && !pending_.empty()) {
+    // The last line had no terminator; it is still a line.
+    const std::string last = std::move(pending_);
+    pending_.clear();
+    deliver(last);
+  }
+  return out_;
+}
 
 TransferResult run_transfer(const CurlSlot &slot, const TransferSpec &spec) {
-  TransferResult out;
-  out.headers.reserve(16);  // a typical response's, in one allocation rather than five
-  State st{&spec, slot.easy, &out, false, false, {}};
-  configure(slot.easy, spec, st);
+  Attempt attempt;
+  attempt.begin(slot.easy, spec);
 
   // The multi interface, not curl_easy_perform: it lets us wake every kPollMs to honour the
   // cancel hook even while the upstream sends nothing.
   curl_multi_add_handle(slot.multi, slot.easy);
-  out.code = CURLE_OK;
+  CURLcode code = CURLE_OK;
   bool finished = false;
   for (;;) {
     int running = 0;
     if (curl_multi_perform(slot.multi, &running) != CURLM_OK) {
-      out.code = CURLE_FAILED_INIT;
+      code = CURLE_FAILED_INIT;
       break;
     }
     if (running == 0) {
@@ -130,7 +138,7 @@ TransferResult run_transfer(const CurlSlot &slot, const TransferSpec &spec) {
       break;
     }
     if (spec.cancelled && spec.cancelled(spec.user) != 0) {
-      out.cancelled = true;
+      attempt.mark_cancelled();
       break;
     }
     curl_multi_poll(slot.multi, nullptr, 0, kPollMs, nullptr);
@@ -138,18 +146,11 @@ TransferResult run_transfer(const CurlSlot &slot, const TransferSpec &spec) {
   if (finished) {
     int queued = 0;
     while (CURLMsg *msg = curl_multi_info_read(slot.multi, &queued))
-      if (msg->msg == CURLMSG_DONE && msg->easy_handle == slot.easy) out.code = msg->data.result;
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == slot.easy) code = msg->data.result;
   }
-  curl_easy_getinfo(slot.easy, CURLINFO_RESPONSE_CODE, &out.status);
   // Removing an unfinished transfer makes curl close its connection rather than reuse it.
   curl_multi_remove_handle(slot.multi, slot.easy);
-
-  if (out.code == CURLE_OK && !out.cancelled && st.lines && !st.pending.empty()) {
-    // The last line had no terminator; it is still a line.
-    const std::string last = std::move(st.pending);
-    deliver(st, last);
-  }
-  return out;
+  return std::move(attempt.finish(code));
 }
 
 const std::string *find_header(const Headers &headers, std::string_view name) {
