@@ -1,0 +1,591 @@
+// perform_async through the real C table (make_extension_lookup -> llmh_http_api) against the
+// loopback mock: answers, keep-alive, concurrency without a thread per call, where and when
+// `done` runs, retries, the deadline, cancellation, line streaming, connection errors,
+// malformed requests, shutdown with requests in flight, and an embedder's executor.
+#include <dirent.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "common.hpp"
+#include "http/asio.hpp"  // Asio without g++'s -Wtsan noise about its fences
+#include "http/http_extension.hpp"
+#include "llmhost/http.h"
+
+using namespace test::http;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Set around every perform_async call: a done that sees it ran inside perform_async.
+thread_local bool tl_in_perform_async = false;
+
+// What one done call reported.
+struct Outcome {
+  bool failed = false;  // err and no response
+  int status = 0;       // the HTTP status, or err->status
+  std::string body, message, reply_header;
+  std::thread::id thread;
+  bool inside_perform_async = false;
+  Clock::time_point at;
+};
+
+// The table of one HTTP service, and the done calls it made.
+class Async {
+ public:
+  explicit Async(boost::asio::any_io_executor loop = {})
+      : lookup_(llmhost::detail::http::make_extension_lookup(
+            [this](int, std::string_view, std::string_view message) {
+              std::lock_guard lock(mu_);
+              log_ += std::string(message) + "\n";
+            },
+            LLMH_LOG_DEBUG, std::move(loop))),
+        http(static_cast<const llmh_http_api *>(lookup_(LLMH_HTTP_EXTENSION_ID))) {}
+
+  // Drops the table and with it the service (its destructor ends what is in flight).
+  void destroy() {
+    lookup_ = nullptr;
+    http = nullptr;
+  }
+
+  void record(Outcome o) {
+    std::lock_guard lock(mu_);
+    outcomes_.push_back(std::move(o));
+    cv_.notify_all();
+  }
+  // Waits until `n` done calls have been made in all; false on timeout.
+  bool wait(size_t n, std::chrono::milliseconds timeout = 10s) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return outcomes_.size() >= n; });
+  }
+  std::vector<Outcome> outcomes() {
+    std::lock_guard lock(mu_);
+    return outcomes_;
+  }
+  std::string log() {
+    std::lock_guard lock(mu_);
+    return log_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Outcome> outcomes_;
+  std::string log_;
+  llmhost::detail::http::ExtensionLookup lookup_;
+
+ public:
+  const llmh_http_api *http;
+};
+
+// One request's user data: where its done reports, and how its hooks behave.
+struct Ticket {
+  Async *async = nullptr;
+  std::string reply_header = "x-reply";  // read from the response
+  std::atomic<bool> cancel{false};        // what the cancelled hook answers
+  int stop_at_line = -1;                  // on_line returns non-zero for this line (0-based)
+  std::vector<std::string> lines;         // what on_line got (loop thread only)
+  std::set<std::thread::id> hook_threads;  // where on_line and cancelled ran
+  std::function<void(Ticket &, const Outcome &)> then;  // runs inside done, after recording
+};
+
+llmh_str view(std::string_view s) { return llmh_str{s.data(), s.size()}; }
+
+void on_done(void *user, llmh_http_response *response, const llmh_error *err) {
+  Ticket &t = *static_cast<Ticket *>(user);
+  Outcome o;
+  o.thread = std::this_thread::get_id();
+  o.inside_perform_async = tl_in_perform_async;
+  o.at = Clock::now();
+  const llmh_http_api *http = t.async->http;
+  if (response) {
+    o.status = http->status(response);
+    const llmh_str body = http->body(response);
+    o.body.assign(body.ptr ? body.ptr : "", body.len);
+    const llmh_str h = http->header(response, view(t.reply_header));
+    if (h.ptr) o.reply_header.assign(h.ptr, h.len);
+    http->release(response);
+  } else {
+    o.failed = true;
+    o.status = err ? err->status : -1;
+    o.message = err ? err->message : "";
+  }
+  if (t.then) t.then(t, o);
+  t.async->record(std::move(o));
+}
+
+int on_line(void *user, llmh_str line) {
+  Ticket &t = *static_cast<Ticket *>(user);
+  t.hook_threads.insert(std::this_thread::get_id());
+  t.lines.emplace_back(line.ptr, line.len);
+  return static_cast<int>(t.lines.size()) - 1 == t.stop_at_line ? 1 : 0;
+}
+
+int is_cancelled(void *user) {
+  Ticket &t = *static_cast<Ticket *>(user);
+  t.hook_threads.insert(std::this_thread::get_id());
+  return t.cancel.load() ? 1 : 0;
+}
+
+struct Send {
+  std::string method{};
+  std::string body{};
+  std::vector<std::pair<std::string, std::string>> headers{};
+  double timeout_s = 0;
+  uint32_t num_retries = 0;
+  bool lines = false;
+  bool cancellable = false;
+};
+
+// perform_async with views into strings that are scribbled over as soon as it returns: the
+// host must have copied what it needs.
+void send(const llmh_http_api *http, Ticket &t, std::string url, Send s = {}) {
+  std::vector<llmh_http_header> headers;
+  for (auto &[name, value] : s.headers) headers.push_back({view(name), view(value)});
+  llmh_http_request r{};
+  r.struct_size = sizeof r;
+  r.method = view(s.method);
+  r.url = view(url);
+  r.headers = headers.data();
+  r.header_count = headers.size();
+  r.body = view(s.body);
+  r.timeout_s = s.timeout_s;
+  r.num_retries = s.num_retries;
+  r.on_line = s.lines ? &on_line : nullptr;
+  r.cancelled = s.cancellable ? &is_cancelled : nullptr;
+  r.user = &t;
+  tl_in_perform_async = true;
+  http->perform_async(http, &r, &on_done);
+  tl_in_perform_async = false;
+  std::fill(url.begin(), url.end(), 'x');
+  std::fill(s.body.begin(), s.body.end(), 'x');
+  for (auto &[name, value] : s.headers) std::fill(value.begin(), value.end(), 'x');
+}
+
+size_t process_threads() {
+  size_t n = 0;
+  if (DIR *d = ::opendir("/proc/self/task")) {
+    while (dirent *e = ::readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+  }
+  return n;
+}
+
+// A mock handler that holds every request until the test lets go (or 10 s pass).
+struct Gate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  void wait() {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, 10s, [&] { return open; });
+  }
+  void release() {
+    std::lock_guard lock(mu);
+    open = true;
+    cv.notify_all();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("async: the table has perform_async; a 2xx answer arrives in done with its body and headers") {
+  MockServer server([](const HttpRequest &req, Conn &c) {
+    c.respond(200, "got " + req.method + " " + req.body + " tag=" + req.header("x-tag"), {"X-Reply: yes"});
+  });
+  Async async;
+  REQUIRE(async.http);
+  REQUIRE(LLMH_HAS_FIELD(async.http, llmh_http_api, perform_async));
+  REQUIRE(bool(async.http->perform_async));
+  Ticket t;
+  t.async = &async;
+  send(async.http, t, server.base_url() + "/items?key=sk-secret",
+       {.method = "put", .body = "the body", .headers = {{"X-Tag", "t1"}}});
+  REQUIRE(async.wait(1));
+  const Outcome o = async.outcomes().at(0);
+  CHECK_FALSE(o.failed);
+  CHECK(o.status == 200);
+  CHECK(o.body == "got PUT the body tag=t1");
+  CHECK(o.reply_header == "yes");
+  CHECK(o.thread != std::this_thread::get_id());
+  CHECK_FALSE(o.inside_perform_async);
+  const std::vector<HttpRequest> seen = server.requests();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].target == "/v1/items?key=sk-secret");
+  CHECK(seen[0].header("expect").empty());
+  const std::string log = async.log();
+  CHECK(log.find("PUT http://127.0.0.1:" + std::to_string(server.port()) + "/v1/items (attempt 1) -> 200") !=
+        std::string::npos);
+  CHECK(log.find("sk-secret") == std::string::npos);
+}
+
+TEST_CASE("async: 100 sequential calls use one TCP connection, and done runs on one loop thread") {
+  MockServer server([](const HttpRequest &req, Conn &c) { c.respond(200, "re: " + req.body); });
+  Async async;
+  std::vector<Ticket> tickets(100);
+  for (int i = 0; i < 100; ++i) {
+    tickets[i].async = &async;
+    send(async.http, tickets[i], server.base_url() + "/seq", {.body = "n" + std::to_string(i)});
+    REQUIRE(async.wait(static_cast<size_t>(i) + 1));
+  }
+  const std::vector<Outcome> outcomes = async.outcomes();
+  std::set<std::thread::id> threads;
+  for (int i = 0; i < 100; ++i) {
+    CAPTURE(i);
+    CHECK(outcomes[i].body == "re: n" + std::to_string(i));
+    CHECK_FALSE(outcomes[i].inside_perform_async);
+    threads.insert(outcomes[i].thread);
+  }
+  CHECK(threads.size() == 1);
+  CHECK(threads.count(std::this_thread::get_id()) == 0);
+  CHECK(server.request_count() == 100);
+  CHECK(server.accepted() == 1);
+}
+
+TEST_CASE("async: calls chained from done (on the loop) reuse the connection; done never nests") {
+  MockServer server([](const HttpRequest &req, Conn &c) { c.respond(200, req.body); });
+  Async async;
+  const std::string url = server.base_url() + "/chain";
+  Ticket t;
+  t.async = &async;
+  std::atomic<int> left{20};
+  t.then = [&](Ticket &self, const Outcome &) {
+    if (--left > 0) send(async.http, self, url, {.body = "again"});
+  };
+  send(async.http, t, url, {.body = "first"});
+  REQUIRE(async.wait(20));
+  for (const Outcome &o : async.outcomes()) {
+    CHECK(o.status == 200);
+    CHECK_FALSE(o.inside_perform_async);
+  }
+  CHECK(server.accepted() == 1);
+}
+
+TEST_CASE("async: 8 threads x 50 concurrent calls all complete correctly with no thread per call") {
+  constexpr int kThreads = 8, kPerThread = 50, kAll = kThreads * kPerThread;
+  std::atomic<int> arrived{0};
+  Gate gate;
+  MockServer server([&](const HttpRequest &req, Conn &c) {
+    if (++arrived == kAll) gate.release();
+    gate.wait();  // every call is in flight at once
+    c.respond(200, "re: " + req.body);
+  });
+  Async async;
+  const size_t threads_before = process_threads();
+  std::vector<Ticket> tickets(kAll);
+  std::vector<std::thread> callers;
+  for (int t = 0; t < kThreads; ++t)
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Ticket &ticket = tickets[t * kPerThread + i];
+        ticket.async = &async;
+        send(async.http, ticket, server.base_url() + "/c", {.body = std::to_string(t * kPerThread + i)});
+      }
+    });
+  for (auto &c : callers) c.join();  // they only started the calls
+  // Every call is held by the mock now (or soon): count threads while all are in flight. The
+  // mock runs a thread per connection; the service may add its loop thread and nothing else.
+  for (auto until = Clock::now() + 10s; arrived.load() < kAll && Clock::now() < until;) std::this_thread::sleep_for(5ms);
+  const size_t in_flight = process_threads();
+  CHECK(arrived.load() == kAll);
+  gate.release();
+  REQUIRE(async.wait(kAll, 30s));
+  const auto mock_threads = static_cast<size_t>(server.accepted());
+  INFO("threads before " << threads_before << ", in flight " << in_flight << ", mock connections " << mock_threads);
+  CHECK(in_flight <= threads_before + mock_threads + 1 + 2);
+  std::vector<Outcome> outcomes = async.outcomes();
+  std::set<std::thread::id> threads;
+  std::set<std::string> bodies;
+  for (const Outcome &o : outcomes) {
+    CHECK(o.status == 200);
+    CHECK_FALSE(o.inside_perform_async);
+    threads.insert(o.thread);
+    bodies.insert(o.body);
+  }
+  CHECK(threads.size() == 1);
+  CHECK(bodies.size() == static_cast<size_t>(kAll));
+  for (int i = 0; i < kAll; ++i) CHECK(bodies.count("re: " + std::to_string(i)) == 1);
+  CHECK(server.request_count() == kAll);
+}
+
+TEST_CASE("async: a 503 with Retry-After is retried after the wait, then 200") {
+  std::atomic<int> n{0};
+  MockServer server([&](const HttpRequest &, Conn &c) {
+    if (++n == 1) c.respond(503, R"({"error":{"message":"busy"}})", {"Retry-After: 1"});
+    else c.respond(200, "after the wait");
+  });
+  Async async;
+  Ticket t;
+  t.async = &async;
+  const auto start = Clock::now();
+  send(async.http, t, server.base_url() + "/r", {.body = "x", .num_retries = 1});
+  REQUIRE(async.wait(1));
+  const Outcome o = async.outcomes().at(0);
+  const auto took = o.at - start;
+  CHECK(o.status == 200);
+  CHECK(o.body == "after the wait");
+  CHECK(server.request_count() == 2);
+  CHECK(took >= 950ms);
+  CHECK(took < 3s);
+}
+
+TEST_CASE("async: a server that never answers gives 408 at the deadline") {
+  MockServer server([](const HttpRequest &, Conn &c) {
+    c.wait_peer_close(10s);
+    c.close_after();
+  });
+  Async async;
+  Ticket t;
+  t.async = &async;
+  const auto start = Clock::now();
+  send(async.http, t, server.base_url() + "/slow", {.body = "x", .timeout_s = 1, .num_retries = 2});
+  REQUIRE(async.wait(1, 5s));
+  const Outcome o = async.outcomes().at(0);
+  const auto took = o.at - start;
+  CHECK(o.failed);
+  CHECK(o.status == 408);
+  CHECK(o.message.find("timed out") != std::string::npos);
+  CHECK(took >= 900ms);
+  CHECK(took < 2500ms);
+  CHECK(server.request_count() == 1);
+}
+
+TEST_CASE("async: the cancelled hook ends a hanging request with 499 promptly and closes the connection") {
+  std::atomic<bool> peer_closed{false};
+  MockServer server([&](const HttpRequest &, Conn &c) {
+    if (c.wait_peer_close(10s)) peer_closed = true;
+    c.close_after();
+  });
+  Async async;
+  Ticket t;
+  t.async = &async;
+  send(async.http, t, server.base_url() + "/hang", {.body = "x", .cancellable = true});
+  for (auto until = Clock::now() + 5s; server.request_count() < 1 && Clock::now() < until;) std::this_thread::sleep_for(5ms);
+  std::this_thread::sleep_for(100ms);
+  CHECK(async.outcomes().empty());
+  const auto cancelled_at = Clock::now();
+  t.cancel = true;
+  REQUIRE(async.wait(1, 5s));
+  const Outcome o = async.outcomes().at(0);
+  CHECK(o.failed);
+  CHECK(o.status == 499);
+  CHECK(o.at - cancelled_at < 250ms);  // polled at least every 50 ms
+  for (auto until = Clock::now() + 2s; !peer_closed && Clock::now() < until;) std::this_thread::sleep_for(5ms);
+  CHECK(peer_closed.load());
+  CHECK(t.hook_threads.size() == 1);
+  CHECK(t.hook_threads.count(o.thread) == 1);
+}
+
+TEST_CASE("async: the cancelled hook is honoured while waiting between retries") {
+  MockServer server([&](const HttpRequest &, Conn &c) { c.respond(503, "busy", {"Retry-After: 5"}); });
+  Async async;
+  Ticket t;
+  t.async = &async;
+  send(async.http, t, server.base_url() + "/r", {.body = "x", .num_retries = 3, .cancellable = true});
+  for (auto until = Clock::now() + 5s; server.request_count() < 1 && Clock::now() < until;) std::this_thread::sleep_for(5ms);
+  std::this_thread::sleep_for(100ms);
+  const auto cancelled_at = Clock::now();
+  t.cancel = true;
+  REQUIRE(async.wait(1, 5s));
+  const Outcome o = async.outcomes().at(0);
+  CHECK(o.status == 499);
+  CHECK(o.at - cancelled_at < 250ms);
+  CHECK(server.request_count() == 1);
+}
+
+TEST_CASE("async: a chunked SSE body reaches on_line line by line; a non-zero return stops it with 499") {
+  std::atomic<bool> peer_closed{false};
+  MockServer server([&](const HttpRequest &req, Conn &c) {
+    c.begin_chunked();
+    c.chunk("data: a\n\nda");
+    c.chunk("ta: b\r\n\r\n");
+    if (req.target.ends_with("/stop")) {
+      std::this_thread::sleep_for(50ms);
+      c.chunk("data: c\n\n");
+      if (c.wait_peer_close(5s)) peer_closed = true;
+      c.close_after();
+      return;
+    }
+    c.chunk("data: [DONE]\n\ntail");
+    c.end_chunked();
+  });
+  Async async;
+  SUBCASE("every line, the unterminated last one too") {
+    Ticket t;
+    t.async = &async;
+    send(async.http, t, server.base_url() + "/sse", {.body = "{}", .lines = true});
+    REQUIRE(async.wait(1));
+    const Outcome o = async.outcomes().at(0);
+    CHECK(o.status == 200);
+    CHECK(o.body.empty());
+    CHECK(t.lines == std::vector<std::string>{"data: a", "", "data: b", "", "data: [DONE]", "", "tail"});
+    CHECK(t.hook_threads == std::set<std::thread::id>{o.thread});
+  }
+  SUBCASE("on_line returns non-zero at the third line") {
+    Ticket t;
+    t.async = &async;
+    t.stop_at_line = 2;
+    send(async.http, t, server.base_url() + "/stop", {.body = "{}", .num_retries = 2, .lines = true});
+    REQUIRE(async.wait(1));
+    const Outcome o = async.outcomes().at(0);
+    CHECK(o.failed);
+    CHECK(o.status == 499);
+    CHECK(t.lines.size() == 3);
+    for (auto until = Clock::now() + 2s; !peer_closed && Clock::now() < until;) std::this_thread::sleep_for(5ms);
+    CHECK(peer_closed.load());
+    CHECK(server.request_count() == 1);
+  }
+}
+
+TEST_CASE("async: a refused connection is 503 naming the URL without its query") {
+  const int port = refused_port();
+  Async async;
+  Ticket t;
+  t.async = &async;
+  send(async.http, t, "http://127.0.0.1:" + std::to_string(port) + "/v1/x?key=sk-never-shown",
+       {.method = "GET", .num_retries = 1});
+  REQUIRE(async.wait(1, 10s));
+  const Outcome o = async.outcomes().at(0);
+  CHECK(o.failed);
+  CHECK(o.status == 503);
+  CHECK(o.message.find("could not connect to http://127.0.0.1:" + std::to_string(port) + "/v1/x") !=
+        std::string::npos);
+  CHECK(o.message.find("sk-never-shown") == std::string::npos);
+  CHECK(async.log().find("sk-never-shown") == std::string::npos);
+}
+
+TEST_CASE("async: malformed requests report 400 through done, on the loop, never inside perform_async") {
+  MockServer server([](const HttpRequest &, Conn &c) { c.respond(200, "{}"); });
+  Async async;
+  Ticket bad_url, bad_header, null_request, small_struct;
+  for (Ticket *t : {&bad_url, &bad_header, &null_request, &small_struct}) t->async = &async;
+  send(async.http, bad_url, "ftp://example.com/x");
+  send(async.http, bad_header, server.base_url() + "/x", {.headers = {{"X-Evil", "a\r\nInjected: yes"}}});
+  REQUIRE(async.wait(2));
+  std::vector<Outcome> outcomes = async.outcomes();
+  for (const Outcome &o : outcomes) {
+    CHECK(o.failed);
+    CHECK(o.status == 400);
+    CHECK_FALSE(o.inside_perform_async);
+    CHECK(o.thread != std::this_thread::get_id());
+  }
+  CHECK(server.request_count() == 0);
+}
+
+namespace {
+
+std::atomic<int> g_null_user_status{0};
+std::atomic<bool> g_null_user_inside{true};
+void on_done_null_user(void *user, llmh_http_response *response, const llmh_error *err) {
+  g_null_user_inside = tl_in_perform_async || user != nullptr || response != nullptr;
+  g_null_user_status = err ? err->status : -1;
+}
+
+}  // namespace
+
+TEST_CASE("async: a NULL request or one with a too small struct_size is 400 with a NULL user") {
+  Async async;
+  for (int variant = 0; variant < 2; ++variant) {
+    CAPTURE(variant);
+    g_null_user_status = 0;
+    g_null_user_inside = true;
+    llmh_http_request r{};
+    r.struct_size = 8;
+    tl_in_perform_async = true;
+    async.http->perform_async(async.http, variant == 0 ? nullptr : &r, &on_done_null_user);
+    tl_in_perform_async = false;
+    for (auto until = Clock::now() + 5s; g_null_user_status == 0 && Clock::now() < until;) std::this_thread::sleep_for(1ms);
+    CHECK(g_null_user_status.load() == 400);
+    CHECK_FALSE(g_null_user_inside.load());
+  }
+}
+
+TEST_CASE("async: destroying the service with requests hanging ends each with 499 and returns promptly") {
+  MockServer server([](const HttpRequest &, Conn &c) {
+    c.wait_peer_close(10s);
+    c.close_after();
+  });
+  auto async = std::make_unique<Async>();
+  std::vector<Ticket> tickets(5);
+  for (size_t i = 0; i < tickets.size(); ++i) {
+    tickets[i].async = async.get();
+    send(async->http, tickets[i], server.base_url() + "/hang", {.body = "x", .cancellable = i % 2 == 0});
+  }
+  Ticket waiting;  // one between attempts as well
+  waiting.async = async.get();
+  MockServer busy([](const HttpRequest &, Conn &c) { c.respond(503, "busy", {"Retry-After: 30"}); });
+  send(async->http, waiting, busy.base_url() + "/busy", {.body = "x", .num_retries = 1});
+  for (auto until = Clock::now() + 5s;
+       (server.request_count() < 5 || busy.request_count() < 1) && Clock::now() < until;)
+    std::this_thread::sleep_for(5ms);
+  std::this_thread::sleep_for(50ms);
+  CHECK(async->outcomes().empty());
+  const auto start = Clock::now();
+  async->destroy();
+  const auto took = Clock::now() - start;
+  CHECK(took < 1s);
+  const std::vector<Outcome> outcomes = async->outcomes();
+  REQUIRE(outcomes.size() == 6);
+  for (const Outcome &o : outcomes) {
+    CHECK(o.failed);
+    CHECK(o.status == 499);
+    CHECK(o.message == "the HTTP service is shutting down");
+    CHECK(o.thread != std::this_thread::get_id());
+  }
+}
+
+TEST_CASE("async: on an embedder's executor run by two threads, done runs there; shutdown works") {
+  MockServer server([](const HttpRequest &req, Conn &c) {
+    if (req.target.ends_with("/hang")) {
+      c.wait_peer_close(10s);
+      c.close_after();
+      return;
+    }
+    c.respond(200, "re: " + req.body);
+  });
+  boost::asio::io_context ioc;
+  auto work = boost::asio::make_work_guard(ioc);
+  std::mutex ids_mu;
+  std::set<std::thread::id> ioc_threads;
+  std::vector<std::thread> runners;
+  for (int i = 0; i < 2; ++i)
+    runners.emplace_back([&] {
+      {
+        std::lock_guard lock(ids_mu);
+        ioc_threads.insert(std::this_thread::get_id());
+      }
+      ioc.run();
+    });
+  {
+    Async async(ioc.get_executor());
+    std::vector<Ticket> tickets(40);
+    for (size_t i = 0; i < tickets.size(); ++i) {
+      tickets[i].async = &async;
+      send(async.http, tickets[i], server.base_url() + "/x", {.body = std::to_string(i)});
+    }
+    REQUIRE(async.wait(40));
+    Ticket hanging;
+    hanging.async = &async;
+    send(async.http, hanging, server.base_url() + "/hang", {.body = "x", .cancellable = true});
+    for (auto until = Clock::now() + 5s; server.request_count() < 41 && Clock::now() < until;)
+      std::this_thread::sleep_for(5ms);
+    async.destroy();
+    const std::vector<Outcome> outcomes = async.outcomes();
+    REQUIRE(outcomes.size() == 41);
+    std::lock_guard lock(ids_mu);
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      CAPTURE(i);
+      CHECK(ioc_threads.count(outcomes[i].thread) == 1);
+      CHECK_FALSE(outcomes[i].inside_perform_async);
+      if (i < 40) CHECK(outcomes[i].status == 200);
+    }
+    CHECK(outcomes.back().status == 499);
+  }
+  work.reset();
+  for (auto &r : runners) r.join();
+}
