@@ -15,6 +15,7 @@
 #include "llmhost/errors.hpp"
 #include "llmhost/provider.h"
 #include "llmhost/types.hpp"
+#include "plugin_reaper.hpp"
 
 namespace llmhost::detail {
 
@@ -62,35 +63,6 @@ class Plugin {
   llmh_host_api api_{};
   const llmh_async_provider *async_ = nullptr;
 };
-
-// The scopes below keep a plugin mapped while a thread may still run its code. A plugin whose
-// last pin is dropped inside one is destroyed and unloaded later, when that is safe.
-//
-// CallingPlugin: a host thread calls into plugin code that may end an asynchronous call (the
-// HTTP service calling a request's done, on_line or cancelled). A plugin released meanwhile is
-// destroyed on this thread when the outermost CallingPlugin scope ends.
-class CallingPlugin {
- public:
-  CallingPlugin();
-  ~CallingPlugin();
-  CallingPlugin(const CallingPlugin &) = delete;
-  CallingPlugin &operator=(const CallingPlugin &) = delete;
-};
-
-// InsidePlugin: the current thread is in a host function a plugin called (llmh_call_done.
-// finish), possibly on a thread of the plugin's own. Outside any CallingPlugin scope, a plugin
-// released meanwhile is destroyed on a reaper thread; its destroy joins the plugin's threads.
-class InsidePlugin {
- public:
-  InsidePlugin();
-  ~InsidePlugin();
-  InsidePlugin(const InsidePlugin &) = delete;
-  InsidePlugin &operator=(const InsidePlugin &) = delete;
-};
-
-// Waits until every plugin whose unload was deferred (by any thread) is destroyed and
-// unloaded. Any thread outside CallingPlugin and InsidePlugin scopes.
-void wait_deferred_unloads();
 
 // Checks a descriptor as the loader does before create(): struct size, ABI major, name,
 // create and a function for every declared capability. Throws LoadException naming `file`.

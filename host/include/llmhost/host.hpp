@@ -20,6 +20,10 @@
 #include "llmhost/errors.hpp"
 #include "llmhost/types.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace llmhost {
 
 // What a (re)load did to one plugin file; handed to HostOptions::on_reload.
@@ -55,6 +59,12 @@ struct HostOptions {
   bool allow_untrusted_plugins = false;
   // Threads running the async forms; 0 = hardware concurrency (at least 2).
   unsigned async_threads = 0;
+  // Where the HTTP service (llmhost/http.h) runs perform_async: curl's sockets and timers, and
+  // the plugins' callbacks. Null: a thread of its own, started on first use. Given (llmhost
+  // serve passes its own, so that an upstream exchange never leaves the server's I/O thread):
+  // it may be run by several threads (the service uses a strand of it), and must be running
+  // whenever a call is in flight and while the Host is destroyed.
+  boost::asio::io_context *http_io_context = nullptr;
   // Where plugin log lines and host notices go; default: stderr for WARN and above.
   std::function<void(int level, std::string_view provider, std::string_view message)> log;
 

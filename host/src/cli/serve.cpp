@@ -170,19 +170,6 @@ int run_serve(const ServeOptions &o) {
   }
   for (const std::string &w : cfg.warnings) say("warning: " + w);
 
-  HostOptions host_options;
-  for (const auto &d : o.plugin_dirs) host_options.plugin_dirs.emplace_back(d);
-  if (host_options.plugin_dirs.empty()) host_options.plugin_dirs = cfg.plugin_dirs;
-  for (const auto &cp : cfg.custom_providers) host_options.plugin_files.push_back(cp.file);
-  host_options.allow_untrusted_plugins = o.allow_untrusted_plugins;
-  host_options.async_threads = 1;  // serve runs calls on its own pool
-  host_options.watch = !o.no_watch;
-  host_options.on_reload = log_reload;
-  Host host(std::move(host_options));
-  for (const LoadError &e : host.load_errors()) say("warning: plugin refused: " + e.message);
-  if (!check_custom_providers(cfg, host)) return 1;
-  warn_unrouted(cfg, host);
-
   proxy::ServerOptions server_options;
   server_options.host = o.host;
   server_options.port = static_cast<uint16_t>(o.port);
@@ -197,6 +184,26 @@ int run_serve(const ServeOptions &o) {
     say("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
     return 1;
   }
+
+  HostOptions host_options;
+  for (const auto &d : o.plugin_dirs) host_options.plugin_dirs.emplace_back(d);
+  if (host_options.plugin_dirs.empty()) host_options.plugin_dirs = cfg.plugin_dirs;
+  for (const auto &cp : cfg.custom_providers) host_options.plugin_files.push_back(cp.file);
+  host_options.allow_untrusted_plugins = o.allow_untrusted_plugins;
+  host_options.async_threads = 1;  // serve runs calls on its own pool
+  host_options.watch = !o.no_watch;
+  host_options.on_reload = log_reload;
+  // The HTTP service runs on the server's I/O threads: an upstream exchange of a plugin with the
+  // asynchronous call form never leaves them. That loop must then run until the Host is gone.
+  host_options.http_io_context = &server->io_context();
+  auto host_ptr = std::make_unique<Host>(std::move(host_options));
+  Host &host = *host_ptr;
+  for (const LoadError &e : host.load_errors()) say("warning: plugin refused: " + e.message);
+  if (!check_custom_providers(cfg, host)) {
+    server->run_loop_while([&] { host_ptr.reset(); });
+    return 1;
+  }
+  warn_unrouted(cfg, host);
 
   const proxy::ModelTable models(cfg);
   proxy::Metrics metrics;
@@ -228,6 +235,7 @@ int run_serve(const ServeOptions &o) {
     std::fflush(stderr);
     std::_Exit(0);
   }
+  server->run_loop_while([&] { host_ptr.reset(); });
   say("drained; bye");
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "http_call.hpp"
+#include "plugin_reaper.hpp"
 #include "response.hpp"
 #include "transfer.hpp"
 
@@ -131,6 +132,7 @@ void AsyncClient::finish(Call *c, llmh_http_response *response) {
     multi_.give_back(c->easy);
     c->easy = nullptr;
   }
+  const CallingPlugin calling;  // done may release the plugin's build: unload it after done
   std::unique_ptr<Call> own(c);
   c->done(c->user, response, response ? nullptr : &c->err);
 }
@@ -153,6 +155,7 @@ void AsyncClient::arm_poll() {
 }
 
 void AsyncClient::poll() {
+  const CallingPlugin calling;  // see finish
   for (Call *c = head_; c;) {
     Call *next = c->next;  // cancel(c) frees c, and only c
     if (c->polled && c->call.spec().cancelled(c->call.spec().user) != 0) cancel(c);

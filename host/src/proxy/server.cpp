@@ -1,5 +1,6 @@
 #include "proxy/server.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -185,6 +186,19 @@ WatchdogCounts Server::watchdog() const {
   c.stream_idle = s.timeouts[Session::kStreamIdle].load();
   c.stream_duration = s.timeouts[Session::kStreamDuration].load();
   return c;
+}
+
+boost::asio::io_context &Server::io_context() { return impl_->ioc; }
+
+void Server::run_loop_while(const std::function<void()> &fn) {
+  net::io_context &ioc = impl_->ioc;
+  ioc.restart();
+  auto work = net::make_work_guard(ioc);
+  std::thread loop([&ioc] { ioc.run(); });
+  fn();
+  work.reset();
+  ioc.stop();
+  loop.join();
 }
 
 void Server::stop() {

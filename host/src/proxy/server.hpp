@@ -7,6 +7,10 @@
 
 #include "proxy/server_options.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace llmhost::proxy {
 
 class Server {
@@ -27,6 +31,13 @@ class Server {
   // them. Returns true when everything finished; false when a worker was still stuck in a
   // plugin after the grace period (the caller should exit without unloading plugins).
   bool run(ServerHooks hooks);
+
+  // After run() returned: runs the I/O threads' loop again, on one thread, while `fn` runs, for
+  // what still needs it to shut down (the Host's HTTP service runs on it). Calling thread only.
+  void run_loop_while(const std::function<void()> &fn);
+
+  // The I/O threads' io_context, for the Host's HTTP service (HostOptions::http_io_context).
+  boost::asio::io_context &io_context();
 
   // Starts draining; thread-safe.
   void stop();

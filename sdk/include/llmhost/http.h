@@ -49,12 +49,14 @@ typedef struct llmh_http_header {
  * is complete (the last line is delivered at the end even without a terminator). `line` is
  * valid only during the call. Return 0 to go on; non-zero stops the transfer at once, closes
  * the connection and makes `perform` fail with status 499. Runs on the thread that called
- * `perform`. Non-2xx bodies are never split into lines: they are in the response body. */
+ * `perform` (for `perform_async`: the HTTP event-loop thread; it must not block). Non-2xx
+ * bodies are never split into lines: they are in the response body. */
 typedef int (*llmh_http_line_fn)(void *user, llmh_str line);
 
 /* Polled by the host while a request waits on the network (at least every 50 ms) and between
  * retries. Return non-zero to abandon the request: the connection is closed and `perform` fails
- * with status 499. Runs on the thread that called `perform`. */
+ * with status 499. Runs on the thread that called `perform` (for `perform_async`: the HTTP
+ * event-loop thread). */
 typedef int (*llmh_http_cancel_fn)(void *user);
 
 /* One request. Filled by the plugin; every view and array only needs to live until `perform`
@@ -79,6 +81,14 @@ typedef struct llmh_http_request {
 /* A response, allocated by the host and owned by the plugin until it calls `release`. Opaque.
  * Use it from one thread at a time; its views stay valid until `release`. */
 typedef struct llmh_http_response llmh_http_response;
+
+/* How an asynchronous request (`perform_async`) ends; called exactly once. On an HTTP answer of
+ * any status (after retries) `response` is a new response that the plugin now owns (release it
+ * with `release`) and `err` is NULL. On a transport failure `response` is NULL and `err` says
+ * why, with the statuses `perform` uses; `err` is owned by the host and valid during the call.
+ * Runs on the host's HTTP event-loop thread, like on_line and cancelled of that request: it must
+ * return quickly and never block (no `perform`, no waiting for another request). */
+typedef void (*llmh_http_done_fn)(void *user, llmh_http_response *response, const llmh_error *err);
 
 /* The service table. Owned by the host; every function may be called from any thread,
  * concurrently (responses excepted, see above). */
@@ -107,6 +117,19 @@ typedef struct llmh_http_api {
 
   /* Releases a response from `perform`. NULL is allowed. The response must not be used after. */
   void (*release)(llmh_http_response *response);
+
+  /* ---- Added in ABI 1.1: check LLMH_HAS_FIELD(api, llmh_http_api, perform_async) first. ---- */
+
+  /* Starts `request` and returns at once: the same request, retries, deadline and errors as
+   * `perform`, without holding the calling thread. The host copies what it needs, so the
+   * request's views need only live until this returns; `request->user` is handed to on_line,
+   * cancelled and `done`. `done` is called exactly once, always on the host's HTTP event-loop
+   * thread and never from inside perform_async (a malformed request reports 400 through it
+   * too), possibly before perform_async has returned to its caller: set up everything `done`
+   * uses first. The event loop serves many requests: on_line, cancelled and done must not block.
+   * Any thread. */
+  void (*perform_async)(const struct llmh_http_api *self, const llmh_http_request *request,
+                        llmh_http_done_fn done);
 } llmh_http_api;
 
 #ifdef __cplusplus
