@@ -143,6 +143,7 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const st
   p->instance_ = instance;
   p->created_ = true;
   p->async_ = async_table(*d, instance, file);
+  info.async_complete = p->async_ != nullptr;
   return p;
 }
 

@@ -106,6 +106,7 @@ struct ProviderInfo {
   uint32_t abi_major = 0, abi_minor = 0;
   std::string file;  // the plugin file as found in the plugin folder
   uint64_t capabilities = 0;
+  bool async_complete = false;  // complete has the asynchronous call form (llmhost/async.h)
   std::vector<std::string> models;
 };
 
