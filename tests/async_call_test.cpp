@@ -191,6 +191,25 @@ TEST_CASE("destroying the Host cancels the async calls in flight and waits for t
   for (size_t i = 0; i < 20; ++i) CHECK(out.error(i).status() == 499);
 }
 
+TEST_CASE("a handler that starts another call while the Host is destroyed gets 503, and ~Host waits for it") {
+  Fixture f;
+  Outcomes first, second;
+  llmhost::Host *host = f.host.get();  // f.host is null while reset() destroys it
+  for (int i = 0; i < 20; ++i)
+    host->complete(test::chat("deferred/m", "x", R"({"delay_ms": 600000})"), [&, h = first.handler()](llmhost::CompleteResult r) {
+      h(std::move(r));
+      std::this_thread::sleep_for(5ms);  // ~Host must wait for this handler, not just its plugin
+      host->complete(test::chat("deferred/m", "again"), second.handler());  // like a fallback
+    });
+  f.host.reset();
+  REQUIRE(first.count() == 20);
+  REQUIRE(second.count() == 20);
+  for (size_t i = 0; i < 20; ++i) {
+    CHECK(first.error(i).status() == 499);
+    CHECK(second.error(i).status() == 503);
+  }
+}
+
 TEST_CASE("calls in flight finish on the build they started on while a new build swaps in") {
   test::TempDir dir, cache;
   const fs::path file = dir.path() / "libdeferred.so";

@@ -159,6 +159,23 @@ Error call_failure(const Plugin &plugin, llmh_error &err, const CallControl &con
   return Error(500, msg);
 }
 
+Error current_error() {
+  try {
+    throw;
+  } catch (Error &e) {
+    return std::move(e);
+  } catch (const std::exception &e) {
+    return Error(500, std::string("llmhost: ") + e.what());
+  } catch (...) {
+    return Error(500, "llmhost: unknown exception");
+  }
+}
+
+void fill_defaults(Response &response, const Request &request, const Plugin &plugin) {
+  if (response.model.empty()) response.model = request.model;
+  response.provider = plugin.name();
+}
+
 llmh_error fresh_error() {
   llmh_error e;
   e.struct_size = sizeof e;

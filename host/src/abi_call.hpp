@@ -55,6 +55,14 @@ struct CallControl {
 Error call_failure(const Plugin &plugin, llmh_error &err, const CallControl &control, const llmh_request &req,
                    const char *call);
 
+// The exception being handled as a call's Error: itself, or 500 for any other exception. Call
+// only inside a catch block.
+Error current_error();
+
+// Fills what a plugin may leave out of a response: the model (the one asked for) and the
+// provider that answered.
+void fill_defaults(Response &response, const Request &request, const Plugin &plugin);
+
 // A zeroed error for a plugin to fill.
 llmh_error fresh_error();
 

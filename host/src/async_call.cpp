@@ -29,13 +29,18 @@ void CallTracker::stop_and_wait() {
 namespace {
 
 // One call in flight, from start_async_complete until the plugin finishes it. Members are
-// destroyed in reverse order: the plugin pin is dropped before the tracker's hold, so a Host
-// waiting for its calls also waits for their pins.
+// destroyed in reverse order, the plugin pin before the tracker's hold; finish moves the hold
+// out and drops it only after `done` has returned, so a Host waiting for its calls waits for
+// their pins and their handlers.
 struct AsyncComplete {
-  AsyncComplete(std::shared_ptr<void> h, Registry::PluginPtr p, Request r, CompleteHandler d,
-                const std::stop_token &cancel, const std::stop_token &stopping)
-      : hold(std::move(h)), plugin(std::move(p)), request(std::move(r)), done(std::move(d)), stop(cancel, stopping),
-        control(stop.token(), request.timeout_s) {}
+  AsyncComplete(CallTracker &t, Registry::PluginPtr p, Request r, CompleteHandler d, const std::stop_token &cancel)
+      : tracker(t), hold(t.hold()), plugin(std::move(p)), request(std::move(r)), done(std::move(d)),
+        stop(cancel, t.stopping()), control(stop.token(), request.timeout_s) {
+    tracker.async_started();
+  }
+  ~AsyncComplete() { tracker.async_ended(); }
+  AsyncComplete(const AsyncComplete &) = delete;
+  AsyncComplete &operator=(const AsyncComplete &) = delete;
 
   CompleteResult outcome(const llmh_error *plugin_err) {
     if (plugin_err) {
@@ -46,11 +51,11 @@ struct AsyncComplete {
         std::memcpy(err.message, plugin_err->message, sizeof err.message);
       return call_failure(*plugin, err, control, *creq->get(), "complete");
     }
-    if (response.model.empty()) response.model = request.model;
-    response.provider = plugin->name();
+    fill_defaults(response, request, *plugin);
     return std::move(response);
   }
 
+  CallTracker &tracker;
   std::shared_ptr<void> hold;
   Registry::PluginPtr plugin;
   Request request;
@@ -72,6 +77,8 @@ void finish(const llmh_call_done *self, const llmh_error *err) noexcept {
   const InsidePlugin inside_plugin;
   CompleteResult result = call->outcome(err);
   CompleteHandler done = std::move(call->done);
+  // Held until `done` has returned: ~Host waits for the handlers, not just for the plugins.
+  const std::shared_ptr<void> hold = std::move(call->hold);
   call.reset();
   done(std::move(result));
 }
@@ -80,15 +87,15 @@ void finish(const llmh_call_done *self, const llmh_error *err) noexcept {
 
 void start_async_complete(Registry::PluginPtr plugin, Request request, CompleteHandler done,
                           std::stop_token cancel, CallTracker &tracker) {
-  auto call = std::make_unique<AsyncComplete>(tracker.hold(), std::move(plugin), std::move(request), std::move(done),
-                                              cancel, tracker.stopping());
+  auto call = std::make_unique<AsyncComplete>(tracker, std::move(plugin), std::move(request), std::move(done), cancel);
   try {
     const std::string_view body = request_body(call->request, call->body_storage);
     call->creq.emplace(call->request, split_model(call->request.model).model, body);
-  } catch (Error &e) {
+  } catch (...) {
     CompleteHandler handler = std::move(call->done);
+    const std::shared_ptr<void> hold = std::move(call->hold);
     call.reset();
-    return handler(std::move(e));
+    return handler(current_error());
   }
   call->builder = response_builder(call->state);
   call->finish = {sizeof(llmh_call_done), call.get(), &finish};

@@ -4,6 +4,7 @@
 // ~Host can cancel them and wait for them.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -24,11 +25,17 @@ class CallTracker {
   // Requests stopping() and waits until no call is held. Not from inside a held call.
   void stop_and_wait();
 
+  // Calls in a plugin's asynchronous form now (start_async_complete until finish).
+  size_t async_calls() const { return async_.load(std::memory_order_relaxed); }
+  void async_started() { async_.fetch_add(1, std::memory_order_relaxed); }
+  void async_ended() { async_.fetch_sub(1, std::memory_order_relaxed); }
+
  private:
   std::mutex mu_;
   std::condition_variable idle_;
   size_t held_ = 0;
   std::stop_source stop_;
+  std::atomic<size_t> async_{0};
 };
 
 // A stop source requested when either of two tokens is. Not copyable or movable: the
@@ -50,7 +57,7 @@ class EitherStop {
 // Starts request.model's completion on `plugin`'s asynchronous form (plugin->async() must be
 // non-null and the plugin must have LLMH_CAP_COMPLETE). Returns once the plugin has started it;
 // `done` runs once the plugin finishes, on the thread that finishes it (possibly this one,
-// before this returns). `hold` is a CallTracker handle kept until then.
+// before this returns). The call is held in `tracker` until `done` has returned.
 void start_async_complete(Registry::PluginPtr plugin, Request request, CompleteHandler done,
                           std::stop_token cancel, CallTracker &tracker);
 

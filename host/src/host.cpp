@@ -54,6 +54,9 @@ struct Host::Impl {
                              : make_services(default_log, kDefaultLogLevel, options.provider_config, options.http_io_context)),
         manager(registry, services, options.cache_dir, options.allow_untrusted_plugins, options.on_reload),
         pool(pool_size(options.async_threads)) {
+    // Makes the deferred-unload reaper (a function-local static) before this Host, so that it
+    // outlives even a Host with static storage.
+    detail::wait_deferred_unloads();
     manager.rescan(dirs, options.plugin_files);
     if (options.watch)
       watcher.emplace(dirs, options.debounce, [this](const std::filesystem::path &file) {
@@ -108,40 +111,47 @@ struct Host::Impl {
 Host::Host(HostOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Host::~Host() = default;
 
-Response Host::complete(const Request &request, std::stop_token cancel) {
-  auto [plugin, model] = impl_->route(request);
+namespace {
+// A blocking completion on the plugin request.model was routed to.
+Response complete_on(const detail::Plugin &plugin, const Request &request, std::stop_token cancel) {
   std::string body_storage;
   const std::string_view body = detail::request_body(request, body_storage);
-  detail::CRequest creq(request, model, body);
-  Response response = detail::call_complete(*plugin, *creq.get(), cancel);
-  if (response.model.empty()) response.model = request.model;
-  response.provider = plugin->name();
+  const detail::CRequest creq(request, detail::split_model(request.model).model, body);
+  Response response = detail::call_complete(plugin, *creq.get(), std::move(cancel));
+  detail::fill_defaults(response, request, plugin);
   return response;
+}
+}  // namespace
+
+Response Host::complete(const Request &request, std::stop_token cancel) {
+  return complete_on(*impl_->route(request).first, request, std::move(cancel));
 }
 
 void Host::complete(Request request, CompleteHandler done, std::stop_token cancel,
                     const BlockingExecutor &run_blocking) {
   detail::Registry::PluginPtr plugin;
   try {
+    // A handler starting a new call (a fallback) while the Host is being destroyed gets 503.
+    if (impl_->calls.stopping().stop_requested()) throw Error(503, "llmhost: the host is shutting down");
     plugin = impl_->route(request).first;
     detail::require(*plugin, LLMH_CAP_COMPLETE, "complete");
-  } catch (Error &e) {
-    return done(std::move(e));
+  } catch (...) {
+    return done(detail::current_error());
   }
   if (plugin->async())
     return detail::start_async_complete(std::move(plugin), std::move(request), std::move(done), std::move(cancel),
                                         impl_->calls);
-  // Shared, since a job must be copyable; the route is taken again by the blocking form.
+  // Shared, since a job must be copyable. The job keeps this pin: routing again could land on
+  // another build, and dropping it here could unload a replaced build on the caller's thread.
   auto call = std::make_shared<std::pair<Request, CompleteHandler>>(std::move(request), std::move(done));
-  auto job = [this, call, cancel = std::move(cancel), hold = impl_->calls.hold()] {
-    const detail::EitherStop stop(cancel, impl_->calls.stopping());
+  auto job = [call, plugin = std::move(plugin), cancel = std::move(cancel), hold = impl_->calls.hold(),
+              stopping = impl_->calls.stopping()] {
+    const detail::EitherStop stop(cancel, stopping);
     CompleteResult result = [&]() -> CompleteResult {
       try {
-        return complete(call->first, stop.token());
-      } catch (Error &e) {
-        return std::move(e);
-      } catch (const std::exception &e) {
-        return Error(500, std::string("llmhost: ") + e.what());
+        return complete_on(*plugin, call->first, stop.token());
+      } catch (...) {
+        return detail::current_error();
       }
     }();
     call->second(std::move(result));
@@ -198,6 +208,8 @@ std::future<EmbeddingResponse> Host::embed_async(Request request, std::stop_toke
 }
 
 std::vector<ProviderInfo> Host::providers() const { return impl_->registry.list(); }
+
+size_t Host::async_calls() const { return impl_->calls.async_calls(); }
 
 bool Host::has_provider(std::string_view name) const { return impl_->registry.find(name) != nullptr; }
 

@@ -6,6 +6,7 @@
 #include <llmhost/http.h>
 #include <llmhost/provider.hpp>
 
+#include <cstddef>
 #include <cstring>
 #include <memory>
 
@@ -22,7 +23,8 @@ namespace {
 
 const llmh_http_api *require_http(const llmh::Provider &self) {
   const auto *api = static_cast<const llmh_http_api *>(self.host_extension(LLMH_HTTP_EXTENSION_ID));
-  if (!api || api->struct_size < sizeof(llmh_http_api))
+  // The 1.0 table is enough: perform_async (1.1) is checked where it is used (has_async).
+  if (!api || api->struct_size < offsetof(llmh_http_api, perform_async))
     throw llmh::Error(500, "openai: this host offers no HTTP service (" LLMH_HTTP_EXTENSION_ID ")");
   return api;
 }
@@ -108,7 +110,12 @@ class OpenAI final : public llmh::Provider {
       // From here the call belongs to the HTTP service until `answered`, which may run on the
       // event loop before post_async returns: nothing below may touch it.
       AsyncCompletion *raw = call.release();
-      self->http_.post_async(raw->target, body, &async_cancelled, raw, &answered);
+      try {
+        self->http_.post_async(raw->target, body, &async_cancelled, raw, &answered);
+      } catch (...) {  // the request could not even be laid out: the service never saw it
+        delete raw;
+        throw;
+      }
     } catch (...) {
       finish_failed(done);
     }

@@ -1,7 +1,8 @@
 // A provider with the asynchronous call form (llmhost/async.h): complete_async queues the call
 // and returns; one plugin thread finishes each call when it is due. The request's extra keys
 // steer it: "delay_ms" (default 0), "fail_status" (finish with that error), "inline" (finish
-// inside complete_async). The answer is "deferred: <last message>" plus "in_flight=<N>", the
+// inside complete_async), "ignore_cancel" (finish only when due, like a plugin that ignores
+// its cancel). The answer is "deferred: <last message>" plus "in_flight=<N>", the
 // number of this instance's calls that were pending when it was queued, so tests can see how
 // many calls waited at once without a host thread each. The blocking `complete` says
 // "blocking: ..." so a test can tell which form ran.
@@ -38,6 +39,7 @@ struct Pending {
   const llmh_call_done *done;
   std::string reply;
   long fail_status;
+  bool ignore_cancel;
 };
 
 void finish(const Pending &p) {
@@ -89,7 +91,7 @@ class Deferred final : public llmh::Provider {
   void start(const llmh::Request &req, const llmh_response_builder *out, const llmh_call_done *done) {
     const std::string_view body = req.body_json();
     Pending p{Clock::now() + std::chrono::milliseconds(number_in(body, "delay_ms", 0)), out, done, {},
-              number_in(body, "fail_status", 0)};
+              number_in(body, "fail_status", 0), number_in(body, "ignore_cancel", 0) != 0};
     std::unique_lock lock(mu_);
     p.reply = "deferred " TP_TAG ": " + last_message(req) + " in_flight=" + std::to_string(pending_.size() + 1);
     if (number_in(body, "inline", 0)) {
@@ -106,7 +108,7 @@ class Deferred final : public llmh::Provider {
     while (!stop_) {
       const auto now = Clock::now();
       for (auto it = pending_.begin(); it != pending_.end();) {
-        if (it->due <= now || it->out->cancelled(it->out)) {
+        if (it->due <= now || (!it->ignore_cancel && it->out->cancelled(it->out))) {
           Pending p = std::move(*it);
           it = pending_.erase(it);
           if (p.due > now && !p.fail_status) p.fail_status = 499;  // gave up early

@@ -3,6 +3,7 @@
 // deployments, and end when the client goes. Through the real serve binary over loopback.
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <thread>
 
 #include "proxy_support.hpp"
@@ -88,4 +89,26 @@ TEST_CASE("an async call's error and its client's disconnect") {
     return has(m, "llmhost_requests_in_flight 1\n") &&
            has(m, "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"deferred/m\",provider=\"deferred\",status=\"499\"} 1");
   }));
+}
+
+TEST_CASE("SIGTERM with async calls in flight: cancelled at the drain deadline, or exit past it") {
+  SUBCASE("a plugin that honours its cancel: drained, exit 0") {
+    Fixture f({}, {"--drain-timeout", "1"});
+    Client c(f.server->port());
+    c.send("POST", "/v1/chat/completions", chat_body("deferred/m", "x", "\"delay_ms\": 600000"));
+    CHECK(eventually([&] { return has(f.metrics(), "llmhost_requests_in_flight 2\n"); }));
+    f.server->signal(SIGTERM);
+    CHECK(f.server->wait() == 0);
+    CHECK(has(f.server->err(), "drained; bye"));
+  }
+  SUBCASE("one that ignores it: serve exits anyway, without unloading") {
+    Fixture f({}, {"--drain-timeout", "1"});
+    Client c(f.server->port());
+    c.send("POST", "/v1/chat/completions",
+           chat_body("deferred/m", "x", "\"delay_ms\": 600000, \"ignore_cancel\": 1"));
+    CHECK(eventually([&] { return has(f.metrics(), "llmhost_requests_in_flight 2\n"); }));
+    f.server->signal(SIGTERM);
+    CHECK(f.server->wait(std::chrono::seconds(30)) == 0);
+    CHECK(has(f.server->err(), "a plugin call is still running past the drain"));
+  }
 }

@@ -109,9 +109,11 @@ class Host {
   // exactly once. A plugin with the asynchronous call form (llmhost/async.h) needs no thread
   // while it waits: `done` runs on the thread that ends the call (usually the HTTP event loop).
   // Any other plugin runs its blocking `complete` as a job handed to `run_blocking` (empty: a
-  // Host worker), and `done` runs there. A call refused before it reaches a plugin (404, 400,
-  // 501) runs `done` on the calling thread before this returns. ~Host cancels the calls still
-  // in flight and waits for their `done`.
+  // Host worker), and `done` runs there. A call refused before it reaches a plugin (404, 400
+  // for the model, 501, 503 while the Host is being destroyed) runs `done` on the calling
+  // thread before this returns; a body that is not a JSON object (400) is reported where the
+  // plugin would have run. ~Host cancels the calls still in flight and waits until their
+  // `done` has returned.
   void complete(Request request, CompleteHandler done, std::stop_token cancel = {},
                 const BlockingExecutor &run_blocking = {});
 
@@ -123,6 +125,8 @@ class Host {
   // Loaded providers, sorted by name, and the files that are refused right now (a file whose
   // latest build failed while an older one serves is listed in both).
   std::vector<ProviderInfo> providers() const;
+  // Callback-form calls running in a plugin's asynchronous form now (they hold no thread).
+  size_t async_calls() const;
   // Whether a provider of that name is loaded now; no copy of the list, for per-request checks.
   bool has_provider(std::string_view name) const;
   std::vector<LoadError> load_errors() const;

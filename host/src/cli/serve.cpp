@@ -226,6 +226,7 @@ int run_serve(const ServeOptions &o) {
     host.reload();
   };
   hooks.notice = [](const std::string &m) { say(m); };
+  hooks.async_calls = [&] { return host.async_calls(); };
 
   std::printf("llmhost: serving on http://%s:%u (%zu provider(s)%s)\n", o.host.c_str(), server->port(),
               host.providers().size(), cfg.master_key.empty() ? "" : ", master key required");

@@ -36,6 +36,10 @@ struct AsyncClient::Call {
   uint32_t number = 0;     // of the current attempt, 0 = first
   Clock::time_point started;
   std::optional<boost::asio::steady_timer> backoff;  // made at the first retry
+  // A backoff wait is pending: its handler will run (even after a cancel, and possibly with
+  // success if it was already queued), so a call finished meanwhile is freed by that handler.
+  bool waiting = false;
+  bool finished = false;  // done has run; only the pending backoff handler still holds `c`
   Call *prev = nullptr;
   Call *next = nullptr;
 };
@@ -117,8 +121,12 @@ void AsyncClient::settle(Call *c, CURLcode code) {
 void AsyncClient::back_off(Call *c, Millis delay) {
   if (!c->backoff) c->backoff.emplace(multi_.executor());
   c->backoff->expires_after(delay);
-  // Aborted only when the call is torn down (cancel, shutdown): then `c` is gone.
+  c->waiting = true;
   c->backoff->async_wait(multi_.tracked([this, c](const boost::system::error_code &ec) {
+    c->waiting = false;
+    // A cancel or shutdown may have finished the call after this handler was already queued
+    // with success: the call is then ours to free, whatever `ec` says.
+    if (c->finished) return delete c;
     if (!ec) next_attempt(c);
   }));
 }
@@ -133,7 +141,12 @@ void AsyncClient::finish(Call *c, llmh_http_response *response) {
     c->easy = nullptr;
   }
   const CallingPlugin calling;  // done may release the plugin's build: unload it after done
+  c->finished = true;
   std::unique_ptr<Call> own(c);
+  if (c->waiting) {
+    c->backoff->cancel();
+    own.release();  // the pending backoff handler frees it
+  }
   c->done(c->user, response, response ? nullptr : &c->err);
 }
 
@@ -155,7 +168,7 @@ void AsyncClient::arm_poll() {
 }
 
 void AsyncClient::poll() {
-  const CallingPlugin calling;  // see finish
+  const CallingPlugin calling;  // `cancelled` is plugin code: see finish
   for (Call *c = head_; c;) {
     Call *next = c->next;  // cancel(c) frees c, and only c
     if (c->polled && c->call.spec().cancelled(c->call.spec().user) != 0) cancel(c);

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "plugin_reaper.hpp"
+
 namespace llmhost::detail::http {
 namespace {
 
@@ -261,6 +263,10 @@ void CurlMultiLoop::on_timer_fired(const boost::system::error_code &ec) {
 
 void CurlMultiLoop::act(curl_socket_t fd, int mask) {
   if (!multi_ || closed_) return;
+  // curl calls the plugins' on_line from in here, and finished_ their done: a build one of them
+  // releases is unloaded when this returns (see CallingPlugin). Only on the event loop: on the
+  // blocking path a plugin's own frames are below the HTTP service.
+  const CallingPlugin calling;
   int running = 0;
   curl_multi_socket_action(multi_, fd, mask, &running);
   int queued = 0;

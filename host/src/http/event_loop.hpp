@@ -23,7 +23,7 @@ class EventLoop {
   boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
 
  private:
-  boost::asio::io_context ioc_{1};  // one thread: Asio may skip its locks
+  boost::asio::io_context ioc_{1};  // one thread runs it (a concurrency hint; Asio keeps its locks)
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
 };

@@ -94,7 +94,12 @@ void HttpService::reject_async(void *user, llmh_http_done_fn done, int32_t statu
   try {
     async_client().reject(user, done, status, message);
   } catch (...) {
-    // Out of memory (or no event loop at all): nothing can reach the loop to call `done`.
+    // Out of memory, or no event loop at all: nothing can reach the loop. Answering here breaks
+    // "never from inside perform_async", but a `done` that never comes would hang the call.
+    llmh_error err{};
+    err.struct_size = sizeof err;
+    llmh_error_set(&err, status, message);
+    done(user, nullptr, &err);
   }
 }
 

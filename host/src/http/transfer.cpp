@@ -2,8 +2,6 @@
 
 #include <strings.h>
 
-#include "plugin_reaper.hpp"
-
 namespace llmhost::detail::http {
 namespace {
 
@@ -17,7 +15,6 @@ constexpr int kPollMs = 50;
 bool Attempt::deliver(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   out_.delivered = true;
-  const CallingPlugin calling;  // on the event loop, on_line may end the plugin's call
   if (spec_->on_line(spec_->user, llmh_str{line.data(), line.size()}) != 0) {
     out_.consumer_stop = true;
     return false;

@@ -30,7 +30,9 @@ class Api {
   bool authorized(const Incoming &in) const;
   struct Completion;
   void chat(std::shared_ptr<Exchange> ex);  // on an I/O thread
+  void start_chat(const std::shared_ptr<Exchange> &ex);
   void complete(std::shared_ptr<Completion> c);  // the next attempt of a chat completion; any thread
+  void on_completed(const std::shared_ptr<Completion> &c, CompleteResult &result);
   void stream_chat(const std::shared_ptr<Exchange> &ex, openai::ChatRequest &chat);  // on a worker
   void embeddings(std::shared_ptr<Exchange> ex);  // on a worker
   void readiness(Exchange &ex);

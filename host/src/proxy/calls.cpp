@@ -85,28 +85,46 @@ void Api::complete(std::shared_ptr<Completion> c) {
   Request req = c->attempts.last() ? std::move(c->req) : c->req;  // kept only for a next attempt
   std::stop_token cancel = c->ex->cancelled();
   host_.complete(std::move(req), [this, c](CompleteResult result) {
-    if (Response *r = std::get_if<Response>(&result)) {
-      r->id = openai::new_id("chatcmpl");
-      r->created = openai::unix_now();
-      r->model = reported_model(r->model, c->routed, c->attempts.asked());
-      Reply reply;
-      openai::write_completion(reply.body, *r);
-      return c->ex->reply(std::move(reply));
+    // Runs inside the plugin's finish (or a worker's job): nothing may escape.
+    try {
+      on_completed(c, result);
+    } catch (const std::exception &e) {
+      c->ex->reply(error_reply(500, std::string("llmhost: ") + e.what()));
     }
-    if (std::optional<Error> final = c->attempts.failed(std::get<Error>(result), *c->ex, metrics_))
-      return c->ex->reply(error_reply(final->status(), final->what(), final->status() == 404 ? "model" : ""));
-    complete(std::move(c));
   }, std::move(cancel), post_work_);
 }
 
+void Api::on_completed(const std::shared_ptr<Completion> &c, CompleteResult &result) {
+  if (Response *r = std::get_if<Response>(&result)) {
+    r->id = openai::new_id("chatcmpl");
+    r->created = openai::unix_now();
+    r->model = reported_model(r->model, c->routed, c->attempts.asked());
+    Reply reply;
+    openai::write_completion(reply.body, *r);
+    return c->ex->reply(std::move(reply));
+  }
+  if (std::optional<Error> final = c->attempts.failed(std::get<Error>(result), *c->ex, metrics_))
+    return c->ex->reply(error_reply(final->status(), final->what(), final->status() == 404 ? "model" : ""));
+  complete(c);
+}
+
+// On the I/O thread: nothing may escape into the event loop.
 void Api::chat(std::shared_ptr<Exchange> ex) {
+  try {
+    start_chat(ex);
+  } catch (const std::exception &e) {
+    ex->reply(error_reply(500, std::string("llmhost: ") + e.what()));
+  }
+}
+
+void Api::start_chat(const std::shared_ptr<Exchange> &ex) {
   openai::ChatParse parsed = openai::parse_chat_request(ex->request().body);
   if (auto *err = std::get_if<openai::RequestError>(&parsed)) return ex->reply(error_reply(400, err->message, err->param));
   auto chat = std::make_shared<openai::ChatRequest>(std::move(std::get<openai::ChatRequest>(parsed)));
   Request &req = chat->request;
   ex->label("/v1/chat/completions", req.model, {}, chat->stream);
   if (auto over = ex->check_messages(req.messages.size())) return ex->reply(std::move(*over));
-  if (chat->stream) return post_work_([this, ex = std::move(ex), chat] { stream_chat(ex, *chat); });
+  if (chat->stream) return post_work_([this, ex, chat] { stream_chat(ex, *chat); });
   std::shared_ptr<Completion> c;
   try {
     c = std::make_shared<Completion>(ex, std::move(req), models_, host_);

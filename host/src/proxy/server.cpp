@@ -94,6 +94,9 @@ struct Server::Impl {
   }
 
   void post_work(std::function<void()> job) {
+    // After run() the pool is gone and nothing is served; only a late handler (the Host's
+    // HTTP loop running for its shutdown) can get here, and its exchange is gone too.
+    if (!pool) return;
     busy_workers.fetch_add(1);
     pool->post([this, job = std::move(job)] {
       try {
@@ -103,6 +106,11 @@ struct Server::Impl {
       }
       busy_workers.fetch_sub(1);
     });
+  }
+
+  // Plugin calls in flight: on workers, and in plugins' asynchronous form (no thread).
+  int64_t calls_running() const {
+    return busy_workers.load() + (shared.hooks.async_calls ? static_cast<int64_t>(shared.hooks.async_calls()) : 0);
   }
 
   void notice(const std::string &m) {
@@ -138,7 +146,7 @@ struct Server::Impl {
     drain_timer.async_wait([this](boost::system::error_code) {
       const auto now = std::chrono::steady_clock::now();
       // Calls the watchdog gave up on are not waited for: their clients have their answer.
-      if (shared.open.load() == 0 && busy_workers.load() - shared.abandoned_running.load() <= 0) return ioc.stop();
+      if (shared.open.load() == 0 && calls_running() - shared.abandoned_running.load() <= 0) return ioc.stop();
       if (now >= deadline && !forced) {
         forced = true;
         notice("drain deadline passed: cancelling " + std::to_string(shared.open.load()) + " connection(s)");
@@ -215,11 +223,13 @@ bool Server::run(ServerHooks hooks) {
   d.ioc.run();
   for (auto &t : threads) t.join();
   d.shared.stopped = true;
-  // Calls cancelled at the deadline get a short grace period to return from their plugin.
+  // Calls cancelled at the deadline get a short grace period to return from their plugin. An
+  // asynchronous one cannot end now (the loop it ends on has stopped): it is a plugin that
+  // ignored its cancel, as much as a worker still busy is.
   const auto grace = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (d.busy_workers.load() > 0 && std::chrono::steady_clock::now() < grace)
+  while (d.calls_running() > 0 && std::chrono::steady_clock::now() < grace)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  if (d.busy_workers.load() > 0) return false;
+  if (d.calls_running() > 0) return false;
   d.pool.reset();
   return true;
 }

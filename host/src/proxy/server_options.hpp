@@ -43,6 +43,7 @@ struct ServerHooks {
   std::function<void()> started;                          // ... counted as in flight
   std::function<void(const Record &)> finished;           // its response is written (or failed)
   std::function<void()> reload;                           // SIGHUP (on a worker)
+  std::function<size_t()> async_calls;                    // plugin calls in flight holding no worker
   std::function<void(const std::string &)> notice;        // server life-cycle messages
 };
 

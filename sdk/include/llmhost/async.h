@@ -52,9 +52,13 @@ typedef struct llmh_async_provider {
    * answer as `complete`, delivered through `out` and then done->finish. `request`, `out` and
    * `done` stay valid until finish; builder functions may be called from any thread until then,
    * one at a time (not concurrently). out->cancelled turns true when the caller gives up or the
-   * deadline passes: finish promptly then (with any error; the host reports 499 or 408).
-   * Called from the host's I/O threads, concurrently: it must not block (no network wait, no
-   * blocking `perform`, no lock held for long). Never NULL in a table the plugin hands out. */
+   * deadline passes: finish promptly then (an error of 0 or 499 becomes the host's 499 or 408;
+   * another status of yours is kept, as for `complete`). Finish only once nothing of the call
+   * can still call into the plugin: every perform_async it started has had its `done`, no timer
+   * or callback of it is pending (the build may be unloaded right after finish). Called
+   * concurrently from the host's threads (llmhost serve: its I/O threads; an embedder: whatever
+   * thread calls llmhost::Host): it must not block (no network wait, no blocking `perform`, no
+   * lock held for long). Never NULL in a table the plugin hands out. */
   void (*complete_async)(void *instance, const llmh_request *request, const llmh_response_builder *out,
                          const llmh_call_done *done);
 } llmh_async_provider;

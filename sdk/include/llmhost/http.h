@@ -86,8 +86,9 @@ typedef struct llmh_http_response llmh_http_response;
  * any status (after retries) `response` is a new response that the plugin now owns (release it
  * with `release`) and `err` is NULL. On a transport failure `response` is NULL and `err` says
  * why, with the statuses `perform` uses; `err` is owned by the host and valid during the call.
- * Runs on the host's HTTP event-loop thread, like on_line and cancelled of that request: it must
- * return quickly and never block (no `perform`, no waiting for another request). */
+ * Runs on the host's HTTP event loop, like on_line and cancelled of that request: it must
+ * return quickly and never block (no `perform`, no waiting for another request). `user` is the
+ * request's, or NULL when the request itself could not be read (NULL, struct_size too small). */
 typedef void (*llmh_http_done_fn)(void *user, llmh_http_response *response, const llmh_error *err);
 
 /* The service table. Owned by the host; every function may be called from any thread,
@@ -100,8 +101,8 @@ typedef struct llmh_http_api {
    * retries) stores a new response in *out and returns 0. On a transport failure stores NULL in
    * *out, fills `err` and returns non-zero: 408 deadline exceeded, 499 stopped by on_line or
    * cancelled, 503 could not connect (the message names the URL without its query string),
-   * 502 connection broken or other transport error, 400 malformed request. Blocks the calling
-   * thread; `err` is owned by the caller. */
+   * 502 connection broken or other transport error, 400 malformed request, 500 the service
+   * itself failed (out of memory). Blocks the calling thread; `err` is owned by the caller. */
   int (*perform)(const struct llmh_http_api *self, const llmh_http_request *request,
                  llmh_http_response **out, llmh_error *err);
 
@@ -123,11 +124,13 @@ typedef struct llmh_http_api {
   /* Starts `request` and returns at once: the same request, retries, deadline and errors as
    * `perform`, without holding the calling thread. The host copies what it needs, so the
    * request's views need only live until this returns; `request->user` is handed to on_line,
-   * cancelled and `done`. `done` is called exactly once, always on the host's HTTP event-loop
-   * thread and never from inside perform_async (a malformed request reports 400 through it
-   * too), possibly before perform_async has returned to its caller: set up everything `done`
-   * uses first. The event loop serves many requests: on_line, cancelled and done must not block.
-   * Any thread. */
+   * cancelled and `done`. `done` is called exactly once, on the host's HTTP event loop (one
+   * thread, or a strand over the server's I/O threads: one callback at a time) and never from
+   * inside perform_async (a malformed request reports 400 through it too; only a host that
+   * cannot allocate at all answers 500 from inside), possibly before perform_async has returned
+   * to its caller: set up everything `done` uses first. The event loop serves many requests:
+   * on_line, cancelled and done must not block. Every request a plugin starts must have had its
+   * `done` before the plugin's `destroy` returns. Any thread. */
   void (*perform_async)(const struct llmh_http_api *self, const llmh_http_request *request,
                         llmh_http_done_fn done);
 } llmh_http_api;
