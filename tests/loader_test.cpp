@@ -62,6 +62,11 @@ TEST_CASE("each broken plugin is refused with a typed error naming the cause") {
     CHECK(e.kind == LoadErrorKind::kInvalidName);
     CHECK(contains(e.message, "empty"));
   }
+  SUBCASE("an async call table without its function") {
+    auto e = check_fails("libbad_async.so");
+    CHECK(e.kind == LoadErrorKind::kInvalidDescriptor);
+    CHECK(contains(e.message, "llmhost.async.v1 table has a NULL complete_async"));
+  }
   SUBCASE("NULL name") {
     auto e = check_fails("libnull_name.so");
     CHECK(e.kind == LoadErrorKind::kInvalidName);
