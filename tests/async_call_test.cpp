@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "outcomes.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -16,42 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Collects the outcomes of callback-form calls, with the thread each arrived on.
-struct Outcomes {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<llmhost::CompleteResult> results;
-  std::vector<std::thread::id> threads;
-
-  llmhost::CompleteHandler handler() {
-    return [this](llmhost::CompleteResult r) {
-      std::lock_guard lock(mu);
-      results.push_back(std::move(r));
-      threads.push_back(std::this_thread::get_id());
-      cv.notify_all();
-    };
-  }
-  size_t count() {
-    std::lock_guard lock(mu);
-    return results.size();
-  }
-  // Waits for `n` outcomes in all; fails the test after 20 s.
-  void wait(size_t n) {
-    std::unique_lock lock(mu);
-    REQUIRE_MESSAGE(cv.wait_for(lock, 20s, [&] { return results.size() >= n; }), "only ", results.size(), " of ",
-                    n, " calls ended");
-  }
-  const llmhost::Response &response(size_t i) {
-    REQUIRE_MESSAGE(std::holds_alternative<llmhost::Response>(results.at(i)),
-                    "call failed: ", std::get<llmhost::Error>(results.at(i)).what());
-    return std::get<llmhost::Response>(results[i]);
-  }
-  const llmhost::Error &error(size_t i) {
-    REQUIRE_MESSAGE(std::holds_alternative<llmhost::Error>(results.at(i)), "call succeeded: ",
-                    std::get<llmhost::Response>(results.at(i)).content);
-    return std::get<llmhost::Error>(results[i]);
-  }
-};
+using test::Outcomes;
 
 struct Fixture {
   test::TempDir dir;

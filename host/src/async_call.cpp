@@ -77,10 +77,12 @@ void finish(const llmh_call_done *self, const llmh_error *err) noexcept {
   const InsidePlugin inside_plugin;
   CompleteResult result = call->outcome(err);
   CompleteHandler done = std::move(call->done);
-  // Held until `done` has returned: ~Host waits for the handlers, not just for the plugins.
-  const std::shared_ptr<void> hold = std::move(call->hold);
+  // Held until `done` has returned and this thread has left the plugin's code: ~Host waits
+  // for the handlers, and then unloads the plugins.
+  std::shared_ptr<void> hold = std::move(call->hold);
   call.reset();
   done(std::move(result));
+  release_after_plugin_frames(std::move(hold));
 }
 
 }  // namespace

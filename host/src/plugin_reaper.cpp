@@ -5,6 +5,7 @@
 // has returned; on a thread of the plugin's own, by one reaper thread (started on first use,
 // joined at exit): the plugin's destroy joins its threads before the library is unmapped.
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -20,6 +21,9 @@ thread_local int t_plugin_frames = 0;  // InsidePlugin scopes open on this threa
 // Released inside a CallingPlugin scope; destroyed when the outermost one ends. The vector
 // belongs to the host (a thread_local in a plugin would pin it, see plugin-guide).
 thread_local std::vector<Plugin *> t_released;
+// Handles kept until the outermost CallingPlugin scope ends, after t_released (see
+// release_after_plugin_frames).
+thread_local std::vector<std::shared_ptr<void>> t_kept;
 
 // Every deferred unload, wherever it waits (a thread's t_released or the reaper thread).
 class Reaper {
@@ -89,13 +93,19 @@ class Reaper {
 
 CallingPlugin::CallingPlugin() { ++t_calling; }
 CallingPlugin::~CallingPlugin() {
-  if (--t_calling > 0 || t_released.empty()) return;
+  if (--t_calling > 0) return;
   std::vector<Plugin *> released;
   released.swap(t_released);
   for (Plugin *p : released) {
     delete p;
     Reaper::instance().deleted();
   }
+  std::vector<std::shared_ptr<void>> kept;
+  kept.swap(t_kept);
+}
+
+void release_after_plugin_frames(std::shared_ptr<void> handle) {
+  if (t_calling > 0) t_kept.push_back(std::move(handle));
 }
 
 InsidePlugin::InsidePlugin() { ++t_plugin_frames; }

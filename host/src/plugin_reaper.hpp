@@ -2,6 +2,8 @@
 // running plugin code. Light on purpose: the HTTP service includes it for its callbacks.
 #pragma once
 
+#include <memory>
+
 namespace llmhost::detail {
 
 class Plugin;
@@ -34,6 +36,11 @@ class InsidePlugin {
   InsidePlugin(const InsidePlugin &) = delete;
   InsidePlugin &operator=(const InsidePlugin &) = delete;
 };
+
+// Drops `handle` once this thread has left plugin code: at the end of the outermost
+// CallingPlugin scope, or now outside one. For what a waiting ~Host must not see released while
+// the HTTP loop still returns through a plugin's frames (the Host would then unload it).
+void release_after_plugin_frames(std::shared_ptr<void> handle);
 
 // Waits until every plugin whose unload was deferred (by any thread) is destroyed and
 // unloaded. Any thread outside CallingPlugin and InsidePlugin scopes.

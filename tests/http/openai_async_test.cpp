@@ -2,14 +2,13 @@
 // callback form of Host::complete against the loopback mock. No host thread waits; the answer
 // comes on the HTTP event loop; errors, cancels and timeouts keep their statuses; a build
 // replaced while its calls wait is unloaded once they are done.
-#include <pthread.h>
-
 #include <condition_variable>
 #include <fstream>
 #include <set>
 #include <thread>
 
 #include "common.hpp"
+#include "outcomes.hpp"
 
 using namespace test::http;
 using namespace std::chrono_literals;
@@ -17,37 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Outcomes {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<llmhost::CompleteResult> results;
-  std::vector<std::string> threads;  // the name of the thread each outcome came on
-
-  llmhost::CompleteHandler handler() {
-    return [this](llmhost::CompleteResult r) {
-      char name[32] = {};
-      pthread_getname_np(pthread_self(), name, sizeof name);
-      std::lock_guard lock(mu);
-      results.push_back(std::move(r));
-      threads.emplace_back(name);
-      cv.notify_all();
-    };
-  }
-  void wait(size_t n) {
-    std::unique_lock lock(mu);
-    REQUIRE_MESSAGE(cv.wait_for(lock, 20s, [&] { return results.size() >= n; }), "only ", results.size(), " of ", n,
-                    " calls ended");
-  }
-  const llmhost::Response &response(size_t i) {
-    REQUIRE_MESSAGE(std::holds_alternative<llmhost::Response>(results.at(i)),
-                    "call failed: ", std::get<llmhost::Error>(results.at(i)).what());
-    return std::get<llmhost::Response>(results[i]);
-  }
-  const llmhost::Error &error(size_t i) {
-    REQUIRE(std::holds_alternative<llmhost::Error>(results.at(i)));
-    return std::get<llmhost::Error>(results[i]);
-  }
-};
+using test::Outcomes;
 
 // Blocks the job passed to it: the openai plugin must never need it.
 const llmhost::BlockingExecutor kNoWorkers = [](std::function<void()>) { FAIL("a blocking job was started"); };
@@ -65,7 +34,7 @@ TEST_CASE("openai's completions run asynchronously: the answer comes on the HTTP
     answers.insert(out.response(i).content);
     CHECK(out.response(i).provider == "openai");
     CHECK(out.response(i).usage.total_tokens == 12);
-    CHECK(out.threads[i] == "llmh-http");
+    CHECK(out.thread_names[i] == "llmh-http");
   }
   CHECK(answers.size() == 20);
   CHECK(answers.count("re: n7") == 1);
