@@ -8,6 +8,8 @@
 #   BENCH_COST=1 bench/proxy/run.sh     # ~1 minute: only the CPU time llmhost serve spends per
 #                                       # request (openai, echo, stream; c=1 and 64), which a
 #                                       # shared machine hardly disturbs; for before/after checks
+#   BENCH_COUNT=1 bench/proxy/run.sh    # ~30 s: only syscalls, context switches and mallocs per
+#                                       # request at c=1 (perf), which load does not change at all
 #
 # Installs what is missing (nginx-light, wrk, python3; linux-perf with BENCH_PROFILE=1), builds
 # llmhost, the bundled plugins and the fixed-rate load generator (openloop.cpp) into
@@ -30,6 +32,7 @@ source "$HERE/../../scripts/deps.sh"
 
 QUICK=${BENCH_QUICK:-0}
 PROFILE=${BENCH_PROFILE:-0}
+COUNT=${BENCH_COUNT:-0}
 GW_CPU=${BENCH_GW_CPU:-0}
 LOAD_CPU=${BENCH_LOAD_CPU:-1}
 STREAMS=${BENCH_STREAMS:-1000}
@@ -37,7 +40,7 @@ HOLD_S=${BENCH_HOLD_S:-30}
 [ "$QUICK" = 1 ] && HOLD_S=${BENCH_HOLD_S:-5}
 
 extra=(nginx-light wrk python3)
-[ "$PROFILE" = 1 ] && extra+=(linux-perf)
+if [ "$PROFILE" = 1 ] || [ "$COUNT" = 1 ]; then extra+=(linux-perf); fi
 # Any nginx flavour will do; do not pull nginx-light next to an installed nginx.
 if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then extra=("${extra[@]:1}"); fi
 llmhost_install_deps "${extra[@]}"
@@ -69,7 +72,7 @@ pids=()
 cleanup() {
   set +e  # stop everything even if one step fails
   local p
-  if [ "$PROFILE" = 1 ]; then perf probe -q -d probe_libc:malloc >/dev/null 2>&1 || true; fi
+  if [ "$PROFILE" = 1 ] || [ "$COUNT" = 1 ]; then perf probe -q -d probe_libc:malloc >/dev/null 2>&1 || true; fi
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 }
@@ -140,8 +143,28 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
   echo
 } | tee "$OUT/machine.md"
 
+# Per request at c=1: syscalls, context switches, and mallocs through a uprobe on libc's malloc.
+count_per_request() {
+  malloc=()
+  libc=$(ldd "$BUILD/bin/llmhost" | awk '/libc\.so\.6/ {print $3}')
+  perf probe -q -d probe_libc:malloc >/dev/null 2>&1 || true
+  if perf probe -q -x "$libc" malloc >/dev/null 2>&1; then malloc=(--malloc); fi
+  echo "| per request, c=1 (perf stat of the gateway process) | syscalls | context switches | mallocs | req/s while counted |"
+  echo "|---|---:|---:|---:|---:|"
+  ngx_worker=$(pgrep -P "$PROXY_PID" | head -1)
+  u="http://127.0.0.1"
+  "${on_load[@]}" "$PY" "$HERE/bench.py" count --dir "$OUT" --name "nginx (worker)" --pid "$ngx_worker" --url "$u:$PROXY_PORT/v1/chat/completions" --body "$OUT/req.json" "${malloc[@]}"
+  "${on_load[@]}" "$PY" "$HERE/bench.py" count --dir "$OUT" --name llmhost-openai --pid "$SERVE_PID" --url "$u:$SERVE_PORT/v1/chat/completions" --body "$OUT/req.json" "${malloc[@]}"
+  "${on_load[@]}" "$PY" "$HERE/bench.py" count --dir "$OUT" --name llmhost-echo --pid "$SERVE_PID" --url "$u:$SERVE_PORT/v1/chat/completions" --body "$OUT/req-echo.json" "${malloc[@]}"
+  perf probe -q -d probe_libc:malloc >/dev/null 2>&1 || true
+}
+
 if [ "${BENCH_COST:-0}" = 1 ]; then
   "${on_load[@]}" "$PY" "$HERE/bench.py" cost --dir "$OUT" --serve "$SERVE_PORT" --pid "$SERVE_PID"
+  exit 0
+fi
+if [ "$COUNT" = 1 ]; then
+  count_per_request
   exit 0
 fi
 
@@ -172,19 +195,7 @@ if [ "$PROFILE" = 1 ]; then
     echo "profile c=$c above; also $OUT/perf-c$c.{dso,self,children}.txt (by library, self, inclusive)"
   done
   echo
-  # Per request at c=1: syscalls, context switches, and mallocs through a uprobe on libc's malloc.
-  malloc=()
-  libc=$(ldd "$BUILD/bin/llmhost" | awk '/libc\.so\.6/ {print $3}')
-  perf probe -q -d probe_libc:malloc >/dev/null 2>&1 || true
-  if perf probe -q -x "$libc" malloc >/dev/null 2>&1; then malloc=(--malloc); fi
-  echo "| per request, c=1 (perf stat of the gateway process) | syscalls | context switches | mallocs | req/s while counted |"
-  echo "|---|---:|---:|---:|---:|"
-  ngx_worker=$(pgrep -P "$PROXY_PID" | head -1)
-  u="http://127.0.0.1"
-  "${on_load[@]}" "$PY" "$HERE/bench.py" count --dir "$OUT" --name "nginx (worker)" --pid "$ngx_worker" --url "$u:$PROXY_PORT/v1/chat/completions" --body "$OUT/req.json" "${malloc[@]}"
-  "${on_load[@]}" "$PY" "$HERE/bench.py" count --dir "$OUT" --name llmhost-openai --pid "$SERVE_PID" --url "$u:$SERVE_PORT/v1/chat/completions" --body "$OUT/req.json" "${malloc[@]}"
-  "${on_load[@]}" "$PY" "$HERE/bench.py" count --dir "$OUT" --name llmhost-echo --pid "$SERVE_PID" --url "$u:$SERVE_PORT/v1/chat/completions" --body "$OUT/req-echo.json" "${malloc[@]}"
-  perf probe -q -d probe_libc:malloc >/dev/null 2>&1 || true
+  count_per_request
   echo
 fi
 

@@ -79,6 +79,11 @@ void write_usage(std::string &out, const Usage &u) {
 }
 
 void write_completion(std::string &out, const Response &r) {
+  // One allocation for the whole answer rather than one per doubling: the fixed text is under
+  // 400 bytes, the upstream's own fields are at most its whole JSON.
+  size_t size = 400 + r.id.size() + r.model.size() + r.content.size() + r.reasoning.size() + r.raw_json.size();
+  for (const ToolCall &t : r.tool_calls) size += 64 + t.id.size() + t.name.size() + t.arguments.size();
+  out.reserve(out.size() + size);
   const Upstream upstream(r.raw_json, "message");
   json::Writer w(out);
   w.begin_object()

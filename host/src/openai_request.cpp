@@ -40,72 +40,100 @@ object parse_object(std::string_view body, std::optional<simdjson::dom::parser> 
   return obj;
 }
 
-std::string get_string(element v, const std::string &param) {
+// Where a value sits in the body ("messages[0].content[1].text"), spelled out only when an error
+// names it: a request that parses builds no path strings.
+class Path {
+ public:
+  Path(const char *key) : key_(key) {}  // a top-level member
+  Path(const Path &parent, const char *key) : parent_(&parent), key_(key) {}
+  Path(const Path &parent, size_t index) : parent_(&parent), index_(index) {}
+
+  std::string str() const {
+    std::string s = parent_ ? parent_->str() : std::string();
+    if (!key_) return s + "[" + std::to_string(index_) + "]";
+    if (!s.empty()) s += '.';
+    return s += key_;
+  }
+
+ private:
+  const Path *parent_ = nullptr;
+  const char *key_ = nullptr;  // null: an array element
+  size_t index_ = 0;
+};
+
+[[noreturn]] void bad_at(const Path &at, std::string_view what) {
+  const std::string where = at.str();
+  bad(where, in_quotes(where) + " " + std::string(what));
+}
+
+std::string get_string(element v, const Path &at) {
   std::string_view s;
-  if (v.get(s)) bad(param, in_quotes(param) + " must be a string");
+  if (v.get(s)) bad_at(at, "must be a string");
   return std::string(s);
 }
 
-double get_number(element v, const std::string &param) {
+double get_number(element v, const Path &at) {
   double d;
-  if (v.get(d)) bad(param, in_quotes(param) + " must be a number");
+  if (v.get(d)) bad_at(at, "must be a number");
   return d;
 }
 
-int64_t get_integer(element v, const std::string &param) {
+int64_t get_integer(element v, const Path &at) {
   int64_t i;
-  if (v.get(i)) bad(param, in_quotes(param) + " must be an integer");
+  if (v.get(i)) bad_at(at, "must be an integer");
   return i;
 }
 
-bool get_bool(element v, const std::string &param) {
+bool get_bool(element v, const Path &at) {
   bool b;
-  if (v.get(b)) bad(param, in_quotes(param) + " must be true or false");
+  if (v.get(b)) bad_at(at, "must be true or false");
   return b;
 }
 
 // Message content: a string, null, or an array of parts whose text parts are concatenated
 // (image and audio parts stay in the body for the plugin).
-std::string get_content(element v, const std::string &param) {
+std::string get_content(element v, const Path &at) {
   if (v.is_null()) return {};
   std::string_view s;
   if (!v.get(s)) return std::string(s);
   array parts;
-  if (v.get(parts)) bad(param, in_quotes(param) + " must be a string, an array of content parts or null");
+  if (v.get(parts)) bad_at(at, "must be a string, an array of content parts or null");
   std::string text;
   size_t i = 0;
   for (element part : parts) {
-    const std::string where = param + "[" + std::to_string(i++) + "]";
+    const Path where(at, i++);
     object p;
-    if (part.get(p)) bad(where, in_quotes(where) + " must be an object");
+    if (part.get(p)) bad_at(where, "must be an object");
     std::string_view type;
-    if (p["type"].get(type)) bad(where + ".type", in_quotes(where + ".type") + " is required and must be a string");
+    if (p["type"].get(type)) bad_at(Path(where, "type"), "is required and must be a string");
     if (type != "text") continue;
     element t;
-    if (p["text"].get(t)) bad(where + ".text", in_quotes(where + ".text") + " is required for a text part");
-    text += get_string(t, where + ".text");
+    if (p["text"].get(t)) bad_at(Path(where, "text"), "is required for a text part");
+    text += get_string(t, Path(where, "text"));
   }
   return text;
 }
 
-std::vector<ToolCall> get_tool_calls(element v, const std::string &param) {
+std::vector<ToolCall> get_tool_calls(element v, const Path &at) {
   array calls;
-  if (v.get(calls)) bad(param, in_quotes(param) + " must be an array");
+  if (v.get(calls)) bad_at(at, "must be an array");
   std::vector<ToolCall> out;
+  out.reserve(calls.size());
   for (element c : calls) {
-    const std::string where = param + "[" + std::to_string(out.size()) + "]";
+    const Path where(at, out.size());
     object o;
-    if (c.get(o)) bad(where, in_quotes(where) + " must be an object");
+    if (c.get(o)) bad_at(where, "must be an object");
     ToolCall t;
     for (auto [key, val] : o) {
-      if (key == "id") t.id = get_string(val, where + ".id");
-      else if (key == "type") t.type = get_string(val, where + ".type");
+      if (key == "id") t.id = get_string(val, Path(where, "id"));
+      else if (key == "type") t.type = get_string(val, Path(where, "type"));
       else if (key == "function") {
+        const Path function(where, "function");
         object f;
-        if (val.get(f)) bad(where + ".function", in_quotes(where + ".function") + " must be an object");
+        if (val.get(f)) bad_at(function, "must be an object");
         for (auto [fk, fv] : f) {
-          if (fk == "name") t.name = get_string(fv, where + ".function.name");
-          else if (fk == "arguments") t.arguments = get_string(fv, where + ".function.arguments");
+          if (fk == "name") t.name = get_string(fv, Path(function, "name"));
+          else if (fk == "arguments") t.arguments = get_string(fv, Path(function, "arguments"));
         }
       }
     }
@@ -115,23 +143,25 @@ std::vector<ToolCall> get_tool_calls(element v, const std::string &param) {
 }
 
 std::vector<Message> get_messages(element v) {
+  const Path messages("messages");
   array items;
-  if (v.get(items)) bad("messages", "\"messages\" must be an array of message objects");
+  if (v.get(items)) bad_at(messages, "must be an array of message objects");
   std::vector<Message> out;
+  out.reserve(items.size());
   for (element item : items) {
-    const std::string where = "messages[" + std::to_string(out.size()) + "]";
+    const Path where(messages, out.size());
     object o;
-    if (item.get(o)) bad(where, in_quotes(where) + " must be an object");
+    if (item.get(o)) bad_at(where, "must be an object");
     Message m;
     bool has_role = false;
     for (auto [key, val] : o) {
-      if (key == "role") m.role = get_string(val, where + ".role"), has_role = true;
-      else if (key == "content") m.content = get_content(val, where + ".content");
-      else if (key == "name") m.name = get_string(val, where + ".name");
-      else if (key == "tool_call_id") m.tool_call_id = get_string(val, where + ".tool_call_id");
-      else if (key == "tool_calls" && !val.is_null()) m.tool_calls = get_tool_calls(val, where + ".tool_calls");
+      if (key == "role") m.role = get_string(val, Path(where, "role")), has_role = true;
+      else if (key == "content") m.content = get_content(val, Path(where, "content"));
+      else if (key == "name") m.name = get_string(val, Path(where, "name"));
+      else if (key == "tool_call_id") m.tool_call_id = get_string(val, Path(where, "tool_call_id"));
+      else if (key == "tool_calls" && !val.is_null()) m.tool_calls = get_tool_calls(val, Path(where, "tool_calls"));
     }
-    if (!has_role) bad(where + ".role", in_quotes(where) + " is missing the required field \"role\"");
+    if (!has_role) bad(where.str() + ".role", in_quotes(where.str()) + " is missing the required field \"role\"");
     out.push_back(std::move(m));
   }
   if (out.empty()) bad("messages", "\"messages\" must not be empty");
@@ -144,29 +174,29 @@ std::vector<std::string> get_stop(element v) {
   if (v.is_null()) return {};
   array items;
   if (v.get(items)) bad("stop", "\"stop\" must be a string or an array of strings");
+  const Path stop("stop");
   std::vector<std::string> out;
-  for (element e : items) out.push_back(get_string(e, "stop[" + std::to_string(out.size()) + "]"));
+  for (element e : items) out.push_back(get_string(e, Path(stop, out.size())));
   return out;
 }
 
 // The common parameters; returns false when `key` is none of them.
 bool read_param(Params &p, std::string_view key, element v) {
-  const std::string k(key);
   if (v.is_null()) return key == "temperature" || key == "top_p" || key == "max_tokens" || key == "n" ||
                            key == "seed" || key == "stop" || key == "user" || key == "presence_penalty" ||
                            key == "frequency_penalty" || key == "max_completion_tokens";
-  if (key == "temperature") p.temperature = get_number(v, k);
-  else if (key == "top_p") p.top_p = get_number(v, k);
-  else if (key == "presence_penalty") p.presence_penalty = get_number(v, k);
-  else if (key == "frequency_penalty") p.frequency_penalty = get_number(v, k);
-  else if (key == "max_tokens") p.max_tokens = get_integer(v, k);
+  if (key == "temperature") p.temperature = get_number(v, "temperature");
+  else if (key == "top_p") p.top_p = get_number(v, "top_p");
+  else if (key == "presence_penalty") p.presence_penalty = get_number(v, "presence_penalty");
+  else if (key == "frequency_penalty") p.frequency_penalty = get_number(v, "frequency_penalty");
+  else if (key == "max_tokens") p.max_tokens = get_integer(v, "max_tokens");
   else if (key == "max_completion_tokens") {
-    const int64_t n = get_integer(v, k);
+    const int64_t n = get_integer(v, "max_completion_tokens");
     if (!p.max_tokens) p.max_tokens = n;
-  } else if (key == "n") p.n = get_integer(v, k);
-  else if (key == "seed") p.seed = get_integer(v, k);
+  } else if (key == "n") p.n = get_integer(v, "n");
+  else if (key == "seed") p.seed = get_integer(v, "seed");
   else if (key == "stop") p.stop = get_stop(v);
-  else if (key == "user") p.user = get_string(v, k);
+  else if (key == "user") p.user = get_string(v, "user");
   else return false;
   return true;
 }
@@ -216,9 +246,10 @@ EmbeddingsRequest embeddings(std::string_view body) {
   if (!input.get(s)) {
     r.input.emplace_back(s);
   } else if (!input.get(items)) {
+    const Path at("input");
     for (element e : items) {
       if (!e.is_string()) bad("input", "\"input\" must be a string or an array of strings (token arrays are not supported)");
-      r.input.push_back(get_string(e, "input[" + std::to_string(r.input.size()) + "]"));
+      r.input.push_back(get_string(e, Path(at, r.input.size())));
     }
     if (r.input.empty()) bad("input", "\"input\" must not be empty");
   } else {

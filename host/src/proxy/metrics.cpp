@@ -38,14 +38,20 @@ void help(std::string &out, const char *name, const char *type, const char *text
 
 void Metrics::finished(const Record &r) {
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
-  const std::string route = r.route.empty() ? "unmatched" : r.route;
-  Key key{route, r.model, r.provider, r.status};
+  const std::string_view route = r.route.empty() ? std::string_view("unmatched") : std::string_view(r.route);
+  KeyView key{route, r.model, r.provider, r.status};
   const double seconds = std::chrono::duration<double>(r.latency).count();
   std::lock_guard lock(mu_);
   auto it = requests_.find(key);
-  if (it == requests_.end() && requests_.size() >= kMaxSeries) std::get<1>(key) = "other";
-  ++requests_[key];
-  Histogram &h = latency_[route];
+  if (it == requests_.end()) {
+    if (requests_.size() >= kMaxSeries) std::get<1>(key) = "other";
+    it = requests_.find(key);
+    if (it == requests_.end()) it = requests_.emplace(Key(key), 0).first;
+  }
+  ++it->second;
+  auto h_it = latency_.find(route);
+  if (h_it == latency_.end()) h_it = latency_.emplace(std::string(route), Histogram{}).first;
+  Histogram &h = h_it->second;
   size_t b = 0;
   while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
   if (b < kBuckets.size()) ++h.counts[b];

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "llmhost/host.hpp"
@@ -37,10 +38,12 @@ class Metrics {
     double sum = 0;
   };
   using Key = std::tuple<std::string, std::string, std::string, int>;  // route, model, provider, status
+  using KeyView = std::tuple<std::string_view, std::string_view, std::string_view, int>;
 
   mutable std::mutex mu_;
-  std::map<Key, uint64_t> requests_;
-  std::map<std::string, Histogram> latency_;  // by route
+  // std::less<> looks a series up by views: a request whose series exists copies no string.
+  std::map<Key, uint64_t, std::less<>> requests_;
+  std::map<std::string, Histogram, std::less<>> latency_;  // by route
   std::map<std::tuple<std::string, std::string, int>, uint64_t> deployment_failures_;  // model, provider, status
   std::atomic<int64_t> in_flight_{0};
 };
