@@ -27,6 +27,15 @@ TEST_CASE("strings are escaped as JSON requires and read back identically") {
   CHECK(back == nasty);
 }
 
+TEST_CASE("keys: a key spelled in the code is copied as is, a runtime key is escaped") {
+  std::string out;
+  llmhost::json::Writer w(out);
+  const std::string runtime = "a\"b";
+  const char *pointer = "c\\d";
+  w.begin_object().member("id", 1).member(runtime, 2).member(pointer, 3).key("list").begin_array().end_array().end_object();
+  CHECK(out == R"({"id":1,"a\"b":2,"c\\d":3,"list":[]})");
+}
+
 TEST_CASE("numbers: floats round-trip, non-finite becomes null") {
   std::string out;
   llmhost::json::Writer w(out);

@@ -2,6 +2,7 @@
 // reads; this writes). Appends to a caller-owned std::string so hot paths can reuse buffers.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -23,6 +24,19 @@ class Writer {
   Writer &begin_array() { sep(); out_ += '['; first_ = true; return *this; }
   Writer &end_array() { out_ += ']'; first_ = false; return *this; }
   Writer &key(std::string_view k) { sep(); append_quoted(out_, k); out_ += ':'; first_ = true; return *this; }
+  // A key spelled in the code ("id", "choices"): such names never need escaping, so they are
+  // copied without the scan, the cost of most small members. Binds to arrays only; a runtime
+  // key (const char *, std::string) takes the escaping overload above.
+  template <size_t N>
+  Writer &key(const char (&k)[N]) {
+    sep();
+    out_ += '"';
+    out_.append(k, N - 1);
+    out_ += '"';
+    out_ += ':';
+    first_ = true;
+    return *this;
+  }
 
   Writer &value(std::string_view s) { sep(); append_quoted(out_, s); return *this; }
   Writer &value(const char *s) { return value(std::string_view(s)); }
@@ -33,11 +47,15 @@ class Writer {
   Writer &value(float v);  // shortest text that reads back as the same float
   Writer &value(bool v) { sep(); out_ += v ? "true" : "false"; return *this; }
   Writer &null() { sep(); out_ += "null"; return *this; }
+  // Room for `n` more bytes, for a caller that knows the size to come.
+  void reserve(size_t n) { out_.reserve(out_.size() + n); }
   // Appends already-serialized JSON (trusted to be one valid value).
   Writer &raw(std::string_view json) { sep(); out_ += json; return *this; }
 
   template <class T>
   Writer &member(std::string_view k, const T &v) { key(k); return value(v); }
+  template <size_t N, class T>
+  Writer &member(const char (&k)[N], const T &v) { key(k); return value(v); }
 
  private:
   void sep() {

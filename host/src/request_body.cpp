@@ -27,6 +27,10 @@ void write_tool_calls(json::Writer &w, const std::vector<ToolCall> &calls) {
 // `skip` returns true for.
 template <class Skip>
 void write_fields(json::Writer &w, const Request &r, Skip skip) {
+  // One allocation for the usual body: the texts plus room for the keys and numbers.
+  size_t size = 256 + r.model.size();
+  for (const Message &m : r.messages) size += 32 + m.role.size() + m.content.size();
+  w.reserve(size);
   if (!skip("model")) w.member("model", r.model);
   if ((!r.messages.empty() || r.input.empty()) && !skip("messages")) {
     w.key("messages").begin_array();
@@ -45,7 +49,7 @@ void write_fields(json::Writer &w, const Request &r, Skip skip) {
     w.end_array();
   }
   const Params &p = r.params;
-  auto optional = [&](std::string_view key, const auto &v) {
+  auto optional = [&]<size_t N>(const char (&key)[N], const auto &v) {
     if (v && !skip(key)) w.member(key, *v);
   };
   optional("temperature", p.temperature);
