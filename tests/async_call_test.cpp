@@ -1,11 +1,13 @@
-// The callback form of Host::complete through the real loader and real plugins: the "deferred"
-// test plugin has the asynchronous call form (llmhost/async.h), echo only the blocking one.
+// The callback forms of Host::complete and Host::stream through the real loader and real
+// plugins: the "deferred" test plugin has the asynchronous call form (llmhost/async.h), echo
+// only the blocking one.
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -34,6 +36,41 @@ int in_flight_of(const std::string &content) {
   REQUIRE(at != std::string::npos);
   return std::stoi(content.substr(at + 10));
 }
+
+// One callback-form stream: its chunks' text and threads, and how it ended.
+struct StreamOutcome {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string text;
+  int chunks = 0;
+  std::set<std::thread::id> chunk_threads;
+  bool ended = false;
+  std::optional<llmhost::Error> error;
+  int stop_after = -1;  // the consumer stops after this many chunks (-1: never)
+
+  llmhost::ChunkCallback on_chunk() {
+    return [this](const llmhost::Chunk &c) {
+      std::lock_guard lock(mu);
+      CHECK(!ended);
+      text += c.content;
+      chunk_threads.insert(std::this_thread::get_id());
+      return ++chunks != stop_after;
+    };
+  }
+  llmhost::StreamDoneHandler done() {
+    return [this](std::optional<llmhost::Error> e) {
+      std::lock_guard lock(mu);
+      CHECK(!ended);
+      ended = true;
+      error = std::move(e);
+      cv.notify_all();
+    };
+  }
+  void wait() {
+    std::unique_lock lock(mu);
+    REQUIRE_MESSAGE(cv.wait_for(lock, 20s, [&] { return ended; }), "the stream did not end");
+  }
+};
 
 }  // namespace
 
@@ -112,6 +149,94 @@ TEST_CASE("the callback form runs an async plugin without a host thread per call
     f.host->complete(test::chat("no-slash", "x"), out.handler());
     REQUIRE(out.count() == 2);
     CHECK(out.error(1).status() == 400);
+  }
+}
+
+TEST_CASE("the stream callback form runs an async plugin's stream without a host thread") {
+  Fixture f;
+  const auto caller = std::this_thread::get_id();
+
+  SUBCASE("chunks on the plugin's thread, in order, then done") {
+    StreamOutcome s;
+    f.host->stream(test::chat("deferred/m", "hello", R"({"delay_ms": 5, "chunks": 4})"), s.on_chunk(), s.done());
+    s.wait();
+    CHECK_FALSE(s.error);
+    CHECK(s.text == "deferred v1: hello in_flight=1");
+    CHECK(s.chunks == 4);
+    CHECK_FALSE(s.chunk_threads.count(caller));
+  }
+
+  SUBCASE("300 streams at once while the Host has 2 workers") {
+    llmhost::HostOptions o = test::options_for({f.dir.path()});
+    o.async_threads = 2;
+    f.host = std::make_unique<llmhost::Host>(std::move(o));
+    std::vector<std::unique_ptr<StreamOutcome>> streams;
+    for (int i = 0; i < 300; ++i) {
+      streams.push_back(std::make_unique<StreamOutcome>());
+      f.host->stream(test::chat("deferred/m", "n" + std::to_string(i), R"({"delay_ms": 100, "chunks": 3})"),
+                     streams.back()->on_chunk(), streams.back()->done());
+    }
+    int most = 0;
+    for (int i = 0; i < 300; ++i) {
+      streams[i]->wait();
+      CHECK_FALSE(streams[i]->error);
+      CHECK(streams[i]->text.rfind("deferred v1: n" + std::to_string(i) + " in_flight=", 0) == 0);
+      most = std::max(most, in_flight_of(streams[i]->text));
+    }
+    CHECK(most > 100);  // far more streams were open together than the Host has threads
+  }
+
+  SUBCASE("streamed inside stream_async: everything arrives before stream returns") {
+    StreamOutcome s;
+    f.host->stream(test::chat("deferred/m", "now", R"({"inline": 1, "chunks": 2})"), s.on_chunk(), s.done());
+    CHECK(s.ended);
+    CHECK(s.text == "deferred v1: now in_flight=1");
+    CHECK(s.chunk_threads == std::set{caller});
+  }
+
+  SUBCASE("a plugin error after its chunks keeps its status") {
+    StreamOutcome s;
+    f.host->stream(test::chat("deferred/m", "x", R"({"fail_status": 503, "chunks": 2})"), s.on_chunk(), s.done());
+    s.wait();
+    CHECK(s.chunks == 2);
+    REQUIRE(s.error);
+    CHECK(s.error->status() == 503);
+  }
+
+  SUBCASE("the consumer stopping is not an error, and no chunk follows") {
+    StreamOutcome s;
+    s.stop_after = 2;
+    f.host->stream(test::chat("deferred/m", "x", R"({"delay_ms": 5, "chunks": 6})"), s.on_chunk(), s.done());
+    s.wait();
+    CHECK_FALSE(s.error);
+    CHECK(s.chunks == 2);
+  }
+
+  SUBCASE("a cancelled stream ends with 499") {
+    StreamOutcome s;
+    std::stop_source stop;
+    f.host->stream(test::chat("deferred/m", "x", R"({"delay_ms": 60000})"), s.on_chunk(), s.done(), stop.get_token());
+    std::this_thread::sleep_for(20ms);
+    stop.request_stop();
+    s.wait();
+    REQUIRE(s.error);
+    CHECK(s.error->status() == 499);
+  }
+
+  SUBCASE("a blocking plugin streams on the executor; a refused call ends at once") {
+    StreamOutcome s;
+    std::thread job;
+    f.host->stream(test::chat("echo/m", "hi", R"({"mock_response": "one two"})"), s.on_chunk(), s.done(), {},
+                   [&](std::function<void()> j) { job = std::thread(std::move(j)); });
+    s.wait();
+    job.join();
+    CHECK_FALSE(s.error);
+    CHECK(s.text == "one two");
+    StreamOutcome refused;
+    f.host->stream(test::chat("nosuch/m", "x"), refused.on_chunk(), refused.done());
+    CHECK(refused.ended);
+    REQUIRE(refused.error);
+    CHECK(refused.error->status() == 404);
   }
 }
 

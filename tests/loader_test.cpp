@@ -67,6 +67,11 @@ TEST_CASE("each broken plugin is refused with a typed error naming the cause") {
     CHECK(e.kind == LoadErrorKind::kInvalidDescriptor);
     CHECK(contains(e.message, "llmhost.async.v1 table has a NULL complete_async"));
   }
+  SUBCASE("an asynchronous stream without the stream capability") {
+    auto e = check_fails("libbad_async_stream.so");
+    CHECK(e.kind == LoadErrorKind::kInvalidDescriptor);
+    CHECK(contains(e.message, "stream_async but the plugin does not declare LLMH_CAP_STREAM"));
+  }
   SUBCASE("NULL name") {
     auto e = check_fails("libnull_name.so");
     CHECK(e.kind == LoadErrorKind::kInvalidName);

@@ -48,13 +48,6 @@ const llmh_response_builder kResponseBuilderTemplate = {
     [](const llmh_response_builder *b) -> int { return state(b).control->cancelled() ? 1 : 0; },
 };
 
-struct StreamState {
-  const ChunkCallback *on_chunk;
-  const CallControl *control;
-  bool stopped = false;    // the consumer said stop, or the call was cancelled; latched
-  bool bad_chunk = false;  // the plugin sent a chunk too small to read
-};
-
 StreamState &state(const llmh_stream_sink *s) { return *static_cast<StreamState *>(s->host_data); }
 
 // The rare chunk with tool calls: lays its deltas out (on the stack up to 8) and hands the chunk
@@ -184,6 +177,12 @@ llmh_error fresh_error() {
   return e;
 }
 
+llmh_stream_sink stream_sink(StreamState &st) {
+  llmh_stream_sink sink = kStreamSinkTemplate;
+  sink.host_data = &st;
+  return sink;
+}
+
 llmh_response_builder response_builder(CompleteState &st) {
   llmh_response_builder builder = kResponseBuilderTemplate;
   builder.host_data = &st;
@@ -262,17 +261,22 @@ void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallb
   require(plugin, LLMH_CAP_STREAM, "stream");
   const CallControl control(std::move(cancel), req.timeout_s);
   StreamState st{&on_chunk, &control};
-  llmh_stream_sink sink = kStreamSinkTemplate;
-  sink.host_data = &st;
+  const llmh_stream_sink sink = stream_sink(st);
   llmh_error err = fresh_error();
   const int rc = plugin.descriptor().stream(plugin.instance(), &req, &sink, &err);
+  if (std::optional<Error> e = stream_failure(plugin, rc != 0, err, st, control, req)) throw std::move(*e);
+}
+
+std::optional<Error> stream_failure(const Plugin &plugin, bool failed, llmh_error &err, const StreamState &st,
+                                    const CallControl &control, const llmh_request &req) {
   if (st.bad_chunk)
-    throw Error(500, "provider " + plugin.name() + " sent a stream chunk with struct_size smaller than " +
-                         std::to_string(sizeof(llmh_chunk)));
+    return Error(500, "provider " + plugin.name() + " sent a stream chunk with struct_size smaller than " +
+                          std::to_string(sizeof(llmh_chunk)));
   // The consumer stopping the stream itself (its callback returned false) is not an error for
   // it; a cancel from outside, or the deadline, is.
-  if (st.stopped && !control.cancelled()) return;
-  if (rc != 0 || st.stopped) throw call_failure(plugin, err, control, req, "stream");
+  if (st.stopped && !control.cancelled()) return std::nullopt;
+  if (failed || st.stopped) return call_failure(plugin, err, control, req, "stream");
+  return std::nullopt;
 }
 
 EmbeddingResponse call_embed(const Plugin &plugin, const llmh_request &req, std::stop_token cancel) {

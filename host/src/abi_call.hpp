@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -74,6 +75,21 @@ struct CompleteState {
 // The host's llmh_response_builder writing into `st`. Its functions may be called from any
 // thread, one at a time.
 llmh_response_builder response_builder(CompleteState &st);
+
+// What a stream sink delivers to; must outlive the sink.
+struct StreamState {
+  const ChunkCallback *on_chunk;
+  const CallControl *control;
+  bool stopped = false;    // the consumer said stop, or the call was cancelled; latched
+  bool bad_chunk = false;  // the plugin sent a chunk too small to read
+};
+// The host's llmh_stream_sink delivering to `st`. Its functions may be called from any thread,
+// one at a time.
+llmh_stream_sink stream_sink(StreamState &st);
+// How a stream that has ended went: nothing when it finished or its consumer stopped it, else
+// the error (`failed`: the plugin reported `err`).
+std::optional<Error> stream_failure(const Plugin &plugin, bool failed, llmh_error &err, const StreamState &st,
+                                    const CallControl &control, const llmh_request &req);
 
 Response call_complete(const Plugin &plugin, const llmh_request &req, std::stop_token cancel);
 void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallback &on_chunk,

@@ -28,55 +28,91 @@ void CallTracker::stop_and_wait() {
 
 namespace {
 
-// One call in flight, from start_async_complete until the plugin finishes it. Members are
-// destroyed in reverse order, the plugin pin before the tracker's hold; finish moves the hold
-// out and drops it only after `done` has returned, so a Host waiting for its calls waits for
+// One call in flight, from its start until the plugin finishes it. Members are destroyed in
+// reverse order, the plugin pin before the tracker's hold; finish moves the hold out and drops
+// it only after the caller's handler has returned, so a Host waiting for its calls waits for
 // their pins and their handlers.
-struct AsyncComplete {
-  AsyncComplete(CallTracker &t, Registry::PluginPtr p, Request r, CompleteHandler d, const std::stop_token &cancel)
-      : tracker(t), hold(t.hold()), plugin(std::move(p)), request(std::move(r)), done(std::move(d)),
-        stop(cancel, t.stopping()), control(stop.token(), request.timeout_s) {
+struct AsyncCall {
+  AsyncCall(CallTracker &t, Registry::PluginPtr p, Request r, const std::stop_token &cancel)
+      : tracker(t), hold(t.hold()), plugin(std::move(p)), request(std::move(r)), stop(cancel, t.stopping()),
+        control(stop.token(), request.timeout_s) {
     tracker.async_started();
   }
-  ~AsyncComplete() { tracker.async_ended(); }
-  AsyncComplete(const AsyncComplete &) = delete;
-  AsyncComplete &operator=(const AsyncComplete &) = delete;
+  ~AsyncCall() { tracker.async_ended(); }
+  AsyncCall(const AsyncCall &) = delete;
+  AsyncCall &operator=(const AsyncCall &) = delete;
 
-  CompleteResult outcome(const llmh_error *plugin_err) {
-    if (plugin_err) {
-      // The plugin's struct may be older (smaller) than ours: copy what it holds.
-      llmh_error err = fresh_error();
-      err.status = plugin_err->status;
-      if (LLMH_HAS_FIELD(plugin_err, llmh_error, message))
-        std::memcpy(err.message, plugin_err->message, sizeof err.message);
-      return call_failure(*plugin, err, control, *creq->get(), "complete");
-    }
-    fill_defaults(response, request, *plugin);
-    return std::move(response);
+  // The plugin's error as ours: its struct may be older (smaller), so only what it holds.
+  static llmh_error copy_error(const llmh_error &plugin_err) {
+    llmh_error err = fresh_error();
+    err.status = plugin_err.status;
+    if (LLMH_HAS_FIELD(&plugin_err, llmh_error, message)) std::memcpy(err.message, plugin_err.message, sizeof err.message);
+    return err;
   }
 
   CallTracker &tracker;
   std::shared_ptr<void> hold;
   Registry::PluginPtr plugin;
   Request request;
-  CompleteHandler done;
   EitherStop stop;  // the caller's cancel, or the Host shutting down
   CallControl control;
   std::string body_storage;
   std::optional<CRequest> creq;
-  Response response;
-  CompleteState state{&response, &control};
-  llmh_response_builder builder{};
   llmh_call_done finish{};
 };
 
+struct AsyncComplete : AsyncCall {
+  AsyncComplete(CallTracker &t, Registry::PluginPtr p, Request r, CompleteHandler d, const std::stop_token &cancel)
+      : AsyncCall(t, std::move(p), std::move(r), cancel), done(std::move(d)) {}
+
+  CompleteResult outcome(const llmh_error *plugin_err) {
+    if (plugin_err) {
+      llmh_error err = copy_error(*plugin_err);
+      return call_failure(*plugin, err, control, *creq->get(), "complete");
+    }
+    fill_defaults(response, request, *plugin);
+    return std::move(response);
+  }
+  // Hands the call to the plugin; `this` may be gone once the plugin's function is entered.
+  void start() {
+    builder = response_builder(state);
+    plugin->async()->complete_async(plugin->instance(), creq->get(), &builder, &finish);
+  }
+
+  CompleteHandler done;
+  Response response;
+  CompleteState state{&response, &control};
+  llmh_response_builder builder{};
+};
+
+struct AsyncStream : AsyncCall {
+  AsyncStream(CallTracker &t, Registry::PluginPtr p, Request r, ChunkCallback c, StreamDoneHandler d,
+              const std::stop_token &cancel)
+      : AsyncCall(t, std::move(p), std::move(r), cancel), on_chunk(std::move(c)), done(std::move(d)) {}
+
+  std::optional<Error> outcome(const llmh_error *plugin_err) {
+    llmh_error err = plugin_err ? copy_error(*plugin_err) : fresh_error();
+    return stream_failure(*plugin, plugin_err != nullptr, err, state, control, *creq->get());
+  }
+  void start() {  // as AsyncComplete::start
+    sink = stream_sink(state);
+    plugin->async_stream()(plugin->instance(), creq->get(), &sink, &finish);
+  }
+
+  ChunkCallback on_chunk;
+  StreamDoneHandler done;
+  StreamState state{&on_chunk, &control};
+  llmh_stream_sink sink{};
+};
+
+template <class Call>
 void finish(const llmh_call_done *self, const llmh_error *err) noexcept {
-  std::unique_ptr<AsyncComplete> call(static_cast<AsyncComplete *>(self->host_data));
+  std::unique_ptr<Call> call(static_cast<Call *>(self->host_data));
   // This runs inside the plugin's code: if the call held its last pin (it was replaced
   // meanwhile), the unload must wait until the plugin's frames are gone.
   const InsidePlugin inside_plugin;
-  CompleteResult result = call->outcome(err);
-  CompleteHandler done = std::move(call->done);
+  auto result = call->outcome(err);
+  auto done = std::move(call->done);
   // Held until `done` has returned and this thread has left the plugin's code: ~Host waits
   // for the handlers, and then unloads the plugins.
   std::shared_ptr<void> hold = std::move(call->hold);
@@ -85,27 +121,36 @@ void finish(const llmh_call_done *self, const llmh_error *err) noexcept {
   release_after_plugin_frames(std::move(hold));
 }
 
-}  // namespace
-
-void start_async_complete(Registry::PluginPtr plugin, Request request, CompleteHandler done,
-                          std::stop_token cancel, CallTracker &tracker) {
-  auto call = std::make_unique<AsyncComplete>(tracker, std::move(plugin), std::move(request), std::move(done), cancel);
+// Lays the request out and hands the call to the plugin, which owns it until finish.
+template <class Call>
+void launch(std::unique_ptr<Call> call) {
   try {
     const std::string_view body = request_body(call->request, call->body_storage);
     call->creq.emplace(call->request, split_model(call->request.model).model, body);
   } catch (...) {
-    CompleteHandler handler = std::move(call->done);
+    auto handler = std::move(call->done);
     const std::shared_ptr<void> hold = std::move(call->hold);
     call.reset();
     return handler(current_error());
   }
-  call->builder = response_builder(call->state);
-  call->finish = {sizeof(llmh_call_done), call.get(), &finish};
-  // Our own pin for the duration of complete_async: the call's pin may be dropped by a finish
-  // on another thread while this thread is still in the plugin's code.
+  call->finish = {sizeof(llmh_call_done), call.get(), &finish<Call>};
+  // Our own pin for the duration of the start: the call's pin may be dropped by a finish on
+  // another thread while this thread is still in the plugin's code.
   const Registry::PluginPtr keep = call->plugin;
-  AsyncComplete *raw = call.release();  // from here on, owned by the plugin until finish
-  keep->async()->complete_async(keep->instance(), raw->creq->get(), &raw->builder, &raw->finish);
+  call.release()->start();  // from here on, owned by the plugin until finish
+}
+
+}  // namespace
+
+void start_async_complete(Registry::PluginPtr plugin, Request request, CompleteHandler done,
+                          std::stop_token cancel, CallTracker &tracker) {
+  launch(std::make_unique<AsyncComplete>(tracker, std::move(plugin), std::move(request), std::move(done), cancel));
+}
+
+void start_async_stream(Registry::PluginPtr plugin, Request request, ChunkCallback on_chunk, StreamDoneHandler done,
+                        std::stop_token cancel, CallTracker &tracker) {
+  launch(std::make_unique<AsyncStream>(tracker, std::move(plugin), std::move(request), std::move(on_chunk),
+                                       std::move(done), cancel));
 }
 
 }  // namespace llmhost::detail

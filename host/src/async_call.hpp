@@ -1,6 +1,6 @@
-// The callback form of a completion over a plugin's asynchronous call form (llmhost/async.h):
-// the call's request, builder and state live on the heap until the plugin finishes it, and no
-// host thread waits meanwhile. Also counts the Host's callback-form calls in flight, so that
+// The callback forms of a completion and a stream over a plugin's asynchronous call form
+// (llmhost/async.h): the call's request, builder or sink and state live on the heap until the
+// plugin finishes it, and no host thread waits meanwhile. Also counts the Host's callback-form calls in flight, so that
 // ~Host can cancel them and wait for them.
 #pragma once
 
@@ -60,5 +60,9 @@ class EitherStop {
 // before this returns). The call is held in `tracker` until `done` has returned.
 void start_async_complete(Registry::PluginPtr plugin, Request request, CompleteHandler done,
                           std::stop_token cancel, CallTracker &tracker);
+// The same for a stream (plugin->async_stream() non-null, LLMH_CAP_STREAM): chunks go to
+// `on_chunk` on the thread the plugin emits them from, then `done` runs once.
+void start_async_stream(Registry::PluginPtr plugin, Request request, ChunkCallback on_chunk, StreamDoneHandler done,
+                        std::stop_token cancel, CallTracker &tracker);
 
 }  // namespace llmhost::detail

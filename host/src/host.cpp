@@ -91,6 +91,41 @@ struct Host::Impl {
     return {std::move(plugin), r.model};
   }
 
+  // The plugin a callback-form call goes to; throws as the call fails before reaching it: 503
+  // while the Host is being destroyed (a handler starting a fallback then), routing, 501.
+  Registry::PluginPtr plugin_for(const Request &request, uint64_t cap, const char *call) const {
+    if (calls.stopping().stop_requested()) throw Error(503, "llmhost: the host is shutting down");
+    Registry::PluginPtr plugin = route(request).first;
+    detail::require(*plugin, cap, call);
+    return plugin;
+  }
+
+  // Runs a blocking plugin call `blocking(plugin, request, stop)` of a callback-form call as a
+  // job on `run_blocking` (empty: a Host worker) and hands its outcome, or its error, to `done`.
+  template <class Done, class Blocking>
+  void run_job(const BlockingExecutor &run_blocking, Registry::PluginPtr plugin, Request request, Done done,
+               std::stop_token cancel, Blocking blocking) {
+    // Shared, since a job must be copyable. The job keeps this pin: routing again could land on
+    // another build, and dropping it here could unload a replaced build on the caller's thread.
+    auto state = std::make_shared<std::pair<Request, Done>>(std::move(request), std::move(done));
+    auto job = [state, plugin = std::move(plugin), cancel = std::move(cancel), blocking = std::move(blocking),
+                hold = calls.hold(), stopping = calls.stopping()] {
+      const detail::EitherStop stop(cancel, stopping);
+      auto result = [&]() -> decltype(blocking(*plugin, state->first, stop.token())) {
+        try {
+          return blocking(*plugin, state->first, stop.token());
+        } catch (...) {
+          return detail::current_error();
+        }
+      }();
+      state->second(std::move(result));
+    };
+    if (run_blocking)
+      run_blocking(std::move(job));
+    else
+      pool.post(std::move(job));
+  }
+
   ~Impl() {
     // Before any member goes: the calls in flight use the pool, the registry's plugins and the
     // HTTP service. Then the plugins their ends released inside plugin code are unloaded.
@@ -112,6 +147,15 @@ Host::Host(HostOptions options) : impl_(std::make_unique<Impl>(std::move(options
 Host::~Host() = default;
 
 namespace {
+// A blocking stream on the plugin request.model was routed to.
+void stream_on(const detail::Plugin &plugin, const Request &request, const ChunkCallback &on_chunk,
+               std::stop_token cancel) {
+  std::string body_storage;
+  const std::string_view body = detail::request_body(request, body_storage);
+  const detail::CRequest creq(request, detail::split_model(request.model).model, body);
+  detail::call_stream(plugin, *creq.get(), on_chunk, std::move(cancel));
+}
+
 // A blocking completion on the plugin request.model was routed to.
 Response complete_on(const detail::Plugin &plugin, const Request &request, std::stop_token cancel) {
   std::string body_storage;
@@ -131,43 +175,40 @@ void Host::complete(Request request, CompleteHandler done, std::stop_token cance
                     const BlockingExecutor &run_blocking) {
   detail::Registry::PluginPtr plugin;
   try {
-    // A handler starting a new call (a fallback) while the Host is being destroyed gets 503.
-    if (impl_->calls.stopping().stop_requested()) throw Error(503, "llmhost: the host is shutting down");
-    plugin = impl_->route(request).first;
-    detail::require(*plugin, LLMH_CAP_COMPLETE, "complete");
+    plugin = impl_->plugin_for(request, LLMH_CAP_COMPLETE, "complete");
   } catch (...) {
     return done(detail::current_error());
   }
   if (plugin->async())
     return detail::start_async_complete(std::move(plugin), std::move(request), std::move(done), std::move(cancel),
                                         impl_->calls);
-  // Shared, since a job must be copyable. The job keeps this pin: routing again could land on
-  // another build, and dropping it here could unload a replaced build on the caller's thread.
-  auto call = std::make_shared<std::pair<Request, CompleteHandler>>(std::move(request), std::move(done));
-  auto job = [call, plugin = std::move(plugin), cancel = std::move(cancel), hold = impl_->calls.hold(),
-              stopping = impl_->calls.stopping()] {
-    const detail::EitherStop stop(cancel, stopping);
-    CompleteResult result = [&]() -> CompleteResult {
-      try {
-        return complete_on(*plugin, call->first, stop.token());
-      } catch (...) {
-        return detail::current_error();
-      }
-    }();
-    call->second(std::move(result));
-  };
-  if (run_blocking)
-    run_blocking(std::move(job));
-  else
-    impl_->pool.post(std::move(job));
+  impl_->run_job(run_blocking, std::move(plugin), std::move(request), std::move(done), std::move(cancel),
+                 [](const detail::Plugin &p, const Request &req, std::stop_token stop) -> CompleteResult {
+                   return complete_on(p, req, std::move(stop));
+                 });
+}
+
+void Host::stream(Request request, ChunkCallback on_chunk, StreamDoneHandler done, std::stop_token cancel,
+                  const BlockingExecutor &run_blocking) {
+  detail::Registry::PluginPtr plugin;
+  try {
+    plugin = impl_->plugin_for(request, LLMH_CAP_STREAM, "stream");
+  } catch (...) {
+    return done(detail::current_error());
+  }
+  if (plugin->async_stream())
+    return detail::start_async_stream(std::move(plugin), std::move(request), std::move(on_chunk), std::move(done),
+                                      std::move(cancel), impl_->calls);
+  impl_->run_job(run_blocking, std::move(plugin), std::move(request), std::move(done), std::move(cancel),
+                 [on_chunk = std::move(on_chunk)](const detail::Plugin &p, const Request &req,
+                                                  std::stop_token stop) -> std::optional<Error> {
+                   stream_on(p, req, on_chunk, std::move(stop));
+                   return std::nullopt;
+                 });
 }
 
 void Host::stream(const Request &request, const ChunkCallback &on_chunk, std::stop_token cancel) {
-  auto [plugin, model] = impl_->route(request);
-  std::string body_storage;
-  const std::string_view body = detail::request_body(request, body_storage);
-  detail::CRequest creq(request, model, body);
-  detail::call_stream(*plugin, *creq.get(), on_chunk, cancel);
+  stream_on(*impl_->route(request).first, request, on_chunk, std::move(cancel));
 }
 
 EmbeddingResponse Host::embed(const Request &request, std::stop_token cancel) {

@@ -79,6 +79,9 @@ const llmh_async_provider *async_table(const llmh_provider &d, void *instance, c
                ", too small to hold complete_async");
   if (!t->complete_async)
     refuse(LoadErrorKind::kInvalidDescriptor, file, "its " LLMH_ASYNC_EXTENSION_ID " table has a NULL complete_async");
+  if (LLMH_HAS_FIELD(t, llmh_async_provider, stream_async) && t->stream_async && !(d.capabilities & LLMH_CAP_STREAM))
+    refuse(LoadErrorKind::kInvalidDescriptor, file,
+           "its " LLMH_ASYNC_EXTENSION_ID " table has stream_async but the plugin does not declare LLMH_CAP_STREAM");
   return t;
 }
 
@@ -144,6 +147,7 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const st
   p->created_ = true;
   p->async_ = async_table(*d, instance, file);
   info.async_complete = p->async_ != nullptr;
+  info.async_stream = p->async_stream() != nullptr;
   return p;
 }
 

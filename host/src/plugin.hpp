@@ -48,6 +48,10 @@ class Plugin {
   const std::string &name() const { return info_.name; }
   // The plugin's "llmhost.async.v1" table (validated), or nullptr when it has none.
   const llmh_async_provider *async() const { return async_; }
+  // The table's stream_async (ABI 1.2), or nullptr when the plugin has none.
+  auto async_stream() const {
+    return async_ && LLMH_HAS_FIELD(async_, llmh_async_provider, stream_async) ? async_->stream_async : nullptr;
+  }
 
  private:
   Plugin() = default;

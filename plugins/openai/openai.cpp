@@ -151,7 +151,7 @@ class OpenAI final : public llmh::Provider {
     done->finish(done, &err);
   }
 
-  static constexpr llmh_async_provider kAsync = {sizeof(llmh_async_provider), &OpenAI::complete_async};
+  static constexpr llmh_async_provider kAsync = {sizeof(llmh_async_provider), &OpenAI::complete_async, nullptr};
 
   void stream_to(const Target &target, const llmh::Request &req, llmh::Stream &out) {
     const ParserPool::Lease lease = parsers_.take();

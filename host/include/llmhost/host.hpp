@@ -12,6 +12,7 @@
 #include <map>
 #include <future>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <variant>
@@ -88,6 +89,9 @@ using ChunkCallback = std::function<bool(const Chunk &)>;
 using CompleteResult = std::variant<Response, Error>;
 // Receives a callback-form call's outcome, exactly once. Must not block and must not throw.
 using CompleteHandler = std::function<void(CompleteResult)>;
+// Receives a callback-form stream's end, exactly once: nothing when it finished (or its
+// consumer stopped it), else the error. Must not block and must not throw.
+using StreamDoneHandler = std::function<void(std::optional<Error>)>;
 // Runs a job on some thread other than the caller's (a worker pool), for blocking plugin calls.
 using BlockingExecutor = std::function<void(std::function<void()>)>;
 
@@ -116,6 +120,11 @@ class Host {
   // `done` has returned.
   void complete(Request request, CompleteHandler done, std::stop_token cancel = {},
                 const BlockingExecutor &run_blocking = {});
+  // The same for a stream: chunks go to `on_chunk`, then `done` runs once. With a plugin's
+  // asynchronous stream form, on_chunk runs on the thread the plugin emits from (usually the
+  // HTTP event loop), one chunk at a time, and must not block; else on the job, where it may.
+  void stream(Request request, ChunkCallback on_chunk, StreamDoneHandler done, std::stop_token cancel = {},
+              const BlockingExecutor &run_blocking = {});
 
   // Asynchronous forms: return at once; the call runs on a Host worker thread.
   std::future<Response> complete_async(Request request, std::stop_token cancel = {});

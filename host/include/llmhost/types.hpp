@@ -107,6 +107,7 @@ struct ProviderInfo {
   std::string file;  // the plugin file as found in the plugin folder
   uint64_t capabilities = 0;
   bool async_complete = false;  // complete has the asynchronous call form (llmhost/async.h)
+  bool async_stream = false;    // so has stream (ABI 1.2)
   std::vector<std::string> models;
 };
 

@@ -14,15 +14,16 @@ int fail(const Error &e) {
   return kCallFailed;
 }
 
-std::string capabilities_text(uint64_t caps, bool async_complete) {
+std::string capabilities_text(const ProviderInfo &p) {
+  const uint64_t caps = p.capabilities;
   std::string out;
   auto add = [&](uint64_t bit, const char *name) {
     if (!(caps & bit)) return;
     if (!out.empty()) out += ',';
     out += name;
   };
-  add(kComplete, async_complete ? "complete(async)" : "complete");
-  add(kStream, "stream");
+  add(kComplete, p.async_complete ? "complete(async)" : "complete");
+  add(kStream, p.async_stream ? "stream(async)" : "stream");
   add(kEmbed, "embed");
   return out.empty() ? "-" : out;
 }
@@ -40,6 +41,7 @@ void write_info(json::Writer &w, const ProviderInfo &p) {
   w.end_array();
   w.key("async").begin_array();  // the calls with the asynchronous form (no thread while they wait)
   if (p.async_complete) w.value("complete");
+  if (p.async_stream) w.value("stream");
   w.end_array();
   w.key("models").begin_array();
   for (const std::string &m : p.models) w.value(m);
@@ -49,7 +51,7 @@ void write_info(json::Writer &w, const ProviderInfo &p) {
 void print_info_text(const ProviderInfo &p) {
   std::cout << "name:         " << p.name << "\nversion:      " << p.version << "\ndescription:  " << p.description
             << "\nabi version:  " << p.abi_major << '.' << p.abi_minor << "\ncapabilities: "
-            << capabilities_text(p.capabilities, p.async_complete) << "\nfile:         " << p.file << '\n';
+            << capabilities_text(p) << "\nfile:         " << p.file << '\n';
   if (!p.models.empty()) {
     std::cout << "models:      ";
     for (const std::string &m : p.models) std::cout << ' ' << m;
@@ -84,7 +86,7 @@ int run_providers(Host &host, bool json) {
   for (const ProviderInfo &p : providers)
     std::printf("%-16s %-10s %-5s %-29s %s\n", p.name.c_str(), p.version.c_str(),
                 (std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor)).c_str(),
-                capabilities_text(p.capabilities, p.async_complete).c_str(), p.file.c_str());
+                capabilities_text(p).c_str(), p.file.c_str());
   if (!errors.empty()) {
     std::printf("\nload errors:\n");
     for (const LoadError &e : errors) std::printf("  [%s] %s\n", std::string(to_string(e.kind)).c_str(), e.message.c_str());

@@ -13,13 +13,14 @@
  *   const llmh_async_provider *a =
  *       (const llmh_async_provider *)provider->get_extension(instance, LLMH_ASYNC_EXTENSION_ID);
  *
- * and uses `complete_async` instead of `complete` when it is there. A plugin offering it must
- * still implement `complete` (LLMH_CAP_COMPLETE): hosts without this extension, and callers
- * that want to block, use it.
+ * and uses `complete_async` instead of `complete` (and, from ABI 1.2, `stream_async` instead of
+ * `stream`) when it is there. A plugin offering it must still implement the blocking functions
+ * (LLMH_CAP_COMPLETE, LLMH_CAP_STREAM): hosts without this extension, and callers that want to
+ * block, use them.
  *
- * Ownership follows provider.h, with one change: the request, the builder and `done` handed to
- * `complete_async` stay valid until the plugin calls done->finish, not just until the function
- * returns.
+ * Ownership follows provider.h, with one change: the request, the builder or sink and `done`
+ * handed to `complete_async` or `stream_async` stay valid until the plugin calls done->finish,
+ * not just until the function returns.
  */
 #ifndef LLMHOST_ASYNC_H
 #define LLMHOST_ASYNC_H
@@ -61,6 +62,23 @@ typedef struct llmh_async_provider {
    * lock held for long). Never NULL in a table the plugin hands out. */
   void (*complete_async)(void *instance, const llmh_request *request, const llmh_response_builder *out,
                          const llmh_call_done *done);
+
+  /* ---- Added in ABI 1.2: the host reads it only when struct_size covers it. ---- */
+
+  /* Starts a stream and returns without waiting for it: the same request and the same chunks
+   * as `stream`, delivered through sink->emit and then done->finish (err NULL: the stream ended
+   * normally; else its failure, as `stream` would return it). `request`, `sink` and `done` stay
+   * valid until finish. emit and cancelled may be called from any thread until then, one call
+   * at a time (not concurrently), in the chunks' order. emit does not wait for the consumer when
+   * called on the host's HTTP event loop: the host queues what the consumer has not taken yet,
+   * and past a limit of its own (a client that stopped reading) emit returns non-zero as for a
+   * cancel. From a thread of the plugin's own, emit may wait while the consumer is far behind,
+   * as in `stream`. Non-zero from emit or cancelled: stop and finish promptly (an error of 0 or
+   * 499 becomes the host's 499 or 408). The rules for finishing and for not blocking are those
+   * of complete_async. NULL when the plugin streams only through `stream`; a plugin offering it
+   * must declare LLMH_CAP_STREAM and still implement `stream`. */
+  void (*stream_async)(void *instance, const llmh_request *request, const llmh_stream_sink *sink,
+                       const llmh_call_done *done);
 } llmh_async_provider;
 
 #ifdef __cplusplus

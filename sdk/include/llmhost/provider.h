@@ -36,7 +36,7 @@ extern "C" {
 /* The ABI version this header describes. A host refuses a plugin whose major differs from its
  * own; a newer minor only ever appends fields and functions at the end of structs. */
 #define LLMH_ABI_VERSION_MAJOR 1
-#define LLMH_ABI_VERSION_MINOR 1
+#define LLMH_ABI_VERSION_MINOR 2
 
 /* The one symbol a plugin exports, as a string for dlsym-style lookups. */
 #define LLMH_ENTRY_SYMBOL "llmh_provider_entry"
@@ -248,7 +248,8 @@ typedef struct llmh_chunk {
 } llmh_chunk;
 
 /* Where `stream` sends its chunks. Owned by the host. Call it only from the thread running
- * `stream`, and only until `stream` returns. */
+ * `stream`, and only until `stream` returns (for `stream_async`, llmhost/async.h: from any
+ * thread, one call at a time, until done->finish). */
 typedef struct llmh_stream_sink {
   uint32_t struct_size; /* sizeof(llmh_stream_sink) as the host compiled it */
   void *host_data;      /* host-private; do not touch */
