@@ -77,10 +77,11 @@ HttpReply HttpClient::post(const Target &target, std::string_view body, const Ca
   return reply;
 }
 
-void HttpClient::post_async(const Target &target, std::string_view body, llmh_http_cancel_fn cancelled, void *user,
-                            llmh_http_done_fn done) const {
+void HttpClient::post_async(const Target &target, std::string_view body, llmh_http_cancel_fn cancelled,
+                            llmh_http_line_fn on_line, void *user, llmh_http_done_fn done) const {
   Outgoing out(target, body);
   out.req.cancelled = cancelled;
+  out.req.on_line = on_line;
   out.req.user = user;
   api_->perform_async(api_, &out.req, done);
 }

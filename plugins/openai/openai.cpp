@@ -47,6 +47,48 @@ struct Parser {
 };
 using ParserPool = llmh_plugins::Pool<Parser>;
 
+// One upstream stream into the consumer: each line of the 2xx body goes to `line`, and once
+// the transfer is over `finish` says whether the stream was whole. Shared by `stream` and
+// `stream_async`; used from one thread at a time. A parser is borrowed per event, so that a
+// stream holds none while it waits.
+class StreamReader {
+ public:
+  StreamReader(ParserPool &parsers, llmh::Stream &out, std::string_view url)
+      : parsers_(parsers), out_(out), url_(url), sse_([this](const SseEvent &e) { return event(e); }) {}
+
+  // False: stop the transfer (the consumer has gone). Throws for an event that is not a chunk,
+  // and the upstream's error for an error event.
+  bool line(std::string_view text) { return sse_.feed_line(text); }
+  // The consumer stopped the stream: not an error, whatever the transfer then reports.
+  bool consumer_gone() const { return consumer_gone_; }
+  // After a 2xx answer: throws unless the stream was whole.
+  void finish() {
+    sse_.finish();
+    if (consumer_gone_) return;
+    if (out_.cancelled()) throw llmh::Error(499, "openai: the stream was cancelled");
+    if (events_ == 0)
+      throw llmh::Error(502, "openai: stream from " + std::string(url_) + " contained no server-sent events");
+  }
+
+ private:
+  bool event(const SseEvent &e) {
+    if (done_) return true;  // after [DONE] the rest of the body is ignored
+    ++events_;
+    if (e.data == "[DONE]") return done_ = true, true;
+    const ParserPool::Lease lease = parsers_.take();
+    if (!emit_chunk(lease->dom, e.data, out_, url_)) return consumer_gone_ = true, false;
+    return true;
+  }
+
+  ParserPool &parsers_;
+  llmh::Stream &out_;
+  const std::string_view url_;
+  SseParser sse_;
+  size_t events_ = 0;
+  bool done_ = false;
+  bool consumer_gone_ = false;
+};
+
 class OpenAI final : public llmh::Provider {
  public:
   OpenAI(const llmh_host_api *host, std::string_view config_json)
@@ -73,21 +115,26 @@ class OpenAI final : public llmh::Provider {
  private:
   // The chat body sent upstream. A parser is borrowed only for the rewrite: an asynchronous
   // call must not hold one while it waits.
-  std::string chat_body(const llmh::Request &req) {
+  std::string chat_body(const llmh::Request &req, BodyKind kind) {
     const ParserPool::Lease lease = parsers_.take();
-    return rewrite_body(lease->dom, req.body_json(), req.model(), BodyKind::kChat);
+    return rewrite_body(lease->dom, req.body_json(), req.model(), kind);
+  }
+  // Throws the error a non-2xx answer stands for.
+  [[noreturn]] void throw_upstream_error(const Target &target, const HttpReply &reply) {
+    const ParserPool::Lease lease = parsers_.take();
+    throw upstream_error(lease->dom, reply.status(), reply.body(), target.shown_url);
   }
   // The upstream's answer to a chat completion into `out`, or the error it stands for.
   void answer_completion(const Target &target, const HttpReply &reply, const llmh::Response &out) {
+    if (!reply.ok()) throw_upstream_error(target, reply);
     const ParserPool::Lease lease = parsers_.take();
-    if (!reply.ok()) throw upstream_error(lease->dom, reply.status(), reply.body(), target.shown_url);
     parse_completion(lease->dom, reply.body(), out, target.shown_url);
   }
 
   void complete_to(const Target &target, const llmh::Request &req, llmh::Response &out) {
     CallHooks hooks;
     hooks.cancelled = [&] { return out.cancelled(); };
-    answer_completion(target, http_.post(target, chat_body(req), hooks), out);
+    answer_completion(target, http_.post(target, chat_body(req, BodyKind::kChat), hooks), out);
   }
 
   // One completion of the asynchronous form, from complete_async until the host's HTTP service
@@ -106,12 +153,12 @@ class OpenAI final : public llmh::Provider {
       const llmh::Request req(request);
       auto call = std::make_unique<AsyncCompletion>(AsyncCompletion{self, out, done, self->settings_.target(req, "/chat/completions")});
       std::string body;
-      without_secrets(call->target, [&] { body = self->chat_body(req); });
+      without_secrets(call->target, [&] { body = self->chat_body(req, BodyKind::kChat); });
       // From here the call belongs to the HTTP service until `answered`, which may run on the
       // event loop before post_async returns: nothing below may touch it.
       AsyncCompletion *raw = call.release();
       try {
-        self->http_.post_async(raw->target, body, &async_cancelled, raw, &answered);
+        self->http_.post_async(raw->target, body, &async_cancelled, nullptr, raw, &answered);
       } catch (...) {  // the request could not even be laid out: the service never saw it
         delete raw;
         throw;
@@ -151,39 +198,91 @@ class OpenAI final : public llmh::Provider {
     done->finish(done, &err);
   }
 
-  static constexpr llmh_async_provider kAsync = {sizeof(llmh_async_provider), &OpenAI::complete_async, nullptr};
+  // One stream of the asynchronous form, from stream_async until the HTTP service's `done`.
+  // Its lines and its end run on the host's HTTP event loop, one at a time.
+  struct AsyncStream {
+    AsyncStream(OpenAI *s, const llmh_stream_sink *sink, const llmh_call_done *d, Target t)
+        : self(s), out(sink), done(d), target(std::move(t)), reader(s->parsers_, out, target.shown_url) {}
+    OpenAI *self;
+    llmh::Stream out;
+    const llmh_call_done *done;
+    Target target;
+    StreamReader reader;
+    std::exception_ptr error;  // thrown while reading a line; the stream ends with it
+  };
+
+  static void stream_async(void *instance, const llmh_request *request, const llmh_stream_sink *sink,
+                           const llmh_call_done *done) noexcept {
+    auto *self = static_cast<OpenAI *>(instance);
+    try {
+      const llmh::Request req(request);
+      auto call = std::make_unique<AsyncStream>(self, sink, done, self->settings_.target(req, "/chat/completions"));
+      std::string body;
+      without_secrets(call->target, [&] { body = self->chat_body(req, BodyKind::kChatStream); });
+      AsyncStream *raw = call.release();  // the HTTP service's until `streamed`, as in complete_async
+      try {
+        self->http_.post_async(raw->target, body, &stream_cancelled, &stream_line, raw, &streamed);
+      } catch (...) {
+        delete raw;
+        throw;
+      }
+    } catch (...) {
+      finish_failed(done);
+    }
+  }
+
+  static int stream_cancelled(void *user) noexcept { return static_cast<AsyncStream *>(user)->out.cancelled() ? 1 : 0; }
+
+  static int stream_line(void *user, llmh_str line) noexcept {
+    auto *call = static_cast<AsyncStream *>(user);
+    try {
+      return call->reader.line(llmh::sv(line)) ? 0 : 1;
+    } catch (...) {
+      call->error = std::current_exception();
+      return 1;
+    }
+  }
+
+  static void streamed(void *user, llmh_http_response *response, const llmh_error *err) noexcept {
+    std::unique_ptr<AsyncStream> call(static_cast<AsyncStream *>(user));
+    const llmh_call_done *done = call->done;
+    try {
+      const HttpReply reply(call->self->http_.api(), response);
+      without_secrets(call->target, [&] {
+        if (call->error) std::rethrow_exception(call->error);
+        if (err) {
+          if (call->reader.consumer_gone()) return;  // as in stream_to
+          throw HttpClient::transport_error(*err);
+        }
+        if (!reply.ok()) call->self->throw_upstream_error(call->target, reply);
+        call->reader.finish();
+      });
+    } catch (...) {
+      call.reset();
+      return finish_failed(done);
+    }
+    call.reset();
+    done->finish(done, nullptr);
+  }
+
+  static constexpr llmh_async_provider kAsync = {sizeof(llmh_async_provider), &OpenAI::complete_async,
+                                                 &OpenAI::stream_async};
 
   void stream_to(const Target &target, const llmh::Request &req, llmh::Stream &out) {
-    const ParserPool::Lease lease = parsers_.take();
-    simdjson::dom::parser &parser = lease->dom;
-    const std::string body = rewrite_body(parser, req.body_json(), req.model(), BodyKind::kChatStream);
-    bool done = false;      // [DONE] seen: the rest of the body is ignored
-    bool consumer_gone = false;
-    size_t events = 0;
-    SseParser sse([&](const SseEvent &event) {
-      if (done) return true;
-      ++events;
-      if (event.data == "[DONE]") return done = true, true;
-      if (!emit_chunk(parser, event.data, out, target.shown_url)) return consumer_gone = true, false;
-      return true;
-    });
+    StreamReader reader(parsers_, out, target.shown_url);
     CallHooks hooks;
     hooks.cancelled = [&] { return out.cancelled(); };
-    hooks.on_line = [&](std::string_view line) { return sse.feed_line(line); };
+    hooks.on_line = [&](std::string_view line) { return reader.line(line); };
     try {
-      const HttpReply reply = http_.post(target, body, hooks);
-      if (!reply.ok()) throw upstream_error(parser, reply.status(), reply.body(), target.shown_url);
+      const HttpReply reply = http_.post(target, chat_body(req, BodyKind::kChatStream), hooks);
+      if (!reply.ok()) throw_upstream_error(target, reply);
     } catch (const llmh::Error &) {
       // The consumer stopping aborts the transfer: not an error for it. A cancel from outside
       // is one (the HTTP service's 499), so that the caller learns the stream did not finish.
-      if (consumer_gone) return;
+      if (reader.consumer_gone()) return;
       throw;
     }
-    sse.finish();
-    if (consumer_gone) return;
-    if (out.cancelled()) throw llmh::Error(499, "openai: the stream was cancelled");
-    if (events == 0)
-      throw llmh::Error(502, "openai: stream from " + target.shown_url + " contained no server-sent events");
+    reader.finish();
   }
 
   void embed_to(const Target &target, const llmh::Request &req, llmh::Embeddings &out) {

@@ -1,6 +1,13 @@
 // Streaming through the openai provider: SSE split at every byte boundary, multi-line events,
-// comments, tool-call deltas, the usage chunk, and a consumer that stops mid-stream.
+// comments, tool-call deltas, the usage chunk, and a consumer that stops mid-stream. Each in
+// both forms: the blocking Host::stream (the plugin's `stream` and `perform`), and the callback
+// form (its `stream_async` over `perform_async`: chunks on the HTTP event loop, no worker).
+#include <pthread.h>
+
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "common.hpp"
@@ -16,11 +23,21 @@ struct Collected {
   std::vector<llmhost::ToolCall> calls;  // reassembled from deltas by index
   int chunks = 0;
   std::vector<std::string> raw;
+  std::set<std::string> threads;  // names of the threads the chunks came on
 };
 
-Collected collect(llmhost::Host &host, const llmhost::Request &r) {
+enum class Form { kBlocking, kCallback };
+constexpr Form kForms[] = {Form::kBlocking, Form::kCallback};
+
+// Streams `r` in the given form until it ends, or until `stop_after` chunks (then the consumer
+// stops it); throws the stream's error either way.
+Collected collect(llmhost::Host &host, const llmhost::Request &r, Form form = Form::kBlocking,
+                  std::stop_token stop = {}, int stop_after = -1) {
   Collected c;
-  host.stream(r, [&](const llmhost::Chunk &chunk) {
+  auto on_chunk = [&](const llmhost::Chunk &chunk) {
+    char name[32] = {};
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    c.threads.insert(name);
     ++c.chunks;
     c.text += chunk.content;
     c.reasoning += chunk.reasoning;
@@ -33,8 +50,27 @@ Collected collect(llmhost::Host &host, const llmhost::Request &r) {
       c.calls[d.index].name += d.name;
       c.calls[d.index].arguments += d.arguments;
     }
-    return true;
-  });
+    return c.chunks != stop_after;
+  };
+  if (form == Form::kBlocking) {
+    host.stream(r, on_chunk, stop);
+    return c;
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<std::optional<llmhost::Error>> end;
+  host.stream(
+      r, on_chunk,
+      [&](std::optional<llmhost::Error> e) {
+        std::lock_guard lock(mu);
+        end = std::move(e);
+        cv.notify_all();
+      },
+      stop, [](std::function<void()>) { FAIL("a blocking job was started"); });
+  std::unique_lock lock(mu);
+  REQUIRE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return end.has_value(); }));
+  if (*end) throw **end;
+  if (c.chunks > 0) CHECK(c.threads == std::set<std::string>{"llmh-http"});
   return c;
 }
 
@@ -64,14 +100,16 @@ TEST_CASE("streaming: text, reasoning, finish_reason and the usage chunk, with s
     c.end_chunked();
   });
   llmhost::Host host(host_options());
-  const auto c = collect(host, chat_to(server, "hi", "openai/gpt-test", R"({"stream_options":{"include_usage":true}})"));
-  CHECK(c.text == "Hello, world!");
-  CHECK(c.reasoning == "hmm");
-  CHECK(c.finish_reason == "stop");
-  REQUIRE(c.usage);
-  CHECK(c.usage->total_tokens == 9);
-  CHECK(c.chunks == 7);  // one per data event but [DONE]
-  CHECK(c.raw[3].find("\"lo, wor\"") != std::string::npos);
+  for (Form form : kForms) {
+    const auto c = collect(host, chat_to(server, "hi", "openai/gpt-test", R"({"stream_options":{"include_usage":true}})"), form);
+    CHECK(c.text == "Hello, world!");
+    CHECK(c.reasoning == "hmm");
+    CHECK(c.finish_reason == "stop");
+    REQUIRE(c.usage);
+    CHECK(c.usage->total_tokens == 9);
+    CHECK(c.chunks == 7);  // one per data event but [DONE]
+    CHECK(c.raw[3].find("\"lo, wor\"") != std::string::npos);
+  }
 
   simdjson::dom::parser p;
   simdjson::dom::element body = p.parse(server.requests().at(0).body);
@@ -91,17 +129,21 @@ TEST_CASE("streaming: an SSE body split at every byte boundary gives the same re
     c.end_chunked();
   });
   llmhost::Host host(host_options());
-  for (size_t k = 1; k < sse.size(); ++k) {
-    split = k;
-    const auto c = collect(host, chat_to(server, "hi"));
-    INFO("split at byte " << k);
+  for (size_t k = 1; k < 2 * sse.size(); ++k) {
+    split = k % sse.size();
+    if (split == 0) continue;
+    const Form form = k < sse.size() ? Form::kBlocking : Form::kCallback;
+    const auto c = collect(host, chat_to(server, "hi"), form);
+    INFO("split at byte " << split << (form == Form::kBlocking ? ", blocking" : ", callback form"));
     REQUIRE(c.text == "Hello, world!");
     REQUIRE(c.reasoning == "hmm");
     REQUIRE(c.finish_reason == "stop");
     REQUIRE(c.usage);
     REQUIRE(c.chunks == 7);
   }
-  CHECK(server.accepted() == 1);  // and all of it on one kept-alive connection
+  // All of it on one kept-alive connection per form (the blocking path's pool and the event
+  // loop's multi handle keep their own).
+  CHECK(server.accepted() == 2);
 }
 
 TEST_CASE("streaming: tool-call deltas carry index, id, name and argument fragments") {
@@ -116,7 +158,7 @@ TEST_CASE("streaming: tool-call deltas carry index, id, name and argument fragme
     c.end_chunked();
   });
   llmhost::Host host(host_options());
-  const auto c = collect(host, chat_to(server, "weather?"));
+  const auto c = collect(host, chat_to(server, "weather?"), Form::kCallback);
   REQUIRE(c.calls.size() == 2);
   CHECK(c.calls[0].id == "call_a");
   CHECK(c.calls[0].name == "get_weather");
@@ -139,13 +181,16 @@ TEST_CASE("streaming: an upstream error status and an error event surface as err
     }
   });
   llmhost::Host host(host_options());
-  auto e = error_of([&] { collect(host, chat_to(server, "hi")); });
-  CHECK(e.status() == 400);
-  CHECK(std::string(e.what()).find("Invalid 'messages': empty array") != std::string::npos);
-  mode = 1;
-  e = error_of([&] { collect(host, chat_to(server, "hi")); });
-  CHECK(e.status() == 502);
-  CHECK(std::string(e.what()).find("model overloaded") != std::string::npos);
+  for (Form form : kForms) {
+    mode = 0;
+    auto e = error_of([&] { collect(host, chat_to(server, "hi"), form); });
+    CHECK(e.status() == 400);
+    CHECK(std::string(e.what()).find("Invalid 'messages': empty array") != std::string::npos);
+    mode = 1;
+    e = error_of([&] { collect(host, chat_to(server, "hi"), form); });
+    CHECK(e.status() == 502);
+    CHECK(std::string(e.what()).find("model overloaded") != std::string::npos);
+  }
 }
 
 TEST_CASE("streaming: a consumer that stops mid-stream closes the upstream connection promptly") {
@@ -162,16 +207,19 @@ TEST_CASE("streaming: a consumer that stops mid-stream closes the upstream conne
     c.close_after();
   });
   llmhost::Host host(host_options());
-  int seen = 0;
-  const auto start = std::chrono::steady_clock::now();
-  host.stream(chat_to(server, "hi"), [&](const llmhost::Chunk &) { return ++seen < 1; });
-  const auto took = std::chrono::steady_clock::now() - start;
-  CHECK(seen == 1);
-  CHECK(took < 1s);
-  for (int i = 0; i < 100 && close_ms < 0; ++i) std::this_thread::sleep_for(10ms);
-  CHECK(closed.load());
-  CHECK(close_ms.load() >= 0);
-  CHECK(close_ms.load() < 1000);
+  for (Form form : kForms) {
+    closed = false;
+    close_ms = -1;
+    const auto start = std::chrono::steady_clock::now();
+    const auto c = collect(host, chat_to(server, "hi"), form, {}, 1);
+    const auto took = std::chrono::steady_clock::now() - start;
+    CHECK(c.chunks == 1);
+    CHECK(took < 1s);
+    for (int i = 0; i < 100 && close_ms < 0; ++i) std::this_thread::sleep_for(10ms);
+    CHECK(closed.load());
+    CHECK(close_ms.load() >= 0);
+    CHECK(close_ms.load() < 1000);
+  }
 }
 
 TEST_CASE("streaming: a cancel from another thread abandons a stream that has gone quiet") {
@@ -182,14 +230,16 @@ TEST_CASE("streaming: a cancel from another thread abandons a stream that has go
     c.close_after();
   });
   llmhost::Host host(host_options());
-  std::stop_source stop;
-  const auto start = std::chrono::steady_clock::now();
-  std::thread canceller([&] {
-    std::this_thread::sleep_for(200ms);
-    stop.request_stop();
-  });
-  const auto e = error_of([&] { host.stream(chat_to(server, "hi"), [](const llmhost::Chunk &) { return true; }, stop.get_token()); });
-  canceller.join();
-  CHECK(e.status() == 499);
-  CHECK(std::chrono::steady_clock::now() - start < 1s);
+  for (Form form : kForms) {
+    std::stop_source stop;
+    const auto start = std::chrono::steady_clock::now();
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(200ms);
+      stop.request_stop();
+    });
+    const auto e = error_of([&] { collect(host, chat_to(server, "hi"), form, stop.get_token()); });
+    canceller.join();
+    CHECK(e.status() == 499);
+    CHECK(std::chrono::steady_clock::now() - start < 1s);
+  }
 }

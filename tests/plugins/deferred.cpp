@@ -6,7 +6,8 @@
 // plugin that ignores its cancel), "chunks" (a stream's chunk count, default 3). The answer is
 // "deferred: <last message>" plus "in_flight=<N>", the number of this instance's calls that
 // were pending when it was queued, so tests can see how many calls waited at once without a
-// host thread each; a stream sends it word by word. The blocking `complete` and `stream` say
+// host thread each; a stream sends it in its chunks, and "repeat" (default 1) sends it that
+// many times over, for large streams. The blocking `complete` and `stream` say
 // "blocking: ..." so a test can tell which form ran.
 #include <llmhost/async.h>
 #include <llmhost/provider.hpp>
@@ -126,6 +127,10 @@ class Deferred final : public llmh::Provider {
     if (sink) p.every_ms = delay, p.chunks_left = std::max(1L, number_in(body, "chunks", 3));
     std::unique_lock lock(mu_);
     p.reply = "deferred " TP_TAG ": " + last_message(req) + " in_flight=" + std::to_string(pending_.size() + 1);
+    if (const long repeat = number_in(body, "repeat", 1); repeat > 1) {
+      std::string one = std::move(p.reply);
+      for (long i = 0; i < repeat; ++i) p.reply += one;
+    }
     if (number_in(body, "inline", 0)) {
       lock.unlock();
       while (p.chunks_left > 0 && p.emit_next()) {

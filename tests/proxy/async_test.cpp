@@ -1,5 +1,5 @@
 // llmhost serve with a plugin that has the asynchronous call form (the "deferred" test plugin):
-// chat completions run on the I/O threads with no worker per call, fall back across
+// chat completions and streams run on the I/O threads with no worker per call, fall back across
 // deployments, and end when the client goes. Through the real serve binary over loopback.
 #include <doctest/doctest.h>
 
@@ -31,6 +31,18 @@ struct Fixture {
 
 bool has(const std::string &text, const std::string &needle) { return text.find(needle) != std::string::npos; }
 
+// The text of an SSE body's content deltas, joined.
+std::string streamed_text(const std::string &body) {
+  static const std::string kKey = "\"content\":\"";
+  std::string text;
+  for (size_t at = body.find(kKey); at != std::string::npos; at = body.find(kKey, at)) {
+    at += kKey.size();
+    const size_t end = body.find('"', at);
+    text += body.substr(at, end - at);
+  }
+  return text;
+}
+
 }  // namespace
 
 TEST_CASE("64 completions wait on an async plugin at once while serve has one worker") {
@@ -54,6 +66,60 @@ TEST_CASE("64 completions wait on an async plugin at once while serve has one wo
     if (at != std::string::npos) most = std::max(most, std::stoi(answers[i].body.substr(at + 10)));
   }
   CHECK(most > 16);  // one worker could hold only one blocking call at a time
+}
+
+TEST_CASE("64 streams from an async plugin are open at once while serve has one worker") {
+  Fixture f({}, {"--workers", "1"});
+  constexpr int kClients = 64;
+  std::vector<Response> answers(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i)
+    clients.emplace_back([&, i] {
+      answers[i] = Client(f.server->port())
+                       .post("/v1/chat/completions", chat_body("deferred/m", "s" + std::to_string(i),
+                                                               "\"stream\": true, \"delay_ms\": 100, \"chunks\": 3"));
+    });
+  for (std::thread &t : clients) t.join();
+  int most = 0;
+  for (int i = 0; i < kClients; ++i) {
+    CHECK(answers[i].status == 200);
+    const std::string text = streamed_text(answers[i].body);
+    CHECK(text.rfind("deferred v1: s" + std::to_string(i) + " in_flight=", 0) == 0);
+    CHECK(has(answers[i].body, "\"finish_reason\":\"stop\""));
+    CHECK(answers[i].body.size() >= 14);
+    CHECK(answers[i].body.substr(answers[i].body.size() - 14) == "data: [DONE]\n\n");
+    const size_t at = text.find("in_flight=");
+    if (at != std::string::npos) most = std::max(most, std::stoi(text.substr(at + 10)));
+  }
+  CHECK(most > 16);  // one worker could hold only one blocking stream at a time
+}
+
+TEST_CASE("an async stream: a client 4 MiB behind is disconnected, one that leaves cancels it") {
+  Fixture f;
+  SUBCASE("too far behind") {
+    // ~6 MB emitted inside stream_async, on the I/O thread, before the socket can take any.
+    Client slow(f.server->port());
+    slow.send("POST", "/v1/chat/completions",
+              chat_body("deferred/m", "x", "\"stream\": true, \"inline\": 1, \"chunks\": 64, \"repeat\": 200000"));
+    const std::string got = slow.read_raw_all();  // until the server closes
+    CHECK_FALSE(has(got, "[DONE]"));
+    // The server goes on serving.
+    const Response r = Client(f.server->port()).post("/v1/chat/completions", chat_body("deferred/m", "after"));
+    CHECK(r.status == 200);
+    CHECK(has(r.body, "deferred v1: after"));
+  }
+  SUBCASE("gone mid-stream") {
+    Client gone(f.server->port());
+    gone.send("POST", "/v1/chat/completions",
+              chat_body("deferred/m", "x", "\"stream\": true, \"delay_ms\": 20, \"chunks\": 1000, \"repeat\": 1000"));
+    gone.read_until("\"content\"");
+    gone.close();
+    CHECK(eventually([&] {
+      const std::string m = f.metrics();
+      return has(m, "llmhost_requests_in_flight 1\n") &&
+             has(m, "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"deferred/m\",provider=\"deferred\",status=\"499\"} 1");
+    }));
+  }
 }
 
 TEST_CASE("an async deployment that fails hands the request to the next one") {

@@ -1,10 +1,11 @@
 // The OpenAI-compatible API: routes one Exchange to its endpoint. Cheap endpoints answer on
-// the calling (I/O) thread, and so do chat completions with a plugin that has the asynchronous
-// call form; other plugin calls go to the worker pool through `post_work`.
+// the calling (I/O) thread, and so do chat completions and streams with a plugin that has the
+// asynchronous call form; other plugin calls go to the worker pool through `post_work`.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "llmhost/host.hpp"
@@ -29,11 +30,13 @@ class Api {
  private:
   bool authorized(const Incoming &in) const;
   struct Completion;
+  struct StreamCall;
   void chat(std::shared_ptr<Exchange> ex);  // on an I/O thread
   void start_chat(const std::shared_ptr<Exchange> &ex);
   void complete(std::shared_ptr<Completion> c);  // the next attempt of a chat completion; any thread
   void on_completed(const std::shared_ptr<Completion> &c, CompleteResult &result);
-  void stream_chat(const std::shared_ptr<Exchange> &ex, openai::ChatRequest &chat);  // on a worker
+  void stream(std::shared_ptr<StreamCall> s);  // the next attempt of a chat stream; any thread
+  void on_streamed(const std::shared_ptr<StreamCall> &s, std::optional<Error> &error);
   void embeddings(std::shared_ptr<Exchange> ex);  // on a worker
   void readiness(Exchange &ex);
   template <class Call>

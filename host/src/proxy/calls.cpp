@@ -1,7 +1,7 @@
 // The endpoints that call a plugin: chat completions (JSON or SSE) and embeddings. A chat
-// request is parsed on the I/O thread; a completion then goes through the callback form of
-// Host::complete, streams and embeddings run on a worker. The client's disconnect arrives as a
-// stop on ex->cancelled().
+// request is parsed on the I/O thread; a completion or a stream then goes through the callback
+// form of Host::complete or Host::stream, embeddings run on a worker. The client's disconnect
+// arrives as a stop on ex->cancelled().
 #include <cstring>
 
 #include "json_writer.hpp"
@@ -94,6 +94,65 @@ void Api::complete(std::shared_ptr<Completion> c) {
   }, std::move(cancel), post_work_);
 }
 
+// A streamed chat completion on its way through its route, one attempt per callback. It moves
+// on to another deployment only while nothing has been sent; once the 200 and a first chunk are
+// out, a failure ends the stream with an error event. The chunks of one attempt arrive one at a
+// time, and its end after them.
+struct Api::StreamCall {
+  // Routes the request first: throws Error 404 for a name that is neither configured nor loaded.
+  StreamCall(std::shared_ptr<Exchange> e, openai::ChatRequest chat, const ModelTable &models, const Host &host)
+      : ex(std::move(e)), attempts(models, host, chat.request, "/v1/chat/completions", true),
+        framer({openai::new_id("chatcmpl"), openai::unix_now(), chat.request.model}, chat.include_usage),
+        req(std::move(chat.request)) {}
+  std::shared_ptr<Exchange> ex;
+  Attempts attempts;
+  SseFramer framer;
+  Request req;         // moved into the last attempt
+  std::string frames;  // the SSE text of one chunk
+};
+
+// Starts the next attempt with the callback form: an asynchronous plugin streams from the HTTP
+// event loop or its own threads; a blocking one on a worker through post_work_.
+void Api::stream(std::shared_ptr<StreamCall> s) {
+  s->attempts.start(*s->ex, s->req);
+  Request req = s->attempts.last() ? std::move(s->req) : s->req;
+  std::stop_token cancel = s->ex->cancelled();
+  host_.stream(
+      std::move(req),
+      [s](const Chunk &c) {
+        s->frames.clear();
+        s->framer.chunk(s->frames, c);
+        return s->frames.empty() || s->ex->stream(std::move(s->frames));
+      },
+      [this, s](std::optional<Error> error) {
+        // Runs inside the plugin's finish (or a worker's job): nothing may escape.
+        try {
+          on_streamed(s, error);
+        } catch (const std::exception &e) {
+          if (!s->framer.started()) return s->ex->reply(error_reply(500, std::string("llmhost: ") + e.what()));
+          s->ex->outcome(500);
+          s->ex->end_stream({});
+        }
+      },
+      std::move(cancel), post_work_);
+}
+
+void Api::on_streamed(const std::shared_ptr<StreamCall> &s, std::optional<Error> &error) {
+  s->frames.clear();
+  if (!error) {
+    s->framer.finish(s->frames);
+    return s->ex->end_stream(std::move(s->frames));
+  }
+  if (s->framer.started()) {
+    s->ex->outcome(error->status());
+    s->framer.error(s->frames, error->status(), error->what());
+    return s->ex->end_stream(std::move(s->frames));
+  }
+  if (std::optional<Error> final = s->attempts.failed(*error, *s->ex, metrics_))
+    return s->ex->reply(error_reply(final->status(), final->what(), final->status() == 404 ? "model" : ""));
+  stream(s);
+}
+
 void Api::on_completed(const std::shared_ptr<Completion> &c, CompleteResult &result) {
   if (Response *r = std::get_if<Response>(&result)) {
     r->id = openai::new_id("chatcmpl");
@@ -120,47 +179,15 @@ void Api::chat(std::shared_ptr<Exchange> ex) {
 void Api::start_chat(const std::shared_ptr<Exchange> &ex) {
   openai::ChatParse parsed = openai::parse_chat_request(ex->request().body);
   if (auto *err = std::get_if<openai::RequestError>(&parsed)) return ex->reply(error_reply(400, err->message, err->param));
-  auto chat = std::make_shared<openai::ChatRequest>(std::move(std::get<openai::ChatRequest>(parsed)));
-  Request &req = chat->request;
-  ex->label("/v1/chat/completions", req.model, {}, chat->stream);
-  if (auto over = ex->check_messages(req.messages.size())) return ex->reply(std::move(*over));
-  if (chat->stream) return post_work_([this, ex, chat] { stream_chat(ex, *chat); });
-  std::shared_ptr<Completion> c;
-  try {
-    c = std::make_shared<Completion>(ex, std::move(req), models_, host_);
-  } catch (const Error &e) {
-    return ex->reply(error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
-  }
-  complete(std::move(c));
-}
-
-void Api::stream_chat(const std::shared_ptr<Exchange> &ex, openai::ChatRequest &chat) {
+  openai::ChatRequest &chat = std::get<openai::ChatRequest>(parsed);
   Request &req = chat.request;
-  // A stream moves on to another deployment only while nothing has been sent; once the 200
-  // and a first chunk are out, a failure ends the stream with an error event.
-  SseFramer framer({openai::new_id("chatcmpl"), openai::unix_now(), req.model}, chat.include_usage);
-  std::string frames;
+  ex->label("/v1/chat/completions", req.model, {}, chat.stream);
+  if (auto over = ex->check_messages(req.messages.size())) return ex->reply(std::move(*over));
   try {
-    with_fallback(*ex, "/v1/chat/completions", true, req, [&](const std::string &) {
-      try {
-        host_.stream(req, [&](const Chunk &c) {
-          frames.clear();
-          framer.chunk(frames, c);
-          return frames.empty() || ex->stream(std::move(frames));
-        }, ex->cancelled());
-      } catch (const Error &e) {
-        if (!framer.started()) throw;
-        ex->outcome(e.status());
-        frames.clear();
-        framer.error(frames, e.status(), e.what());
-        return ex->end_stream(std::move(frames));
-      }
-      frames.clear();
-      framer.finish(frames);
-      ex->end_stream(std::move(frames));
-    });
-  } catch (const Error &e) {
-    ex->reply(error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
+    if (chat.stream) return stream(std::make_shared<StreamCall>(ex, std::move(chat), models_, host_));
+    complete(std::make_shared<Completion>(ex, std::move(req), models_, host_));
+  } catch (const Error &e) {  // from routing, before any plugin call
+    return ex->reply(error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
   }
 }
 

@@ -48,8 +48,9 @@ class Exchange {
   // Sends the whole reply. Thread-safe; at most once, and not after stream().
   virtual void reply(Reply r) = 0;
   // Server-Sent Events: the first call sends a 200 text/event-stream header. Queues the bytes
-  // for the socket; blocks only while the client is far behind (64 KiB queued). False once
-  // the client is gone or the stream was ended (stop then).
+  // for the socket. Off the I/O threads it blocks while the client is far behind (64 KiB
+  // queued); on an I/O thread it never blocks, and a client 4 MiB behind is disconnected.
+  // False once the client is gone or the stream was ended (stop then).
   virtual bool stream(std::string frames) = 0;
   // Writes `frames` and ends the event stream. Thread-safe; once; does not block.
   virtual void end_stream(std::string frames) = 0;

@@ -2,7 +2,9 @@
 // share (Session::CallState). Private to session.cpp and session_watchdog.cpp.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/query.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -30,6 +32,9 @@ struct Session::CallState {
   // A stream's frames wait in `queued` while the socket is busy; a worker that gets further
   // ahead than this (a client reading slowly) waits for room.
   static constexpr size_t kHighWater = 64 * 1024;
+  // An I/O thread (a plugin's asynchronous stream) never waits: a client this far behind, on
+  // top of what the kernel buffers, has stopped reading, and its connection is closed.
+  static constexpr size_t kMaxQueued = 4 * 1024 * 1024;
 
   // Guarded by mu: written by the API from any thread, read by the Session on its strand.
   // Labels are not posted to the strand: the Session reads them when it needs them (the
@@ -84,14 +89,26 @@ class Session::Call final : public Exchange {
       if (!s.responded_) s.send(std::move(r));
     });
   }
-  // Frames are queued and written by the strand as the socket takes them, a batch at a time:
-  // the worker waits only when it is CallState::kHighWater ahead of the client.
+  // Frames are queued and written by the strand as the socket takes them, a batch at a time.
+  // A worker waits only when it is CallState::kHighWater ahead of the client; on an I/O thread
+  // nothing waits, and a client CallState::kMaxQueued behind is dropped.
   bool stream(std::string frames) override {
     CallState &st = *state_;
     std::unique_lock lock(st.mu);
-    while (!st.gone && st.queued.size() >= CallState::kHighWater) {
-      st.room.wait_for(lock, std::chrono::milliseconds(50));
-      if (session_->shared_.stopped) return false;  // the I/O threads are gone
+    if (on_io_thread()) {
+      if (!st.gone && st.queued.size() + frames.size() > CallState::kMaxQueued) {
+        st.gone = true;
+        st.queued.clear();
+        lock.unlock();
+        st.stop.request_stop();
+        session_->abort();
+        return false;
+      }
+    } else {
+      while (!st.gone && st.queued.size() >= CallState::kHighWater) {
+        st.room.wait_for(lock, std::chrono::milliseconds(50));
+        if (session_->shared_.stopped) return false;  // the I/O threads are gone
+      }
     }
     if (st.gone) return false;
     st.queued += frames;
@@ -122,6 +139,12 @@ class Session::Call final : public Exchange {
   }
 
  private:
+  // Whether this thread runs the server's event loop (any I/O thread, not only this session's).
+  bool on_io_thread() const {
+    auto &ioc = static_cast<net::io_context &>(net::query(ex_, net::execution::context));
+    return ioc.get_executor().running_in_this_thread();
+  }
+
   bool request_flush(std::unique_lock<std::mutex> &lock) {
     if (std::exchange(state_->flushing, true)) return true;  // the running flush will take it
     lock.unlock();
