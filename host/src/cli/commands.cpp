@@ -82,9 +82,9 @@ int run_providers(Host &host, bool json) {
     std::cout << out << '\n';
     return kOk;
   }
-  std::printf("%-16s %-10s %-5s %-29s %s\n", "NAME", "VERSION", "ABI", "CAPABILITIES", "FILE");
+  std::printf("%-16s %-10s %-5s %-37s %s\n", "NAME", "VERSION", "ABI", "CAPABILITIES", "FILE");
   for (const ProviderInfo &p : providers)
-    std::printf("%-16s %-10s %-5s %-29s %s\n", p.name.c_str(), p.version.c_str(),
+    std::printf("%-16s %-10s %-5s %-37s %s\n", p.name.c_str(), p.version.c_str(),
                 (std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor)).c_str(),
                 capabilities_text(p).c_str(), p.file.c_str());
   if (!errors.empty()) {
