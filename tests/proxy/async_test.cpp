@@ -103,6 +103,12 @@ TEST_CASE("an async stream: a client 4 MiB behind is disconnected, one that leav
               chat_body("deferred/m", "x", "\"stream\": true, \"inline\": 1, \"chunks\": 64, \"repeat\": 200000"));
     const std::string got = slow.read_raw_all();  // until the server closes
     CHECK_FALSE(has(got, "[DONE]"));
+    // Recorded as the server's 408, and no longer in flight.
+    CHECK(eventually([&] {
+      const std::string m = f.metrics();
+      return has(m, "llmhost_requests_in_flight 1\n") &&
+             has(m, "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"deferred/m\",provider=\"deferred\",status=\"408\"} 1");
+    }));
     // The server goes on serving.
     const Response r = Client(f.server->port()).post("/v1/chat/completions", chat_body("deferred/m", "after"));
     CHECK(r.status == 200);

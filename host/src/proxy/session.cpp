@@ -301,6 +301,15 @@ void Session::after_sse_write(bool ok, bool last, std::function<void(bool)> done
 
 void Session::end_sse(bool ok) { exchange_done(ok && keep_alive_ && !shared_.draining); }
 
+// The client fell CallState::kMaxQueued behind an asynchronous plugin's stream (Call::stream):
+// nothing more is written, the exchange is recorded as 408 and the connection closed.
+void Session::drop_slow_stream() {
+  if (sse_ended_) return;
+  sse_ended_ = true;
+  outcome_ = 408;
+  exchange_done(false);
+}
+
 void Session::exchange_done(bool keep_alive) {
   if (!busy_) return;
   busy_ = false;

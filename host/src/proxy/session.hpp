@@ -81,6 +81,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   void write_sse_body(std::string frames, bool last, std::function<void(bool)> done);
   void after_sse_write(bool ok, bool last, std::function<void(bool)> done);
   void end_sse(bool ok);
+  void drop_slow_stream();
   void exchange_done(bool keep_alive);
 
   void watch_disconnect();

@@ -101,7 +101,7 @@ class Session::Call final : public Exchange {
         st.queued.clear();
         lock.unlock();
         st.stop.request_stop();
-        session_->abort();
+        post([](Session &s) { s.drop_slow_stream(); });
         return false;
       }
     } else {
