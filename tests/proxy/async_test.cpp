@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
+#include <functional>
 #include <thread>
 
 #include "proxy_support.hpp"
@@ -43,20 +44,24 @@ std::string streamed_text(const std::string &body) {
   return text;
 }
 
+// Posts body_of(i) for i < n, each from its own client at once; the answers in order.
+std::vector<Response> post_at_once(uint16_t port, int n, const std::function<std::string(int)> &body_of) {
+  std::vector<Response> answers(n);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < n; ++i)
+    clients.emplace_back([&, i] { answers[i] = Client(port).post("/v1/chat/completions", body_of(i)); });
+  for (std::thread &t : clients) t.join();
+  return answers;
+}
+
 }  // namespace
 
 TEST_CASE("64 completions wait on an async plugin at once while serve has one worker") {
   Fixture f({}, {"--workers", "1"});
   constexpr int kClients = 64;
-  std::vector<Response> answers(kClients);
-  std::vector<std::thread> clients;
-  for (int i = 0; i < kClients; ++i)
-    clients.emplace_back([&, i] {
-      answers[i] = Client(f.server->port())
-                       .post("/v1/chat/completions",
-                             chat_body("deferred/m", "c" + std::to_string(i), "\"delay_ms\": 500"));
-    });
-  for (std::thread &t : clients) t.join();
+  const std::vector<Response> answers = post_at_once(f.server->port(), kClients, [](int i) {
+    return chat_body("deferred/m", "c" + std::to_string(i), "\"delay_ms\": 500");
+  });
   int most = 0;
   for (int i = 0; i < kClients; ++i) {
     CHECK(answers[i].status == 200);
@@ -71,15 +76,9 @@ TEST_CASE("64 completions wait on an async plugin at once while serve has one wo
 TEST_CASE("64 streams from an async plugin are open at once while serve has one worker") {
   Fixture f({}, {"--workers", "1"});
   constexpr int kClients = 64;
-  std::vector<Response> answers(kClients);
-  std::vector<std::thread> clients;
-  for (int i = 0; i < kClients; ++i)
-    clients.emplace_back([&, i] {
-      answers[i] = Client(f.server->port())
-                       .post("/v1/chat/completions", chat_body("deferred/m", "s" + std::to_string(i),
-                                                               "\"stream\": true, \"delay_ms\": 100, \"chunks\": 3"));
-    });
-  for (std::thread &t : clients) t.join();
+  const std::vector<Response> answers = post_at_once(f.server->port(), kClients, [](int i) {
+    return chat_body("deferred/m", "s" + std::to_string(i), "\"stream\": true, \"delay_ms\": 100, \"chunks\": 3");
+  });
   int most = 0;
   for (int i = 0; i < kClients; ++i) {
     CHECK(answers[i].status == 200);
