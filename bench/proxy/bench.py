@@ -676,8 +676,9 @@ def hold(a):
         f"{r['after_close_rss_kb'] / 1024:.1f} MiB |",
         "",
         f"Target 1,000 open streams < 100 MB RSS: {mb:.1f} MB in all: {verdict}. "
-        "Each open stream holds one worker thread of llmhost serve for its whole duration, so --workers (default 1,024, "
-        "started on demand) must be at least the number of concurrent streams.",
+        "Each open echo stream holds one worker thread of llmhost serve for its whole duration (echo is a blocking "
+        "plugin), so --workers (default 1,024, started on demand) must be at least the number of concurrent streams; "
+        "a plugin with the asynchronous stream form (openai) holds none.",
     ]
     if r["errors"]:
         md += ["", "First errors: " + "; ".join(r["errors"])]
