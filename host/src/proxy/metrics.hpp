@@ -39,10 +39,22 @@ class Metrics {
   };
   using Key = std::tuple<std::string, std::string, std::string, int>;  // route, model, provider, status
   using KeyView = std::tuple<std::string_view, std::string_view, std::string_view, int>;
+  // Orders keys and their views alike, so that a request whose series exists is counted
+  // without copying a string.
+  struct KeyLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A &a, const B &b) const {
+      return view(a) < view(b);
+    }
+    template <class K>
+    static KeyView view(const K &k) {
+      return {std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k)};
+    }
+  };
 
   mutable std::mutex mu_;
-  // std::less<> looks a series up by views: a request whose series exists copies no string.
-  std::map<Key, uint64_t, std::less<>> requests_;
+  std::map<Key, uint64_t, KeyLess> requests_;
   std::map<std::string, Histogram, std::less<>> latency_;  // by route
   std::map<std::tuple<std::string, std::string, int>, uint64_t> deployment_failures_;  // model, provider, status
   std::atomic<int64_t> in_flight_{0};
