@@ -3,10 +3,10 @@
 //
 // Why: constructing a simdjson parser costs about ten allocations, and a parser that has parsed
 // a body keeps its buffers, so a reused one parses a body of the same size without allocating.
-// Why not thread_local: a thread_local with a destructor keeps the plugin mapped until every
-// thread that touched it exits, so the plugin could never really be unloaded (DESIGN.md,
-// "Loading and unloading pitfalls"). Why per instance: calls on one instance run concurrently,
-// and the pool must die with the instance that owns it.
+// Why not thread_local: glibc keeps a library mapped until every thread that touched one of its
+// thread_locals with a destructor has exited, and the host's threads outlive any one build, so
+// the plugin could never really be unloaded. Why per instance: calls on one instance run
+// concurrently, and the pool must die with the instance that owns it.
 #pragma once
 
 #include <cstddef>

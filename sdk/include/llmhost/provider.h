@@ -1,5 +1,5 @@
 /*
- * llmhost provider ABI, version 1.
+ * llmhost provider ABI, version 1.2 (LLMH_ABI_VERSION_MAJOR / _MINOR below).
  *
  * This header is the whole contract between the llmhost host and a provider plugin. A plugin is
  * a shared library that exports one symbol, `llmh_provider_entry`, returning a static
