@@ -23,12 +23,12 @@
 #include <vector>
 
 #include "llmhost/host.hpp"
-#include "openai_json.hpp"
-#include "plugin.hpp"
-#include "registry.hpp"
-#include "router.hpp"
+#include "openai/response.hpp"
+#include "loader/plugin.hpp"
+#include "loader/registry.hpp"
+#include "dispatch/model_name.hpp"
 #ifdef LLMHOST_BENCH_PARSE_ONLY
-#include "openai_request.hpp"
+#include "openai/request.hpp"
 #endif
 
 namespace {
@@ -156,7 +156,7 @@ void BM_RouteAndLookup(benchmark::State &state) {
   const std::string model = "echo/gpt-4o-mini";
   if (!registry->find("echo")) state.SkipWithError("echo not loaded");
   for (auto _ : state) {
-    const llmhost::detail::Route r = llmhost::detail::split_model(model);
+    const llmhost::detail::ModelName r = llmhost::detail::split_model(model);
     auto plugin = registry->find(r.provider);
     benchmark::DoNotOptimize(plugin.get());
     benchmark::DoNotOptimize(r.model.data());

@@ -6,10 +6,10 @@
 
 #include <string>
 
-#include "abi_call.hpp"
+#include "dispatch/abi_call.hpp"
 #include "fuzz_input.hpp"
-#include "openai_request.hpp"
-#include "request_body.hpp"
+#include "openai/request.hpp"
+#include "dispatch/request_body.hpp"
 
 namespace {
 

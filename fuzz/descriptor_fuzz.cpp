@@ -10,7 +10,7 @@
 
 #include "fuzz_input.hpp"
 #include "llmhost/errors.hpp"
-#include "plugin.hpp"
+#include "loader/plugin.hpp"
 
 namespace {
 

@@ -9,5 +9,5 @@ llmhost_fuzz_target(upstream SOURCES upstream_fuzz.cpp ${_openai}/sse.cpp ${_ope
   INCLUDES ${_openai} LIBS llmhost::sdk simdjson::simdjson)
 llmhost_fuzz_target(descriptor SOURCES descriptor_fuzz.cpp LIBS llmhost_core_internal)
 llmhost_fuzz_target(request_body SOURCES request_body_fuzz.cpp LIBS llmhost_core_internal)
-llmhost_fuzz_target(chat_request SOURCES chat_request_fuzz.cpp LIBS llmhost_proxy)
-llmhost_fuzz_target(config SOURCES config_fuzz.cpp LIBS llmhost_proxy)
+llmhost_fuzz_target(chat_request SOURCES chat_request_fuzz.cpp LIBS llmhost_openai llmhost_dispatch)
+llmhost_fuzz_target(config SOURCES config_fuzz.cpp LIBS llmhost_config llmhost::sdk)

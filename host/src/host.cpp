@@ -5,18 +5,18 @@
 #include <mutex>
 #include <optional>
 
-#include "abi_call.hpp"
-#include "async_call.hpp"
-#include "dir_watcher.hpp"
+#include "dispatch/abi_call.hpp"
+#include "dispatch/async_call.hpp"
+#include "loader/dir_watcher.hpp"
 #include "http/asio.hpp"
 #include "http/http_extension.hpp"
-#include "plugin_dirs.hpp"
-#include "plugin_manager.hpp"
-#include "plugin_trust.hpp"
-#include "registry.hpp"
-#include "request_body.hpp"
-#include "router.hpp"
-#include "thread_pool.hpp"
+#include "loader/plugin_dirs.hpp"
+#include "loader/plugin_manager.hpp"
+#include "loader/plugin_trust.hpp"
+#include "loader/registry.hpp"
+#include "dispatch/request_body.hpp"
+#include "dispatch/model_name.hpp"
+#include "dispatch/thread_pool.hpp"
 
 namespace llmhost {
 namespace {
@@ -83,7 +83,7 @@ struct Host::Impl {
 
   // Finds the plugin for request.model, pinned for the duration of the call.
   std::pair<Registry::PluginPtr, std::string_view> route(const Request &request) const {
-    const detail::Route r = detail::split_model(request.model);
+    const detail::ModelName r = detail::split_model(request.model);
     auto plugin = registry.find(r.provider);
     if (!plugin)
       throw Error(404, "provider \"" + std::string(r.provider) + "\" is not loaded (model \"" + request.model +

@@ -1,7 +1,7 @@
 // Routing "provider/model" through a real Host.
 #include <doctest/doctest.h>
 
-#include "router.hpp"
+#include "dispatch/model_name.hpp"
 #include "support.hpp"
 
 using llmhost::detail::split_model;

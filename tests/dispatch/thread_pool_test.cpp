@@ -8,7 +8,7 @@
 #include <latch>
 #include <thread>
 
-#include "thread_pool.hpp"
+#include "dispatch/thread_pool.hpp"
 
 using namespace std::chrono_literals;
 using llmhost::detail::ThreadPool;

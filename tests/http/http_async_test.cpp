@@ -10,7 +10,7 @@
 #include <set>
 #include <thread>
 
-#include "common.hpp"
+#include "http_support.hpp"
 #include "http/asio.hpp"  // Asio without g++'s -Wtsan noise about its fences
 #include "http/http_extension.hpp"
 #include "llmhost/http.h"

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <thread>
 
-#include "common.hpp"
+#include "http_support.hpp"
 #include "http/http_service.hpp"
 
 using namespace test::http;

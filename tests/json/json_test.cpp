@@ -4,9 +4,9 @@
 
 #include <cmath>
 
-#include "json_writer.hpp"
-#include "openai_json.hpp"
-#include "request_body.hpp"
+#include "json/writer.hpp"
+#include "openai/response.hpp"
+#include "dispatch/request_body.hpp"
 #include "support.hpp"
 
 namespace {

@@ -2,11 +2,11 @@
 // framer and the error JSON.
 #include <doctest/doctest.h>
 
-#include "json_locate.hpp"
-#include "openai_json.hpp"
-#include "openai_request.hpp"
-#include "proxy/openai_error.hpp"
-#include "proxy/sse_framer.hpp"
+#include "json/locate.hpp"
+#include "openai/response.hpp"
+#include "openai/request.hpp"
+#include "openai/error.hpp"
+#include "openai/sse_framer.hpp"
 
 using namespace llmhost;
 
@@ -90,7 +90,7 @@ TEST_CASE("malformed JSON bodies report line and column; every prefix of a body 
 }
 
 TEST_CASE("SSE framer: role first, usage last and only when asked, finish made up when missing") {
-  proxy::SseFramer f({"id1", 5, "m"}, true);
+  openai::SseFramer f({"id1", 5, "m"}, true);
   std::string out;
   Chunk usage_only;
   usage_only.usage = Usage{1, 2, 3};
@@ -107,7 +107,7 @@ TEST_CASE("SSE framer: role first, usage last and only when asked, finish made u
                    "data: [DONE]\n\n");
   std::string err;
   f.error(err, 502, "upstream broke");
-  CHECK(err == "data: " + proxy::error_json(502, "upstream broke") + "\n\ndata: [DONE]\n\n");
+  CHECK(err == "data: " + openai::error_json(502, "upstream broke") + "\n\ndata: [DONE]\n\n");
 }
 
 TEST_CASE("raw_json: upstream members we do not model pass through; ours are never duplicated") {
@@ -146,10 +146,10 @@ TEST_CASE("raw_json: upstream members we do not model pass through; ours are nev
 }
 
 TEST_CASE("error JSON: OpenAI's shape, types and codes by status") {
-  CHECK(proxy::error_json(404, "no such model", "model") ==
+  CHECK(openai::error_json(404, "no such model", "model") ==
         R"({"error":{"message":"no such model","type":"invalid_request_error","param":"model","code":"model_not_found"}})");
-  CHECK(proxy::error_json(401, "bad key") ==
+  CHECK(openai::error_json(401, "bad key") ==
         R"({"error":{"message":"bad key","type":"authentication_error","param":null,"code":"invalid_api_key"}})");
-  CHECK(proxy::error_type(429) == "rate_limit_error");
-  CHECK(proxy::error_type(502) == "api_error");
+  CHECK(openai::error_type(429) == "rate_limit_error");
+  CHECK(openai::error_type(502) == "api_error");
 }

@@ -8,7 +8,7 @@
 
 #include <signal.h>
 
-#include "../http/common.hpp"
+#include "http_support.hpp"
 #include "proxy_support.hpp"
 
 using namespace ptest;

@@ -2,7 +2,7 @@
 // call's timeout, ignoring its cancel, gets its client a 408 at the deadline while other calls
 // go on on other workers; streams that go quiet or run too long end with an error event; what a
 // stuck call sends after the watchdog answered is dropped. Through the real binary, with
-// tests/plugins/stuck.c (ignores cancellation), hang.c and drip.c (honour it) and echo.
+// tests/fixtures/plugins/stuck.c (ignores cancellation), hang.c and drip.c (honour it) and echo.
 #include <doctest/doctest.h>
 
 #include <signal.h>

@@ -1,10 +1,10 @@
-#include "commands.hpp"
+#include "cli/commands.hpp"
 
 #include <cstdio>
 #include <iostream>
 
-#include "json_writer.hpp"
-#include "openai_json.hpp"
+#include "json/writer.hpp"
+#include "openai/response.hpp"
 
 namespace llmhost::cli {
 namespace {

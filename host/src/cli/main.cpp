@@ -3,8 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "commands.hpp"
-#include "serve.hpp"
+#include "cli/commands.hpp"
+#include "cli/serve.hpp"
 
 namespace {
 

@@ -2,8 +2,8 @@
 // parameters also fill the typed Params; every key reaches the plugin in the request body.
 #include <simdjson.h>
 
-#include "commands.hpp"
-#include "json_writer.hpp"
+#include "cli/commands.hpp"
+#include "json/writer.hpp"
 
 namespace llmhost::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "serve.hpp"
+#include "cli/serve.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -13,7 +13,7 @@
 #include "proxy/access_log.hpp"
 #include "proxy/api.hpp"
 #include "proxy/metrics.hpp"
-#include "proxy/models.hpp"
+#include "routing/model_table.hpp"
 #include "proxy/server.hpp"
 
 namespace llmhost::cli {
@@ -205,7 +205,7 @@ int run_serve(const ServeOptions &o) {
   }
   warn_unrouted(cfg, host);
 
-  const proxy::ModelTable models(cfg);
+  const routing::ModelTable models(cfg);
   proxy::Metrics metrics;
   proxy::AccessLog access_log(stderr);
   proxy::Api api(host, models, metrics, [&](std::function<void()> job) { server->post_work(std::move(job)); },

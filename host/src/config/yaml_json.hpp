@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "json_writer.hpp"
+#include "json/writer.hpp"
 
 namespace llmhost::config {
 

@@ -1,4 +1,4 @@
-#include "abi_call.hpp"
+#include "dispatch/abi_call.hpp"
 
 #include <time.h>
 

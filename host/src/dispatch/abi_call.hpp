@@ -11,7 +11,7 @@
 
 #include "llmhost/host.hpp"
 #include "llmhost/provider.h"
-#include "plugin.hpp"
+#include "loader/plugin.hpp"
 
 namespace llmhost::detail {
 

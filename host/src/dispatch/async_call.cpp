@@ -1,11 +1,11 @@
-#include "async_call.hpp"
+#include "dispatch/async_call.hpp"
 
 #include <cstring>
 #include <optional>
 
-#include "abi_call.hpp"
-#include "request_body.hpp"
-#include "router.hpp"
+#include "dispatch/abi_call.hpp"
+#include "dispatch/request_body.hpp"
+#include "dispatch/model_name.hpp"
 
 namespace llmhost::detail {
 

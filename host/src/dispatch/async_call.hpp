@@ -11,7 +11,7 @@
 #include <stop_token>
 
 #include "llmhost/host.hpp"
-#include "registry.hpp"
+#include "loader/registry.hpp"
 
 namespace llmhost::detail {
 

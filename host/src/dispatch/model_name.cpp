@@ -1,4 +1,4 @@
-#include "router.hpp"
+#include "dispatch/model_name.hpp"
 
 #include <string>
 
@@ -6,7 +6,7 @@
 
 namespace llmhost::detail {
 
-Route split_model(std::string_view model) {
+ModelName split_model(std::string_view model) {
   const size_t slash = model.find('/');
   if (slash == std::string_view::npos)
     throw Error(400, "model \"" + std::string(model) + "\" names no provider: use provider/model, e.g. echo/" +

@@ -6,12 +6,12 @@
 
 namespace llmhost::detail {
 
-struct Route {
+struct ModelName {
   std::string_view provider;
   std::string_view model;
 };
 
 // Throws llmhost::Error(400) naming the model when it has no provider part or no model part.
-Route split_model(std::string_view model);
+ModelName split_model(std::string_view model);
 
 }  // namespace llmhost::detail

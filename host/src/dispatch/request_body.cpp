@@ -1,4 +1,4 @@
-#include "request_body.hpp"
+#include "dispatch/request_body.hpp"
 
 #include <simdjson.h>
 
@@ -6,8 +6,8 @@
 #include <optional>
 #include <vector>
 
-#include "json_parser.hpp"
-#include "json_writer.hpp"
+#include "json/parser.hpp"
+#include "json/writer.hpp"
 #include "llmhost/errors.hpp"
 
 namespace llmhost::detail {

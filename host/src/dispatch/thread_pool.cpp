@@ -1,4 +1,4 @@
-#include "thread_pool.hpp"
+#include "dispatch/thread_pool.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "async_client.hpp"
+#include "http/async_client.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -6,10 +6,10 @@
 #include <memory>
 #include <optional>
 
-#include "http_call.hpp"
-#include "plugin_reaper.hpp"
-#include "response.hpp"
-#include "transfer.hpp"
+#include "http/http_call.hpp"
+#include "loader/plugin_reaper.hpp"
+#include "http/response.hpp"
+#include "http/transfer.hpp"
 
 namespace llmhost::detail::http {
 namespace {

@@ -8,10 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "asio.hpp"
-#include "call_policy.hpp"
-#include "curl_multi_loop.hpp"
-#include "curl_pool.hpp"
+#include "http/asio.hpp"
+#include "http/call_policy.hpp"
+#include "http/curl_multi_loop.hpp"
+#include "http/curl_pool.hpp"
 #include "llmhost/http.h"
 
 namespace llmhost::detail::http {

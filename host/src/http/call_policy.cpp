@@ -1,9 +1,9 @@
-#include "call_policy.hpp"
+#include "http/call_policy.hpp"
 
 #include <string>
 
-#include "retry.hpp"
-#include "url.hpp"
+#include "http/retry.hpp"
+#include "http/url.hpp"
 
 namespace llmhost::detail::http {
 namespace {

@@ -9,8 +9,8 @@
 #include <random>
 #include <string_view>
 
-#include "http_call.hpp"
-#include "transfer.hpp"
+#include "http/http_call.hpp"
+#include "http/transfer.hpp"
 
 namespace llmhost::detail::http {
 

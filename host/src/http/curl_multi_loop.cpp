@@ -1,4 +1,4 @@
-#include "curl_multi_loop.hpp"
+#include "http/curl_multi_loop.hpp"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <memory>
 
-#include "plugin_reaper.hpp"
+#include "loader/plugin_reaper.hpp"
 
 namespace llmhost::detail::http {
 namespace {

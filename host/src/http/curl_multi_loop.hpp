@@ -27,8 +27,8 @@
 #include <utility>
 #include <vector>
 
-#include "asio.hpp"
-#include "curl_pool.hpp"
+#include "http/asio.hpp"
+#include "http/curl_pool.hpp"
 
 namespace llmhost::detail::http {
 

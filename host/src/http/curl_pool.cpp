@@ -1,4 +1,4 @@
-#include "curl_pool.hpp"
+#include "http/curl_pool.hpp"
 
 #include <stdexcept>
 

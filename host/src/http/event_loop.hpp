@@ -5,7 +5,7 @@
 
 #include <thread>
 
-#include "asio.hpp"
+#include "http/asio.hpp"
 
 namespace llmhost::detail::http {
 

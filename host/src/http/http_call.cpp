@@ -1,11 +1,11 @@
-#include "http_call.hpp"
+#include "http/http_call.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <new>
 
-#include "url.hpp"
+#include "http/url.hpp"
 
 namespace llmhost::detail::http {
 namespace {

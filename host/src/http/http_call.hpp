@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "llmhost/http.h"
-#include "transfer.hpp"
+#include "http/transfer.hpp"
 
 namespace llmhost::detail::http {
 

@@ -1,9 +1,9 @@
-#include "http_extension.hpp"
+#include "http/http_extension.hpp"
 
 #include <memory>
 #include <strings.h>
 
-#include "http_service.hpp"
+#include "http/http_service.hpp"
 
 namespace llmhost::detail::http {
 namespace {

@@ -4,7 +4,7 @@
 #include <functional>
 #include <string_view>
 
-#include "asio.hpp"
+#include "http/asio.hpp"
 #include "llmhost/provider.h"
 
 namespace llmhost::detail::http {

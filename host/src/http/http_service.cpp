@@ -1,13 +1,13 @@
-#include "http_service.hpp"
+#include "http/http_service.hpp"
 
 #include <chrono>
 #include <string>
 #include <thread>
 
-#include "async_client.hpp"
-#include "event_loop.hpp"
-#include "http_call.hpp"
-#include "transfer.hpp"
+#include "http/async_client.hpp"
+#include "http/event_loop.hpp"
+#include "http/http_call.hpp"
+#include "http/transfer.hpp"
 
 namespace llmhost::detail::http {
 namespace {

@@ -8,11 +8,11 @@
 #include <mutex>
 #include <string_view>
 
-#include "asio.hpp"
-#include "call_policy.hpp"
-#include "curl_pool.hpp"
+#include "http/asio.hpp"
+#include "http/call_policy.hpp"
+#include "http/curl_pool.hpp"
 #include "llmhost/http.h"
-#include "response.hpp"
+#include "http/response.hpp"
 
 namespace llmhost::detail::http {
 

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "transfer.hpp"
+#include "http/transfer.hpp"
 
 struct llmh_http_response {
   long status = 0;

@@ -1,4 +1,4 @@
-#include "retry.hpp"
+#include "http/retry.hpp"
 
 #include <curl/curl.h>
 

@@ -1,4 +1,4 @@
-#include "transfer.hpp"
+#include "http/transfer.hpp"
 
 #include <strings.h>
 

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "curl_pool.hpp"
+#include "http/curl_pool.hpp"
 #include "llmhost/http.h"
 
 namespace llmhost::detail::http {

@@ -1,4 +1,4 @@
-#include "json_locate.hpp"
+#include "json/locate.hpp"
 
 namespace llmhost::json {
 namespace {

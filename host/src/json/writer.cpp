@@ -1,4 +1,4 @@
-#include "json_writer.hpp"
+#include "json/writer.hpp"
 
 #include <charconv>
 #include <cmath>

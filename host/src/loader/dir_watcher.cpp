@@ -1,4 +1,4 @@
-#include "dir_watcher.hpp"
+#include "loader/dir_watcher.hpp"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -10,7 +10,7 @@
 #include <map>
 #include <system_error>
 
-#include "plugin_dirs.hpp"
+#include "loader/plugin_dirs.hpp"
 
 namespace llmhost::detail {
 namespace {

@@ -1,4 +1,4 @@
-#include "plugin.hpp"
+#include "loader/plugin.hpp"
 
 #include <dlfcn.h>
 
@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <system_error>
 
-#include "plugin_reaper.hpp"
+#include "loader/plugin_reaper.hpp"
 
 namespace llmhost::detail {
 namespace {

@@ -15,7 +15,7 @@
 #include "llmhost/errors.hpp"
 #include "llmhost/provider.h"
 #include "llmhost/types.hpp"
-#include "plugin_reaper.hpp"
+#include "loader/plugin_reaper.hpp"
 
 namespace llmhost::detail {
 

@@ -1,4 +1,4 @@
-#include "plugin_cache.hpp"
+#include "loader/plugin_cache.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // Where plugins are found by default, and which files in a folder count as plugins.
-#include "plugin_dirs.hpp"
+#include "loader/plugin_dirs.hpp"
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <algorithm>

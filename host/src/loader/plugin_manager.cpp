@@ -1,12 +1,12 @@
-#include "plugin_manager.hpp"
+#include "loader/plugin_manager.hpp"
 
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <set>
 
-#include "plugin_dirs.hpp"
-#include "plugin_trust.hpp"
+#include "loader/plugin_dirs.hpp"
+#include "loader/plugin_trust.hpp"
 
 namespace llmhost::detail {
 namespace {

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "llmhost/host.hpp"
-#include "plugin.hpp"
-#include "plugin_cache.hpp"
-#include "registry.hpp"
+#include "loader/plugin.hpp"
+#include "loader/plugin_cache.hpp"
+#include "loader/registry.hpp"
 
 namespace llmhost::detail {
 

@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "plugin.hpp"
-#include "plugin_reaper.hpp"
+#include "loader/plugin.hpp"
+#include "loader/plugin_reaper.hpp"
 
 namespace llmhost::detail {
 namespace {

@@ -1,4 +1,4 @@
-#include "plugin_trust.hpp"
+#include "loader/plugin_trust.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

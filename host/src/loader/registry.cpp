@@ -1,4 +1,4 @@
-#include "registry.hpp"
+#include "loader/registry.hpp"
 
 #include <mutex>
 #include <utility>

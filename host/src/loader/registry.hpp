@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "plugin.hpp"
+#include "loader/plugin.hpp"
 
 namespace llmhost::detail {
 

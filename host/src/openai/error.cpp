@@ -1,8 +1,8 @@
-#include "proxy/openai_error.hpp"
+#include "openai/error.hpp"
 
-#include "json_writer.hpp"
+#include "json/writer.hpp"
 
-namespace llmhost::proxy {
+namespace llmhost::openai {
 
 std::string_view error_type(int status) noexcept {
   switch (status) {
@@ -39,11 +39,4 @@ std::string error_json(int status, std::string_view message, std::string_view pa
   return out;
 }
 
-Reply error_reply(int status, std::string_view message, std::string_view param, std::string_view code) {
-  Reply r;
-  r.status = status;
-  r.body = error_json(status, message, param, code);
-  return r;
-}
-
-}  // namespace llmhost::proxy
+}  // namespace llmhost::openai

@@ -4,9 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/exchange.hpp"
-
-namespace llmhost::proxy {
+namespace llmhost::openai {
 
 // "invalid_request_error", "authentication_error", "rate_limit_error", "api_error", ...
 std::string_view error_type(int status) noexcept;
@@ -15,7 +13,4 @@ std::string_view error_type(int status) noexcept;
 // (401 invalid_api_key, 404 model_not_found when `param` is "model", ...).
 std::string error_json(int status, std::string_view message, std::string_view param = {}, std::string_view code = {});
 
-// A complete reply carrying error_json().
-Reply error_reply(int status, std::string_view message, std::string_view param = {}, std::string_view code = {});
-
-}  // namespace llmhost::proxy
+}  // namespace llmhost::openai

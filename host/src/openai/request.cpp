@@ -1,11 +1,11 @@
-#include "openai_request.hpp"
+#include "openai/request.hpp"
 
 #include <simdjson.h>
 
 #include <optional>
 
-#include "json_locate.hpp"
-#include "json_parser.hpp"
+#include "json/locate.hpp"
+#include "json/parser.hpp"
 
 namespace llmhost::openai {
 namespace {

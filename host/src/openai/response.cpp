@@ -1,4 +1,4 @@
-#include "openai_json.hpp"
+#include "openai/response.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -7,7 +7,7 @@
 
 #include <simdjson.h>
 
-#include "json_writer.hpp"
+#include "json/writer.hpp"
 
 namespace llmhost::openai {
 namespace {

@@ -1,12 +1,12 @@
-#include "proxy/sse_framer.hpp"
+#include "openai/sse_framer.hpp"
 
-#include "proxy/openai_error.hpp"
+#include "openai/error.hpp"
 
-namespace llmhost::proxy {
+namespace llmhost::openai {
 
 void SseFramer::frame(std::string &out, const Chunk &c) {
   out += "data: ";
-  openai::write_chunk(out, meta_, c, !started_);
+  write_chunk(out, meta_, c, !started_);
   out += "\n\n";
   started_ = true;
   if (!c.finish_reason.empty()) finished_ = true;
@@ -43,4 +43,4 @@ void SseFramer::error(std::string &out, int status, std::string_view message) {
   out += "\n\ndata: [DONE]\n\n";
 }
 
-}  // namespace llmhost::proxy
+}  // namespace llmhost::openai

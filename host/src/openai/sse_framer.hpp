@@ -12,13 +12,13 @@
 #include <string_view>
 
 #include "llmhost/types.hpp"
-#include "openai_json.hpp"
+#include "openai/response.hpp"
 
-namespace llmhost::proxy {
+namespace llmhost::openai {
 
 class SseFramer {
  public:
-  SseFramer(openai::StreamMeta meta, bool include_usage) : meta_(std::move(meta)), include_usage_(include_usage) {}
+  SseFramer(StreamMeta meta, bool include_usage) : meta_(std::move(meta)), include_usage_(include_usage) {}
 
   // Appends the frame for `c` (nothing for a usage-only chunk: usage goes last).
   void chunk(std::string &out, const Chunk &c);
@@ -32,11 +32,11 @@ class SseFramer {
  private:
   void frame(std::string &out, const Chunk &c);
 
-  openai::StreamMeta meta_;
+  StreamMeta meta_;
   bool include_usage_;
   bool started_ = false;
   bool finished_ = false;  // a finish_reason went out
   std::optional<Usage> usage_;
 };
 
-}  // namespace llmhost::proxy
+}  // namespace llmhost::openai

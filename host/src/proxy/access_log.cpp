@@ -2,7 +2,7 @@
 
 #include <ctime>
 
-#include "json_writer.hpp"
+#include "json/writer.hpp"
 
 namespace llmhost::proxy {
 namespace {

@@ -2,9 +2,9 @@
 
 #include <array>
 
-#include "json_writer.hpp"
-#include "openai_json.hpp"
-#include "proxy/openai_error.hpp"
+#include "json/writer.hpp"
+#include "openai/response.hpp"
+#include "proxy/error_reply.hpp"
 
 namespace llmhost::proxy {
 namespace {
@@ -43,7 +43,7 @@ const Endpoint *find_endpoint(std::string_view path) {
 
 }  // namespace
 
-Api::Api(Host &host, const ModelTable &models, Metrics &metrics, PostWork post_work, ApiOptions options)
+Api::Api(Host &host, const routing::ModelTable &models, Metrics &metrics, PostWork post_work, ApiOptions options)
     : host_(host), models_(models), metrics_(metrics), post_work_(std::move(post_work)), options_(std::move(options)) {}
 
 bool Api::authorized(const Incoming &in) const {

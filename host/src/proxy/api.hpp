@@ -9,10 +9,10 @@
 #include <string>
 
 #include "llmhost/host.hpp"
-#include "openai_request.hpp"
+#include "openai/request.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/metrics.hpp"
-#include "proxy/models.hpp"
+#include "routing/model_table.hpp"
 
 namespace llmhost::proxy {
 
@@ -23,7 +23,7 @@ struct ApiOptions {
 class Api {
  public:
   using PostWork = std::function<void(std::function<void()>)>;
-  Api(Host &host, const ModelTable &models, Metrics &metrics, PostWork post_work, ApiOptions options);
+  Api(Host &host, const routing::ModelTable &models, Metrics &metrics, PostWork post_work, ApiOptions options);
 
   void handle(std::shared_ptr<Exchange> ex);
 
@@ -43,7 +43,7 @@ class Api {
   void with_fallback(Exchange &ex, std::string_view endpoint, bool stream, Request &req, Call &&call);
 
   Host &host_;
-  const ModelTable &models_;
+  const routing::ModelTable &models_;
   Metrics &metrics_;
   PostWork post_work_;
   ApiOptions options_;

@@ -11,14 +11,14 @@
 #include "llmhost/errors.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/metrics.hpp"
-#include "proxy/models.hpp"
+#include "routing/model_table.hpp"
 
 namespace llmhost::proxy {
 
 class Attempts {
  public:
   // Routes `req` (throws Error 404 for a name that is neither configured nor loaded).
-  Attempts(const ModelTable &models, const Host &host, const Request &req, std::string_view endpoint, bool stream)
+  Attempts(const routing::ModelTable &models, const Host &host, const Request &req, std::string_view endpoint, bool stream)
       : route_(models.route(req, host)), asked_(req.model), endpoint_(endpoint), stream_(stream) {}
 
   // Points `req` at the next attempt, labels the exchange with it and arms the watchdog.
@@ -53,7 +53,7 @@ class Attempts {
     return status >= 400 && status != 400 && status != 413 && status != 422 && status != 499;
   }
 
-  const Route route_;
+  const routing::Route route_;
   const std::string asked_;
   const std::string_view endpoint_;  // a literal
   const bool stream_;

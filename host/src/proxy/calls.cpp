@@ -4,13 +4,13 @@
 // arrives as a stop on ex->cancelled().
 #include <cstring>
 
-#include "json_writer.hpp"
-#include "openai_json.hpp"
-#include "openai_request.hpp"
+#include "json/writer.hpp"
+#include "openai/response.hpp"
+#include "openai/request.hpp"
 #include "proxy/api.hpp"
 #include "proxy/attempts.hpp"
-#include "proxy/openai_error.hpp"
-#include "proxy/sse_framer.hpp"
+#include "proxy/error_reply.hpp"
+#include "openai/sse_framer.hpp"
 
 namespace llmhost::proxy {
 namespace {
@@ -69,7 +69,7 @@ void Api::with_fallback(Exchange &ex, std::string_view endpoint, bool stream, Re
 // A chat completion (not streamed) on its way through its route, one attempt per callback.
 struct Api::Completion {
   // Routes `r` first: throws Error 404 for a name that is neither configured nor loaded.
-  Completion(std::shared_ptr<Exchange> e, Request r, const ModelTable &models, const Host &host)
+  Completion(std::shared_ptr<Exchange> e, Request r, const routing::ModelTable &models, const Host &host)
       : ex(std::move(e)), attempts(models, host, r, "/v1/chat/completions", false), req(std::move(r)) {}
   std::shared_ptr<Exchange> ex;
   Attempts attempts;
@@ -100,13 +100,13 @@ void Api::complete(std::shared_ptr<Completion> c) {
 // time, and its end after them.
 struct Api::StreamCall {
   // Routes the request first: throws Error 404 for a name that is neither configured nor loaded.
-  StreamCall(std::shared_ptr<Exchange> e, openai::ChatRequest chat, const ModelTable &models, const Host &host)
+  StreamCall(std::shared_ptr<Exchange> e, openai::ChatRequest chat, const routing::ModelTable &models, const Host &host)
       : ex(std::move(e)), attempts(models, host, chat.request, "/v1/chat/completions", true),
         framer({openai::new_id("chatcmpl"), openai::unix_now(), chat.request.model}, chat.include_usage),
         req(std::move(chat.request)) {}
   std::shared_ptr<Exchange> ex;
   Attempts attempts;
-  SseFramer framer;
+  openai::SseFramer framer;
   Request req;         // moved into the last attempt
   std::string frames;  // the SSE text of one chunk
 };

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "proxy/session.hpp"
-#include "thread_pool.hpp"
+#include "dispatch/thread_pool.hpp"
 
 namespace llmhost::proxy {
 

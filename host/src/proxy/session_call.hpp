@@ -12,7 +12,7 @@
 #include <string>
 #include <utility>
 
-#include "proxy/openai_error.hpp"
+#include "proxy/error_reply.hpp"
 #include "proxy/session.hpp"
 
 namespace llmhost::proxy {

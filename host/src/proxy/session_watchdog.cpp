@@ -121,7 +121,7 @@ void Session::expire(Timeout kind) {
   outcome_ = 408;
   if (!responded_) return send(error_reply(408, message, {}, code));
   sse_ended_ = true;
-  std::string frames = "data: " + error_json(408, message, {}, code) + "\n\ndata: [DONE]\n\n";
+  std::string frames = "data: " + openai::error_json(408, message, {}, code) + "\n\ndata: [DONE]\n\n";
   if (writing_) {
     final_frames_ = std::move(frames);
     return;

@@ -1,9 +1,9 @@
-#include "proxy/models.hpp"
+#include "routing/model_table.hpp"
 
-#include "json_writer.hpp"
+#include "json/writer.hpp"
 #include "llmhost/errors.hpp"
 
-namespace llmhost::proxy {
+namespace llmhost::routing {
 namespace {
 
 std::string provider_of(std::string_view model) {
@@ -96,4 +96,4 @@ void ModelTable::write_list(std::string &out, const std::vector<ProviderInfo> &l
   w.end_array().end_object();
 }
 
-}  // namespace llmhost::proxy
+}  // namespace llmhost::routing

@@ -11,7 +11,7 @@
 #include "llmhost/host.hpp"
 #include "llmhost/types.hpp"
 
-namespace llmhost::proxy {
+namespace llmhost::routing {
 
 // Where one request may go, in the order to try them: the deployments of the name the client
 // sent, starting at the round-robin turn, then those of each of its fallback names in config
@@ -61,4 +61,4 @@ class ModelTable {
   bool direct_;
 };
 
-}  // namespace llmhost::proxy
+}  // namespace llmhost::routing

@@ -7,7 +7,7 @@
 #include <set>
 #include <thread>
 
-#include "common.hpp"
+#include "http_support.hpp"
 #include "outcomes.hpp"
 
 using namespace test::http;

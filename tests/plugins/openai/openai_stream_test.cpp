@@ -10,7 +10,7 @@
 #include <set>
 #include <thread>
 
-#include "common.hpp"
+#include "http_support.hpp"
 
 using namespace test::http;
 using namespace std::chrono_literals;

@@ -1,7 +1,7 @@
 // The openai provider through the real Host, the real plugin and the real HTTP service, against
 // a scripted HTTP server on loopback: one-shot completions, tool calls, embeddings, errors, CLI.
-#include "common.hpp"
-#include "openai_json.hpp"
+#include "http_support.hpp"
+#include "openai/response.hpp"
 
 using namespace test::http;
 
