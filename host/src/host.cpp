@@ -81,39 +81,37 @@ struct Host::Impl {
     return services;
   }
 
-  // Finds the plugin for request.model, pinned for the duration of the call.
-  std::pair<Registry::PluginPtr, std::string_view> route(const Request &request) const {
-    const detail::ModelName r = detail::split_model(request.model);
-    auto plugin = registry.find(r.provider);
+  Target resolve(std::string_view model) const {
+    const detail::ModelName name = detail::split_model(model);
+    auto plugin = registry.find(name.provider);
     if (!plugin)
-      throw Error(404, "provider \"" + std::string(r.provider) + "\" is not loaded (model \"" + request.model +
+      throw Error(404, "provider \"" + std::string(name.provider) + "\" is not loaded (model \"" + std::string(model) +
                            "\"); loaded providers: " + join(registry.names()));
-    return {std::move(plugin), r.model};
+    return Target(std::move(plugin), std::string(name.model));
   }
 
-  // The plugin a callback-form call goes to; throws as the call fails before reaching it: 503
-  // while the Host is being destroyed (a handler starting a fallback then), routing, 501.
-  Registry::PluginPtr plugin_for(const Request &request, uint64_t cap, const char *call) const {
+  // Refuses a callback-form call before it reaches a plugin: 503 while the Host is being
+  // destroyed (a handler starting a fallback then), 501 for a call the plugin does not offer.
+  void admit(const detail::Plugin &plugin, uint64_t cap, const char *call) const {
     if (calls.stopping().stop_requested()) throw Error(503, "llmhost: the host is shutting down");
-    Registry::PluginPtr plugin = route(request).first;
-    detail::require(*plugin, cap, call);
-    return plugin;
+    detail::require(plugin, cap, call);
   }
 
   // Runs a blocking plugin call `blocking(plugin, request, stop)` of a callback-form call as a
   // job on `run_blocking` (empty: a Host worker) and hands its outcome, or its error, to `done`.
   template <class Done, class Blocking>
-  void run_job(const BlockingExecutor &run_blocking, Registry::PluginPtr plugin, Request request, Done done,
+  void run_job(const BlockingExecutor &run_blocking, Target target, Request request, Done done,
                std::stop_token cancel, Blocking blocking) {
-    // Shared, since a job must be copyable. The job keeps this pin: routing again could land on
-    // another build, and dropping it here could unload a replaced build on the caller's thread.
+    // Shared, since a job must be copyable. The job keeps the target's pin: resolving again
+    // could land on another build, and dropping it here could unload a replaced build on the
+    // caller's thread.
     auto state = std::make_shared<std::pair<Request, Done>>(std::move(request), std::move(done));
-    auto job = [state, plugin = std::move(plugin), cancel = std::move(cancel), blocking = std::move(blocking),
+    auto job = [state, target = std::move(target), cancel = std::move(cancel), blocking = std::move(blocking),
                 hold = calls.hold(), stopping = calls.stopping()] {
       const detail::EitherStop stop(cancel, stopping);
-      auto result = [&]() -> decltype(blocking(*plugin, state->first, stop.token())) {
+      auto result = [&]() -> decltype(blocking(target, state->first, stop.token())) {
         try {
-          return blocking(*plugin, state->first, stop.token());
+          return blocking(target, state->first, stop.token());
         } catch (...) {
           return detail::current_error();
         }
@@ -146,80 +144,124 @@ struct Host::Impl {
 Host::Host(HostOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Host::~Host() = default;
 
+const std::string &Target::provider() const { return plugin_->name(); }
+
 namespace {
-// A blocking stream on the plugin request.model was routed to.
-void stream_on(const detail::Plugin &plugin, const Request &request, const ChunkCallback &on_chunk,
-               std::stop_token cancel) {
+// A blocking stream on a resolved target.
+void stream_on(const Target &target, const detail::Plugin &plugin, const Request &request,
+               const ChunkCallback &on_chunk, std::stop_token cancel) {
   std::string body_storage;
   const std::string_view body = detail::request_body(request, body_storage);
-  const detail::CRequest creq(request, detail::split_model(request.model).model, body);
+  const detail::CRequest creq(request, target.model(), body);
   detail::call_stream(plugin, *creq.get(), on_chunk, std::move(cancel));
 }
 
-// A blocking completion on the plugin request.model was routed to.
-Response complete_on(const detail::Plugin &plugin, const Request &request, std::stop_token cancel) {
+// A blocking completion on a resolved target.
+Response complete_on(const Target &target, const detail::Plugin &plugin, const Request &request,
+                     std::stop_token cancel) {
   std::string body_storage;
   const std::string_view body = detail::request_body(request, body_storage);
-  const detail::CRequest creq(request, detail::split_model(request.model).model, body);
+  const detail::CRequest creq(request, target.model(), body);
   Response response = detail::call_complete(plugin, *creq.get(), std::move(cancel));
   detail::fill_defaults(response, request, plugin);
   return response;
 }
 }  // namespace
 
+Target Host::resolve(std::string_view model) const { return impl_->resolve(model); }
+
+const detail::Plugin &Host::pinned(const Target &target) {
+  if (!target) throw Error(400, "llmhost: a call on an empty Target (resolve a model first)");
+  return *target.plugin_;
+}
+
 Response Host::complete(const Request &request, std::stop_token cancel) {
-  return complete_on(*impl_->route(request).first, request, std::move(cancel));
+  return complete(resolve(request.model), request, std::move(cancel));
+}
+
+Response Host::complete(const Target &target, const Request &request, std::stop_token cancel) {
+  return complete_on(target, pinned(target), request, std::move(cancel));
 }
 
 void Host::complete(Request request, CompleteHandler done, std::stop_token cancel,
                     const BlockingExecutor &run_blocking) {
-  detail::Registry::PluginPtr plugin;
+  Target target;
   try {
-    plugin = impl_->plugin_for(request, LLMH_CAP_COMPLETE, "complete");
+    target = resolve(request.model);
   } catch (...) {
     return done(detail::current_error());
   }
-  if (plugin->async())
-    return detail::start_async_complete(std::move(plugin), std::move(request), std::move(done), std::move(cancel),
-                                        impl_->calls);
-  impl_->run_job(run_blocking, std::move(plugin), std::move(request), std::move(done), std::move(cancel),
-                 [](const detail::Plugin &p, const Request &req, std::stop_token stop) -> CompleteResult {
-                   return complete_on(p, req, std::move(stop));
+  complete(std::move(target), std::move(request), std::move(done), std::move(cancel), run_blocking);
+}
+
+void Host::complete(Target target, Request request, CompleteHandler done, std::stop_token cancel,
+                    const BlockingExecutor &run_blocking) {
+  try {
+    impl_->admit(pinned(target), LLMH_CAP_COMPLETE, "complete");
+  } catch (...) {
+    return done(detail::current_error());
+  }
+  if (target.plugin_->async())
+    return detail::start_async_complete(std::move(target.plugin_), std::move(target.model_), std::move(request),
+                                        std::move(done), std::move(cancel), impl_->calls);
+  impl_->run_job(run_blocking, std::move(target), std::move(request), std::move(done), std::move(cancel),
+                 [](const Target &t, const Request &req, std::stop_token stop) -> CompleteResult {
+                   return complete_on(t, *t.plugin_, req, std::move(stop));
                  });
 }
 
 void Host::stream(Request request, ChunkCallback on_chunk, StreamDoneHandler done, std::stop_token cancel,
                   const BlockingExecutor &run_blocking) {
-  detail::Registry::PluginPtr plugin;
+  Target target;
   try {
-    plugin = impl_->plugin_for(request, LLMH_CAP_STREAM, "stream");
+    target = resolve(request.model);
   } catch (...) {
     return done(detail::current_error());
   }
-  if (plugin->async_stream())
-    return detail::start_async_stream(std::move(plugin), std::move(request), std::move(on_chunk), std::move(done),
-                                      std::move(cancel), impl_->calls);
-  impl_->run_job(run_blocking, std::move(plugin), std::move(request), std::move(done), std::move(cancel),
-                 [on_chunk = std::move(on_chunk)](const detail::Plugin &p, const Request &req,
+  stream(std::move(target), std::move(request), std::move(on_chunk), std::move(done), std::move(cancel),
+         run_blocking);
+}
+
+void Host::stream(Target target, Request request, ChunkCallback on_chunk, StreamDoneHandler done,
+                  std::stop_token cancel, const BlockingExecutor &run_blocking) {
+  try {
+    impl_->admit(pinned(target), LLMH_CAP_STREAM, "stream");
+  } catch (...) {
+    return done(detail::current_error());
+  }
+  if (target.plugin_->async_stream())
+    return detail::start_async_stream(std::move(target.plugin_), std::move(target.model_), std::move(request),
+                                      std::move(on_chunk), std::move(done), std::move(cancel), impl_->calls);
+  impl_->run_job(run_blocking, std::move(target), std::move(request), std::move(done), std::move(cancel),
+                 [on_chunk = std::move(on_chunk)](const Target &t, const Request &req,
                                                   std::stop_token stop) -> std::optional<Error> {
-                   stream_on(p, req, on_chunk, std::move(stop));
+                   stream_on(t, *t.plugin_, req, on_chunk, std::move(stop));
                    return std::nullopt;
                  });
 }
 
 void Host::stream(const Request &request, const ChunkCallback &on_chunk, std::stop_token cancel) {
-  stream_on(*impl_->route(request).first, request, on_chunk, std::move(cancel));
+  stream(resolve(request.model), request, on_chunk, std::move(cancel));
+}
+
+void Host::stream(const Target &target, const Request &request, const ChunkCallback &on_chunk,
+                  std::stop_token cancel) {
+  stream_on(target, pinned(target), request, on_chunk, std::move(cancel));
 }
 
 EmbeddingResponse Host::embed(const Request &request, std::stop_token cancel) {
-  auto [plugin, model] = impl_->route(request);
+  return embed(resolve(request.model), request, std::move(cancel));
+}
+
+EmbeddingResponse Host::embed(const Target &target, const Request &request, std::stop_token cancel) {
+  pinned(target);
   if (request.input.empty()) throw Error(400, "embedding request for \"" + request.model + "\" has no input");
   std::string body_storage;
   const std::string_view body = detail::request_body(request, body_storage);
-  detail::CRequest creq(request, model, body);
-  EmbeddingResponse response = detail::call_embed(*plugin, *creq.get(), cancel);
+  detail::CRequest creq(request, target.model(), body);
+  EmbeddingResponse response = detail::call_embed(pinned(target), *creq.get(), cancel);
   if (response.model.empty()) response.model = request.model;
-  response.provider = plugin->name();
+  response.provider = target.provider();
   return response;
 }
 

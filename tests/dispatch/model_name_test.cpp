@@ -1,8 +1,10 @@
-// Routing "provider/model" through a real Host.
+// Routing "provider/model" through a real Host: model names, resolving once, pinned targets.
 #include <doctest/doctest.h>
 
 #include "dispatch/model_name.hpp"
 #include "support.hpp"
+
+#include <future>
 
 using llmhost::detail::split_model;
 
@@ -46,4 +48,38 @@ TEST_CASE("the plugin sees the model with the provider prefix stripped") {
   auto r = host.complete(test::chat("echo/org/model", "hi"));
   CHECK(r.provider == "echo");
   CHECK(r.model == "echo/org/model");
+}
+
+TEST_CASE("a model is resolved once: the Target names the provider and the model it sees") {
+  llmhost::Host host(test::options_for({test::bundled_plugins()}));
+  const llmhost::Target t = host.resolve("echo/org/model");
+  REQUIRE(t);
+  CHECK(t.provider() == "echo");
+  CHECK(t.model() == "org/model");
+  // The call on the target never reads request.model for routing: a name no provider has still
+  // reaches echo, and is what the response reports.
+  auto r = host.complete(t, test::chat("unrouted-name", "hi there"));
+  CHECK(r.provider == "echo");
+  CHECK(r.content == "hi there");
+  CHECK(r.model == "unrouted-name");
+  CHECK(test::error_of([&] { host.resolve("noslash"); }).status() == 400);
+  CHECK(test::error_of([&] { host.resolve("nosuch/x"); }).status() == 404);
+  CHECK(test::error_of([&] { host.complete(llmhost::Target{}, test::chat("echo/x", "hi")); }).status() == 400);
+}
+
+TEST_CASE("a Target pins its build: calls on it run there after the file is replaced") {
+  test::TempDir dir;
+  dir.add(test::test_plugin("libswap_v1.so"), "libswap.so");
+  llmhost::Host host(test::options_for({dir.path()}));
+  const llmhost::Target old_build = host.resolve("swap/m");
+  dir.add(test::test_plugin("libswap_v2.so"), "libswap.so");
+  host.reload();
+  CHECK(host.complete(test::chat("swap/m", "hi")).content == "v2");
+  CHECK(host.complete(old_build, test::chat("swap/m", "hi")).content == "v1");
+  // The callback form keeps the pin too.
+  std::promise<llmhost::CompleteResult> done;
+  host.complete(old_build, test::chat("swap/m", "hi"), [&](llmhost::CompleteResult r) { done.set_value(std::move(r)); });
+  auto result = done.get_future().get();
+  REQUIRE(std::holds_alternative<llmhost::Response>(result));
+  CHECK(std::get<llmhost::Response>(result).content == "v1");
 }

@@ -26,6 +26,9 @@ class io_context;
 }
 
 namespace llmhost {
+namespace detail {
+class Plugin;
+}
 
 // What a (re)load did to one plugin file; handed to HostOptions::on_reload.
 struct ReloadEvent {
@@ -95,6 +98,28 @@ using StreamDoneHandler = std::function<void(std::optional<Error>)>;
 // Runs a job on some thread other than the caller's (a worker pool), for blocking plugin calls.
 using BlockingExecutor = std::function<void(std::function<void()>)>;
 
+// A model name resolved once (Host::resolve): the provider build that serves it, and the model
+// as that provider sees it (the name without "provider/"). The build is pinned: every call
+// made with this Target runs on it, even when its file is replaced or removed meanwhile, and it
+// stays loaded while a Target holds it. Cheap to copy (a reference count); immutable, so any
+// thread may use it.
+class Target {
+ public:
+  Target() = default;
+  explicit operator bool() const { return plugin_ != nullptr; }
+  // The provider's name, as it declares it.
+  const std::string &provider() const;
+  // The model the provider is asked for: "gpt-4o" for "openai/gpt-4o".
+  const std::string &model() const { return model_; }
+
+ private:
+  friend class Host;
+  Target(std::shared_ptr<const detail::Plugin> plugin, std::string model)
+      : plugin_(std::move(plugin)), model_(std::move(model)) {}
+  std::shared_ptr<const detail::Plugin> plugin_;
+  std::string model_;
+};
+
 class Host {
  public:
   explicit Host(HostOptions options = {});
@@ -102,12 +127,25 @@ class Host {
   Host(const Host &) = delete;
   Host &operator=(const Host &) = delete;
 
+  // Resolves "provider/model" to the build serving that provider now. Throws llmhost::Error:
+  // 400 for a name without a provider or a model part, 404 (listing the loaded providers) when
+  // no such provider is loaded. Every call below that takes a Request without a Target resolves
+  // request.model this way first; a front end that must know the provider before the call
+  // (routing, labels) resolves once and passes the Target, so nothing is looked up twice.
+  Target resolve(std::string_view model) const;
+
   // Blocking calls. Throw llmhost::Error (with status) on failure: 404 for an unknown
   // provider, 400 for a model without "provider/", 501 for an unsupported call, or the
   // plugin's own status. `cancel` lets another thread abandon the call.
   Response complete(const Request &request, std::stop_token cancel = {});
   void stream(const Request &request, const ChunkCallback &on_chunk, std::stop_token cancel = {});
   EmbeddingResponse embed(const Request &request, std::stop_token cancel = {});
+  // The same on a resolved target: request.model is not read for routing (the response still
+  // reports it as the model unless the plugin names one).
+  Response complete(const Target &target, const Request &request, std::stop_token cancel = {});
+  void stream(const Target &target, const Request &request, const ChunkCallback &on_chunk,
+              std::stop_token cancel = {});
+  EmbeddingResponse embed(const Target &target, const Request &request, std::stop_token cancel = {});
 
   // Callback form: starts the call and returns at once; `done` gets the response or the error,
   // exactly once. A plugin with the asynchronous call form (llmhost/async.h) needs no thread
@@ -125,6 +163,11 @@ class Host {
   // HTTP event loop), one chunk at a time, and must not block; else on the job, where it may.
   void stream(Request request, ChunkCallback on_chunk, StreamDoneHandler done, std::stop_token cancel = {},
               const BlockingExecutor &run_blocking = {});
+  // The callback forms on a resolved target.
+  void complete(Target target, Request request, CompleteHandler done, std::stop_token cancel = {},
+                const BlockingExecutor &run_blocking = {});
+  void stream(Target target, Request request, ChunkCallback on_chunk, StreamDoneHandler done,
+              std::stop_token cancel = {}, const BlockingExecutor &run_blocking = {});
 
   // Asynchronous forms: return at once; the call runs on a Host worker thread.
   std::future<Response> complete_async(Request request, std::stop_token cancel = {});
@@ -153,6 +196,9 @@ class Host {
   static std::vector<std::filesystem::path> default_plugin_dirs();
 
  private:
+  // The build a target pins; throws Error(400) for an empty Target.
+  static const detail::Plugin &pinned(const Target &target);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -5,7 +5,6 @@
 
 #include "dispatch/abi_call.hpp"
 #include "dispatch/request_body.hpp"
-#include "dispatch/model_name.hpp"
 
 namespace llmhost::detail {
 
@@ -33,8 +32,9 @@ namespace {
 // it only after the caller's handler has returned, so a Host waiting for its calls waits for
 // their pins and their handlers.
 struct AsyncCall {
-  AsyncCall(CallTracker &t, Registry::PluginPtr p, Request r, const std::stop_token &cancel)
-      : tracker(t), hold(t.hold()), plugin(std::move(p)), request(std::move(r)), stop(cancel, t.stopping()),
+  AsyncCall(CallTracker &t, Registry::PluginPtr p, std::string m, Request r, const std::stop_token &cancel)
+      : tracker(t), hold(t.hold()), plugin(std::move(p)), model(std::move(m)), request(std::move(r)),
+        stop(cancel, t.stopping()),
         control(stop.token(), request.timeout_s) {
     tracker.async_started();
   }
@@ -53,6 +53,7 @@ struct AsyncCall {
   CallTracker &tracker;
   std::shared_ptr<void> hold;
   Registry::PluginPtr plugin;
+  std::string model;  // as the plugin sees it
   Request request;
   EitherStop stop;  // the caller's cancel, or the Host shutting down
   CallControl control;
@@ -62,8 +63,9 @@ struct AsyncCall {
 };
 
 struct AsyncComplete : AsyncCall {
-  AsyncComplete(CallTracker &t, Registry::PluginPtr p, Request r, CompleteHandler d, const std::stop_token &cancel)
-      : AsyncCall(t, std::move(p), std::move(r), cancel), done(std::move(d)) {}
+  AsyncComplete(CallTracker &t, Registry::PluginPtr p, std::string m, Request r, CompleteHandler d,
+                const std::stop_token &cancel)
+      : AsyncCall(t, std::move(p), std::move(m), std::move(r), cancel), done(std::move(d)) {}
 
   CompleteResult outcome(const llmh_error *plugin_err) {
     if (plugin_err) {
@@ -86,9 +88,9 @@ struct AsyncComplete : AsyncCall {
 };
 
 struct AsyncStream : AsyncCall {
-  AsyncStream(CallTracker &t, Registry::PluginPtr p, Request r, ChunkCallback c, StreamDoneHandler d,
-              const std::stop_token &cancel)
-      : AsyncCall(t, std::move(p), std::move(r), cancel), on_chunk(std::move(c)), done(std::move(d)) {}
+  AsyncStream(CallTracker &t, Registry::PluginPtr p, std::string m, Request r, ChunkCallback c,
+              StreamDoneHandler d, const std::stop_token &cancel)
+      : AsyncCall(t, std::move(p), std::move(m), std::move(r), cancel), on_chunk(std::move(c)), done(std::move(d)) {}
 
   std::optional<Error> outcome(const llmh_error *plugin_err) {
     llmh_error err = plugin_err ? copy_error(*plugin_err) : fresh_error();
@@ -126,7 +128,7 @@ template <class Call>
 void launch(std::unique_ptr<Call> call) {
   try {
     const std::string_view body = request_body(call->request, call->body_storage);
-    call->creq.emplace(call->request, split_model(call->request.model).model, body);
+    call->creq.emplace(call->request, call->model, body);
   } catch (...) {
     auto handler = std::move(call->done);
     const std::shared_ptr<void> hold = std::move(call->hold);
@@ -142,15 +144,16 @@ void launch(std::unique_ptr<Call> call) {
 
 }  // namespace
 
-void start_async_complete(Registry::PluginPtr plugin, Request request, CompleteHandler done,
+void start_async_complete(Registry::PluginPtr plugin, std::string model, Request request, CompleteHandler done,
                           std::stop_token cancel, CallTracker &tracker) {
-  launch(std::make_unique<AsyncComplete>(tracker, std::move(plugin), std::move(request), std::move(done), cancel));
+  launch(std::make_unique<AsyncComplete>(tracker, std::move(plugin), std::move(model), std::move(request),
+                                         std::move(done), cancel));
 }
 
-void start_async_stream(Registry::PluginPtr plugin, Request request, ChunkCallback on_chunk, StreamDoneHandler done,
-                        std::stop_token cancel, CallTracker &tracker) {
-  launch(std::make_unique<AsyncStream>(tracker, std::move(plugin), std::move(request), std::move(on_chunk),
-                                       std::move(done), cancel));
+void start_async_stream(Registry::PluginPtr plugin, std::string model, Request request, ChunkCallback on_chunk,
+                        StreamDoneHandler done, std::stop_token cancel, CallTracker &tracker) {
+  launch(std::make_unique<AsyncStream>(tracker, std::move(plugin), std::move(model), std::move(request),
+                                       std::move(on_chunk), std::move(done), cancel));
 }
 
 }  // namespace llmhost::detail

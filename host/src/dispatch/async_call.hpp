@@ -54,15 +54,16 @@ class EitherStop {
   std::stop_callback<Forward> on_a_, on_b_;
 };
 
-// Starts request.model's completion on `plugin`'s asynchronous form (plugin->async() must be
-// non-null and the plugin must have LLMH_CAP_COMPLETE). Returns once the plugin has started it;
+// Starts a completion of `model` (as the plugin sees it: resolved, no provider prefix) on
+// `plugin`'s asynchronous form (plugin->async() must be non-null and the plugin must have
+// LLMH_CAP_COMPLETE). Returns once the plugin has started it;
 // `done` runs once the plugin finishes, on the thread that finishes it (possibly this one,
 // before this returns). The call is held in `tracker` until `done` has returned.
-void start_async_complete(Registry::PluginPtr plugin, Request request, CompleteHandler done,
+void start_async_complete(Registry::PluginPtr plugin, std::string model, Request request, CompleteHandler done,
                           std::stop_token cancel, CallTracker &tracker);
 // The same for a stream (plugin->async_stream() non-null, LLMH_CAP_STREAM): chunks go to
 // `on_chunk` on the thread the plugin emits them from, then `done` runs once.
-void start_async_stream(Registry::PluginPtr plugin, Request request, ChunkCallback on_chunk, StreamDoneHandler done,
-                        std::stop_token cancel, CallTracker &tracker);
+void start_async_stream(Registry::PluginPtr plugin, std::string model, Request request, ChunkCallback on_chunk,
+                        StreamDoneHandler done, std::stop_token cancel, CallTracker &tracker);
 
 }  // namespace llmhost::detail

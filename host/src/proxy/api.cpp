@@ -58,19 +58,23 @@ void Api::handle(std::shared_ptr<Exchange> ex) {
   const Incoming &in = ex->request();
   const Endpoint *e = find_endpoint(in.path);
   if (!e) return ex->reply(error_reply(404, "no route " + in.method + " " + in.path, {}, "unknown_route"));
-  ex->label(std::string(e->route), {}, {}, false);
   if (in.method != e->method) {
     Reply r = error_reply(405, "method " + in.method + " is not allowed on " + in.path + "; use " + std::string(e->method));
     r.headers.emplace_back("Allow", e->method);
+    ex->label(std::string(e->route), {}, {}, false);
     return ex->reply(std::move(r));
   }
   if (e->api && !authorized(in)) {
     const bool missing = in.authorization.empty();
+    ex->label(std::string(e->route), {}, {}, false);
     return ex->reply(error_reply(401, missing ? "missing API key: send Authorization: Bearer <key>"
                                               : "invalid API key in the Authorization header"));
   }
   if (e->route == "/v1/chat/completions") return chat(std::move(ex));
   if (e->route == "/v1/embeddings") return post_work_([this, ex] { embeddings(ex); });
+  // The calls above are labelled once their model is known (by the attempt that runs them, with
+  // its provider); everything else here.
+  ex->label(std::string(e->route), {}, {}, false);
   Reply r;
   if (e->route == "/v1/models") {
     models_.write_list(r.body, host_.providers(), openai::unix_now());

@@ -39,8 +39,7 @@ class Api {
   void on_streamed(const std::shared_ptr<StreamCall> &s, std::optional<Error> &error);
   void embeddings(std::shared_ptr<Exchange> ex);  // on a worker
   void readiness(Exchange &ex);
-  template <class Call>
-  void with_fallback(Exchange &ex, std::string_view endpoint, bool stream, Request &req, Call &&call);
+  static void refuse(Exchange &ex, std::string_view route, std::string model, bool stream, Reply reply);
 
   Host &host_;
   const routing::ModelTable &models_;

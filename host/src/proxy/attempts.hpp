@@ -22,10 +22,21 @@ class Attempts {
       : route_(models.route(req, host)), asked_(req.model), endpoint_(endpoint), stream_(stream) {}
 
   // Points `req` at the next attempt, labels the exchange with it and arms the watchdog.
-  void start(Exchange &ex, Request &req) {
-    provider_ = route_.apply(i_, req);
+  // Returns the attempt's target; throws Error (404) when its provider is not loaded, a
+  // failure of this attempt to hand to failed().
+  Target start(Exchange &ex, Request &req, const Host &host) {
+    Target target;
+    try {
+      target = route_.apply(i_, req, host);
+      provider_ = target.provider();
+    } catch (const Error &) {
+      provider_ = route_.provider(i_);
+      ex.label(std::string(endpoint_), asked_, provider_, stream_);
+      throw;
+    }
     ex.label(std::string(endpoint_), asked_, provider_, stream_);
     ex.call_started(req.timeout_s);
+    return target;
   }
   // Whether the attempt started last is the final one.
   bool last() const { return i_ + 1 == route_.size(); }

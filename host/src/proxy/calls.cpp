@@ -51,21 +51,6 @@ std::string reported_model(const std::string &from_plugin, const std::string &ro
 
 }  // namespace
 
-// Runs `call` for each attempt of req's route in turn until one returns; the error that
-// escapes is the one Attempts::failed reports.
-template <class Call>
-void Api::with_fallback(Exchange &ex, std::string_view endpoint, bool stream, Request &req, Call &&call) {
-  Attempts attempts(models_, host_, req, endpoint, stream);
-  for (;;) {
-    attempts.start(ex, req);
-    try {
-      return call(attempts.asked());
-    } catch (const Error &e) {
-      if (std::optional<Error> final = attempts.failed(e, ex, metrics_)) throw *final;
-    }
-  }
-}
-
 // A chat completion (not streamed) on its way through its route, one attempt per callback.
 struct Api::Completion {
   // Routes `r` first: throws Error 404 for a name that is neither configured nor loaded.
@@ -80,11 +65,17 @@ struct Api::Completion {
 // Starts the next attempt with the callback form: an asynchronous plugin runs right here (an
 // I/O thread) with no worker; a blocking one runs on a worker through post_work_.
 void Api::complete(std::shared_ptr<Completion> c) {
-  c->attempts.start(*c->ex, c->req);
+  Target target;
+  try {
+    target = c->attempts.start(*c->ex, c->req, host_);
+  } catch (const Error &e) {
+    CompleteResult failed = e;
+    return on_completed(c, failed);
+  }
   c->routed = c->req.model;
   Request req = c->attempts.last() ? std::move(c->req) : c->req;  // kept only for a next attempt
   std::stop_token cancel = c->ex->cancelled();
-  host_.complete(std::move(req), [this, c](CompleteResult result) {
+  host_.complete(std::move(target), std::move(req), [this, c](CompleteResult result) {
     // Runs inside the plugin's finish (or a worker's job): nothing may escape.
     try {
       on_completed(c, result);
@@ -114,11 +105,17 @@ struct Api::StreamCall {
 // Starts the next attempt with the callback form: an asynchronous plugin streams from the HTTP
 // event loop or its own threads; a blocking one on a worker through post_work_.
 void Api::stream(std::shared_ptr<StreamCall> s) {
-  s->attempts.start(*s->ex, s->req);
+  Target target;
+  try {
+    target = s->attempts.start(*s->ex, s->req, host_);
+  } catch (const Error &e) {
+    std::optional<Error> failed = e;
+    return on_streamed(s, failed);
+  }
   Request req = s->attempts.last() ? std::move(s->req) : s->req;
   std::stop_token cancel = s->ex->cancelled();
   host_.stream(
-      std::move(req),
+      std::move(target), std::move(req),
       [s](const Chunk &c) {
         s->frames.clear();
         s->framer.chunk(s->frames, c);
@@ -176,40 +173,58 @@ void Api::chat(std::shared_ptr<Exchange> ex) {
   }
 }
 
+// A request refused before any attempt: labelled here, since no attempt will label it.
+void Api::refuse(Exchange &ex, std::string_view route, std::string model, bool stream, Reply reply) {
+  ex.label(std::string(route), std::move(model), {}, stream);
+  ex.reply(std::move(reply));
+}
+
 void Api::start_chat(const std::shared_ptr<Exchange> &ex) {
+  constexpr std::string_view kRoute = "/v1/chat/completions";
   openai::ChatParse parsed = openai::parse_chat_request(ex->request().body);
-  if (auto *err = std::get_if<openai::RequestError>(&parsed)) return ex->reply(error_reply(400, err->message, err->param));
+  if (auto *err = std::get_if<openai::RequestError>(&parsed))
+    return refuse(*ex, kRoute, {}, false, error_reply(400, err->message, err->param));
   openai::ChatRequest &chat = std::get<openai::ChatRequest>(parsed);
   Request &req = chat.request;
-  ex->label("/v1/chat/completions", req.model, {}, chat.stream);
-  if (auto over = ex->check_messages(req.messages.size())) return ex->reply(std::move(*over));
+  if (auto over = ex->check_messages(req.messages.size()))
+    return refuse(*ex, kRoute, req.model, chat.stream, std::move(*over));
   try {
     if (chat.stream) return stream(std::make_shared<StreamCall>(ex, std::move(chat), models_, host_));
     complete(std::make_shared<Completion>(ex, std::move(req), models_, host_));
-  } catch (const Error &e) {  // from routing, before any plugin call
-    return ex->reply(error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
+  } catch (const Error &e) {  // from routing, before any plugin call (the request was not moved)
+    refuse(*ex, kRoute, req.model, chat.stream, error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
   }
 }
 
 void Api::embeddings(std::shared_ptr<Exchange> ex) {
+  constexpr std::string_view kRoute = "/v1/embeddings";
   openai::EmbeddingsParse parsed = openai::parse_embeddings_request(ex->request().body);
-  if (auto *err = std::get_if<openai::RequestError>(&parsed)) return ex->reply(error_reply(400, err->message, err->param));
+  if (auto *err = std::get_if<openai::RequestError>(&parsed))
+    return refuse(*ex, kRoute, {}, false, error_reply(400, err->message, err->param));
   openai::EmbeddingsRequest &emb = std::get<openai::EmbeddingsRequest>(parsed);
   Request &req = emb.request;
-  ex->label("/v1/embeddings", req.model, {}, false);
+  std::optional<Attempts> attempts;
   try {
-    with_fallback(*ex, "/v1/embeddings", false, req, [&](const std::string &asked) {
-      EmbeddingResponse r = host_.embed(req, ex->cancelled());
-      r.model = reported_model(r.model, req.model, asked);
+    attempts.emplace(models_, host_, req, kRoute, false);
+  } catch (const Error &e) {
+    return refuse(*ex, kRoute, req.model, false, error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
+  }
+  // Each attempt in turn, on this worker, until one answers or Attempts::failed gives up.
+  for (;;) {
+    try {
+      const Target target = attempts->start(*ex, req, host_);
+      EmbeddingResponse r = host_.embed(target, req, ex->cancelled());
+      r.model = reported_model(r.model, req.model, attempts->asked());
       Reply reply;
       if (emb.base64)
         reply.body = embeddings_base64(r);
       else
         openai::write_embeddings(reply.body, r);
-      ex->reply(std::move(reply));
-    });
-  } catch (const Error &e) {
-    ex->reply(error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
+      return ex->reply(std::move(reply));
+    } catch (const Error &e) {
+      if (std::optional<Error> final = attempts->failed(e, *ex, metrics_))
+        return ex->reply(error_reply(final->status(), final->what(), final->status() == 404 ? "model" : ""));
+    }
   }
 }
 

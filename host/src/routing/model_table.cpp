@@ -13,11 +13,11 @@ std::string provider_of(std::string_view model) {
 
 }  // namespace
 
-std::string Route::apply(size_t i, Request &r) const {
+Target Route::apply(size_t i, Request &r, const Host &host) const {
   const config::Deployment *d = attempts_[i];
   if (!d) {
     r.model = direct_model_;
-    return provider_of(r.model);
+    return direct_;
   }
   r.model = d->model;
   r.api_key = d->api_key;
@@ -25,10 +25,12 @@ std::string Route::apply(size_t i, Request &r) const {
   r.timeout_s = d->timeout_s > 0 ? d->timeout_s : timeout_s_;
   r.num_retries = d->num_retries.value_or(num_retries_);
   r.extra_json = d->extra_json;
-  return provider_of(d->model);
+  return host.resolve(d->model);
 }
 
 const std::string &Route::model(size_t i) const { return attempts_[i] ? attempts_[i]->model : direct_model_; }
+
+std::string Route::provider(size_t i) const { return provider_of(model(i)); }
 
 ModelTable::ModelTable(const config::Config &cfg) : direct_(cfg.direct_routing) {
   for (const config::ModelGroup &g : cfg.models) groups_.push_back(Group{g, {}});
@@ -60,10 +62,14 @@ Route ModelTable::route(const Request &r, const Host &host) const {
       for (const config::Deployment &d : groups_[f].group.deployments) route.attempts_.push_back(&d);
     return route;
   }
-  const std::string provider = provider_of(r.model);
-  if (direct_ && !provider.empty() && provider.size() + 1 < r.model.size() && host.has_provider(provider)) {
-    route.attempts_.push_back(nullptr);
-    return route;
+  if (direct_) {
+    try {
+      route.direct_ = host.resolve(r.model);
+      route.attempts_.push_back(nullptr);
+      return route;
+    } catch (const Error &) {
+      // Not a loaded provider's model either: the 404 below lists what there is.
+    }
   }
   std::string available;
   for (const std::string &n : names(host.providers())) available += (available.empty() ? "" : ", ") + n;

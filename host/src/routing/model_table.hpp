@@ -15,20 +15,24 @@ namespace llmhost::routing {
 
 // Where one request may go, in the order to try them: the deployments of the name the client
 // sent, starting at the round-robin turn, then those of each of its fallback names in config
-// order. A direct "provider/model" route is a single attempt with no deployment.
+// order. A direct "provider/model" route is a single attempt with no deployment, resolved when
+// the route is made.
 class Route {
  public:
   size_t size() const { return attempts_.size(); }
   // Points `r` at attempt `i`: its model and the deployment's api_key, api_base, timeout,
   // num_retries and extra params, or the client's own values where the deployment sets none.
-  // Returns the provider name.
-  std::string apply(size_t i, Request &r) const;
-  // "provider/model" of attempt `i`, for messages.
+  // Returns the attempt's target: resolved now for a deployment (Error 404 when its provider is
+  // not loaded), the route's own for the direct route.
+  Target apply(size_t i, Request &r, const Host &host) const;
+  // "provider/model" of attempt `i`, and its provider part, for messages and metrics.
   const std::string &model(size_t i) const;
+  std::string provider(size_t i) const;
 
  private:
   friend class ModelTable;
   std::vector<const config::Deployment *> attempts_;  // nullptr: the direct route
+  Target direct_;                                     // the direct route's target
   std::string direct_model_;                          // the name the client sent
   double timeout_s_ = 0;                              // the client's values, restored per attempt
   uint32_t num_retries_ = 0;
@@ -40,7 +44,7 @@ class ModelTable {
 
   // The route for `r.model` (the name the client sent); r's timeout and num_retries are kept
   // as the client's defaults. Throws llmhost::Error(404) listing the available models when the
-  // name is neither configured nor a loaded provider's (`host` says which are loaded).
+  // name is neither configured nor resolved by `host` to a loaded provider.
   Route route(const Request &r, const Host &host) const;
 
   // Appends the OpenAI `list` of models: the configured names, then (with direct routing)
