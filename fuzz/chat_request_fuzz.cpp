@@ -21,12 +21,34 @@ void check_error(const llmhost::openai::RequestError &e) {
   touch(e.param);
 }
 
+// The body's members as the host lists them for a plugin (walked, not parsed) must be the ones
+// a parse finds: as many, with the same values.
+void check_members(const llmh_request *q) {
+  if (!q->body_members) fail("chat: a checked body without its members");
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(q->body_json.ptr, q->body_json.len).get(obj)) fail("chat: the body is not a JSON object");
+  size_t i = 0;
+  for (auto [key, value] : obj) {
+    if (i >= q->body_member_count) fail("chat: fewer members listed than parsed");
+    const llmh_json_member &m = q->body_members[i++];
+    simdjson::dom::parser alone;
+    simdjson::dom::element listed;
+    if (alone.parse(m.value.ptr, m.value.len).get(listed) || simdjson::minify(listed) != simdjson::minify(value))
+      fail("chat: a listed member's value differs from the parsed one");
+    touch(m.key);
+  }
+  if (i != q->body_member_count) fail("chat: more members listed than parsed");
+}
+
 // What a plugin would read of the request, all of it.
 void read_as_plugin(const llmhost::Request &r) {
-  const std::string body = llmhost::detail::request_body(r);
+  std::string storage;
+  const llmhost::detail::Body body = llmhost::detail::request_body(r, storage);
   const llmhost::detail::CRequest c(r, r.model, body);
   const llmh_request *q = c.get();
   touch(q->model), touch(q->body_json), touch(q->api_key), touch(q->api_base);
+  if (body.checked) check_members(q);
   if (q->message_count != r.messages.size() || q->input_count != r.input.size()) fail("chat: counts differ in the C view");
   for (size_t i = 0; i < q->message_count; ++i) {
     const llmh_message &m = q->messages[i];

@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   std::string storage;
-  if (llmhost::detail::request_body(r, storage) != out) llmhost_fuzz::fail("request_body: the two forms differ");
+  if (llmhost::detail::request_body(r, storage).text != out) llmhost_fuzz::fail("request_body: the two forms differ");
   if (r.extra_json.empty() || r.extra_json == "{}") return 0;  // passed through or built: not re-parsed
   simdjson::dom::parser parser;
   simdjson::dom::object merged, extra;

@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include <llmhost/json_text.hpp>
+
 #include "fuzz_input.hpp"
 #include "parse.hpp"
 #include "sse.hpp"
@@ -22,6 +24,19 @@ void on_usage(const llmh_usage *u) {
   if (u && u->struct_size != sizeof(llmh_usage)) llmhost_fuzz::fail("upstream: usage without struct_size");
 }
 
+// What the plugin passes through must be what the host accepts: each text a JSON object, or
+// empty (the host fails the call otherwise).
+void on_upstream_members(const llmh_upstream_members *m) {
+  if (!m) return;
+  if (m->struct_size != sizeof(llmh_upstream_members)) llmhost_fuzz::fail("upstream: members without struct_size");
+  for (llmh_str s : {m->top, m->choice, m->message}) {
+    if (!s.len) continue;
+    simdjson::dom::parser parser;
+    simdjson::dom::object obj;
+    if (parser.parse(s.ptr, s.len).get(obj)) llmhost_fuzz::fail("upstream: passed-through members are not a JSON object");
+  }
+}
+
 llmh_response_builder response_builder() {
   llmh_response_builder b{};
   b.struct_size = sizeof b;
@@ -35,6 +50,7 @@ llmh_response_builder response_builder() {
   b.set_model = [](const llmh_response_builder *, llmh_str s) { touch(s); };
   b.set_raw_json = [](const llmh_response_builder *, llmh_str s) { touch(s); };
   b.cancelled = [](const llmh_response_builder *) { return 0; };
+  b.set_upstream_members = [](const llmh_response_builder *, const llmh_upstream_members *m) { on_upstream_members(m); };
   return b;
 }
 
@@ -62,6 +78,7 @@ llmh_stream_sink stream_sink(int *budget) {
     for (size_t i = 0; i < c->tool_call_count; ++i)
       touch(c->tool_calls[i].id), touch(c->tool_calls[i].name), touch(c->tool_calls[i].arguments);
     on_usage(c->usage);
+    on_upstream_members(c->upstream_members);
     int &left = *static_cast<int *>(self->host_data);
     return --left <= 0 ? 1 : 0;  // the consumer goes away after `budget` chunks
   };
@@ -70,14 +87,14 @@ llmh_stream_sink stream_sink(int *budget) {
 }
 
 // openai.cpp's streaming loop, minus the HTTP.
-void stream(simdjson::dom::parser &parser, std::string_view body, int budget) {
+void stream(simdjson::dom::parser &parser, std::string &scratch, std::string_view body, int budget) {
   llmh_stream_sink sink = stream_sink(&budget);
   llmh::Stream out(&sink);
   bool done = false;
   openai_plugin::SseParser sse([&](const openai_plugin::SseEvent &event) {
     if (done) return true;
     if (event.data == "[DONE]") return done = true, true;
-    return openai_plugin::emit_chunk(parser, event.data, out, kUrl);
+    return openai_plugin::emit_chunk(parser, scratch, event.data, out, kUrl);
   });
   sse.feed(body);
   sse.finish();
@@ -90,11 +107,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const uint8_t mode = in.byte();
   const std::string_view body = in.all();
   simdjson::dom::parser parser;
+  std::string scratch;
   try {
     switch (mode % 4) {
       case 0: {
         llmh_response_builder b = response_builder();
-        openai_plugin::parse_completion(parser, body, llmh::Response(&b), kUrl);
+        openai_plugin::parse_completion(parser, scratch, body, llmh::Response(&b), kUrl);
         break;
       }
       case 1: {
@@ -110,7 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         break;
       }
       default:
-        stream(parser, body, mode / 4 % 16 + 1);
+        stream(parser, scratch, body, mode / 4 % 16 + 1);
     }
   } catch (const llmh::Error &e) {
     touch(std::string_view(e.what()));

@@ -151,7 +151,7 @@ namespace {
 void stream_on(const Target &target, const detail::Plugin &plugin, const Request &request,
                const ChunkCallback &on_chunk, std::stop_token cancel) {
   std::string body_storage;
-  const std::string_view body = detail::request_body(request, body_storage);
+  const detail::Body body = detail::request_body(request, body_storage);
   const detail::CRequest creq(request, target.model(), body);
   detail::call_stream(plugin, *creq.get(), on_chunk, std::move(cancel));
 }
@@ -160,7 +160,7 @@ void stream_on(const Target &target, const detail::Plugin &plugin, const Request
 Response complete_on(const Target &target, const detail::Plugin &plugin, const Request &request,
                      std::stop_token cancel) {
   std::string body_storage;
-  const std::string_view body = detail::request_body(request, body_storage);
+  const detail::Body body = detail::request_body(request, body_storage);
   const detail::CRequest creq(request, target.model(), body);
   Response response = detail::call_complete(plugin, *creq.get(), std::move(cancel));
   detail::fill_defaults(response, request, plugin);
@@ -257,7 +257,7 @@ EmbeddingResponse Host::embed(const Target &target, const Request &request, std:
   pinned(target);
   if (request.input.empty()) throw Error(400, "embedding request for \"" + request.model + "\" has no input");
   std::string body_storage;
-  const std::string_view body = detail::request_body(request, body_storage);
+  const detail::Body body = detail::request_body(request, body_storage);
   detail::CRequest creq(request, target.model(), body);
   EmbeddingResponse response = detail::call_embed(pinned(target), *creq.get(), cancel);
   if (response.model.empty()) response.model = request.model;

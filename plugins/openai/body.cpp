@@ -3,9 +3,9 @@
 #include <simdjson.h>
 
 #include <array>
+#include <llmhost/json_text.hpp>
 #include <llmhost/provider.hpp>
 
-#include "raw_members.hpp"
 
 namespace openai_plugin {
 namespace {
@@ -48,32 +48,61 @@ void append_json_string(std::string &out, std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// The rewritten body around `copy_kept`, which appends each kept member as ",key:value".
+template <class CopyKept>
+std::string write_body(std::string_view model, BodyKind kind, size_t size_hint, CopyKept copy_kept) {
+  std::string out;
+  out.reserve(size_hint + model.size() + 32);
+  out += "{\"model\":";
+  append_json_string(out, model);
+  if (kind == BodyKind::kChatStream) out += ",\"stream\":true";
+  if (kind == BodyKind::kEmbeddings) out += ",\"encoding_format\":\"float\"";
+  copy_kept(out);
+  out.push_back('}');
+  return out;
+}
+
+void append_member(std::string &out, std::string_view raw_key, std::string_view raw_value) {
+  out.push_back(',');
+  out += raw_key;
+  out.push_back(':');
+  out += raw_value;
+}
+
+}  // namespace
+
 std::string rewrite_body(simdjson::dom::parser &parser, std::string_view body_json, std::string_view model,
                          BodyKind kind) {
   if (body_json.empty()) body_json = "{}";
   simdjson::dom::object obj;
   if (parser.parse(body_json.data(), body_json.size(), true).get(obj))
     throw llmh::Error(400, "openai: the request body is not a JSON object");
-  std::string out;
-  out.reserve(body_json.size() + model.size() + 32);
-  out += "{\"model\":";
-  append_json_string(out, model);
-  if (kind == BodyKind::kChatStream) out += ",\"stream\":true";
-  if (kind == BodyKind::kEmbeddings) out += ",\"encoding_format\":\"float\"";
-  // The parse validated the whole body, so each kept member's text is valid JSON as written:
-  // copied, not re-serialized. The parsed object, in step, gives each key unescaped.
-  RawMembers raw(body_json);
-  std::string_view raw_key, raw_value;
-  for (auto member : obj) {
-    raw.next(raw_key, raw_value);
-    if (dropped(member.key, kind)) continue;
-    out.push_back(',');
-    out += raw_key;
-    out.push_back(':');
-    out += raw_value;
-  }
-  out.push_back('}');
-  return out;
+  return write_body(model, kind, body_json.size(), [&](std::string &out) {
+    // The parse validated the whole body, so each kept member's text is valid JSON as written:
+    // copied, not re-serialized. The parsed object, in step, gives each key unescaped.
+    llmh::JsonMembers raw(body_json);
+    std::string_view raw_key, raw_value;
+    for (auto member : obj) {
+      raw.next(raw_key, raw_value);
+      if (!dropped(member.key, kind)) append_member(out, raw_key, raw_value);
+    }
+  });
+}
+
+std::string rewrite_body(simdjson::dom::parser &parser, const llmh::Request &req, BodyKind kind) {
+  // A key written with escapes ("api\u005fkey") is only known by unescaping it: the parse does.
+  bool escaped_key = !req.has_body_members();
+  for (llmh::JsonMember m : req.body_members()) escaped_key = escaped_key || m.key().find('\\') != std::string_view::npos;
+  if (escaped_key) return rewrite_body(parser, req.body_json(), req.model(), kind);
+  // The host checked the body and lists its members: nothing to parse.
+  return write_body(req.model(), kind, req.body_json().size(), [&](std::string &out) {
+    for (llmh::JsonMember m : req.body_members()) {
+      const std::string_view k = m.key();
+      if (!dropped(k.substr(1, k.size() - 2), kind)) append_member(out, k, m.value());
+    }
+  });
 }
 
 }  // namespace openai_plugin

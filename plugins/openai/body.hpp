@@ -5,6 +5,8 @@
 
 #include <simdjson.h>
 
+#include <llmhost/provider.hpp>
+
 #include <string>
 #include <string_view>
 
@@ -22,5 +24,8 @@ enum class BodyKind {
 // llmh::Error(400) when body_json is not a JSON object.
 std::string rewrite_body(simdjson::dom::parser &parser, std::string_view body_json, std::string_view model,
                          BodyKind kind);
+// The same for a call's request: from the members the host lists (llmh_request.body_members,
+// ABI 1.3) without a parse, else from its body_json as above.
+std::string rewrite_body(simdjson::dom::parser &parser, const llmh::Request &req, BodyKind kind);
 
 }  // namespace openai_plugin

@@ -43,7 +43,8 @@ void without_secrets(const Target &target, Fn &&fn) {
 // parser is not thread-safe, calls are concurrent and a new one per call costs allocations.
 struct Parser {
   simdjson::dom::parser dom;
-  std::size_t retained_bytes() const noexcept { return dom.capacity(); }
+  std::string members;  // the upstream members an answer or chunk passes through
+  std::size_t retained_bytes() const noexcept { return dom.capacity() + members.capacity(); }
 };
 using ParserPool = llmh_plugins::Pool<Parser>;
 
@@ -76,7 +77,7 @@ class StreamReader {
     ++events_;
     if (e.data == "[DONE]") return done_ = true, true;
     const ParserPool::Lease lease = parsers_.take();
-    if (!emit_chunk(lease->dom, e.data, out_, url_)) return consumer_gone_ = true, false;
+    if (!emit_chunk(lease->dom, lease->members, e.data, out_, url_)) return consumer_gone_ = true, false;
     return true;
   }
 
@@ -117,7 +118,7 @@ class OpenAI final : public llmh::Provider {
   // call must not hold one while it waits.
   std::string chat_body(const llmh::Request &req, BodyKind kind) {
     const ParserPool::Lease lease = parsers_.take();
-    return rewrite_body(lease->dom, req.body_json(), req.model(), kind);
+    return rewrite_body(lease->dom, req, kind);
   }
   // Throws the error a non-2xx answer stands for.
   [[noreturn]] void throw_upstream_error(const Target &target, const HttpReply &reply) {
@@ -128,7 +129,7 @@ class OpenAI final : public llmh::Provider {
   void answer_completion(const Target &target, const HttpReply &reply, const llmh::Response &out) {
     if (!reply.ok()) throw_upstream_error(target, reply);
     const ParserPool::Lease lease = parsers_.take();
-    parse_completion(lease->dom, reply.body(), out, target.shown_url);
+    parse_completion(lease->dom, lease->members, reply.body(), out, target.shown_url);
   }
 
   void complete_to(const Target &target, const llmh::Request &req, llmh::Response &out) {
@@ -288,7 +289,7 @@ class OpenAI final : public llmh::Provider {
   void embed_to(const Target &target, const llmh::Request &req, llmh::Embeddings &out) {
     const ParserPool::Lease lease = parsers_.take();
     simdjson::dom::parser &parser = lease->dom;
-    const std::string body = rewrite_body(parser, req.body_json(), req.model(), BodyKind::kEmbeddings);
+    const std::string body = rewrite_body(parser, req, BodyKind::kEmbeddings);
     CallHooks hooks;
     hooks.cancelled = [&] { return out.cancelled(); };
     const HttpReply reply = http_.post(target, body, hooks);

@@ -1,5 +1,7 @@
 #include "parse.hpp"
 
+#include <llmhost/json_text.hpp>
+
 #include <vector>
 
 namespace openai_plugin {
@@ -61,8 +63,8 @@ std::string error_message_of(object obj) {
   return simdjson::minify(e);
 }
 
-void parse_completion(simdjson::dom::parser &parser, std::string_view body, const llmh::Response &out,
-                      std::string_view url) {
+void parse_completion(simdjson::dom::parser &parser, std::string &scratch, std::string_view body,
+                      const llmh::Response &out, std::string_view url) {
   object obj = parse_object(parser, body, url);
   array choices;
   if (obj["choices"].get(choices)) {
@@ -93,6 +95,9 @@ void parse_completion(simdjson::dom::parser &parser, std::string_view body, cons
   element u;
   if (!obj["usage"].get(u) && read_usage(u, usage)) out.usage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens);
   if (std::string_view model = str_or_empty(obj, "model"); !model.empty()) out.model(model);
+  // The parse above checked the body: what passes through is picked from its text.
+  const llmh::UpstreamTexts members = llmh::openai_upstream_members(scratch, body, false);
+  out.upstream_members(members.top, members.choice, members.message);
   out.raw_json(body);
 }
 

@@ -12,9 +12,10 @@
 namespace openai_plugin {
 
 // A chat.completion object into `out` (content, reasoning, tool calls, finish_reason, usage,
-// model, and the whole body as raw JSON). `url` names the upstream in errors (no key in it).
-void parse_completion(simdjson::dom::parser &parser, std::string_view body, const llmh::Response &out,
-                      std::string_view url);
+// model, the members to pass through, built in `scratch`, and the whole body as raw JSON).
+// `url` names the upstream in errors (no key in it).
+void parse_completion(simdjson::dom::parser &parser, std::string &scratch, std::string_view body,
+                      const llmh::Response &out, std::string_view url);
 
 // An embeddings list into `out`; `inputs` is how many vectors are expected.
 void parse_embeddings(simdjson::dom::parser &parser, std::string_view body, const llmh::Embeddings &out,

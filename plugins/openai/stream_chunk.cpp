@@ -5,6 +5,8 @@
 
 #include "parse.hpp"
 
+#include <llmhost/json_text.hpp>
+
 namespace openai_plugin {
 namespace {
 
@@ -20,7 +22,8 @@ std::string_view str_or_empty(object obj, const char *key) {
 
 }  // namespace
 
-bool emit_chunk(simdjson::dom::parser &parser, std::string_view json, llmh::Stream &out, std::string_view url) {
+bool emit_chunk(simdjson::dom::parser &parser, std::string &scratch, std::string_view json, llmh::Stream &out,
+                std::string_view url) {
   object obj;
   if (auto e = parser.parse(json.data(), json.size(), true).get(obj))
     throw llmh::Error(502, "openai: stream from " + std::string(url) + " sent an event that is not a JSON object (" +
@@ -30,6 +33,14 @@ bool emit_chunk(simdjson::dom::parser &parser, std::string_view json, llmh::Stre
 
   llmh_chunk chunk = llmh::make_chunk();
   chunk.raw_json = llmh::str(json);
+  // The parse above checked the event: what passes through is picked from its text.
+  const llmh::UpstreamTexts picked = llmh::openai_upstream_members(scratch, json, true);
+  llmh_upstream_members members{};
+  members.struct_size = sizeof members;
+  members.top = llmh::str(picked.top);
+  members.choice = llmh::str(picked.choice);
+  members.message = llmh::str(picked.message);
+  chunk.upstream_members = &members;
   std::vector<llmh_tool_call_delta> deltas;
   array choices;
   object choice;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <thread>
 
+#include "openai/response.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -190,4 +191,39 @@ TEST_CASE("provider_config reaches the provider's create()") {
   CHECK(host.complete(test::chat("configured/m", "hi")).content == R"({"region":"eu","extra_key":1})");
   llmhost::Host plain(test::options_for({test::test_plugin("")}));
   CHECK(plain.complete(test::chat("configured/m", "hi")).content == "{}");
+}
+
+TEST_CASE("upstream members a plugin hands over reach the response, each chunk and the OpenAI JSON") {
+  llmhost::Response r = bundled().complete(test::chat("passthrough/m", "hi"));
+  CHECK(r.upstream_members.top == R"({"system_fingerprint":"fp_t"})");
+  CHECK(r.upstream_members.choice.empty());
+  r.id = "c1";
+  std::string json;
+  llmhost::openai::write_completion(json, r);
+  CHECK(json.find(R"("usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0},"system_fingerprint":"fp_t"})") !=
+        std::string::npos);
+  int with_members = 0, chunks = 0;
+  bundled().stream(test::chat("passthrough/m", "hi"), [&](const llmhost::Chunk &c) {
+    ++chunks;
+    with_members += c.upstream_members.top == R"({"system_fingerprint":"fp_t"})";
+    return true;
+  });
+  CHECK(chunks == 3);
+  CHECK(with_members == 3);
+}
+
+TEST_CASE("upstream members that are not a JSON object fail the call, naming the provider and the field") {
+  const llmhost::Error e = error_of([] { bundled().complete(test::chat("bad_passthrough/m", "hi")); });
+  CHECK(e.status() == 500);
+  CHECK(std::string(e.what()).find("bad_passthrough handed over upstream_members.top that is not a JSON object") !=
+        std::string::npos);
+  const llmhost::Error s = error_of([] { collect(test::chat("bad_passthrough/m", "hi")); });
+  CHECK(s.status() == 500);
+  CHECK(std::string(s.what()).find("upstream_members.top is not a JSON object") != std::string::npos);
+}
+
+TEST_CASE("a plugin built against ABI 1.2 streams: its smaller chunks are read without upstream members") {
+  const Collected c = collect(test::chat("old_chunk/m", "hi"));
+  CHECK(c.texts == std::vector<std::string>{"f", "ixed"});
+  CHECK(c.finish_reason == "stop");
 }

@@ -50,12 +50,28 @@ struct Request {
   // Extra keys (a JSON object text, e.g. {"mock_response":"x"}) merged into the body the
   // plugin sees; how the CLI's --param and config params reach a plugin.
   std::string extra_json;
+  // True when body_json is known to be one valid JSON object: set by the host's own request
+  // parser, so that the host hands a plugin the body's members without parsing it again.
+  // Leave it false unless you have validated body_json yourself (a wrong true hands the plugin
+  // members cut from invalid text).
+  bool body_json_checked = false;
 };
 
 struct Usage {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   int64_t total_tokens = 0;
+};
+
+// Members of the upstream's answer that llmhost does not model (system_fingerprint, logprobs,
+// refusal, ...), as JSON object texts, one per level of the OpenAI object the front ends write;
+// each object's members are appended there verbatim. Empty: none.
+template <class Text>
+struct UpstreamMembers {
+  Text top;      // the chat.completion(.chunk) object
+  Text choice;   // choices[0]
+  Text message;  // choices[0].message, or choices[0].delta in a chunk
+  bool empty() const { return top.empty() && choice.empty() && message.empty(); }
 };
 
 struct Response {
@@ -69,6 +85,7 @@ struct Response {
   std::string finish_reason = "stop";
   Usage usage;
   std::string raw_json;  // the upstream's JSON, when the plugin handed it over
+  UpstreamMembers<std::string> upstream_members;  // what to pass through, when the plugin said
 };
 
 struct ToolCallDelta {
@@ -84,6 +101,7 @@ struct Chunk {
   std::string_view finish_reason;
   std::optional<Usage> usage;
   std::string_view raw_json;
+  UpstreamMembers<std::string_view> upstream_members;
 };
 
 struct EmbeddingResponse {

@@ -3,8 +3,13 @@
 #include <time.h>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+
+#include <llmhost/json_text.hpp>
+
+#include "json/parser.hpp"
 
 namespace llmhost::detail {
 namespace {
@@ -33,6 +38,22 @@ ToolCall tool_call_of(const llmh_tool_call *c) {
 
 CompleteState &state(const llmh_response_builder *b) { return *static_cast<CompleteState *>(b->host_data); }
 
+// Copies the plugin's upstream members into `out` after checking each is a JSON object (or
+// empty); returns the name of the first that is not, and copies nothing then. The check is a
+// parse of these few members only, never of the upstream's whole answer.
+template <class Text>
+const char *take_upstream_members(const llmh_upstream_members *m, UpstreamMembers<Text> &out) {
+  if (!m || !LLMH_HAS_FIELD(m, llmh_upstream_members, message)) return m ? "upstream_members (struct too small)" : nullptr;
+  const std::string_view top = sv(m->top), choice = sv(m->choice), message = sv(m->message);
+  if (!top.empty() && !json::is_object(top)) return "upstream_members.top";
+  if (!choice.empty() && !json::is_object(choice)) return "upstream_members.choice";
+  if (!message.empty() && !json::is_object(message)) return "upstream_members.message";
+  out.top = top;
+  out.choice = choice;
+  out.message = message;
+  return nullptr;
+}
+
 const llmh_response_builder kResponseBuilderTemplate = {
     sizeof(llmh_response_builder),
     nullptr,
@@ -46,6 +67,10 @@ const llmh_response_builder kResponseBuilderTemplate = {
     [](const llmh_response_builder *b, llmh_str m) { state(b).response->model = sv(m); },
     [](const llmh_response_builder *b, llmh_str j) { state(b).response->raw_json = sv(j); },
     [](const llmh_response_builder *b) -> int { return state(b).control->cancelled() ? 1 : 0; },
+    [](const llmh_response_builder *b, const llmh_upstream_members *m) {
+      CompleteState &st = state(b);
+      if (const char *bad = take_upstream_members(m, st.response->upstream_members)) st.bad_members = bad;
+    },
 };
 
 StreamState &state(const llmh_stream_sink *s) { return *static_cast<StreamState *>(s->host_data); }
@@ -69,17 +94,23 @@ StreamState &state(const llmh_stream_sink *s) { return *static_cast<StreamState 
   return on_chunk(chunk);
 }
 
+// A chunk as ABI 1.0 laid it out: anything smaller leaves fields unknowable.
+constexpr size_t kChunkV1Size = offsetof(llmh_chunk, raw_json) + sizeof(llmh_str);
+
 int stream_emit(const llmh_stream_sink *s, const llmh_chunk *c) {
   StreamState &st = state(s);
   if (st.stopped || st.control->cancelled()) return st.stopped = true, 1;
   if (!c) return 0;
-  if (c->struct_size < sizeof(llmh_chunk)) return st.bad_chunk = st.stopped = true, 1;  // fields unknowable
+  if (c->struct_size < kChunkV1Size) return st.bad_chunk = st.stopped = true, 1;
   Chunk chunk;
   chunk.content = sv(c->content);
   chunk.reasoning = sv(c->reasoning);
   chunk.finish_reason = sv(c->finish_reason);
   chunk.raw_json = sv(c->raw_json);
   if (c->usage) chunk.usage = usage_of(c->usage);
+  if (LLMH_HAS_FIELD(c, llmh_chunk, upstream_members) && c->upstream_members)
+    if (const char *bad = take_upstream_members(c->upstream_members, chunk.upstream_members))
+      return st.bad_members = bad, st.stopped = true, 1;
   const bool go_on = c->tool_calls && c->tool_call_count ? deliver_with_tool_calls(*st.on_chunk, chunk, *c)
                                                           : (*st.on_chunk)(chunk);
   if (!go_on) return st.stopped = true, 1;
@@ -189,7 +220,7 @@ llmh_response_builder response_builder(CompleteState &st) {
   return builder;
 }
 
-CRequest::CRequest(const Request &r, std::string_view model, std::string_view body) {
+CRequest::CRequest(const Request &r, std::string_view model, Body body) {
   size_t calls = 0;
   for (const Message &m : r.messages) calls += m.tool_calls.size();
   tool_calls_.reserve(calls);
@@ -241,7 +272,23 @@ CRequest::CRequest(const Request &r, std::string_view model, std::string_view bo
   req_.api_base = view(r.api_base);
   req_.timeout_s = r.timeout_s;
   req_.num_retries = r.num_retries;
-  req_.body_json = view(body);
+  req_.body_json = view(body.text);
+  if (body.checked) {
+    llmh::JsonMembers walk(body.text);
+    std::string_view key, value;
+    size_t n = 0;
+    while (walk.next(key, value)) {
+      const llmh_json_member m{view(key), view(value)};
+      if (n < members_.size())
+        members_[n] = m;
+      else
+        more_members_.push_back(m);
+      ++n;
+    }
+    if (!more_members_.empty()) more_members_.insert(more_members_.begin(), members_.begin(), members_.end());
+    req_.body_members = more_members_.empty() ? members_.data() : more_members_.data();
+    req_.body_member_count = n;
+  }
 }
 
 Response call_complete(const Plugin &plugin, const llmh_request &req, std::stop_token cancel) {
@@ -254,7 +301,13 @@ Response call_complete(const Plugin &plugin, const llmh_request &req, std::stop_
   // A plugin that succeeded keeps its answer even when a cancel raced it.
   if (plugin.descriptor().complete(plugin.instance(), &req, &builder, &err) != 0)
     throw call_failure(plugin, err, control, req, "complete");
+  if (std::optional<Error> e = response_failure(plugin, st)) throw std::move(*e);
   return response;
+}
+
+std::optional<Error> response_failure(const Plugin &plugin, const CompleteState &st) {
+  if (!st.bad_members) return std::nullopt;
+  return Error(500, "provider " + plugin.name() + " handed over " + st.bad_members + " that is not a JSON object");
 }
 
 void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallback &on_chunk, std::stop_token cancel) {
@@ -271,7 +324,10 @@ std::optional<Error> stream_failure(const Plugin &plugin, bool failed, llmh_erro
                                     const CallControl &control, const llmh_request &req) {
   if (st.bad_chunk)
     return Error(500, "provider " + plugin.name() + " sent a stream chunk with struct_size smaller than " +
-                          std::to_string(sizeof(llmh_chunk)));
+                          std::to_string(kChunkV1Size));
+  if (st.bad_members)
+    return Error(500, "provider " + plugin.name() + " sent a stream chunk whose " + st.bad_members +
+                          " is not a JSON object");
   // The consumer stopping the stream itself (its callback returned false) is not an error for
   // it; a cancel from outside, or the deadline, is.
   if (st.stopped && !control.cancelled()) return std::nullopt;

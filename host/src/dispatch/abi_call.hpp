@@ -2,6 +2,7 @@
 // host-implemented builders and sinks, and turns the plugin's results and errors into C++.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <stop_token>
@@ -9,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dispatch/request_body.hpp"
 #include "llmhost/host.hpp"
 #include "llmhost/provider.h"
 #include "loader/plugin.hpp"
@@ -16,10 +18,11 @@
 namespace llmhost::detail {
 
 // A Request as C views. Owns only the arrays of views; the strings stay in the Request and
-// `body`, which must outlive it.
+// `body`, which must outlive it. A checked body's members are listed (llmh_request.body_members)
+// by walking its text, not by parsing it.
 class CRequest {
  public:
-  CRequest(const Request &request, std::string_view model, std::string_view body);
+  CRequest(const Request &request, std::string_view model, Body body);
   CRequest(const CRequest &) = delete;
   CRequest &operator=(const CRequest &) = delete;
   const llmh_request *get() const { return &req_; }
@@ -31,6 +34,9 @@ class CRequest {
   std::vector<llmh_tool_call> tool_calls_;  // all messages' calls, back to back
   std::vector<llmh_str> stops_;
   std::vector<llmh_str> inputs_;
+  // Room for the members of a usual body without an allocation.
+  std::array<llmh_json_member, 16> members_{};
+  std::vector<llmh_json_member> more_members_;
 };
 
 // Throws 501 naming the provider when it lacks capability `cap` (LLMH_CAP_*) for `call`.
@@ -71,7 +77,11 @@ llmh_error fresh_error();
 struct CompleteState {
   Response *response;
   const CallControl *control;
+  const char *bad_members = nullptr;  // which upstream_members text was not a JSON object
 };
+// The error for a completion whose plugin reported success: 500 when it handed over upstream
+// members that are not JSON objects (they would corrupt the answer), else nothing.
+std::optional<Error> response_failure(const Plugin &plugin, const CompleteState &st);
 // The host's llmh_response_builder writing into `st`. Its functions may be called from any
 // thread, one at a time.
 llmh_response_builder response_builder(CompleteState &st);
@@ -82,6 +92,7 @@ struct StreamState {
   const CallControl *control;
   bool stopped = false;    // the consumer said stop, or the call was cancelled; latched
   bool bad_chunk = false;  // the plugin sent a chunk too small to read
+  const char *bad_members = nullptr;  // or one whose upstream_members text was no JSON object
 };
 // The host's llmh_stream_sink delivering to `st`. Its functions may be called from any thread,
 // one at a time.

@@ -72,6 +72,7 @@ struct AsyncComplete : AsyncCall {
       llmh_error err = copy_error(*plugin_err);
       return call_failure(*plugin, err, control, *creq->get(), "complete");
     }
+    if (std::optional<Error> e = response_failure(*plugin, state)) return std::move(*e);
     fill_defaults(response, request, *plugin);
     return std::move(response);
   }
@@ -127,7 +128,7 @@ void finish(const llmh_call_done *self, const llmh_error *err) noexcept {
 template <class Call>
 void launch(std::unique_ptr<Call> call) {
   try {
-    const std::string_view body = request_body(call->request, call->body_storage);
+    const Body body = request_body(call->request, call->body_storage);
     call->creq.emplace(call->request, call->model, body);
   } catch (...) {
     auto handler = std::move(call->done);

@@ -6,6 +6,8 @@
 #include <optional>
 #include <vector>
 
+#include <llmhost/json_text.hpp>
+
 #include "json/parser.hpp"
 #include "json/writer.hpp"
 #include "llmhost/errors.hpp"
@@ -92,21 +94,42 @@ std::vector<Member> members_of(std::string_view json_text, const char *what) {
 
 std::string request_body(const Request &r) {
   std::string out;
-  const std::string_view body = request_body(r, out);
+  const std::string_view body = request_body(r, out).text;
   if (body.data() != out.data()) out.assign(body);
   return out;
 }
 
-std::string_view request_body(const Request &r, std::string &out) {
+namespace {
+
+// Whether a checked body has a top-level key that an extra member replaces, found by walking
+// its text; nothing when a key is written with escapes (then only a parse can tell).
+template <class Overridden>
+std::optional<bool> clashes_unparsed(std::string_view body, Overridden overridden) {
+  llmh::JsonMembers walk(body);
+  std::string_view key, value;
+  bool clash = false;
+  while (walk.next(key, value)) {
+    if (key.find('\\') != std::string_view::npos) return std::nullopt;
+    clash = clash || overridden(key.substr(1, key.size() - 2));
+  }
+  return clash;
+}
+
+}  // namespace
+
+Body request_body(const Request &r, std::string &out) {
   out.clear();
   auto none = [](std::string_view) { return false; };
   if (r.extra_json.empty() || r.extra_json == "{}") {
-    if (!r.body_json.empty()) return r.body_json;  // the common proxy path: no copy at all
+    // The common proxy path: the caller's text, no copy at all.
+    if (!r.body_json.empty()) return {r.body_json, r.body_json_checked};
     json::Writer w(out);
     w.begin_object();
     write_fields(w, r, none);
     w.end_object();
-    return out;
+    // Well formed as written; valid JSON too when its strings are UTF-8. Otherwise the plugin
+    // parses it and says so.
+    return {out, simdjson::validate_utf8(out.data(), out.size())};
   }
   const std::vector<Member> extra = members_of(r.extra_json, "extra parameters");
   auto overridden = [&](std::string_view k) {
@@ -123,27 +146,37 @@ std::string_view request_body(const Request &r, std::string &out) {
     w.end_object();
     // The fields are not parsed here, so check what parsing would have: text a plugin can read.
     if (!simdjson::validate_utf8(out.data(), out.size())) throw Error(400, "request is not valid UTF-8");
-    return out;
+    return {out, true};
   }
+  // A body checked on its way in is not parsed again unless an extra member replaces one of
+  // its keys; one not checked yet is parsed here, which checks it.
   std::optional<simdjson::dom::parser> own;
-  const simdjson::dom::object body = parse_object(r.body_json, "request body", own);
-  bool clash = false;
-  for (auto [key, value] : body) clash = clash || overridden(key);
-  if (!clash) {  // the caller's text as is, the extra members spliced in before its last brace
-    out.append(r.body_json, 0, r.body_json.rfind('}'));
-    if (body.size() != 0 && !extra.empty()) out += ',';
+  std::optional<simdjson::dom::object> parsed;
+  std::optional<bool> clash;
+  if (r.body_json_checked) clash = clashes_unparsed(r.body_json, overridden);
+  if (!clash) {
+    parsed = parse_object(r.body_json, "request body", own);
+    clash = false;
+    for (auto [key, value] : *parsed) *clash = *clash || overridden(key);
+  }
+  if (!*clash) {  // the caller's text as is, the extra members spliced in before its last brace
+    const size_t close = r.body_json.rfind('}');
+    out.append(r.body_json, 0, close);
+    const bool empty_body = r.body_json.find_first_not_of(" \t\r\n", r.body_json.find('{') + 1) == close;
+    if (!empty_body && !extra.empty()) out += ',';
     json::Writer w(out);
     write_extra(w);
     out += '}';
-    return out;
+    return {out, true};
   }
+  if (!parsed) parsed = parse_object(r.body_json, "request body", own);
   json::Writer w(out);
   w.begin_object();
-  for (auto [key, value] : body)
+  for (auto [key, value] : *parsed)
     if (!overridden(key)) w.key(key).raw(simdjson::minify(value));
   write_extra(w);
   w.end_object();
-  return out;
+  return {out, true};
 }
 
 }  // namespace llmhost::detail

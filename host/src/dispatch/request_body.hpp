@@ -9,10 +9,18 @@
 
 namespace llmhost::detail {
 
+// The body a plugin is handed, and whether the host knows it to be one valid JSON object (it
+// wrote or merged it, or request.body_json_checked says so): then its members may be listed
+// for the plugin (llmh_request.body_members) without a parse.
+struct Body {
+  std::string_view text;
+  bool checked = false;
+};
+
 // Throws llmhost::Error(400) when body_json or extra_json is not a JSON object.
 std::string request_body(const Request &request);
 // The same body without copying the caller's: a view of request.body_json when nothing is to
 // be merged into it, else of `storage`, which receives the built body.
-std::string_view request_body(const Request &request, std::string &storage);
+Body request_body(const Request &request, std::string &storage);
 
 }  // namespace llmhost::detail

@@ -89,4 +89,15 @@ Writer &Writer::value(float v) {
   return *this;
 }
 
+Writer &Writer::members_of(std::string_view object_json) {
+  const size_t open = object_json.find('{'), close = object_json.rfind('}');
+  if (open == std::string_view::npos || close == std::string_view::npos || close <= open) return *this;
+  const std::string_view inside = object_json.substr(open + 1, close - open - 1);
+  const size_t first = inside.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return *this;  // {}
+  sep();
+  out_ += inside.substr(first, inside.find_last_not_of(" \t\r\n") + 1 - first);
+  return *this;
+}
+
 }  // namespace llmhost::json

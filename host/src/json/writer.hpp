@@ -51,6 +51,9 @@ class Writer {
   void reserve(size_t n) { out_.reserve(out_.size() + n); }
   // Appends already-serialized JSON (trusted to be one valid value).
   Writer &raw(std::string_view json) { sep(); out_ += json; return *this; }
+  // Appends the members of `object_json` (trusted to be one valid JSON object, or empty) to
+  // the object open here.
+  Writer &members_of(std::string_view object_json);
 
   template <class T>
   Writer &member(std::string_view k, const T &v) { key(k); return value(v); }

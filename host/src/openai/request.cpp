@@ -230,6 +230,7 @@ ChatRequest chat(std::string_view body) {
   }
   if (!has_messages) bad("messages", "missing required field \"messages\"");
   r.body_json.assign(body);
+  r.body_json_checked = true;  // parsed above: the plugin is handed its members, no second parse
   return out;
 }
 
@@ -264,6 +265,7 @@ EmbeddingsRequest embeddings(std::string_view body) {
   element user;
   if (!obj["user"].get(user) && !user.is_null()) r.params.user = get_string(user, "user");
   r.body_json.assign(body);
+  r.body_json_checked = true;  // parsed above: the plugin is handed its members, no second parse
   return out;
 }
 

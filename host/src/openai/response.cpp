@@ -5,8 +5,9 @@
 #include <initializer_list>
 #include <random>
 
-#include <simdjson.h>
+#include <llmhost/json_text.hpp>
 
+#include "json/parser.hpp"
 #include "json/writer.hpp"
 
 namespace llmhost::openai {
@@ -20,39 +21,32 @@ void usage_members(json::Writer &w, const Usage &u) {
       .end_object();
 }
 
-// The upstream's own JSON (Response/Chunk::raw_json), opened at the three objects we write:
-// the top level, the first choice, and its message (or delta). Members we do not model pass
-// through from there (system_fingerprint, service_tier, logprobs, refusal, ...). A raw_json
-// that is not a JSON object adds nothing: it is an optional courtesy of the plugin.
+// What passes through from the upstream at the three objects we write: the top level, the first
+// choice, and its message (or delta). From a plugin's upstream_members (ABI 1.3) as they are;
+// from an older plugin that hands over only raw_json, picked out of that, which costs the one
+// parse of the upstream's answer left on the host. A raw_json that is not a JSON object adds
+// nothing: it is an optional courtesy of the plugin.
 class Upstream {
  public:
-  Upstream(std::string_view raw, std::string_view message_key) {
-    if (raw.empty()) return;
-    thread_local simdjson::dom::parser parser;
-    simdjson::dom::array choices;
-    if (parser.parse(raw.data(), raw.size(), true).get(top_)) return;
-    ok_ = true;
-    if (top_["choices"].get(choices) || choices.at(0).get(choice_)) return;
-    has_choice_ = true;
-    has_message_ = !choice_[message_key].get(message_);
+  template <class Text>
+  Upstream(const UpstreamMembers<Text> &given, std::string_view raw, bool chunk) {
+    if (!given.empty()) {
+      top_ = given.top, choice_ = given.choice, message_ = given.message;
+      return;
+    }
+    if (raw.empty() || !json::is_object(raw)) return;
+    const llmh::UpstreamTexts picked = llmh::openai_upstream_members(own_, raw, chunk);
+    top_ = picked.top, choice_ = picked.choice, message_ = picked.message;
   }
 
   // Each appends the unmodelled members of its object to the object `w` has open.
-  void top(json::Writer &w) const { if (ok_) copy(w, top_, {"id", "object", "created", "model", "choices", "usage"}); }
-  void choice(json::Writer &w) const { if (has_choice_) copy(w, choice_, {"index", "message", "delta", "finish_reason"}); }
-  void message(json::Writer &w) const { if (has_message_) copy(w, message_, {"role", "content", "reasoning_content", "tool_calls"}); }
+  void top(json::Writer &w) const { w.members_of(top_); }
+  void choice(json::Writer &w) const { w.members_of(choice_); }
+  void message(json::Writer &w) const { w.members_of(message_); }
 
  private:
-  static void copy(json::Writer &w, simdjson::dom::object from, std::initializer_list<std::string_view> known) {
-    for (auto [key, value] : from) {
-      bool ours = false;
-      for (std::string_view k : known) ours = ours || k == key;
-      if (!ours) w.key(key).raw(simdjson::minify(value));
-    }
-  }
-
-  simdjson::dom::object top_, choice_, message_;
-  bool ok_ = false, has_choice_ = false, has_message_ = false;
+  std::string own_;  // the members picked out of raw_json
+  std::string_view top_, choice_, message_;
 };
 
 }  // namespace
@@ -84,7 +78,7 @@ void write_completion(std::string &out, const Response &r) {
   size_t size = 400 + r.id.size() + r.model.size() + r.content.size() + r.reasoning.size() + r.raw_json.size();
   for (const ToolCall &t : r.tool_calls) size += 64 + t.id.size() + t.name.size() + t.arguments.size();
   out.reserve(out.size() + size);
-  const Upstream upstream(r.raw_json, "message");
+  const Upstream upstream(r.upstream_members, r.raw_json, false);
   json::Writer w(out);
   w.begin_object()
       .member("id", r.id)
@@ -129,7 +123,7 @@ StreamMeta::StreamMeta(std::string_view id, int64_t created, std::string_view mo
 }
 
 void write_chunk(std::string &out, const StreamMeta &meta, const Chunk &c, bool first) {
-  const Upstream upstream(c.raw_json, "delta");
+  const Upstream upstream(c.upstream_members, c.raw_json, true);
   out += meta.prefix();
   json::Writer w(out);  // inside the choices array the prefix opened
   // A usage-only chunk has an empty choices array, as OpenAI sends with include_usage.

@@ -1,5 +1,5 @@
 /*
- * llmhost provider ABI, version 1.2 (LLMH_ABI_VERSION_MAJOR / _MINOR below).
+ * llmhost provider ABI, version 1.3 (LLMH_ABI_VERSION_MAJOR / _MINOR below).
  *
  * This header is the whole contract between the llmhost host and a provider plugin. A plugin is
  * a shared library that exports one symbol, `llmh_provider_entry`, returning a static
@@ -36,7 +36,7 @@ extern "C" {
 /* The ABI version this header describes. A host refuses a plugin whose major differs from its
  * own; a newer minor only ever appends fields and functions at the end of structs. */
 #define LLMH_ABI_VERSION_MAJOR 1
-#define LLMH_ABI_VERSION_MINOR 2
+#define LLMH_ABI_VERSION_MINOR 3
 
 /* The one symbol a plugin exports, as a string for dlsym-style lookups. */
 #define LLMH_ENTRY_SYMBOL "llmh_provider_entry"
@@ -166,6 +166,13 @@ typedef struct llmh_params {
 
 /* One call: a chat completion (complete, stream) or an embedding (embed). Owned by the host;
  * every pointer and view in it is valid until the call returns, on the calling thread. */
+/* One member of a JSON object as its text: views into the object's text, valid as long as it.
+ * Passed in arrays, so frozen for major version 1. Added in ABI 1.3. */
+typedef struct llmh_json_member {
+  llmh_str key;   /* the key as written, quotes and escapes included: "\"model\"" */
+  llmh_str value; /* the value's JSON text as written, without the whitespace around it */
+} llmh_json_member;
+
 typedef struct llmh_request {
   uint32_t struct_size;          /* sizeof(llmh_request) as the host compiled it */
   llmh_str model;                /* the model with the "provider/" prefix stripped */
@@ -183,6 +190,14 @@ typedef struct llmh_request {
   llmh_str body_json;            /* the full original request body, a JSON object, with
                                     every key the caller sent (tools, response_format, extra
                                     keys, config params merged in); "{}" when none */
+  /* Added in 1.3: read only when LLMH_HAS_FIELD(req, llmh_request, body_member_count). The
+   * top-level members of body_json in order, as views into it, when the host has already
+   * checked that body_json is a valid JSON object (its request parser did, or the host wrote
+   * the body; not NULL then, even for an empty object); else NULL and 0, and a plugin that
+   * needs the members parses body_json itself.
+   * Lets a plugin rewrite the body for its upstream without parsing it a second time. */
+  const llmh_json_member *body_members;
+  size_t body_member_count;
 } llmh_request;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -196,6 +211,21 @@ typedef struct llmh_usage {
   int64_t completion_tokens; /* tokens generated (0 for embeddings) */
   int64_t total_tokens;      /* usually prompt + completion */
 } llmh_usage;
+
+/* Members of an upstream answer that llmhost does not model, for the front ends to pass through
+ * as they are (system_fingerprint, service_tier, logprobs, refusal, annotations, ...). Each
+ * field is the text of a JSON object whose members the host appends, verbatim, to the object
+ * it writes at that level; empty for none. The host checks that each is a JSON object and fails
+ * the call (500) when one is not; it does not look inside, so leave out the keys it writes
+ * itself at that level (docs/abi.md lists them). Filled by the plugin; views, valid until the
+ * function they are handed to returns. Replaces what front ends used to read out of raw_json,
+ * so that the host never parses the upstream's answer a second time. Added in ABI 1.3. */
+typedef struct llmh_upstream_members {
+  uint32_t struct_size; /* sizeof(llmh_upstream_members) as the plugin compiled it */
+  llmh_str top;         /* of the chat.completion / chat.completion.chunk object */
+  llmh_str choice;      /* of choices[0] */
+  llmh_str message;     /* of choices[0].message (complete) or choices[0].delta (stream) */
+} llmh_upstream_members;
 
 /* Where `complete` writes its answer. Owned by the host; every function copies what it is
  * given, so views need only live until the function returns. Call it only from the thread
@@ -215,12 +245,17 @@ typedef struct llmh_response_builder {
   void (*set_usage)(const struct llmh_response_builder *self, const llmh_usage *usage);
   /* Sets the model name reported to the caller (default: the requested model). */
   void (*set_model)(const struct llmh_response_builder *self, llmh_str model);
-  /* Hands over the upstream's response JSON as-is, so that front ends can pass through fields
-   * the builder does not model (system_fingerprint, logprobs, ...). Optional. */
+  /* Hands over the upstream's response JSON as is, for embedders that want all of it.
+   * Optional. Front ends pass through what set_upstream_members (1.3) gives; from a plugin
+   * that gives only raw_json, they still pick the unmodelled members out of it, at the cost of
+   * parsing it again. */
   void (*set_raw_json)(const struct llmh_response_builder *self, llmh_str json);
   /* Returns non-zero once the caller has given up (cancel, client gone, deadline): the plugin
    * should stop work and return promptly; what it returns is then discarded. */
   int (*cancelled)(const struct llmh_response_builder *self);
+  /* Added in 1.3: call only when LLMH_HAS_FIELD(self, llmh_response_builder,
+   * set_upstream_members). Sets the members to pass through; the last call wins. */
+  void (*set_upstream_members)(const struct llmh_response_builder *self, const llmh_upstream_members *members);
 } llmh_response_builder;
 
 /* A tool-call fragment inside a stream chunk. `index` ties fragments of one call together;
@@ -243,8 +278,11 @@ typedef struct llmh_chunk {
   size_t tool_call_count;                  /* number of entries in tool_calls */
   llmh_str finish_reason;                  /* set on the last content chunk; else empty */
   const llmh_usage *usage;                 /* token usage, usually on the final chunk; or NULL */
-  llmh_str raw_json;                       /* the upstream's chunk JSON, for pass-through of
-                                              fields not modelled here; optional */
+  llmh_str raw_json;                       /* the upstream's chunk JSON as is; optional. For
+                                              pass-through, prefer upstream_members */
+  /* Added in 1.3 (the host reads it when struct_size covers it): what to pass through, or
+   * NULL. A host older than 1.3 ignores it. */
+  const llmh_upstream_members *upstream_members;
 } llmh_chunk;
 
 /* Where `stream` sends its chunks. Owned by the host. Call it only from the thread running

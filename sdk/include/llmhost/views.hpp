@@ -9,6 +9,7 @@
 #ifndef LLMHOST_VIEWS_HPP
 #define LLMHOST_VIEWS_HPP
 
+#include <llmhost/json_text.hpp>
 #include <llmhost/provider.h>
 
 #include <cstddef>
@@ -214,6 +215,19 @@ private:
   const llmh_params *p_;
 };
 
+// One top-level member of the request body, as written (ABI 1.3). Borrowed view.
+class JsonMember {
+public:
+  explicit JsonMember(const llmh_json_member *m) noexcept : m_(m) {}
+  std::string_view key() const noexcept { return sv(m_->key); }      // quotes included
+  std::string_view value() const noexcept { return sv(m_->value); }  // JSON text
+  // Whether the key is `name` (compared as written, without the quotes).
+  bool is(std::string_view name) const noexcept { return JsonMembers::named(key(), name); }
+
+private:
+  const llmh_json_member *m_;
+};
+
 // One call's request. Borrowed view; valid during the call, on the calling thread.
 class Request {
 public:
@@ -233,6 +247,16 @@ public:
   std::string_view body_json() const noexcept {
     std::string_view b = sv(r_->body_json);
     return b.empty() ? std::string_view("{}") : b;
+  }
+  // Whether the host checked body_json and lists its members (ABI 1.3 hosts, usually): then
+  // body_members() is the whole body and it needs no parse.
+  bool has_body_members() const noexcept {
+    return LLMH_HAS_FIELD(r_, llmh_request, body_member_count) && r_->body_members;
+  }
+  // The body's top-level members in order; empty when !has_body_members().
+  detail::Range<llmh_json_member, JsonMember> body_members() const noexcept {
+    if (!has_body_members()) return {nullptr, 0};
+    return {r_->body_members, r_->body_member_count};
   }
   const llmh_request &raw() const noexcept { return *r_; }  // the C struct
 
@@ -274,8 +298,21 @@ public:
   }
   // Sets the model name reported to the caller.
   void model(std::string_view name) const noexcept { b_->set_model(b_, str(name)); }
-  // Hands over the upstream's raw response JSON for pass-through.
+  // Hands over the upstream's raw response JSON, for embedders that want all of it.
   void raw_json(std::string_view json) const noexcept { b_->set_raw_json(b_, str(json)); }
+  // Sets the upstream's members to pass through: three JSON object texts (or empty), for the
+  // top level, choices[0] and its message (llmh_upstream_members). Returns false on a host
+  // older than ABI 1.3, which passes through what it finds in raw_json instead.
+  bool upstream_members(std::string_view top, std::string_view choice, std::string_view message) const noexcept {
+    if (!LLMH_HAS_FIELD(b_, llmh_response_builder, set_upstream_members)) return false;
+    llmh_upstream_members m{};
+    m.struct_size = sizeof m;
+    m.top = str(top);
+    m.choice = str(choice);
+    m.message = str(message);
+    b_->set_upstream_members(b_, &m);
+    return true;
+  }
   // True once the caller has given up: stop work and return (or throw) promptly.
   bool cancelled() const noexcept { return b_->cancelled(b_) != 0; }
   const llmh_response_builder *raw() const noexcept { return b_; }  // the C builder

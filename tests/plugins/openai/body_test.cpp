@@ -1,5 +1,5 @@
-// The openai plugin's request rewrite (plugins/openai/body.cpp) and the raw member walk it copies
-// members with (raw_members.cpp), without a host or an upstream: exact bytes in, exact bytes out.
+// The openai plugin's request rewrite (plugins/openai/body.cpp), from a body it parses and from
+// the members a host lists (ABI 1.3), without a host or an upstream: exact bytes in and out.
 #include <doctest/doctest.h>
 #include <llmhost/provider.hpp>
 #include <simdjson.h>
@@ -10,21 +10,32 @@
 #include <vector>
 
 #include "body.hpp"
-#include "raw_members.hpp"
 
 using openai_plugin::BodyKind;
-using openai_plugin::RawMembers;
 using openai_plugin::rewrite_body;
 
 namespace {
 
-std::vector<std::pair<std::string, std::string>> members_of(std::string_view json) {
-  std::vector<std::pair<std::string, std::string>> out;
-  RawMembers raw(json);
-  std::string_view key, value;
-  while (raw.next(key, value)) out.emplace_back(key, value);
-  return out;
-}
+// A request as a 1.3 host hands it over: the body and its members, listed by walking it.
+struct ListedBody {
+  explicit ListedBody(std::string_view json, std::string_view model) {
+    llmh::JsonMembers walk(json);
+    std::string_view key, value;
+    while (walk.next(key, value)) members.push_back({llmh::str(key), llmh::str(value)});
+    params.struct_size = sizeof params;
+    req.struct_size = sizeof req;
+    req.model = llmh::str(model);
+    req.params = &params;
+    req.body_json = llmh::str(json);
+    // Not NULL for an empty body: NULL means "not listed".
+    req.body_members = members.empty() ? &none : members.data();
+    req.body_member_count = members.size();
+  }
+  std::vector<llmh_json_member> members;
+  llmh_json_member none{};
+  llmh_params params{};
+  llmh_request req{};
+};
 
 // The llmh::Error rewrite_body throws for `body`.
 llmh::Error rewrite_error(simdjson::dom::parser &parser, std::string_view body) {
@@ -38,19 +49,6 @@ llmh::Error rewrite_error(simdjson::dom::parser &parser, std::string_view body) 
 }
 
 }  // namespace
-
-TEST_CASE("raw members: keys and values as written, around strings, nesting and whitespace") {
-  using M = std::vector<std::pair<std::string, std::string>>;
-  CHECK(members_of("{}").empty());
-  CHECK(members_of(" \n{ \t}\r\n").empty());
-  CHECK(members_of(R"({"a":1})") == M{{R"("a")", "1"}});
-  CHECK(members_of(" {\n \"a\" :\t-1.5e3 ,\"b\" : true\n,\"c\":null }\n") ==
-        M{{R"("a")", "-1.5e3"}, {R"("b")", "true"}, {R"("c")", "null"}});
-  CHECK(members_of(R"({"s":"a,b}]\"\\","k\"ey":"x"})") == M{{R"("s")", R"("a,b}]\"\\")"}, {R"("k\"ey")", R"("x")"}});
-  CHECK(members_of(R"({"o":{"x":[1, {"y":"]}"}, []], "z":{}},"a":[ ],"n":0})") ==
-        M{{R"("o")", R"({"x":[1, {"y":"]}"}, []], "z":{}})"}, {R"("a")", "[ ]"}, {R"("n")", "0"}});
-  CHECK(members_of(R"({"d":1,"d":2})") == M{{R"("d")", "1"}, {R"("d")", "2"}});  // duplicates kept
-}
 
 TEST_CASE("rewrite_body copies every kept member as written and drops the gateway's keys") {
   simdjson::dom::parser parser;
@@ -91,4 +89,27 @@ TEST_CASE("rewrite_body refuses what is not a valid JSON object, and its parser 
     CHECK(std::string_view(e.what()) == "openai: the request body is not a JSON object");
   }
   CHECK(rewrite_body(parser, R"({"a":[1,{"b":2}]})", "m", BodyKind::kChat) == R"({"model":"m","a":[1,{"b":2}]})");
+}
+
+TEST_CASE("rewrite_body from the members a host lists equals the rewrite from a parse") {
+  simdjson::dom::parser parser;
+  const std::string bodies[] = {
+      R"({"model":"x","messages":[{"role":"user","content":"hi"}],"stream":true,"api_key":"k","tools":[{"a":1}]})",
+      " {\n \"temperature\" : 0.5 , \"stream_options\":{\"include_usage\":true}}\n",
+      "{}",
+      R"({"encoding_format":"base64","input":["a","b"],"extra_headers":{"h":"v"}})",
+  };
+  for (const std::string &body : bodies)
+    for (BodyKind kind : {BodyKind::kChat, BodyKind::kChatStream, BodyKind::kEmbeddings}) {
+      const ListedBody listed(body, "gpt-4o");
+      REQUIRE(llmh::Request(&listed.req).has_body_members());
+      CHECK(rewrite_body(parser, llmh::Request(&listed.req), kind) == rewrite_body(parser, body, "gpt-4o", kind));
+    }
+}
+
+TEST_CASE("a listed key written with escapes is rewritten through a parse, so gateway keys still go") {
+  simdjson::dom::parser parser;
+  const std::string body = R"({"api\u005fkey":"secret","mod\u0065l":"x","n":1})";
+  const ListedBody listed(body, "m");
+  CHECK(rewrite_body(parser, llmh::Request(&listed.req), BodyKind::kChat) == R"({"model":"m","n":1})");
 }
