@@ -4,6 +4,7 @@
 
 #include <array>
 #include <llmhost/provider.hpp>
+#include <llmhost/text.hpp>
 
 #include "raw_members.hpp"
 
@@ -22,30 +23,6 @@ bool dropped(std::string_view key, BodyKind kind) {
   return false;
 }
 
-// Appends `s` to `out` as a JSON string literal (quotes included).
-void append_json_string(std::string &out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 }  // namespace
 
 std::string rewrite_body(simdjson::dom::parser &parser, std::string_view body_json, std::string_view model,
@@ -57,7 +34,7 @@ std::string rewrite_body(simdjson::dom::parser &parser, std::string_view body_js
   std::string out;
   out.reserve(body_json.size() + model.size() + 32);
   out += "{\"model\":";
-  append_json_string(out, model);
+  llmh::append_json_string(out, model);
   if (kind == BodyKind::kChatStream) out += ",\"stream\":true";
   if (kind == BodyKind::kEmbeddings) out += ",\"encoding_format\":\"float\"";
   // The parse validated the whole body, so each kept member's text is valid JSON as written:
