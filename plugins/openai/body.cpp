@@ -5,7 +5,7 @@
 #include <array>
 #include <llmhost/json_text.hpp>
 #include <llmhost/provider.hpp>
-
+#include <llmhost/text.hpp>
 
 namespace openai_plugin {
 namespace {
@@ -22,41 +22,13 @@ bool dropped(std::string_view key, BodyKind kind) {
   return false;
 }
 
-// Appends `s` to `out` as a JSON string literal (quotes included).
-void append_json_string(std::string &out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
-
-}  // namespace
-
-namespace {
-
 // The rewritten body around `copy_kept`, which appends each kept member as ",key:value".
 template <class CopyKept>
 std::string write_body(std::string_view model, BodyKind kind, size_t size_hint, CopyKept copy_kept) {
   std::string out;
   out.reserve(size_hint + model.size() + 32);
   out += "{\"model\":";
-  append_json_string(out, model);
+  llmh::append_json_string(out, model);
   if (kind == BodyKind::kChatStream) out += ",\"stream\":true";
   if (kind == BodyKind::kEmbeddings) out += ",\"encoding_format\":\"float\"";
   copy_kept(out);

@@ -22,13 +22,6 @@ object parse_object(simdjson::dom::parser &parser, std::string_view body, std::s
   return obj;
 }
 
-// A string member, or empty when absent or null.
-std::string_view str_or_empty(object obj, const char *key) {
-  std::string_view s;
-  if (obj[key].get(s)) return {};
-  return s;
-}
-
 // Printable start of a non-JSON body, for error messages.
 std::string snippet(std::string_view body) {
   std::string out;
@@ -37,6 +30,12 @@ std::string snippet(std::string_view body) {
 }
 
 }  // namespace
+
+std::string_view str_or_empty(object obj, const char *key) {
+  std::string_view s;
+  if (obj[key].get(s)) return {};
+  return s;
+}
 
 bool read_usage(element usage, llmh_usage &out) {
   object u;

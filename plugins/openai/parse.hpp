@@ -29,6 +29,10 @@ llmh::Error upstream_error(simdjson::dom::parser &parser, int status, std::strin
 // The message of an {"error": ...} member of `obj`, or empty when it has none.
 std::string error_message_of(simdjson::dom::object obj);
 
+// The string member `key` of `obj` (a view into the parser's document), or empty when it is
+// absent, null or not a string. Shared by the completion and the stream chunk readers.
+std::string_view str_or_empty(simdjson::dom::object obj, const char *key);
+
 // Reads usage {prompt_tokens, completion_tokens, total_tokens}; false when absent or null.
 bool read_usage(simdjson::dom::element usage, llmh_usage &out);
 

@@ -4,23 +4,14 @@
 
 #include <cstdlib>
 
+#include <llmhost/text.hpp>
+
 namespace openai_plugin {
 namespace {
 
 std::string env(const char *name) {
   const char *v = std::getenv(name);
   return v ? std::string(v) : std::string();
-}
-
-// The URL without "user:pass@", "?query" or "#fragment", where secrets could hide.
-std::string redacted(std::string_view url) {
-  url = url.substr(0, url.find_first_of("?#"));
-  const size_t scheme = url.find("://");
-  const size_t host = scheme == std::string_view::npos ? 0 : scheme + 3;
-  const size_t at = url.find('@', host);
-  if (at != std::string_view::npos && url.find('/', host) > at)
-    return std::string(url.substr(0, host)) + std::string(url.substr(at + 1));
-  return std::string(url);
 }
 
 [[noreturn]] void bad_config(const std::string &why) { throw llmh::Error(400, "openai config: " + why); }
@@ -70,7 +61,7 @@ Target Settings::target(const llmh::Request &request, std::string_view endpoint)
   if (base.empty()) base = kDefaultBase;
   while (!base.empty() && base.back() == '/') base.pop_back();
   t.url = base + std::string(endpoint);
-  t.shown_url = redacted(t.url);
+  t.shown_url = llmh::redact_url(t.url);
 
   std::string_view key = request.api_key();
   if (key.empty()) key = api_key_;

@@ -14,12 +14,6 @@ using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-std::string_view str_or_empty(object obj, const char *key) {
-  std::string_view s;
-  if (obj[key].get(s)) return {};
-  return s;
-}
-
 }  // namespace
 
 bool emit_chunk(simdjson::dom::parser &parser, std::string &scratch, std::string_view json, llmh::Stream &out,

@@ -101,6 +101,19 @@ TEST_CASE("a refused port is a connection error naming the URL without the key")
   CHECK(msg.find("sk-never-shown") == std::string::npos);
 }
 
+TEST_CASE("a URL without a scheme is refused with 400, naming it without its userinfo") {
+  llmhost::Host host(host_options());
+  llmhost::Request r = test::chat("openai/gpt-test", "hi");
+  r.api_base = "user:pw-never-shown@127.0.0.1:9/v1?key=q-never-shown";
+  const auto e = error_of([&] { host.complete(r); });
+  CHECK(e.status() == 400);
+  const std::string msg = e.what();
+  INFO(msg);
+  // The plugin appends its endpoint to the whole base, so it lands in the (dropped) query.
+  CHECK(msg.find("not an absolute http(s) URL: \"127.0.0.1:9/v1\"") != std::string::npos);
+  CHECK(msg.find("never-shown") == std::string::npos);
+}
+
 TEST_CASE("100 sequential calls use one TCP connection") {
   MockServer server([](const HttpRequest &req, Conn &c) { c.respond(200, completion_json(last_user_content(req.body))); });
   llmhost::Host host(host_options());

@@ -20,7 +20,7 @@ simdjson::dom::element parse(simdjson::dom::parser &p, const std::string &s) {
 TEST_CASE("strings are escaped as JSON requires and read back identically") {
   const std::string nasty = std::string("quote\" back\\ nl\n tab\t ctl\x01 nul") + '\0' + " utf8 \xc3\xa9";
   std::string out;
-  llmhost::json::append_quoted(out, nasty);
+  llmh::append_json_string(out, nasty);
   simdjson::dom::parser p;
   std::string_view back;
   REQUIRE(!parse(p, out).get(back));

@@ -64,6 +64,27 @@ TEST_CASE("embeddings request") {
   CHECK(std::get<openai::RequestError>(fmt).param == "encoding_format");
 }
 
+TEST_CASE("embeddings list: floats or base64 of little-endian float32, one usage shape for both") {
+  EmbeddingResponse r;
+  r.model = "m";
+  r.data = {{1.0f, -2.0f}, {0.5f}, {}};
+  r.usage = Usage{3, 0, 3};
+  const std::string tail = R"(],"model":"m","usage":{"prompt_tokens":3,"total_tokens":3}})";
+  std::string floats;
+  openai::write_embeddings(floats, r);
+  CHECK(floats == R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":[1,-2]},)"
+                  R"({"object":"embedding","index":1,"embedding":[0.5]},)"
+                  R"({"object":"embedding","index":2,"embedding":[]})" + tail);
+  std::string base64;
+  openai::write_embeddings(base64, r, openai::EmbeddingEncoding::kBase64);
+  CHECK(base64 == R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":"AACAPwAAAMA="},)"
+                  R"({"object":"embedding","index":1,"embedding":"AAAAPw=="},)"
+                  R"({"object":"embedding","index":2,"embedding":""})" + tail);
+  std::string usage;
+  openai::write_usage(usage, Usage{1, 2, 3});
+  CHECK(usage == R"({"prompt_tokens":1,"completion_tokens":2,"total_tokens":3})");
+}
+
 TEST_CASE("the JSON error locator finds line, column and cause") {
   CHECK_FALSE(json::find_syntax_error(R"({"a":[1,2.5e3,-0,"\u00e9\n",true,null,{}]})"));
   auto e = json::find_syntax_error("{\n  \"a\": 1,\n  \"b\" 2\n}");

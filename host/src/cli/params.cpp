@@ -1,5 +1,6 @@
 // --param KEY=VALUE: VALUE is JSON when it parses as JSON, else a string. Known OpenAI
 // parameters also fill the typed Params; every key reaches the plugin in the request body.
+#include <llmhost/text.hpp>
 #include <simdjson.h>
 
 #include "cli/commands.hpp"
@@ -14,7 +15,7 @@ std::string json_value(std::string_view text, simdjson::dom::parser &parser, sim
   is_json = !text.empty() && !parser.parse(simdjson::padded_string(text)).get(parsed);
   if (is_json) return simdjson::minify(parsed);
   std::string quoted;
-  json::append_quoted(quoted, text);
+  llmh::append_json_string(quoted, text);
   return quoted;
 }
 

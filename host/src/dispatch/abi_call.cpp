@@ -8,14 +8,15 @@
 #include <optional>
 
 #include <llmhost/json_text.hpp>
+#include <llmhost/views.hpp>
 
 #include "json/parser.hpp"
 
 namespace llmhost::detail {
 namespace {
 
-llmh_str view(std::string_view s) { return {s.data(), s.size()}; }
-std::string_view sv(llmh_str s) { return s.len ? std::string_view(s.ptr, s.len) : std::string_view(); }
+using llmh::str;
+using llmh::sv;
 
 Usage usage_of(const llmh_usage *u) {
   Usage out;
@@ -228,15 +229,15 @@ CRequest::CRequest(const Request &r, std::string_view model, Body body) {
   for (const Message &m : r.messages) {
     llmh_message cm{};
     cm.struct_size = sizeof cm;
-    cm.role = view(m.role);
-    cm.content = view(m.content);
-    cm.name = view(m.name);
-    cm.tool_call_id = view(m.tool_call_id);
+    cm.role = str(m.role);
+    cm.content = str(m.content);
+    cm.name = str(m.name);
+    cm.tool_call_id = str(m.tool_call_id);
     if (!m.tool_calls.empty()) {
       cm.tool_calls = tool_calls_.data() + tool_calls_.size();
       cm.tool_call_count = m.tool_calls.size();
       for (const ToolCall &t : m.tool_calls)
-        tool_calls_.push_back({sizeof(llmh_tool_call), view(t.id), view(t.type), view(t.name), view(t.arguments)});
+        tool_calls_.push_back({sizeof(llmh_tool_call), str(t.id), str(t.type), str(t.name), str(t.arguments)});
     }
     messages_.push_back(cm);
   }
@@ -252,33 +253,33 @@ CRequest::CRequest(const Request &r, std::string_view model, Body body) {
   set(params_.max_tokens, p.max_tokens, LLMH_PARAM_MAX_TOKENS);
   set(params_.n, p.n, LLMH_PARAM_N);
   set(params_.seed, p.seed, LLMH_PARAM_SEED);
-  if (p.user) params_.user = view(*p.user), params_.present |= LLMH_PARAM_USER;
+  if (p.user) params_.user = str(*p.user), params_.present |= LLMH_PARAM_USER;
   if (!p.stop.empty()) {
-    for (const std::string &s : p.stop) stops_.push_back(view(s));
+    for (const std::string &s : p.stop) stops_.push_back(str(s));
     params_.stop = stops_.data();
     params_.stop_count = stops_.size();
     params_.present |= LLMH_PARAM_STOP;
   }
-  for (const std::string &s : r.input) inputs_.push_back(view(s));
+  for (const std::string &s : r.input) inputs_.push_back(str(s));
 
   req_.struct_size = sizeof req_;
-  req_.model = view(model);
+  req_.model = str(model);
   req_.messages = messages_.data();
   req_.message_count = messages_.size();
   req_.params = &params_;
   req_.inputs = inputs_.data();
   req_.input_count = inputs_.size();
-  req_.api_key = view(r.api_key);
-  req_.api_base = view(r.api_base);
+  req_.api_key = str(r.api_key);
+  req_.api_base = str(r.api_base);
   req_.timeout_s = r.timeout_s;
   req_.num_retries = r.num_retries;
-  req_.body_json = view(body.text);
+  req_.body_json = str(body.text);
   if (body.checked) {
     llmh::JsonMembers walk(body.text);
     std::string_view key, value;
     size_t n = 0;
     while (walk.next(key, value)) {
-      const llmh_json_member m{view(key), view(value)};
+      const llmh_json_member m{str(key), str(value)};
       if (n < members_.size())
         members_[n] = m;
       else

@@ -5,16 +5,18 @@
 #include <cstring>
 #include <new>
 
+#include <llmhost/views.hpp>
+
 #include "http/url.hpp"
 
 namespace llmhost::detail::http {
 namespace {
 
+using llmh::sv;
+
 constexpr Millis kDefaultTimeout{600000};
 constexpr Millis kDefaultConnectTimeout{10000};
 constexpr std::string_view kNoExpect = "Expect:";  // no "100-continue" round trip before large bodies
-
-std::string_view sv(llmh_str s) { return s.len ? std::string_view(s.ptr, s.len) : std::string_view(); }
 
 Millis seconds_or(double s, Millis fallback) {
   if (!(s > 0)) return fallback;

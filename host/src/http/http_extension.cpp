@@ -3,6 +3,8 @@
 #include <memory>
 #include <strings.h>
 
+#include <llmhost/views.hpp>
+
 #include "http/http_service.hpp"
 
 namespace llmhost::detail::http {
@@ -44,14 +46,14 @@ int32_t status(const llmh_http_response *r) noexcept { return r ? static_cast<in
 
 llmh_str body(const llmh_http_response *r) noexcept {
   if (!r) return llmh_str{nullptr, 0};
-  return llmh_str{r->body.data(), r->body.size()};
+  return llmh::str(r->body);
 }
 
 llmh_str header(const llmh_http_response *r, llmh_str name) noexcept {
   if (!r || (!name.ptr && name.len)) return llmh_str{nullptr, 0};
-  const std::string *value = find_header(r->headers, std::string_view(name.ptr, name.len));
+  const std::string *value = find_header(r->headers, llmh::sv(name));
   if (!value) return llmh_str{nullptr, 0};
-  return llmh_str{value->data(), value->size()};
+  return llmh::str(*value);
 }
 
 void release(llmh_http_response *r) noexcept { delete r; }

@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <llmhost/views.hpp>
+
 namespace llmhost::detail::http {
 namespace {
 
@@ -15,7 +17,7 @@ constexpr int kPollMs = 50;
 bool Attempt::deliver(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   out_.delivered = true;
-  if (spec_->on_line(spec_->user, llmh_str{line.data(), line.size()}) != 0) {
+  if (spec_->on_line(spec_->user, llmh::str(line)) != 0) {
     out_.consumer_stop = true;
     return false;
   }

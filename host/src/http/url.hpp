@@ -1,14 +1,16 @@
 // URL helpers for logs and error messages: what may be shown of a URL without leaking a secret.
+// The redaction rule itself is the SDK's (llmhost/text.hpp), so that plugins show URLs the same way.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include <llmhost/text.hpp>
+
 namespace llmhost::detail::http {
 
-// scheme://host[:port]/path of `url`: userinfo ("user:pass@"), query and fragment dropped,
-// because keys travel in those (e.g. "?key=..."). Any thread.
-std::string redact_url(std::string_view url);
+// scheme://host[:port]/path of `url`: userinfo, query and fragment dropped. Any thread.
+using llmh::redact_url;
 
 // The host[:port] part of `url` (no userinfo); empty when there is none. Any thread.
 std::string url_host(std::string_view url);

@@ -7,11 +7,9 @@
 #include <string>
 #include <string_view>
 
-namespace llmhost::json {
+#include <llmhost/text.hpp>
 
-// Appends `s` as a JSON string literal (quotes included), escaping as RFC 8259 requires.
-// Invalid UTF-8 passes through byte for byte; control characters become \uXXXX.
-void append_quoted(std::string &out, std::string_view s);
+namespace llmhost::json {
 
 // Builds one JSON value left to right. Commas between members/elements are inserted for you.
 // Misuse (a key outside an object) is a programming error and is not checked at runtime.
@@ -23,7 +21,13 @@ class Writer {
   Writer &end_object() { out_ += '}'; first_ = false; return *this; }
   Writer &begin_array() { sep(); out_ += '['; first_ = true; return *this; }
   Writer &end_array() { out_ += ']'; first_ = false; return *this; }
-  Writer &key(std::string_view k) { sep(); append_quoted(out_, k); out_ += ':'; first_ = true; return *this; }
+  Writer &key(std::string_view k) {
+    sep();
+    llmh::append_json_string(out_, k);
+    out_ += ':';
+    first_ = true;
+    return *this;
+  }
   // A key spelled in the code ("id", "choices"): such names never need escaping, so they are
   // copied without the scan, the cost of most small members. Binds to arrays only; a runtime
   // key (const char *, std::string) takes the escaping overload above.
@@ -38,7 +42,7 @@ class Writer {
     return *this;
   }
 
-  Writer &value(std::string_view s) { sep(); append_quoted(out_, s); return *this; }
+  Writer &value(std::string_view s) { sep(); llmh::append_json_string(out_, s); return *this; }
   Writer &value(const char *s) { return value(std::string_view(s)); }
   Writer &value(int64_t v);
   Writer &value(int v) { return value(static_cast<int64_t>(v)); }

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <system_error>
 
+#include <llmhost/views.hpp>
+
 #include "loader/plugin_reaper.hpp"
 
 namespace llmhost::detail {
@@ -159,7 +161,7 @@ Plugin::~Plugin() {
 void Plugin::host_log(const llmh_host_api *api, llmh_log_level level, llmh_str message) {
   auto *self = static_cast<const Plugin *>(api->host_data);
   if (self->services_ && self->services_->log)
-    self->services_->log(static_cast<int>(level), self->info_.name, std::string_view(message.ptr, message.len));
+    self->services_->log(static_cast<int>(level), self->info_.name, llmh::sv(message));
 }
 
 const void *Plugin::host_extension(const llmh_host_api *api, const char *id) {

@@ -1,7 +1,9 @@
 #include "openai/response.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <initializer_list>
 #include <random>
 
@@ -13,12 +15,30 @@
 namespace llmhost::openai {
 namespace {
 
-void usage_members(json::Writer &w, const Usage &u) {
-  w.begin_object()
-      .member("prompt_tokens", u.prompt_tokens)
-      .member("completion_tokens", u.completion_tokens)
-      .member("total_tokens", u.total_tokens)
-      .end_object();
+// The one writer of a usage object. Embeddings generate nothing, so OpenAI's embeddings usage
+// has no completion_tokens, and neither has ours.
+void usage_members(json::Writer &w, const Usage &u, bool with_completion = true) {
+  w.begin_object().member("prompt_tokens", u.prompt_tokens);
+  if (with_completion) w.member("completion_tokens", u.completion_tokens);
+  w.member("total_tokens", u.total_tokens).end_object();
+}
+
+// Appends base64 of `values` as little-endian float32 bytes, whatever this machine's byte order.
+void append_base64_f32le(std::string &out, const std::vector<float> &values) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string bytes(values.size() * 4, '\0');
+  for (size_t k = 0; k < values.size(); ++k) {
+    uint32_t bits;
+    std::memcpy(&bits, &values[k], 4);
+    for (int b = 0; b < 4; ++b) bytes[k * 4 + b] = static_cast<char>((bits >> (8 * b)) & 0xff);
+  }
+  out.reserve(out.size() + (bytes.size() + 2) / 3 * 4);
+  for (size_t k = 0; k < bytes.size(); k += 3) {
+    const size_t n = std::min<size_t>(3, bytes.size() - k);
+    uint32_t v = 0;
+    for (size_t j = 0; j < 3; ++j) v = (v << 8) | (j < n ? static_cast<unsigned char>(bytes[k + j]) : 0);
+    for (size_t j = 0; j < 4; ++j) out += j <= n ? kAlphabet[(v >> (18 - 6 * j)) & 63] : '=';
+  }
 }
 
 // What passes through from the upstream at the three objects we write: the top level, the first
@@ -166,20 +186,28 @@ void write_chunk(std::string &out, const StreamMeta &meta, const Chunk &c, bool 
   w.end_object();
 }
 
-void write_embeddings(std::string &out, const EmbeddingResponse &r) {
+void write_embeddings(std::string &out, const EmbeddingResponse &r, EmbeddingEncoding encoding) {
   json::Writer w(out);
   w.begin_object().member("object", "list");
   w.key("data").begin_array();
+  std::string base64;
   for (size_t i = 0; i < r.data.size(); ++i) {
     w.begin_object().member("object", "embedding").member("index", static_cast<int64_t>(i));
-    w.key("embedding").begin_array();
-    for (float f : r.data[i]) w.value(f);
-    w.end_array().end_object();
+    if (encoding == EmbeddingEncoding::kBase64) {
+      base64.clear();
+      append_base64_f32le(base64, r.data[i]);
+      w.member("embedding", base64);
+    } else {
+      w.key("embedding").begin_array();
+      for (float f : r.data[i]) w.value(f);
+      w.end_array();
+    }
+    w.end_object();
   }
   w.end_array();
   w.member("model", r.model);
   w.key("usage");
-  w.begin_object().member("prompt_tokens", r.usage.prompt_tokens).member("total_tokens", r.usage.total_tokens).end_object();
+  usage_members(w, r.usage, /*with_completion=*/false);
   w.end_object();
 }
 

@@ -31,8 +31,14 @@ class StreamMeta {
 // Appends a `chat.completion.chunk` object. `first` adds role "assistant" to the delta.
 void write_chunk(std::string &out, const StreamMeta &meta, const Chunk &c, bool first);
 
+// How write_embeddings writes each vector: JSON numbers, or base64 of its float32 values as
+// little-endian bytes, as OpenAI sends for encoding_format "base64" (the official clients ask
+// for it by default).
+enum class EmbeddingEncoding { kFloat, kBase64 };
+
 // Appends the embeddings `list` object.
-void write_embeddings(std::string &out, const EmbeddingResponse &r);
+void write_embeddings(std::string &out, const EmbeddingResponse &r,
+                      EmbeddingEncoding encoding = EmbeddingEncoding::kFloat);
 
 // Appends the usage object.
 void write_usage(std::string &out, const Usage &u);

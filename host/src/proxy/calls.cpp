@@ -2,9 +2,6 @@
 // request is parsed on the I/O thread; a completion or a stream then goes through the callback
 // form of Host::complete or Host::stream, embeddings run on a worker. The client's disconnect
 // arrives as a stop on ex->cancelled().
-#include <cstring>
-
-#include "json/writer.hpp"
 #include "openai/response.hpp"
 #include "openai/request.hpp"
 #include "proxy/api.hpp"
@@ -14,35 +11,6 @@
 
 namespace llmhost::proxy {
 namespace {
-
-// The embeddings list with each vector as base64 of little-endian float32, as OpenAI sends
-// for encoding_format "base64" (the official clients ask for it by default).
-std::string embeddings_base64(const EmbeddingResponse &r) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  json::Writer w(out);
-  w.begin_object().member("object", "list").key("data").begin_array();
-  for (size_t i = 0; i < r.data.size(); ++i) {
-    std::string bytes(r.data[i].size() * 4, '\0');
-    for (size_t k = 0; k < r.data[i].size(); ++k) {
-      uint32_t bits;
-      std::memcpy(&bits, &r.data[i][k], 4);
-      for (int b = 0; b < 4; ++b) bytes[k * 4 + b] = static_cast<char>((bits >> (8 * b)) & 0xff);
-    }
-    std::string b64;
-    for (size_t k = 0; k < bytes.size(); k += 3) {
-      const size_t n = std::min<size_t>(3, bytes.size() - k);
-      uint32_t v = 0;
-      for (size_t j = 0; j < 3; ++j) v = (v << 8) | (j < n ? static_cast<unsigned char>(bytes[k + j]) : 0);
-      for (size_t j = 0; j < 4; ++j) b64 += j <= n ? kAlphabet[(v >> (18 - 6 * j)) & 63] : '=';
-    }
-    w.begin_object().member("object", "embedding").member("index", static_cast<int64_t>(i)).member("embedding", b64).end_object();
-  }
-  w.end_array().member("model", r.model).key("usage");
-  w.begin_object().member("prompt_tokens", r.usage.prompt_tokens).member("total_tokens", r.usage.total_tokens).end_object();
-  w.end_object();
-  return out;
-}
 
 // Reports the model the client asked for unless the plugin named a more specific one.
 std::string reported_model(const std::string &from_plugin, const std::string &routed, const std::string &asked) {
@@ -216,10 +184,8 @@ void Api::embeddings(std::shared_ptr<Exchange> ex) {
       EmbeddingResponse r = host_.embed(target, req, ex->cancelled());
       r.model = reported_model(r.model, req.model, attempts->asked());
       Reply reply;
-      if (emb.base64)
-        reply.body = embeddings_base64(r);
-      else
-        openai::write_embeddings(reply.body, r);
+      openai::write_embeddings(reply.body, r,
+                               emb.base64 ? openai::EmbeddingEncoding::kBase64 : openai::EmbeddingEncoding::kFloat);
       return ex->reply(std::move(reply));
     } catch (const Error &e) {
       if (std::optional<Error> final = attempts->failed(e, *ex, metrics_))

@@ -46,8 +46,11 @@ private:
 };
 
 // Makes a string_view of an ABI string view (no copy; same lifetime as the view). Any thread.
+// The one rule for reading an llmh_str, on both sides of the ABI: len 0 is empty whatever ptr
+// is (a producer may leave ptr dangling or NULL then), and a NULL ptr with len > 0 is not
+// trusted: it reads as empty rather than as `len` bytes at address 0.
 inline std::string_view sv(llmh_str s) noexcept {
-  return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view();
+  return s.len && s.ptr ? std::string_view(s.ptr, s.len) : std::string_view();
 }
 
 // Makes an ABI string view of a string_view (no copy; same lifetime as `s`). Any thread.

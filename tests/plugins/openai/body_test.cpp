@@ -76,6 +76,8 @@ TEST_CASE("rewrite_body per kind: stream options, encoding format, empty bodies,
   CHECK(rewrite_body(parser, "", "m", BodyKind::kChat) == R"({"model":"m"})");
   CHECK(rewrite_body(parser, " { } ", "m", BodyKind::kChat) == R"({"model":"m"})");
   CHECK(rewrite_body(parser, "{}", "a\"b\n", BodyKind::kChat) == R"({"model":"a\"b\n"})");
+  // Quoted by the SDK's rule (llmh::append_json_string), the same as the host's JSON.
+  CHECK(rewrite_body(parser, "{}", "c\b\f\x01", BodyKind::kChat) == R"({"model":"c\b\f\u0001"})");
 }
 
 TEST_CASE("rewrite_body refuses what is not a valid JSON object, and its parser still works after") {

@@ -1,0 +1,53 @@
+// The SDK's shared text helpers (sdk/include/llmhost/text.hpp): URL redaction and JSON string
+// quoting, which the host and the plugins both use, so one rule holds on both sides.
+#include <doctest/doctest.h>
+#include <llmhost/text.hpp>
+
+#include <string>
+
+TEST_CASE("redact_url drops userinfo, query and fragment") {
+  CHECK(llmh::redact_url("https://api.example.com/v1/chat?key=k#frag") == "https://api.example.com/v1/chat");
+  CHECK(llmh::redact_url("http://user:pw@127.0.0.1:8080/v1?key=k") == "http://127.0.0.1:8080/v1");
+  CHECK(llmh::redact_url("https://user:pw@host?key=k") == "https://host");
+  CHECK(llmh::redact_url("https://host") == "https://host");
+  CHECK(llmh::redact_url("/v1/embeddings?key=k") == "/v1/embeddings");
+  CHECK(llmh::redact_url("") == "");
+}
+
+TEST_CASE("redact_url: a password holding '@' is cut at the last '@' of the authority, none of it shown") {
+  // Cut at the first '@', this showed "https://ss@host/path": the end of the password.
+  CHECK(llmh::redact_url("https://user:p@ss@host/path?key=k") == "https://host/path");
+  CHECK(llmh::redact_url("https://user:p@s@s@host:443") == "https://host:443");
+  CHECK(llmh::split_url("https://user:p@ss@host/path").authority == "host");
+}
+
+TEST_CASE("redact_url: an '@' after the authority is path, not userinfo, and stays") {
+  CHECK(llmh::redact_url("https://host/models/m@v2/chat?key=k") == "https://host/models/m@v2/chat");
+  CHECK(llmh::redact_url("https://user:pw@host/a@b") == "https://host/a@b");
+  CHECK(llmh::redact_url("https://host?q=a@b/c") == "https://host");
+  CHECK(llmh::split_url("https://host/a@b").authority == "host");
+}
+
+TEST_CASE("redact_url: without a scheme, userinfo before the first '/' is dropped all the same") {
+  CHECK(llmh::redact_url("user:pw@host:8080/v1?key=k") == "host:8080/v1");
+  CHECK(llmh::redact_url("user:p@ss@host/v1") == "host/v1");
+  CHECK(llmh::redact_url("host/a@b") == "host/a@b");
+  CHECK(llmh::split_url("user:pw@host/v1").authority.empty());
+}
+
+TEST_CASE("append_json_string escapes quotes, backslashes and control bytes, and nothing else") {
+  std::string out = "x";
+  llmh::append_json_string(out, std::string("a\"b\\c\nd\re\tf\bg\fh\x01i") + '\0' + "j \xc3\xa9 /");
+  CHECK(out == "x\"a\\\"b\\\\c\\nd\\re\\tf\\bg\\fh\\u0001i\\u0000j \xc3\xa9 /\"");
+  // Long runs go 8 bytes at a time; an escape at every offset of a block is still found.
+  for (size_t at = 0; at < 20; ++at) {
+    std::string s(20, 'a');
+    s[at] = '"';
+    std::string q;
+    llmh::append_json_string(q, s);
+    CHECK(q == "\"" + s.substr(0, at) + "\\\"" + s.substr(at + 1) + "\"");
+  }
+  std::string empty;
+  llmh::append_json_string(empty, "");
+  CHECK(empty == "\"\"");
+}
