@@ -22,11 +22,11 @@
 #include <string>
 #include <vector>
 
+#include "dispatch/model_name.hpp"
 #include "llmhost/host.hpp"
-#include "openai/response.hpp"
 #include "loader/plugin.hpp"
 #include "loader/registry.hpp"
-#include "dispatch/model_name.hpp"
+#include "openai/response.hpp"
 #ifdef LLMHOST_BENCH_PARSE_ONLY
 #include "openai/request.hpp"
 #endif

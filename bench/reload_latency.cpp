@@ -63,7 +63,7 @@ int main(int argc, char **argv) {
   fs::remove_all(dir);
   std::sort(ms.begin(), ms.end());
   auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))]; };
-  std::printf("swaps %d  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n", swaps, pct(0.50), pct(0.90),
-              pct(0.99), ms.back());
+  std::printf("swaps %d  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n", swaps, pct(0.50), pct(0.90), pct(0.99),
+              ms.back());
   return 0;
 }

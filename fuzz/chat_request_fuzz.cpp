@@ -7,9 +7,9 @@
 #include <string>
 
 #include "dispatch/abi_call.hpp"
+#include "dispatch/request_body.hpp"
 #include "fuzz_input.hpp"
 #include "openai/request.hpp"
-#include "dispatch/request_body.hpp"
 
 namespace {
 
@@ -49,12 +49,14 @@ void read_as_plugin(const llmhost::Request &r) {
   const llmh_request *q = c.get();
   touch(q->model), touch(q->body_json), touch(q->api_key), touch(q->api_base);
   if (body.checked) check_members(q);
-  if (q->message_count != r.messages.size() || q->input_count != r.input.size()) fail("chat: counts differ in the C view");
+  if (q->message_count != r.messages.size() || q->input_count != r.input.size())
+    fail("chat: counts differ in the C view");
   for (size_t i = 0; i < q->message_count; ++i) {
     const llmh_message &m = q->messages[i];
     touch(m.role), touch(m.content), touch(m.name), touch(m.tool_call_id);
     for (size_t j = 0; j < m.tool_call_count; ++j)
-      touch(m.tool_calls[j].id), touch(m.tool_calls[j].name), touch(m.tool_calls[j].arguments), touch(m.tool_calls[j].type);
+      touch(m.tool_calls[j].id), touch(m.tool_calls[j].name), touch(m.tool_calls[j].arguments),
+          touch(m.tool_calls[j].type);
   }
   for (size_t i = 0; i < q->input_count; ++i) touch(q->inputs[i]);
   if (!q->params) fail("chat: params is NULL");
@@ -95,8 +97,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const uint8_t mode = in.byte();
   const std::string_view body = in.all();
   try {
-    if (mode & 1) embeddings(body, mode & 2);
-    else chat(body, mode & 2);
+    if (mode & 1)
+      embeddings(body, mode & 2);
+    else
+      chat(body, mode & 2);
   } catch (const llmhost::Error &e) {
     // request_body may refuse only what simdjson refuses; the codec accepted it already.
     fail(e.what());

@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const size_t slash = d.model.find('/');
         if (slash == std::string::npos || slash == 0 || slash + 1 == d.model.size())
           llmhost_fuzz::fail("config: a deployment model that is not provider/model");
-        if (d.timeout_s < 0 || (d.num_retries && *d.num_retries > 100)) llmhost_fuzz::fail("config: a bad timeout/retries");
+        if (d.timeout_s < 0 || (d.num_retries && *d.num_retries > 100))
+          llmhost_fuzz::fail("config: a bad timeout/retries");
         if (!d.extra_json.empty() && (d.extra_json.front() != '{' || d.extra_json.back() != '}'))
           llmhost_fuzz::fail("config: extra_json is not an object");
       }

@@ -66,7 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       llmhost_fuzz::fail("descriptor: accepted a descriptor the loader cannot use");
     if (!llmhost::detail::valid_provider_name(desc->name)) llmhost_fuzz::fail("descriptor: accepted a bad name");
     if ((desc->capabilities & LLMH_CAP_COMPLETE && !desc->complete) ||
-        (desc->capabilities & LLMH_CAP_STREAM && !desc->stream) || (desc->capabilities & LLMH_CAP_EMBED && !desc->embed))
+        (desc->capabilities & LLMH_CAP_STREAM && !desc->stream) ||
+        (desc->capabilities & LLMH_CAP_EMBED && !desc->embed))
       llmhost_fuzz::fail("descriptor: accepted a capability without its function");
   }
   return 0;

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <string>
 
+#include "dispatch/request_body.hpp"
 #include "fuzz_input.hpp"
 #include "llmhost/errors.hpp"
-#include "dispatch/request_body.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   llmhost_fuzz::Input in(data, size);

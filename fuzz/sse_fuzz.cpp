@@ -19,7 +19,8 @@ struct Run {
 openai_plugin::SseParser make_parser(Run &run, size_t stop_after) {
   return openai_plugin::SseParser([&run, stop_after](const openai_plugin::SseEvent &e) {
     if (e.data.find('\r') != std::string_view::npos) llmhost_fuzz::fail("sse: data holds a CR");
-    if (e.type.find_first_of("\r\n") != std::string_view::npos) llmhost_fuzz::fail("sse: event type holds a line break");
+    if (e.type.find_first_of("\r\n") != std::string_view::npos)
+      llmhost_fuzz::fail("sse: event type holds a line break");
     run.events.emplace_back(e.type, e.data);
     return stop_after == 0 || run.events.size() < stop_after;
   });

@@ -33,7 +33,8 @@ void on_upstream_members(const llmh_upstream_members *m) {
     if (!s.len) continue;
     simdjson::dom::parser parser;
     simdjson::dom::object obj;
-    if (parser.parse(s.ptr, s.len).get(obj)) llmhost_fuzz::fail("upstream: passed-through members are not a JSON object");
+    if (parser.parse(s.ptr, s.len).get(obj))
+      llmhost_fuzz::fail("upstream: passed-through members are not a JSON object");
   }
 }
 
@@ -50,7 +51,9 @@ llmh_response_builder response_builder() {
   b.set_model = [](const llmh_response_builder *, llmh_str s) { touch(s); };
   b.set_raw_json = [](const llmh_response_builder *, llmh_str s) { touch(s); };
   b.cancelled = [](const llmh_response_builder *) { return 0; };
-  b.set_upstream_members = [](const llmh_response_builder *, const llmh_upstream_members *m) { on_upstream_members(m); };
+  b.set_upstream_members = [](const llmh_response_builder *, const llmh_upstream_members *m) {
+    on_upstream_members(m);
+  };
   return b;
 }
 
@@ -127,8 +130,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (e.status() < 400 || e.status() > 599) llmhost_fuzz::fail("upstream: error status outside 4xx/5xx");
         break;
       }
-      default:
-        stream(parser, scratch, body, mode / 4 % 16 + 1);
+      default: stream(parser, scratch, body, mode / 4 % 16 + 1);
     }
   } catch (const llmh::Error &e) {
     touch(std::string_view(e.what()));

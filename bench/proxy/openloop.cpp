@@ -44,9 +44,9 @@ struct Conn {
   int fd = -1;
   bool connected = false;
   bool busy = false;
-  int64_t due = 0;         // due time of the request in flight
-  size_t sent = 0;         // bytes of the request written
-  std::string in;          // response bytes read so far
+  int64_t due = 0;  // due time of the request in flight
+  size_t sent = 0;  // bytes of the request written
+  std::string in;   // response bytes read so far
 };
 
 struct Stats {
@@ -97,8 +97,8 @@ int main(int argc, char **argv) {
 
   std::vector<Conn> conns;
   conns.reserve(max_conns);
-  std::vector<size_t> idle;     // connected, not busy
-  std::deque<int64_t> queue;    // due times of requests waiting for a connection
+  std::vector<size_t> idle;   // connected, not busy
+  std::deque<int64_t> queue;  // due times of requests waiting for a connection
   Stats st;
   const int64_t period = static_cast<int64_t>(1e9 / rate);
   const int64_t start = now_ns() + 1000000;
@@ -216,8 +216,7 @@ int main(int argc, char **argv) {
     for (int k = 0; k < n; ++k) {
       if (events[k].data.u64 == UINT64_MAX) {
         uint64_t x;
-        while (read(tfd, &x, sizeof x) > 0) {
-        }
+        while (read(tfd, &x, sizeof x) > 0) {}
         armed_at = -1;  // fired: the next due time needs arming again
         continue;
       }

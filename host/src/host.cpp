@@ -7,16 +7,16 @@
 
 #include "dispatch/abi_call.hpp"
 #include "dispatch/async_call.hpp"
-#include "loader/dir_watcher.hpp"
+#include "dispatch/model_name.hpp"
+#include "dispatch/request_body.hpp"
+#include "dispatch/thread_pool.hpp"
 #include "http/asio.hpp"
 #include "http/http_extension.hpp"
+#include "loader/dir_watcher.hpp"
 #include "loader/plugin_dirs.hpp"
 #include "loader/plugin_manager.hpp"
 #include "loader/plugin_trust.hpp"
 #include "loader/registry.hpp"
-#include "dispatch/request_body.hpp"
-#include "dispatch/model_name.hpp"
-#include "dispatch/thread_pool.hpp"
 
 namespace llmhost {
 namespace {
@@ -50,8 +50,9 @@ struct Host::Impl {
   explicit Impl(HostOptions opts)
       : options(std::move(opts)),
         dirs(options.plugin_dirs.empty() ? Host::default_plugin_dirs() : options.plugin_dirs),
-        services(options.log ? make_services(options.log, LLMH_LOG_DEBUG, options.provider_config, options.http_io_context)
-                             : make_services(default_log, kDefaultLogLevel, options.provider_config, options.http_io_context)),
+        services(options.log
+                     ? make_services(options.log, LLMH_LOG_DEBUG, options.provider_config, options.http_io_context)
+                     : make_services(default_log, kDefaultLogLevel, options.provider_config, options.http_io_context)),
         manager(registry, services, options.cache_dir, options.allow_untrusted_plugins, options.on_reload),
         pool(pool_size(options.async_threads)) {
     // Makes the deferred-unload reaper (a function-local static) before this Host, so that it
@@ -72,7 +73,8 @@ struct Host::Impl {
       std::map<std::string, std::string> provider_config = {}, boost::asio::io_context *http_io = nullptr) {
     auto services = std::make_shared<detail::HostServices>();
     services->extension = detail::http::make_extension_lookup(
-        log, min_level, http_io ? boost::asio::any_io_executor(http_io->get_executor()) : boost::asio::any_io_executor());
+        log, min_level,
+        http_io ? boost::asio::any_io_executor(http_io->get_executor()) : boost::asio::any_io_executor());
     services->log = std::move(log);
     services->config_for = [config = std::move(provider_config)](std::string_view name) {
       auto it = config.find(std::string(name));
@@ -100,8 +102,8 @@ struct Host::Impl {
   // Runs a blocking plugin call `blocking(plugin, request, stop)` of a callback-form call as a
   // job on `run_blocking` (empty: a Host worker) and hands its outcome, or its error, to `done`.
   template <class Done, class Blocking>
-  void run_job(const BlockingExecutor &run_blocking, Target target, Request request, Done done,
-               std::stop_token cancel, Blocking blocking) {
+  void run_job(const BlockingExecutor &run_blocking, Target target, Request request, Done done, std::stop_token cancel,
+               Blocking blocking) {
     // Shared, since a job must be copyable. The job keeps the target's pin: resolving again
     // could land on another build, and dropping it here could unload a replaced build on the
     // caller's thread.
@@ -136,7 +138,7 @@ struct Host::Impl {
   std::shared_ptr<detail::HostServices> services;
   Registry registry;
   detail::PluginManager manager;
-  detail::ThreadPool pool;                   // joined before the registry goes: jobs use it
+  detail::ThreadPool pool;                    // joined before the registry goes: jobs use it
   std::optional<detail::DirWatcher> watcher;  // stopped first: it drives the manager
   detail::CallTracker calls;                  // callback-form calls in flight
 };
@@ -218,8 +220,7 @@ void Host::stream(Request request, ChunkCallback on_chunk, StreamDoneHandler don
   } catch (...) {
     return done(detail::current_error());
   }
-  stream(std::move(target), std::move(request), std::move(on_chunk), std::move(done), std::move(cancel),
-         run_blocking);
+  stream(std::move(target), std::move(request), std::move(on_chunk), std::move(done), std::move(cancel), run_blocking);
 }
 
 void Host::stream(Target target, Request request, ChunkCallback on_chunk, StreamDoneHandler done,
@@ -244,8 +245,7 @@ void Host::stream(const Request &request, const ChunkCallback &on_chunk, std::st
   stream(resolve(request.model), request, on_chunk, std::move(cancel));
 }
 
-void Host::stream(const Target &target, const Request &request, const ChunkCallback &on_chunk,
-                  std::stop_token cancel) {
+void Host::stream(const Target &target, const Request &request, const ChunkCallback &on_chunk, std::stop_token cancel) {
   stream_on(target, pinned(target), request, on_chunk, std::move(cancel));
 }
 

@@ -13,9 +13,7 @@
 
 static const char kPrefix[] = "cecho: ";
 
-static int is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 static int64_t count_words(llmh_str s) {
   int64_t words = 0;
@@ -59,8 +57,7 @@ static llmh_usage make_usage(const llmh_request *req, llmh_str content) {
   return u;
 }
 
-static int cecho_create(const llmh_host_api *host, const llmh_config *config, void **instance,
-                        llmh_error *err) {
+static int cecho_create(const llmh_host_api *host, const llmh_config *config, void **instance, llmh_error *err) {
   (void)config;
   (void)err;
   *instance = NULL;
@@ -70,8 +67,8 @@ static int cecho_create(const llmh_host_api *host, const llmh_config *config, vo
 
 static void cecho_destroy(void *instance) { (void)instance; }
 
-static int cecho_complete(void *instance, const llmh_request *request,
-                          const llmh_response_builder *out, llmh_error *err) {
+static int cecho_complete(void *instance, const llmh_request *request, const llmh_response_builder *out,
+                          llmh_error *err) {
   llmh_str content = last_user_content(request);
   llmh_usage usage = make_usage(request, content);
   (void)instance;
@@ -83,8 +80,7 @@ static int cecho_complete(void *instance, const llmh_request *request,
   return 0;
 }
 
-static int cecho_stream(void *instance, const llmh_request *request, const llmh_stream_sink *sink,
-                        llmh_error *err) {
+static int cecho_stream(void *instance, const llmh_request *request, const llmh_stream_sink *sink, llmh_error *err) {
   llmh_str content = last_user_content(request);
   llmh_usage usage = make_usage(request, content);
   llmh_chunk chunk;
@@ -117,13 +113,13 @@ static const llmh_provider kDescriptor = {
     "1.0.0",
     "Plain C99 example provider: replies \"cecho: <last user message>\"",
     LLMH_CAP_COMPLETE | LLMH_CAP_STREAM,
-    NULL,           /* models: free-form */
+    NULL, /* models: free-form */
     cecho_create,
     cecho_destroy,
     cecho_complete,
     cecho_stream,
-    NULL,           /* embed */
-    NULL            /* get_extension */
+    NULL, /* embed */
+    NULL  /* get_extension */
 };
 
 LLMH_EXPORT const llmh_provider *llmh_provider_entry(void) { return &kDescriptor; }

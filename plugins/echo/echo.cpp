@@ -21,8 +21,8 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,7 +35,8 @@ constexpr std::size_t kEmbeddingDimensions = 8;
 
 // ' ', \t, \n, \v, \f, \r: one compare for every byte above ' ', one bit test below.
 bool is_space(char c) noexcept {
-  constexpr uint64_t kSpaces = (1ull << ' ') | (1ull << '\t') | (1ull << '\n') | (1ull << '\v') | (1ull << '\f') | (1ull << '\r');
+  constexpr uint64_t kSpaces =
+      (1ull << ' ') | (1ull << '\t') | (1ull << '\n') | (1ull << '\v') | (1ull << '\f') | (1ull << '\r');
   const auto u = static_cast<unsigned char>(c);
   return u <= ' ' && ((kSpaces >> u) & 1);
 }
@@ -92,8 +93,7 @@ Knobs read_knobs(std::string_view body, ScratchPool &pool) {
       throw llmh::Error(400, "echo: request body is not valid JSON");
     if (key == "mock_response") {
       std::string_view s;
-      if (field.value().get_string().get(s))
-        throw llmh::Error(400, "echo: mock_response must be a string");
+      if (field.value().get_string().get(s)) throw llmh::Error(400, "echo: mock_response must be a string");
       k.response.emplace(s);
     } else if (key == "mock_delay_ms") {
       double ms = 0;
@@ -130,13 +130,11 @@ bool sleep_cancellable(int64_t ms, const Cancelled &cancelled) {
 // Applies the delay and error knobs shared by every call; throws on error or cancellation.
 template <class Cancelled>
 void apply_common_knobs(const Knobs &k, const Cancelled &cancelled) {
-  if (k.delay_ms > 0 && !sleep_cancellable(k.delay_ms, cancelled))
-    throw llmh::Error(408, "echo: cancelled");
+  if (k.delay_ms > 0 && !sleep_cancellable(k.delay_ms, cancelled)) throw llmh::Error(408, "echo: cancelled");
   if (k.error_status != 0) {
     // snprintf, not std::to_string: the latter drags an exported weak libstdc++ object in.
     char message[96];
-    std::snprintf(message, sizeof message, "echo: mock error %d requested by mock_error_status",
-                  k.error_status);
+    std::snprintf(message, sizeof message, "echo: mock error %d requested by mock_error_status", k.error_status);
     throw llmh::Error(k.error_status, message);
   }
 }
@@ -174,7 +172,7 @@ uint64_t splitmix64(uint64_t &state) noexcept {
 }
 
 class Echo final : public llmh::Provider {
-public:
+ public:
   using Provider::Provider;
 
   void complete(const llmh::Request &req, llmh::Response &out) override {
@@ -238,12 +236,11 @@ public:
     out.usage(words);
   }
 
-private:
+ private:
   ScratchPool pool_;
 };
 
 }  // namespace
 
-LLMH_PROVIDER(Echo, "echo", "1.0.0",
-              "Deterministic echo provider for tests and benchmarks (mock_* body knobs)",
+LLMH_PROVIDER(Echo, "echo", "1.0.0", "Deterministic echo provider for tests and benchmarks (mock_* body knobs)",
               LLMH_CAP_COMPLETE | LLMH_CAP_STREAM | LLMH_CAP_EMBED)

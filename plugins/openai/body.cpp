@@ -10,11 +10,11 @@
 namespace openai_plugin {
 namespace {
 
-constexpr std::array<std::string_view, 6> kGatewayKeys = {"api_key", "api_base", "base_url",
+constexpr std::array<std::string_view, 6> kGatewayKeys = {"api_key", "api_base",    "base_url",
                                                           "timeout", "num_retries", "extra_headers"};
 
 bool dropped(std::string_view key, BodyKind kind) {
-  if (key == "model" || key == "stream") return true;  // rewritten below
+  if (key == "model" || key == "stream") return true;                   // rewritten below
   if (kind == BodyKind::kChat && key == "stream_options") return true;  // upstreams refuse it
   if (kind == BodyKind::kEmbeddings && key == "encoding_format") return true;
   for (std::string_view k : kGatewayKeys)
@@ -66,7 +66,8 @@ std::string rewrite_body(simdjson::dom::parser &parser, std::string_view body_js
 std::string rewrite_body(simdjson::dom::parser &parser, const llmh::Request &req, BodyKind kind) {
   // A key written with escapes ("api\u005fkey") is only known by unescaping it: the parse does.
   bool escaped_key = !req.has_body_members();
-  for (llmh::JsonMember m : req.body_members()) escaped_key = escaped_key || m.key().find('\\') != std::string_view::npos;
+  for (llmh::JsonMember m : req.body_members())
+    escaped_key = escaped_key || m.key().find('\\') != std::string_view::npos;
   if (escaped_key) return rewrite_body(parser, req.body_json(), req.model(), kind);
   // The host checked the body and lists its members: nothing to parse.
   return write_body(req.model(), kind, req.body_json().size(), [&](std::string &out) {

@@ -35,7 +35,7 @@ class HttpReply {
 };
 
 struct CallHooks {
-  std::function<bool()> cancelled;                 // true: abandon the request
+  std::function<bool()> cancelled;                // true: abandon the request
   std::function<bool(std::string_view)> on_line;  // set: stream 2xx bodies; false: stop
 };
 
@@ -55,8 +55,8 @@ class HttpClient {
   // `cancelled`, `on_line` (NULL: the whole body in the answer) and `user` as in
   // llmh_http_request: they run on the host's HTTP event loop. `target` and `body` need only
   // live until this returns. Any thread.
-  void post_async(const Target &target, std::string_view body, llmh_http_cancel_fn cancelled,
-                  llmh_http_line_fn on_line, void *user, llmh_http_done_fn done) const;
+  void post_async(const Target &target, std::string_view body, llmh_http_cancel_fn cancelled, llmh_http_line_fn on_line,
+                  void *user, llmh_http_done_fn done) const;
   // The llmh::Error for a transport failure the service reported (its status, or 502).
   static llmh::Error transport_error(const llmh_error &err);
   const llmh_http_api *api() const { return api_; }

@@ -152,7 +152,8 @@ class OpenAI final : public llmh::Provider {
     auto *self = static_cast<OpenAI *>(instance);
     try {
       const llmh::Request req(request);
-      auto call = std::make_unique<AsyncCompletion>(AsyncCompletion{self, out, done, self->settings_.target(req, "/chat/completions")});
+      auto call = std::make_unique<AsyncCompletion>(
+          AsyncCompletion{self, out, done, self->settings_.target(req, "/chat/completions")});
       std::string body;
       without_secrets(call->target, [&] { body = self->chat_body(req, BodyKind::kChat); });
       // From here the call belongs to the HTTP service until `answered`, which may run on the

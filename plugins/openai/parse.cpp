@@ -44,8 +44,10 @@ bool read_usage(element usage, llmh_usage &out) {
   int64_t v = 0;
   if (!u["prompt_tokens"].get(v)) out.prompt_tokens = v;
   if (!u["completion_tokens"].get(v)) out.completion_tokens = v;
-  if (!u["total_tokens"].get(v)) out.total_tokens = v;
-  else out.total_tokens = out.prompt_tokens + out.completion_tokens;
+  if (!u["total_tokens"].get(v))
+    out.total_tokens = v;
+  else
+    out.total_tokens = out.prompt_tokens + out.completion_tokens;
   return true;
 }
 
@@ -92,7 +94,8 @@ void parse_completion(simdjson::dom::parser &parser, std::string &scratch, std::
   if (std::string_view reason = str_or_empty(choice, "finish_reason"); !reason.empty()) out.finish_reason(reason);
   llmh_usage usage;
   element u;
-  if (!obj["usage"].get(u) && read_usage(u, usage)) out.usage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens);
+  if (!obj["usage"].get(u) && read_usage(u, usage))
+    out.usage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens);
   if (std::string_view model = str_or_empty(obj, "model"); !model.empty()) out.model(model);
   // The parse above checked the body: what passes through is picked from its text.
   const llmh::UpstreamTexts members = llmh::openai_upstream_members(scratch, body, false);
@@ -100,8 +103,8 @@ void parse_completion(simdjson::dom::parser &parser, std::string &scratch, std::
   out.raw_json(body);
 }
 
-void parse_embeddings(simdjson::dom::parser &parser, std::string_view body, const llmh::Embeddings &out,
-                      size_t inputs, std::string_view url) {
+void parse_embeddings(simdjson::dom::parser &parser, std::string_view body, const llmh::Embeddings &out, size_t inputs,
+                      std::string_view url) {
   object obj = parse_object(parser, body, url);
   array data;
   if (obj["data"].get(data)) {
@@ -144,8 +147,8 @@ llmh::Error upstream_error(simdjson::dom::parser &parser, int status, std::strin
     if (message.empty() && !obj["detail"].get(s)) message = s;
   }
   if (message.empty()) message = body.empty() ? "(empty body)" : snippet(body);
-  return llmh::Error(mapped, "openai: upstream " + std::string(url) + " returned " + std::to_string(status) + ": " +
-                                 message);
+  return llmh::Error(mapped,
+                     "openai: upstream " + std::string(url) + " returned " + std::to_string(status) + ": " + message);
 }
 
 }  // namespace openai_plugin

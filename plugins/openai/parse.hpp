@@ -18,8 +18,8 @@ void parse_completion(simdjson::dom::parser &parser, std::string &scratch, std::
                       const llmh::Response &out, std::string_view url);
 
 // An embeddings list into `out`; `inputs` is how many vectors are expected.
-void parse_embeddings(simdjson::dom::parser &parser, std::string_view body, const llmh::Embeddings &out,
-                      size_t inputs, std::string_view url);
+void parse_embeddings(simdjson::dom::parser &parser, std::string_view body, const llmh::Embeddings &out, size_t inputs,
+                      std::string_view url);
 
 // The llmh::Error for a non-2xx upstream answer: its status (a non-error status becomes 502)
 // and the message from {"error":{"message"}} (or "error"/"message"/"detail" strings, else the

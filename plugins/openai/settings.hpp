@@ -15,10 +15,10 @@ inline constexpr std::string_view kDefaultBase = "https://api.openai.com/v1";
 
 // One call's resolved target. Holds the key: never log it or put it in a message.
 struct Target {
-  std::string url;                                          // base + endpoint path
+  std::string url;        // base + endpoint path
   std::string shown_url;  // url without userinfo, query or fragment: safe for messages
   std::vector<std::pair<std::string, std::string>> headers;  // Authorization, config headers
-  double timeout_s = 0;                                     // 0 = the HTTP service default
+  double timeout_s = 0;                                      // 0 = the HTTP service default
   uint32_t num_retries = 0;
   std::vector<std::string> secrets;  // the key and configured header values (see redact())
 };

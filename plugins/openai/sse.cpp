@@ -25,8 +25,10 @@ bool SseParser::feed(std::string_view bytes) {
     }
     i = end + 1;
     if (bytes[end] == '\r') {
-      if (i < bytes.size() && bytes[i] == '\n') ++i;
-      else if (i == bytes.size()) after_cr_ = true;
+      if (i < bytes.size() && bytes[i] == '\n')
+        ++i;
+      else if (i == bytes.size())
+        after_cr_ = true;
     }
   }
   return !stopped_;

@@ -36,7 +36,7 @@ class SseParser {
   bool dispatch();
 
   Handler on_event_;
-  std::string line_;   // bytes of an incomplete line (feed only)
+  std::string line_;       // bytes of an incomplete line (feed only)
   bool after_cr_ = false;  // the last byte fed was '\r': a following '\n' belongs to it
   std::string data_;
   std::string type_;

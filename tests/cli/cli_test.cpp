@@ -133,10 +133,11 @@ TEST_CASE("check: exit 0 only for a valid plugin; otherwise names the cause") {
   auto ok = llmhost_cli({"check", (test::bundled_plugins() / "libecho.so").string()});
   CHECK(ok.exit_code == 0);
   CHECK(contains(ok.out, "echo"));
-  const std::pair<const char *, const char *> cases[] = {
-      {"not_a_library.so", "not_shared_library"}, {"libno_entry.so", "missing_entry"},
-      {"libwrong_abi.so", "abi_mismatch"},        {"libempty_name.so", "invalid_name"},
-      {"libcreate_fails.so", "create_failed"}};
+  const std::pair<const char *, const char *> cases[] = {{"not_a_library.so", "not_shared_library"},
+                                                         {"libno_entry.so", "missing_entry"},
+                                                         {"libwrong_abi.so", "abi_mismatch"},
+                                                         {"libempty_name.so", "invalid_name"},
+                                                         {"libcreate_fails.so", "create_failed"}};
   for (auto [file, cause] : cases) {
     auto r = llmhost_cli({"check", test::test_plugin(file).string()});
     CHECK_MESSAGE(r.exit_code == 1, file);

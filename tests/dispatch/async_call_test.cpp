@@ -287,11 +287,12 @@ TEST_CASE("a handler that starts another call while the Host is destroyed gets 5
   Outcomes first, second;
   llmhost::Host *host = f.host.get();  // f.host is null while reset() destroys it
   for (int i = 0; i < 20; ++i)
-    host->complete(test::chat("deferred/m", "x", R"({"delay_ms": 600000})"), [&, h = first.handler()](llmhost::CompleteResult r) {
-      h(std::move(r));
-      std::this_thread::sleep_for(5ms);  // ~Host must wait for this handler, not just its plugin
-      host->complete(test::chat("deferred/m", "again"), second.handler());  // like a fallback
-    });
+    host->complete(test::chat("deferred/m", "x", R"({"delay_ms": 600000})"),
+                   [&, h = first.handler()](llmhost::CompleteResult r) {
+                     h(std::move(r));
+                     std::this_thread::sleep_for(5ms);  // ~Host must wait for this handler, not just its plugin
+                     host->complete(test::chat("deferred/m", "again"), second.handler());  // like a fallback
+                   });
   f.host.reset();
   REQUIRE(first.count() == 20);
   REQUIRE(second.count() == 20);

@@ -35,7 +35,6 @@ Collected collect(const llmhost::Request &r) {
   return c;
 }
 
-
 }  // namespace
 
 TEST_CASE("echo answers with the last user message and counts words") {
@@ -146,8 +145,8 @@ TEST_CASE("C++ exceptions from provider.hpp plugins become ABI errors") {
 
 TEST_CASE("a hanging plugin is released by cancellation") {
   std::stop_source stop;
-  auto fut = bundled().stream_async(test::chat("hang/m", "hi"), [](const llmhost::Chunk &) { return true; },
-                                    stop.get_token());
+  auto fut = bundled().stream_async(
+      test::chat("hang/m", "hi"), [](const llmhost::Chunk &) { return true; }, stop.get_token());
   CHECK(fut.wait_for(50ms) == std::future_status::timeout);
   stop.request_stop();
   REQUIRE(fut.wait_for(5s) == std::future_status::ready);
@@ -160,10 +159,13 @@ TEST_CASE("async forms return at once and deliver results") {
   CHECK(slow.get().content == "later");
 
   std::string streamed;
-  bundled().stream_async(test::chat("echo/any", "x y"), [&](const llmhost::Chunk &c) {
-    streamed.append(c.content);
-    return true;
-  }).get();
+  bundled()
+      .stream_async(test::chat("echo/any", "x y"),
+                    [&](const llmhost::Chunk &c) {
+                      streamed.append(c.content);
+                      return true;
+                    })
+      .get();
   CHECK(streamed == "x y");
 
   llmhost::Request r;
@@ -200,8 +202,9 @@ TEST_CASE("upstream members a plugin hands over reach the response, each chunk a
   r.id = "c1";
   std::string json;
   llmhost::openai::write_completion(json, r);
-  CHECK(json.find(R"("usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0},"system_fingerprint":"fp_t"})") !=
-        std::string::npos);
+  CHECK(
+      json.find(R"("usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0},"system_fingerprint":"fp_t"})") !=
+      std::string::npos);
   int with_members = 0, chunks = 0;
   bundled().stream(test::chat("passthrough/m", "hi"), [&](const llmhost::Chunk &c) {
     ++chunks;

@@ -78,7 +78,8 @@ TEST_CASE("a Target pins its build: calls on it run there after the file is repl
   CHECK(host.complete(old_build, test::chat("swap/m", "hi")).content == "v1");
   // The callback form keeps the pin too.
   std::promise<llmhost::CompleteResult> done;
-  host.complete(old_build, test::chat("swap/m", "hi"), [&](llmhost::CompleteResult r) { done.set_value(std::move(r)); });
+  host.complete(old_build, test::chat("swap/m", "hi"),
+                [&](llmhost::CompleteResult r) { done.set_value(std::move(r)); });
   auto result = done.get_future().get();
   REQUIRE(std::holds_alternative<llmhost::Response>(result));
   CHECK(std::get<llmhost::Response>(result).content == "v1");

@@ -47,7 +47,11 @@ TEST_CASE("jobs that block each other all run at once: the pool grows to the dem
   // And it grows again on the next burst.
   std::latch again(8);
   std::atomic<int> done_again{0};
-  for (int i = 0; i < 8; ++i) pool.post([&] { again.arrive_and_wait(); ++done_again; });
+  for (int i = 0; i < 8; ++i)
+    pool.post([&] {
+      again.arrive_and_wait();
+      ++done_again;
+    });
   CHECK(within(20s, [&] { return done_again.load() == 8; }));
 }
 
@@ -58,8 +62,7 @@ TEST_CASE("never more threads than the maximum: the rest queue, in order, and al
   for (int i = 0; i < 12; ++i)
     pool.post([&] {
       const int now = ++running;
-      for (int p = peak.load(); now > p && !peak.compare_exchange_weak(p, now);) {
-      }
+      for (int p = peak.load(); now > p && !peak.compare_exchange_weak(p, now);) {}
       while (!release.load()) std::this_thread::sleep_for(1ms);
       --running;
       ++done;

@@ -10,9 +10,9 @@
 #include <set>
 #include <thread>
 
-#include "http_support.hpp"
 #include "http/asio.hpp"  // Asio without g++'s -Wtsan noise about its fences
 #include "http/http_extension.hpp"
+#include "http_support.hpp"
 #include "llmhost/http.h"
 
 using namespace test::http;
@@ -85,11 +85,11 @@ class Async {
 // One request's user data: where its done reports, and how its hooks behave.
 struct Ticket {
   Async *async = nullptr;
-  std::string reply_header = "x-reply";  // read from the response
-  std::atomic<bool> cancel{false};        // what the cancelled hook answers
-  int stop_at_line = -1;                  // on_line returns non-zero for this line (0-based)
-  std::vector<std::string> lines;         // what on_line got (loop thread only)
-  std::set<std::thread::id> hook_threads;  // where on_line and cancelled ran
+  std::string reply_header = "x-reply";                 // read from the response
+  std::atomic<bool> cancel{false};                      // what the cancelled hook answers
+  int stop_at_line = -1;                                // on_line returns non-zero for this line (0-based)
+  std::vector<std::string> lines;                       // what on_line got (loop thread only)
+  std::set<std::thread::id> hook_threads;               // where on_line and cancelled ran
   std::function<void(Ticket &, const Outcome &)> then;  // runs inside done, after recording
 };
 
@@ -290,7 +290,8 @@ TEST_CASE("async: 8 threads x 50 concurrent calls all complete correctly with no
   for (auto &c : callers) c.join();  // they only started the calls
   // Every call is held by the mock now (or soon): count threads while all are in flight. The
   // mock runs a thread per connection; the service may add its loop thread and nothing else.
-  for (auto until = Clock::now() + 10s; arrived.load() < kAll && Clock::now() < until;) std::this_thread::sleep_for(5ms);
+  for (auto until = Clock::now() + 10s; arrived.load() < kAll && Clock::now() < until;)
+    std::this_thread::sleep_for(5ms);
   const size_t in_flight = process_threads();
   CHECK(arrived.load() == kAll);
   gate.release();
@@ -316,8 +317,10 @@ TEST_CASE("async: 8 threads x 50 concurrent calls all complete correctly with no
 TEST_CASE("async: a 503 with Retry-After is retried after the wait, then 200") {
   std::atomic<int> n{0};
   MockServer server([&](const HttpRequest &, Conn &c) {
-    if (++n == 1) c.respond(503, R"({"error":{"message":"busy"}})", {"Retry-After: 1"});
-    else c.respond(200, "after the wait");
+    if (++n == 1)
+      c.respond(503, R"({"error":{"message":"busy"}})", {"Retry-After: 1"});
+    else
+      c.respond(200, "after the wait");
   });
   Async async;
   Ticket t;
@@ -365,7 +368,8 @@ TEST_CASE("async: the cancelled hook ends a hanging request with 499 promptly an
   Ticket t;
   t.async = &async;
   send(async.http, t, server.base_url() + "/hang", {.body = "x", .cancellable = true});
-  for (auto until = Clock::now() + 5s; server.request_count() < 1 && Clock::now() < until;) std::this_thread::sleep_for(5ms);
+  for (auto until = Clock::now() + 5s; server.request_count() < 1 && Clock::now() < until;)
+    std::this_thread::sleep_for(5ms);
   std::this_thread::sleep_for(100ms);
   CHECK(async.outcomes().empty());
   const auto cancelled_at = Clock::now();
@@ -387,7 +391,8 @@ TEST_CASE("async: the cancelled hook is honoured while waiting between retries")
   Ticket t;
   t.async = &async;
   send(async.http, t, server.base_url() + "/r", {.body = "x", .num_retries = 3, .cancellable = true});
-  for (auto until = Clock::now() + 5s; server.request_count() < 1 && Clock::now() < until;) std::this_thread::sleep_for(5ms);
+  for (auto until = Clock::now() + 5s; server.request_count() < 1 && Clock::now() < until;)
+    std::this_thread::sleep_for(5ms);
   std::this_thread::sleep_for(100ms);
   const auto cancelled_at = Clock::now();
   t.cancel = true;
@@ -453,8 +458,7 @@ TEST_CASE("async: a refused connection is 503 naming the URL without its query")
   const Outcome o = async.outcomes().at(0);
   CHECK(o.failed);
   CHECK(o.status == 503);
-  CHECK(o.message.find("could not connect to http://127.0.0.1:" + std::to_string(port) + "/v1/x") !=
-        std::string::npos);
+  CHECK(o.message.find("could not connect to http://127.0.0.1:" + std::to_string(port) + "/v1/x") != std::string::npos);
   CHECK(o.message.find("sk-never-shown") == std::string::npos);
   CHECK(async.log().find("sk-never-shown") == std::string::npos);
 }
@@ -499,7 +503,8 @@ TEST_CASE("async: a NULL request or one with a too small struct_size is 400 with
     tl_in_perform_async = true;
     async.http->perform_async(async.http, variant == 0 ? nullptr : &r, &on_done_null_user);
     tl_in_perform_async = false;
-    for (auto until = Clock::now() + 5s; g_null_user_status == 0 && Clock::now() < until;) std::this_thread::sleep_for(1ms);
+    for (auto until = Clock::now() + 5s; g_null_user_status == 0 && Clock::now() < until;)
+      std::this_thread::sleep_for(1ms);
     CHECK(g_null_user_status.load() == 400);
     CHECK_FALSE(g_null_user_inside.load());
   }

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <thread>
 
-#include "http_support.hpp"
 #include "http/http_service.hpp"
+#include "http_support.hpp"
 
 using namespace test::http;
 using namespace std::chrono_literals;
@@ -14,8 +14,10 @@ using Clock = std::chrono::steady_clock;
 TEST_CASE("429 twice then 200: the call succeeds after three requests") {
   std::atomic<int> n{0};
   MockServer server([&](const HttpRequest &, Conn &c) {
-    if (++n <= 2) c.respond(429, R"({"error":{"message":"Rate limit reached","type":"requests"}})");
-    else c.respond(200, completion_json("finally"));
+    if (++n <= 2)
+      c.respond(429, R"({"error":{"message":"Rate limit reached","type":"requests"}})");
+    else
+      c.respond(200, completion_json("finally"));
   });
   llmhost::Host host(host_options());
   llmhost::Request r = chat_to(server, "hi");
@@ -42,8 +44,10 @@ TEST_CASE("429 beyond num_retries surfaces as 429 with the upstream message") {
 TEST_CASE("Retry-After is honoured") {
   std::atomic<int> n{0};
   MockServer server([&](const HttpRequest &, Conn &c) {
-    if (++n == 1) c.respond(503, R"({"error":{"message":"busy"}})", {"Retry-After: 1"});
-    else c.respond(200, completion_json("after the wait"));
+    if (++n == 1)
+      c.respond(503, R"({"error":{"message":"busy"}})", {"Retry-After: 1"});
+    else
+      c.respond(200, completion_json("after the wait"));
   });
   llmhost::Host host(host_options());
   const auto start = Clock::now();
@@ -115,17 +119,18 @@ TEST_CASE("a URL without a scheme is refused with 400, naming it without its use
 }
 
 TEST_CASE("100 sequential calls use one TCP connection") {
-  MockServer server([](const HttpRequest &req, Conn &c) { c.respond(200, completion_json(last_user_content(req.body))); });
+  MockServer server(
+      [](const HttpRequest &req, Conn &c) { c.respond(200, completion_json(last_user_content(req.body))); });
   llmhost::Host host(host_options());
-  for (int i = 0; i < 100; ++i) REQUIRE(host.complete(chat_to(server, "n" + std::to_string(i))).content == "n" + std::to_string(i));
+  for (int i = 0; i < 100; ++i)
+    REQUIRE(host.complete(chat_to(server, "n" + std::to_string(i))).content == "n" + std::to_string(i));
   CHECK(server.request_count() == 100);
   CHECK(server.accepted() == 1);
 }
 
 TEST_CASE("8 threads x 50 concurrent calls all get their own answer") {
-  MockServer server([](const HttpRequest &req, Conn &c) {
-    c.respond(200, completion_json("re: " + last_user_content(req.body)));
-  });
+  MockServer server(
+      [](const HttpRequest &req, Conn &c) { c.respond(200, completion_json("re: " + last_user_content(req.body))); });
   llmhost::Host host(host_options());
   std::atomic<int> ok{0}, wrong{0};
   std::vector<std::thread> threads;
@@ -134,8 +139,10 @@ TEST_CASE("8 threads x 50 concurrent calls all get their own answer") {
       for (int i = 0; i < 50; ++i) {
         const std::string prompt = "t" + std::to_string(t) + "-" + std::to_string(i);
         try {
-          if (host.complete(chat_to(server, prompt)).content == "re: " + prompt) ++ok;
-          else ++wrong;
+          if (host.complete(chat_to(server, prompt)).content == "re: " + prompt)
+            ++ok;
+          else
+            ++wrong;
         } catch (const std::exception &) {
           ++wrong;
         }
@@ -210,6 +217,6 @@ TEST_CASE("log lines below the service's level are not passed on; the others are
   CHECK(send(service, server, "POST", "b") == 503);  // logged at WARN
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].first == LLMH_LOG_WARN);
-  CHECK(lines[0].second.find("POST http://127.0.0.1:" + std::to_string(server.port()) + "/v1/items (attempt 1) -> 503") ==
-        0);
+  CHECK(lines[0].second.find("POST http://127.0.0.1:" + std::to_string(server.port()) +
+                             "/v1/items (attempt 1) -> 503") == 0);
 }

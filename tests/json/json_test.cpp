@@ -4,9 +4,9 @@
 
 #include <cmath>
 
+#include "dispatch/request_body.hpp"
 #include "json/writer.hpp"
 #include "openai/response.hpp"
-#include "dispatch/request_body.hpp"
 #include "support.hpp"
 
 namespace {
@@ -32,7 +32,14 @@ TEST_CASE("keys: a key spelled in the code is copied as is, a runtime key is esc
   llmhost::json::Writer w(out);
   const std::string runtime = "a\"b";
   const char *pointer = "c\\d";
-  w.begin_object().member("id", 1).member(runtime, 2).member(pointer, 3).key("list").begin_array().end_array().end_object();
+  w.begin_object()
+      .member("id", 1)
+      .member(runtime, 2)
+      .member(pointer, 3)
+      .key("list")
+      .begin_array()
+      .end_array()
+      .end_object();
   CHECK(out == R"({"id":1,"a\"b":2,"c\\d":3,"list":[]})");
 }
 
@@ -66,7 +73,8 @@ TEST_CASE("the body a plugin sees: built from the request, extra keys merged and
   // No key in common: the caller's text is kept byte for byte and the extras appended.
   given.body_json = "{ \"model\" : \"echo/m\",\n \"n\":1.50 }\n";
   given.extra_json = R"({"mock_response":"x","k":[1, 2]})";
-  CHECK(llmhost::detail::request_body(given) == "{ \"model\" : \"echo/m\",\n \"n\":1.50 ,\"mock_response\":\"x\",\"k\":[1,2]}");
+  CHECK(llmhost::detail::request_body(given) ==
+        "{ \"model\" : \"echo/m\",\n \"n\":1.50 ,\"mock_response\":\"x\",\"k\":[1,2]}");
   given.body_json = " {} ";
   CHECK(llmhost::detail::request_body(given) == R"( {"mock_response":"x","k":[1,2]})");
 
@@ -75,8 +83,8 @@ TEST_CASE("the body a plugin sees: built from the request, extra keys merged and
   given.extra_json = R"({"a":1})";
   for (const char *bad : {"[1]", "{\"a\":", "{} {}", "nope"}) {
     given.body_json = bad;
-    CHECK_THROWS_WITH_AS(llmhost::detail::request_body(given), doctest::Contains("request body is not a valid JSON object"),
-                         llmhost::Error);
+    CHECK_THROWS_WITH_AS(llmhost::detail::request_body(given),
+                         doctest::Contains("request body is not a valid JSON object"), llmhost::Error);
   }
 }
 

@@ -54,7 +54,7 @@ TEST_CASE("each broken plugin is refused with a typed error naming the cause") {
   SUBCASE("another ABI major version") {
     auto e = check_fails("libwrong_abi.so");
     CHECK(e.kind == LoadErrorKind::kAbiMismatch);
-    CHECK(contains(e.message, "ABI 99."));  // the plugin's version
+    CHECK(contains(e.message, "ABI 99."));                                              // the plugin's version
     CHECK(contains(e.message, "ABI " + std::to_string(LLMH_ABI_VERSION_MAJOR) + "."));  // and ours
   }
   SUBCASE("empty name") {
@@ -96,8 +96,8 @@ TEST_CASE("each broken plugin is refused with a typed error naming the cause") {
 
 TEST_CASE("a folder with broken plugins still loads every good one") {
   TempDir dir;
-  for (const char *f : {"not_a_library.so", "libno_entry.so", "libwrong_abi.so", "libempty_name.so",
-                        "libcreate_fails.so"})
+  for (const char *f :
+       {"not_a_library.so", "libno_entry.so", "libwrong_abi.so", "libempty_name.so", "libcreate_fails.so"})
     dir.add(test::test_plugin(f));
   dir.add(test::bundled_plugins() / "libecho.so");
   dir.add(test::bundled_plugins() / "libcecho.so");

@@ -3,9 +3,9 @@
 #include <doctest/doctest.h>
 
 #include "json/locate.hpp"
-#include "openai/response.hpp"
-#include "openai/request.hpp"
 #include "openai/error.hpp"
+#include "openai/request.hpp"
+#include "openai/response.hpp"
 #include "openai/sse_framer.hpp"
 
 using namespace llmhost;
@@ -43,7 +43,8 @@ TEST_CASE("chat request errors name the field") {
     REQUIRE(std::holds_alternative<openai::RequestError>(p));
     return std::get<openai::RequestError>(p).param;
   };
-  CHECK(param_of(R"({"model":"a/b","messages":[{"role":"user","content":[{"type":"text"}]}]})") == "messages[0].content[0].text");
+  CHECK(param_of(R"({"model":"a/b","messages":[{"role":"user","content":[{"type":"text"}]}]})") ==
+        "messages[0].content[0].text");
   CHECK(param_of(R"({"model":"a/b","messages":[{"role":"user"}],"stop":[1]})") == "stop[0]");
   CHECK(param_of(R"({"model":"a/b","messages":[{"role":"user"}],"stream_options":{"include_usage":1}})") ==
         "stream_options.include_usage");
@@ -74,12 +75,14 @@ TEST_CASE("embeddings list: floats or base64 of little-endian float32, one usage
   openai::write_embeddings(floats, r);
   CHECK(floats == R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":[1,-2]},)"
                   R"({"object":"embedding","index":1,"embedding":[0.5]},)"
-                  R"({"object":"embedding","index":2,"embedding":[]})" + tail);
+                  R"({"object":"embedding","index":2,"embedding":[]})" +
+                      tail);
   std::string base64;
   openai::write_embeddings(base64, r, openai::EmbeddingEncoding::kBase64);
   CHECK(base64 == R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":"AACAPwAAAMA="},)"
                   R"({"object":"embedding","index":1,"embedding":"AAAAPw=="},)"
-                  R"({"object":"embedding","index":2,"embedding":""})" + tail);
+                  R"({"object":"embedding","index":2,"embedding":""})" +
+                      tail);
   std::string usage;
   openai::write_usage(usage, Usage{1, 2, 3});
   CHECK(usage == R"({"prompt_tokens":1,"completion_tokens":2,"total_tokens":3})");
@@ -122,9 +125,15 @@ TEST_CASE("SSE framer: role first, usage last and only when asked, finish made u
   f.chunk(out, text);
   f.finish(out);
   const std::string head = R"(data: {"id":"id1","object":"chat.completion.chunk","created":5,"model":"m","choices":[)";
-  CHECK(out == head + R"({"index":0,"delta":{"role":"assistant","content":"hi"},"finish_reason":null}]})" "\n\n" +
-                   head + R"({"index":0,"delta":{},"finish_reason":"stop"}]})" "\n\n" +
-                   head + R"(],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}})" "\n\n"
+  CHECK(out == head +
+                   R"({"index":0,"delta":{"role":"assistant","content":"hi"},"finish_reason":null}]})"
+                   "\n\n" +
+                   head +
+                   R"({"index":0,"delta":{},"finish_reason":"stop"}]})"
+                   "\n\n" +
+                   head +
+                   R"(],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}})"
+                   "\n\n"
                    "data: [DONE]\n\n");
   std::string err;
   f.error(err, 502, "upstream broke");
@@ -146,8 +155,9 @@ TEST_CASE("raw_json: upstream members we do not model pass through; ours are nev
   Response r;
   r.id = "id2";
   r.content = "whole";
-  r.raw_json = R"({"id":"x","service_tier":"default","choices":[{"index":0,"message":{"content":"whole","annotations":[]},)"
-               R"("logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"prompt_tokens_details":{}}})";
+  r.raw_json =
+      R"({"id":"x","service_tier":"default","choices":[{"index":0,"message":{"content":"whole","annotations":[]},)"
+      R"("logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"prompt_tokens_details":{}}})";
   out.clear();
   openai::write_completion(out, r);
   CHECK(out.find(R"("content":"whole","annotations":[]})") != std::string::npos);
@@ -160,15 +170,17 @@ TEST_CASE("raw_json: upstream members we do not model pass through; ours are nev
     c.raw_json = raw;
     out.clear();
     openai::write_chunk(out, {"id1", 5, "m"}, c, false);
-    CHECK(out == std::string(R"({"id":"id1","object":"chat.completion.chunk","created":5,"model":"m","choices":[{"index":0,)"
-                             R"("delta":{"content":"hi"},"finish_reason":null}])") +
-                     (raw[2] == 'c' ? R"(,"extra":1})" : "}"));
+    CHECK(out ==
+          std::string(R"({"id":"id1","object":"chat.completion.chunk","created":5,"model":"m","choices":[{"index":0,)"
+                      R"("delta":{"content":"hi"},"finish_reason":null}])") +
+              (raw[2] == 'c' ? R"(,"extra":1})" : "}"));
   }
 }
 
 TEST_CASE("error JSON: OpenAI's shape, types and codes by status") {
-  CHECK(openai::error_json(404, "no such model", "model") ==
-        R"({"error":{"message":"no such model","type":"invalid_request_error","param":"model","code":"model_not_found"}})");
+  CHECK(
+      openai::error_json(404, "no such model", "model") ==
+      R"({"error":{"message":"no such model","type":"invalid_request_error","param":"model","code":"model_not_found"}})");
   CHECK(openai::error_json(401, "bad key") ==
         R"({"error":{"message":"bad key","type":"authentication_error","param":null,"code":"invalid_api_key"}})");
   CHECK(openai::error_type(429) == "rate_limit_error");

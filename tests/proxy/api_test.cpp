@@ -48,7 +48,8 @@ TEST_CASE("streamed chat completion: OpenAI's SSE framing byte for byte") {
   Client client(server.port());
   for (bool usage : {false, true}) {
     CAPTURE(usage);
-    const std::string extra = std::string("\"stream\":true") + (usage ? ",\"stream_options\":{\"include_usage\":true}" : "");
+    const std::string extra =
+        std::string("\"stream\":true") + (usage ? ",\"stream_options\":{\"include_usage\":true}" : "");
     const Response r = client.post("/v1/chat/completions", chat_body("echo/x", "a b", extra));
     REQUIRE(r.status == 200);
     CHECK(r.header("content-type") == "text/event-stream");
@@ -59,12 +60,13 @@ TEST_CASE("streamed chat completion: OpenAI's SSE framing byte for byte") {
     const std::string id = r.body.substr(id_at, r.body.find('"', id_at) - id_at);
     const auto created_at = r.body.find("\"created\":") + 10;
     const std::string created = r.body.substr(created_at, r.body.find(',', created_at) - created_at);
-    const std::string head = "data: {\"id\":\"" + id + "\",\"object\":\"chat.completion.chunk\",\"created\":" + created +
+    const std::string head = "data: {\"id\":\"" + id +
+                             "\",\"object\":\"chat.completion.chunk\",\"created\":" + created +
                              ",\"model\":\"echo/x\",\"choices\":[";
     std::string expected =
         head + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"a\"},\"finish_reason\":null}]}\n\n" +
-        head + "{\"index\":0,\"delta\":{\"content\":\" b\"},\"finish_reason\":null}]}\n\n" +
-        head + "{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
+        head + "{\"index\":0,\"delta\":{\"content\":\" b\"},\"finish_reason\":null}]}\n\n" + head +
+        "{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
     if (usage) expected += head + "],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":2,\"total_tokens\":4}}\n\n";
     expected += "data: [DONE]\n\n";
     CHECK(r.body == expected);
@@ -108,7 +110,8 @@ TEST_CASE("embeddings as floats and as base64 of the same float32 values") {
   Client client(server.port());
   const Response f = client.post("/v1/embeddings", R"({"model":"echo/e","input":["one","two"]})");
   REQUIRE(f.status == 200);
-  const Response b = client.post("/embeddings", R"({"model":"echo/e","input":["one","two"],"encoding_format":"base64"})");
+  const Response b =
+      client.post("/embeddings", R"({"model":"echo/e","input":["one","two"],"encoding_format":"base64"})");
   REQUIRE(b.status == 200);
   simdjson::dom::parser pf, pb;
   auto df = parse(pf, f.body), db = parse(pb, b.body);
@@ -177,10 +180,16 @@ TEST_CASE("metrics count requests by route, model, provider and status, with lat
   const Response m = client.get("/metrics");
   CHECK(m.status == 200);
   CHECK(m.header("content-type").rfind("text/plain; version=0.0.4", 0) == 0);
-  CHECK(m.body.find(R"(llmhost_requests_total{route="/v1/chat/completions",model="echo/x",provider="echo",status="200"} 1)") != std::string::npos);
-  CHECK(m.body.find(R"(llmhost_request_errors_total{route="/v1/chat/completions",model="echo/x",provider="echo",status="429"} 1)") != std::string::npos);
+  CHECK(m.body.find(
+            R"(llmhost_requests_total{route="/v1/chat/completions",model="echo/x",provider="echo",status="200"} 1)") !=
+        std::string::npos);
+  CHECK(
+      m.body.find(
+          R"(llmhost_request_errors_total{route="/v1/chat/completions",model="echo/x",provider="echo",status="429"} 1)") !=
+      std::string::npos);
   CHECK(m.body.find(R"(llmhost_request_duration_seconds_count{route="/v1/chat/completions"} 2)") != std::string::npos);
-  CHECK(m.body.find(R"(llmhost_request_duration_seconds_bucket{route="/v1/chat/completions",le="+Inf"} 2)") != std::string::npos);
+  CHECK(m.body.find(R"(llmhost_request_duration_seconds_bucket{route="/v1/chat/completions",le="+Inf"} 2)") !=
+        std::string::npos);
   CHECK(m.body.find("llmhost_requests_in_flight 1\n") != std::string::npos);  // the scrape itself
   CHECK(m.body.find("llmhost_plugin_reloads_total{kind=\"loaded\"} ") != std::string::npos);
   CHECK(m.body.find("# TYPE llmhost_request_duration_seconds histogram") != std::string::npos);
@@ -195,7 +204,10 @@ TEST_CASE("one structured access-log line per request") {
   }
   REQUIRE(eventually([&] { return server.err().find("\"path\":\"/nope\"") != std::string::npos; }));
   const std::string log = server.err();
-  CHECK(log.find(R"("method":"POST","path":"/v1/chat/completions","route":"/v1/chat/completions","model":"echo/x","provider":"echo","status":200,"stream":false,"latency_ms":)") != std::string::npos);
+  CHECK(
+      log.find(
+          R"("method":"POST","path":"/v1/chat/completions","route":"/v1/chat/completions","model":"echo/x","provider":"echo","status":200,"stream":false,"latency_ms":)") !=
+      std::string::npos);
   CHECK(log.find("\"bytes_in\":") != std::string::npos);
   CHECK(log.find("\"bytes_out\":") != std::string::npos);
 }

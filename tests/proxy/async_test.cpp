@@ -106,7 +106,9 @@ TEST_CASE("an async stream: a client 4 MiB behind is disconnected, one that leav
     CHECK(eventually([&] {
       const std::string m = f.metrics();
       return has(m, "llmhost_requests_in_flight 1\n") &&
-             has(m, "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"deferred/m\",provider=\"deferred\",status=\"408\"} 1");
+             has(m,
+                 "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"deferred/"
+                 "m\",provider=\"deferred\",status=\"408\"} 1");
     }));
     // The server goes on serving.
     const Response r = Client(f.server->port()).post("/v1/chat/completions", chat_body("deferred/m", "after"));
@@ -122,7 +124,9 @@ TEST_CASE("an async stream: a client 4 MiB behind is disconnected, one that leav
     CHECK(eventually([&] {
       const std::string m = f.metrics();
       return has(m, "llmhost_requests_in_flight 1\n") &&
-             has(m, "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"deferred/m\",provider=\"deferred\",status=\"499\"} 1");
+             has(m,
+                 "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"deferred/"
+                 "m\",provider=\"deferred\",status=\"499\"} 1");
     }));
   }
 }
@@ -139,7 +143,8 @@ TEST_CASE("an async deployment that fails hands the request to the next one") {
     CHECK(has(r.body, "\"model\":\"pair\""));
   }
   CHECK(eventually([&] {
-    return has(f.metrics(), "llmhost_deployment_failures_total{model=\"pair\",provider=\"deferred\",status=\"503\"} 1\n");
+    return has(f.metrics(),
+               "llmhost_deployment_failures_total{model=\"pair\",provider=\"deferred\",status=\"503\"} 1\n");
   }));
 }
 
@@ -158,7 +163,9 @@ TEST_CASE("an async call's error and its client's disconnect") {
   CHECK(eventually([&] {
     const std::string m = f.metrics();
     return has(m, "llmhost_requests_in_flight 1\n") &&
-           has(m, "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"deferred/m\",provider=\"deferred\",status=\"499\"} 1");
+           has(m,
+               "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"deferred/"
+               "m\",provider=\"deferred\",status=\"499\"} 1");
   }));
 }
 
@@ -175,8 +182,7 @@ TEST_CASE("SIGTERM with async calls in flight: cancelled at the drain deadline, 
   SUBCASE("one that ignores it: serve exits anyway, without unloading") {
     Fixture f({}, {"--drain-timeout", "1"});
     Client c(f.server->port());
-    c.send("POST", "/v1/chat/completions",
-           chat_body("deferred/m", "x", "\"delay_ms\": 600000, \"ignore_cancel\": 1"));
+    c.send("POST", "/v1/chat/completions", chat_body("deferred/m", "x", "\"delay_ms\": 600000, \"ignore_cancel\": 1"));
     CHECK(eventually([&] { return has(f.metrics(), "llmhost_requests_in_flight 2\n"); }));
     f.server->signal(SIGTERM);
     CHECK(f.server->wait(std::chrono::seconds(30)) == 0);

@@ -58,8 +58,8 @@ general_settings:
   master_key: os.environ/LLMHOST_MASTER_KEY
   plugin_dirs: [./plugins]
 )";
-  const config::Config c = config::parse(yaml, dir.path() / "config.yaml",
-                                         env_of({{"CUSTOM_API_KEY", "sk-custom"}, {"LLMHOST_MASTER_KEY", "sk-master"}}));
+  const config::Config c = config::parse(
+      yaml, dir.path() / "config.yaml", env_of({{"CUSTOM_API_KEY", "sk-custom"}, {"LLMHOST_MASTER_KEY", "sk-master"}}));
   REQUIRE(c.models.size() == 1);
   CHECK(c.models[0].name == "my-custom-model");
   REQUIRE(c.models[0].deployments.size() == 2);
@@ -83,25 +83,29 @@ general_settings:
 }
 
 TEST_CASE("config errors name the file, the line and the cause") {
-  CHECK(error_of("model_list:\n  - model_name: a\n    litellm_params:\n      model: x/y\n      api_key: os.environ/NOPE_KEY\n") ==
+  CHECK(error_of("model_list:\n  - model_name: a\n    litellm_params:\n      model: x/y\n      api_key: "
+                 "os.environ/NOPE_KEY\n") ==
         "/cfg/config.yaml:5:16: \"model_list[0].litellm_params.api_key\": environment variable NOPE_KEY is not set");
   CHECK(error_of("model_list:\n  - model_name: a\n    litellm_params:\n      model: no-slash\n")
             .rfind("/cfg/config.yaml:4:14: ", 0) == 0);
   CHECK(error_of("model_list: {a: 1}\n").rfind("/cfg/config.yaml:1:13: \"model_list\" must be a list", 0) == 0);
-  CHECK(error_of("model_list:\n  - model_name: a\n").find(":2:5: model_list[0] is missing \"litellm_params\"") != std::string::npos);
+  CHECK(error_of("model_list:\n  - model_name: a\n").find(":2:5: model_list[0] is missing \"litellm_params\"") !=
+        std::string::npos);
   CHECK(error_of("model_list:\n  - model_name: a\n    litellm_params:\n      model: x/y\n      timeout: soon\n")
-            .find(":5:16: \"model_list[0].litellm_params.timeout\" must be a non-negative number") != std::string::npos);
+            .find(":5:16: \"model_list[0].litellm_params.timeout\" must be a non-negative number") !=
+        std::string::npos);
   CHECK(error_of("litellm_settings:\n  custom_provider_map:\n    - provider: p\n      custom_handler: ./missing.so\n")
             .find(":4:23: custom_provider_map[0].custom_handler: no such file: /cfg/missing.so") != std::string::npos);
-  CHECK(error_of("general_settings:\n  plugin_dirs: [./nowhere]\n").find(":2:17: general_settings.plugin_dirs: no such folder") !=
-        std::string::npos);
+  CHECK(error_of("general_settings:\n  plugin_dirs: [./nowhere]\n")
+            .find(":2:17: general_settings.plugin_dirs: no such folder") != std::string::npos);
   CHECK(error_of("model_list: [\n").find("/cfg/config.yaml:") == 0);
   CHECK(error_of("model_list: [\n").find("invalid YAML") != std::string::npos);
   CHECK(error_of("general_settings:\n  direct_provider_routing: maybe\n").find(":2:28:") != std::string::npos);
 }
 
 TEST_CASE("unsupported keys are warnings, not errors") {
-  const config::Config c = config::parse("router_settings: {a: 1}\nlitellm_settings:\n  drop_params: true\n", "/c.yaml", env_of({}));
+  const config::Config c =
+      config::parse("router_settings: {a: 1}\nlitellm_settings:\n  drop_params: true\n", "/c.yaml", env_of({}));
   REQUIRE(c.warnings.size() == 2);
   CHECK(c.warnings[0].rfind("/c.yaml:1:1: ", 0) == 0);
 }
@@ -109,7 +113,9 @@ TEST_CASE("unsupported keys are warnings, not errors") {
 TEST_CASE("serve: a config error stops start-up with file, line and cause") {
   test::TempDir dir;
   const auto cfg = dir.path() / "config.yaml";
-  write_file(cfg, "model_list:\n  - model_name: a\n    litellm_params:\n      model: echo/x\n      api_key: os.environ/PROXY_TEST_UNSET_VAR\n");
+  write_file(cfg,
+             "model_list:\n  - model_name: a\n    litellm_params:\n      model: echo/x\n      api_key: "
+             "os.environ/PROXY_TEST_UNSET_VAR\n");
   const test::RunResult r = serve_fails({"--config", cfg.string()});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find(cfg.string() + ":5:16:") != std::string::npos);
@@ -158,12 +164,17 @@ TEST_CASE("serve: custom_provider_map loads a plugin outside the plugin folders,
   std::filesystem::create_directories(dir.path() / "handlers");
   dir.add(test::bundled_plugins() / "libecho.so", "handlers/libecho.so");
   const auto cfg = dir.path() / "config.yaml";
-  write_file(cfg, "litellm_settings:\n  custom_provider_map:\n    - provider: echo\n      custom_handler: handlers/libecho.so\n");
+  write_file(
+      cfg,
+      "litellm_settings:\n  custom_provider_map:\n    - provider: echo\n      custom_handler: handlers/libecho.so\n");
   Server server({"--plugins", empty.path().string(), "--config", cfg.string()});
   Client c(server.port());
-  CHECK(c.post("/v1/chat/completions", chat_body("echo/x", "routed")).body.find("\"content\":\"routed\"") != std::string::npos);
+  CHECK(c.post("/v1/chat/completions", chat_body("echo/x", "routed")).body.find("\"content\":\"routed\"") !=
+        std::string::npos);
   // A handler that declares another provider name stops start-up.
-  write_file(cfg, "litellm_settings:\n  custom_provider_map:\n    - provider: other\n      custom_handler: handlers/libecho.so\n");
+  write_file(
+      cfg,
+      "litellm_settings:\n  custom_provider_map:\n    - provider: other\n      custom_handler: handlers/libecho.so\n");
   const test::RunResult r = serve_fails({"--plugins", empty.path().string(), "--config", cfg.string()});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find(cfg.string() + ":3: custom_provider_map provider \"other\"") != std::string::npos);

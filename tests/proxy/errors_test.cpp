@@ -22,7 +22,8 @@ ErrorInfo error_of(const Response &r) {
   REQUIRE_MESSAGE(!p.parse(r.body).get(doc), r.body);
   simdjson::dom::object e;
   REQUIRE_MESSAGE(!doc["error"].get(e), r.body);
-  ErrorInfo out{r.status, std::string(std::string_view(e["message"])), std::string(std::string_view(e["type"])), {}, {}};
+  ErrorInfo out{
+      r.status, std::string(std::string_view(e["message"])), std::string(std::string_view(e["type"])), {}, {}};
   std::string_view s;
   if (!e["param"].get(s)) out.param = s;
   if (!e["code"].get(s)) out.code = s;
@@ -98,7 +99,8 @@ TEST_CASE("plugin errors keep their status, also for streams that fail before th
     const ErrorInfo s = error_of(c.post("/v1/chat/completions", chat_body("echo/x", "hi", knob + ",\"stream\":true")));
     CHECK(s.status == status);
   }
-  CHECK(error_of(c.post("/v1/chat/completions", chat_body("echo/x", "hi", "\"mock_error_status\":429"))).type == "rate_limit_error");
+  CHECK(error_of(c.post("/v1/chat/completions", chat_body("echo/x", "hi", "\"mock_error_status\":429"))).type ==
+        "rate_limit_error");
   // cecho has no embed: 501.
   CHECK(error_of(c.post("/v1/embeddings", R"({"model":"cecho/x","input":"a"})")).status == 501);
 }
@@ -194,7 +196,8 @@ TEST_CASE("master key: every API route needs Bearer <key>; health and metrics do
   const Headers wrong = {{"Authorization", "Bearer sk-wrong"}};
   const Headers right = {{"Authorization", "Bearer sk-test-secret-123"}};
   CHECK(error_of(c.post("/v1/chat/completions", chat_body("echo/x", "hi"), wrong)).status == 401);
-  CHECK(error_of(c.post("/chat/completions", chat_body("echo/x", "hi"), {{"Authorization", "sk-test-secret-123"}})).status == 401);
+  CHECK(error_of(c.post("/chat/completions", chat_body("echo/x", "hi"), {{"Authorization", "sk-test-secret-123"}}))
+            .status == 401);
   CHECK(error_of(c.get("/v1/models")).status == 401);
   CHECK(error_of(c.post("/v1/embeddings", R"({"model":"echo/x","input":"a"})")).status == 401);
   CHECK(c.post("/v1/chat/completions", chat_body("echo/x", "hi"), right).status == 200);

@@ -12,7 +12,8 @@ namespace {
 // echo deployments: `fail` > 0 makes one fail with that status, else it answers `reply`.
 std::string deployment(const std::string &name, const std::string &model, int fail, const std::string &reply = "ok") {
   std::string d = "  - model_name: " + name + "\n    litellm_params:\n      model: " + model + "\n";
-  return d + (fail ? "      mock_error_status: " + std::to_string(fail) + "\n" : "      mock_response: " + reply + "\n");
+  return d +
+         (fail ? "      mock_error_status: " + std::to_string(fail) + "\n" : "      mock_response: " + reply + "\n");
 }
 
 struct Fixture {
@@ -35,7 +36,8 @@ bool has(const std::string &text, const std::string &needle) { return text.find(
 }  // namespace
 
 TEST_CASE("a failing deployment hands the request to the next one behind the same name") {
-  Fixture f(std::string("model_list:\n") + deployment("flaky", "echo/a", 503) + deployment("flaky", "echo/b", 0, "from-b"));
+  Fixture f(std::string("model_list:\n") + deployment("flaky", "echo/a", 503) +
+            deployment("flaky", "echo/b", 0, "from-b"));
   for (int i = 0; i < 4; ++i) {  // round robin starts on each deployment twice
     const Response r = f.chat("flaky");
     CHECK(r.status == 200);
@@ -51,7 +53,9 @@ TEST_CASE("a failing deployment hands the request to the next one behind the sam
   CHECK(eventually([&] {
     const std::string m = f.metrics();
     return has(m, "llmhost_deployment_failures_total{model=\"flaky\",provider=\"echo\",status=\"503\"} 3\n") &&
-           has(m, "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"flaky\",provider=\"echo\",status=\"200\"} 5");
+           has(m,
+               "llmhost_requests_total{route=\"/v1/chat/"
+               "completions\",model=\"flaky\",provider=\"echo\",status=\"200\"} 5");
   }));
 }
 

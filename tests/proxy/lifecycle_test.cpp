@@ -106,7 +106,8 @@ TEST_CASE("SIGHUP reloads the plugin folders; reloads show in /metrics") {
   CHECK(c.post("/v1/chat/completions", chat_body("cecho/x", "hi")).status == 200);
 }
 
-TEST_CASE("a plugin replaced while a stream is open: the stream completes on the old build, the next request gets the new") {
+TEST_CASE(
+    "a plugin replaced while a stream is open: the stream completes on the old build, the next request gets the new") {
   test::TempDir dir;
   const auto plugin = dir.add(test::test_plugin("libdrip.so"));
   const auto release = dir.path() / "release";

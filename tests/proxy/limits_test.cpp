@@ -13,7 +13,8 @@ bool has(const std::string &text, const std::string &needle) { return text.find(
 
 std::string messages_body(size_t n, const std::string &extra = {}) {
   std::string body = "{\"model\":\"echo/x\",\"messages\":[";
-  for (size_t i = 0; i < n; ++i) body += std::string(i ? "," : "") + "{\"role\":\"user\",\"content\":\"m" + std::to_string(i) + "\"}";
+  for (size_t i = 0; i < n; ++i)
+    body += std::string(i ? "," : "") + "{\"role\":\"user\",\"content\":\"m" + std::to_string(i) + "\"}";
   return body + "]" + (extra.empty() ? "" : "," + extra) + "}";
 }
 
@@ -40,7 +41,8 @@ void still_serving(uint16_t port) {
 void check_small_limits(uint16_t port) {
   {
     Client c(port);
-    const Response r = c.post("/v1/chat/completions", chat_body("echo/x", "hi", "\"pad\":\"" + std::string(20000, 'x') + "\""));
+    const Response r =
+        c.post("/v1/chat/completions", chat_body("echo/x", "hi", "\"pad\":\"" + std::string(20000, 'x') + "\""));
     CHECK(r.status == 413);
     CHECK(has(r.body, "larger than the limit of 10485 bytes"));
     CHECK(has(r.body, "\"code\":\"request_too_large\""));
@@ -148,7 +150,8 @@ TEST_CASE("stream and connection limits from general_settings") {
     CHECK(has(slow.body, "request timeout of 0.5 s"));
     std::string words;
     for (int i = 0; i < 100; ++i) words += "w ";
-    const Response longer = c.post("/v1/chat/completions", chat_body("echo/x", words, "\"stream\":true,\"mock_delay_ms\":100"));
+    const Response longer =
+        c.post("/v1/chat/completions", chat_body("echo/x", words, "\"stream\":true,\"mock_delay_ms\":100"));
     CHECK(longer.status == 200);
     CHECK(has(longer.body, "ran longer than 1 s"));
     CHECK(has(longer.body, "data: [DONE]\n\n"));

@@ -17,7 +17,6 @@
 #include <stdexcept>
 #include <thread>
 
-
 namespace ptest {
 
 namespace net = boost::asio;
@@ -106,7 +105,8 @@ Client::Client(uint16_t port) : socket_(ioc_) {
   socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
 }
 
-void Client::send(const std::string &method, const std::string &target, const std::string &body, const Headers &headers) {
+void Client::send(const std::string &method, const std::string &target, const std::string &body,
+                  const Headers &headers) {
   http::request<http::string_body> req(http::string_to_verb(method), target, 11);
   req.set(http::field::host, "127.0.0.1");
   if (method == "POST") req.set(http::field::content_type, "application/json");
@@ -119,7 +119,8 @@ void Client::send(const std::string &method, const std::string &target, const st
 }
 
 std::string Client::read_until(const std::string &needle) {
-  while (parser_->get().body().find(needle) == std::string::npos && !parser_->is_done()) http::read_some(socket_, buffer_, *parser_);
+  while (parser_->get().body().find(needle) == std::string::npos && !parser_->is_done())
+    http::read_some(socket_, buffer_, *parser_);
   return parser_->get().body();
 }
 

@@ -43,12 +43,17 @@ test::http::MockServer echoing_upstream() {
     if (ask == "fail-429") return void(c.respond(429, R"({"error":"rate limited: )" + auth + R"("})"));
     if (ask == "fail-detail") return void(c.respond(503, R"({"detail":"bad key )" + auth + R"("})"));
     if (ask == "fail-200") return void(c.respond(200, R"({"error":{"message":"no choices for )" + auth + R"("}})"));
-    if (ask == "embed") return void(c.respond(400, R"({"error":{"message":"bad embedding request with )" + auth + R"("}})"));
+    if (ask == "embed")
+      return void(c.respond(400, R"({"error":{"message":"bad embedding request with )" + auth + R"("}})"));
     if (ask == "stream-ok" || ask == "stream-error") {
       c.begin_chunked();
-      c.chunk(R"(data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"part"},"finish_reason":null}]})"
-              "\n\n");
-      if (ask == "stream-error") c.chunk(R"(data: {"error":{"message":"stream broke for )" + auth + R"("}})" "\n\n");
+      c.chunk(
+          R"(data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"part"},"finish_reason":null}]})"
+          "\n\n");
+      if (ask == "stream-error")
+        c.chunk(R"(data: {"error":{"message":"stream broke for )" + auth +
+                R"("}})"
+                "\n\n");
       c.chunk("data: [DONE]\n\n");
       return void(c.end_chunked());
     }
@@ -82,19 +87,23 @@ TEST_CASE("serve: no key in any response, log line, metric or message, whichever
              "  - model_name: up\n"
              "    litellm_params:\n"
              "      model: openai/gpt-test\n"
-             "      api_base: " + up + "\n"
-             "      api_key: os.environ/CANARY_DEPLOY_KEY\n"
-             "  - model_name: echoed\n"
-             "    litellm_params:\n"
-             "      model: echo/x\n"
-             "      api_key: os.environ/CANARY_DEPLOY_KEY\n"
-             "  - model_name: leaky-url\n"
-             "    litellm_params:\n"
-             "      model: openai/gpt-test\n"
-             "      api_base: http://user:" + kDeploy + "@127.0.0.1:" + std::to_string(refused) + "/v1?key=" + kDeploy + "\n"
-             "      api_key: os.environ/CANARY_DEPLOY_KEY\n"
-             "general_settings:\n"
-             "  master_key: os.environ/CANARY_MASTER_KEY\n");
+             "      api_base: " +
+                 up +
+                 "\n"
+                 "      api_key: os.environ/CANARY_DEPLOY_KEY\n"
+                 "  - model_name: echoed\n"
+                 "    litellm_params:\n"
+                 "      model: echo/x\n"
+                 "      api_key: os.environ/CANARY_DEPLOY_KEY\n"
+                 "  - model_name: leaky-url\n"
+                 "    litellm_params:\n"
+                 "      model: openai/gpt-test\n"
+                 "      api_base: http://user:" +
+                 kDeploy + "@127.0.0.1:" + std::to_string(refused) + "/v1?key=" + kDeploy +
+                 "\n"
+                 "      api_key: os.environ/CANARY_DEPLOY_KEY\n"
+                 "general_settings:\n"
+                 "  master_key: os.environ/CANARY_MASTER_KEY\n");
   Server server({"--plugins", test::bundled_plugins().string(), "--config", cfg.string()},
                 {"CANARY_DEPLOY_KEY=" + kDeploy, "CANARY_MASTER_KEY=" + kMaster, "OPENAI_API_KEY=" + kEnv,
                  "OPENAI_BASE_URL=" + up});
@@ -187,7 +196,8 @@ TEST_CASE("CLI: no key in the output or the error of any command") {
   CHECK(run({"stream", "openai/gpt-test", "stream-error", "--api-key", kCli, "--api-base", up}).exit_code == 1);
   CHECK(run({"stream", "openai/gpt-test", "fail-401", "--api-key", kCli, "--api-base", up, "--json"}).exit_code == 1);
   CHECK(run({"embed", "openai/text-embedding-3-small", "x", "--api-key", kCli, "--api-base", up}).exit_code == 1);
-  const std::string leaky = "http://user:" + kCli + "@127.0.0.1:" + std::to_string(test::http::refused_port()) + "/v1?key=" + kCli;
+  const std::string leaky =
+      "http://user:" + kCli + "@127.0.0.1:" + std::to_string(test::http::refused_port()) + "/v1?key=" + kCli;
   CHECK(run({"complete", "openai/gpt-test", "say-ok", "--api-key", kCli, "--api-base", leaky}).exit_code == 1);
   bool cli_sent = false;
   for (const auto &r : upstream.requests()) cli_sent |= r.header("authorization") == "Bearer " + kCli;
@@ -201,11 +211,11 @@ TEST_CASE("serve start-up failures do not print the master key") {
   Transcript t;
   // A literal master key followed by a missing folder, broken YAML, a bad limit; a bad timeout.
   int n = 0;
-  for (const std::string &yaml :
-       {"general_settings:\n  master_key: " + kMaster + "\n  plugin_dirs: [./missing]\n",
-        "general_settings:\n  master_key: " + kMaster + "\n  plugin_dirs: {a: [\n",
-        "general_settings:\n  master_key: " + kMaster + "\n  max_messages: many\n",
-        "model_list:\n  - model_name: a\n    litellm_params: {model: echo/x, api_key: " + kDeploy + ", timeout: soon}\n"}) {
+  for (const std::string &yaml : {"general_settings:\n  master_key: " + kMaster + "\n  plugin_dirs: [./missing]\n",
+                                  "general_settings:\n  master_key: " + kMaster + "\n  plugin_dirs: {a: [\n",
+                                  "general_settings:\n  master_key: " + kMaster + "\n  max_messages: many\n",
+                                  "model_list:\n  - model_name: a\n    litellm_params: {model: echo/x, api_key: " +
+                                      kDeploy + ", timeout: soon}\n"}) {
     write_file(cfg, yaml);
     const test::RunResult r = serve_fails({"--plugins", test::bundled_plugins().string(), "--config", cfg.string()});
     CHECK(r.exit_code == 1);

@@ -47,7 +47,8 @@ struct LetGo {
 
 }  // namespace
 
-TEST_CASE("a plugin stuck in complete past its timeout: 408 at the deadline, other calls go on, its late result is dropped") {
+TEST_CASE(
+    "a plugin stuck in complete past its timeout: 408 at the deadline, other calls go on, its late result is dropped") {
   Plugins p;
   const auto cfg = p.dir.path() / "config.yaml";
   write_file(cfg,
@@ -73,9 +74,9 @@ TEST_CASE("a plugin stuck in complete past its timeout: 408 at the deadline, oth
   CHECK(has(r.body, "\"code\":\"call_timeout\""));
   CHECK(has(r.body, "\"type\":\"timeout_error\""));
   CHECK(has(r.body, "provider stuck did not finish"));
-  CHECK(waited >= 1.0);   // the call's timeout ...
-  CHECK(waited < 10.0);   // ... plus a 1 s grace, with room for a slow sanitizer run
-  CHECK(r.keep_alive);    // the connection goes on: the late result has nowhere to go
+  CHECK(waited >= 1.0);  // the call's timeout ...
+  CHECK(waited < 10.0);  // ... plus a 1 s grace, with room for a slow sanitizer run
+  CHECK(r.keep_alive);   // the connection goes on: the late result has nowhere to go
   CHECK(stuck.post("/v1/chat/completions", chat_body("echo/x", "same connection")).status == 200);
   std::string m = other.get("/metrics").body;
   CHECK(has(m, "llmhost_abandoned_calls 1\n"));
@@ -93,7 +94,8 @@ TEST_CASE("a plugin stuck in complete past its timeout: 408 at the deadline, oth
   CHECK_FALSE(has(next.body, "late"));
 }
 
-TEST_CASE("a call with no timeout of its own gets 408 after --request-timeout, even from a plugin that ignores its cancel") {
+TEST_CASE(
+    "a call with no timeout of its own gets 408 after --request-timeout, even from a plugin that ignores its cancel") {
   Plugins p;
   Server server({"--plugins", p.dir.path().string(), "--request-timeout", "0.5"}, p.env());
   LetGo let_go{p};

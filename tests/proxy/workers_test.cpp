@@ -27,7 +27,7 @@ TEST_CASE("40 long streams open at once all get their first chunk while every on
   for (auto &c : clients) CHECK(c->read_until("\"content\":\"w\"").find("data: ") == 0);
   const std::string metrics = Client(server.port()).get("/metrics").body;
   CHECK(metrics.find("llmhost_requests_in_flight 41\n") != std::string::npos);  // the scrape too
-  clients.clear();  // disconnects cancel the 40 calls
+  clients.clear();                                                              // disconnects cancel the 40 calls
   CHECK(eventually([&] {
     return Client(server.port()).get("/metrics").body.find("llmhost_requests_in_flight 1\n") != std::string::npos;
   }));
@@ -50,7 +50,8 @@ TEST_CASE("a stream to a client that stops reading holds its plugin back instead
   words.reserve(6'000'000);
   for (int i = 0; i < 3'000'000; ++i) words += "a ";
   Client reader(server.port());
-  reader.send("POST", "/v1/chat/completions", chat_body("echo/any", "x", "\"stream\":true,\"mock_response\":\"" + words + "\""));
+  reader.send("POST", "/v1/chat/completions",
+              chat_body("echo/any", "x", "\"stream\":true,\"mock_response\":\"" + words + "\""));
   CHECK(reader.read_until("\"content\":\"a\"").find("data: ") == 0);
   const double before = rss_mib(server.pid());
   std::this_thread::sleep_for(std::chrono::seconds(3));  // the client reads nothing more
@@ -72,7 +73,8 @@ TEST_CASE("a stream whose client takes nothing for --idle-timeout is closed and 
   words.reserve(1'000'000);
   for (int i = 0; i < 500'000; ++i) words += "a ";
   Client reader(server.port());
-  reader.send("POST", "/v1/chat/completions", chat_body("echo/any", "x", "\"stream\":true,\"mock_response\":\"" + words + "\""));
+  reader.send("POST", "/v1/chat/completions",
+              chat_body("echo/any", "x", "\"stream\":true,\"mock_response\":\"" + words + "\""));
   CHECK(reader.read_until("\"content\":\"a\"").find("data: ") == 0);
   // The write that the full socket blocks is given up after 2 s: the connection is closed and
   // the call cancelled, with the reader still connected but reading nothing.

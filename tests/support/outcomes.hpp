@@ -53,8 +53,8 @@ struct Outcomes {
     return std::get<llmhost::Response>(results[i]);
   }
   const llmhost::Error &error(size_t i) {
-    REQUIRE_MESSAGE(std::holds_alternative<llmhost::Error>(results.at(i)), "call succeeded: ",
-                    std::get<llmhost::Response>(results.at(i)).content);
+    REQUIRE_MESSAGE(std::holds_alternative<llmhost::Error>(results.at(i)),
+                    "call succeeded: ", std::get<llmhost::Response>(results.at(i)).content);
     return std::get<llmhost::Error>(results[i]);
   }
 };

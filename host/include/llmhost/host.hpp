@@ -9,8 +9,8 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -34,11 +34,11 @@ class Plugin;
 struct ReloadEvent {
   enum class Kind { kLoaded, kReplaced, kRemoved, kFailed };
   Kind kind;
-  std::string file;         // the plugin file in its folder
-  std::string name;         // the provider name (the old one for kRemoved)
-  std::string old_version;  // the build that served before (kReplaced, kRemoved, kFailed)
-  std::string new_version;  // the build that serves now (kLoaded, kReplaced)
-  std::string message;      // kFailed: the load error; the old build, if any, keeps serving
+  std::string file;                       // the plugin file in its folder
+  std::string name;                       // the provider name (the old one for kRemoved)
+  std::string old_version;                // the build that served before (kReplaced, kRemoved, kFailed)
+  std::string new_version;                // the build that serves now (kLoaded, kReplaced)
+  std::string message;                    // kFailed: the load error; the old build, if any, keeps serving
   std::chrono::microseconds duration{0};  // time to copy, load, validate and swap
 };
 
@@ -143,8 +143,7 @@ class Host {
   // The same on a resolved target: request.model is not read for routing (the response still
   // reports it as the model unless the plugin names one).
   Response complete(const Target &target, const Request &request, std::stop_token cancel = {});
-  void stream(const Target &target, const Request &request, const ChunkCallback &on_chunk,
-              std::stop_token cancel = {});
+  void stream(const Target &target, const Request &request, const ChunkCallback &on_chunk, std::stop_token cancel = {});
   EmbeddingResponse embed(const Target &target, const Request &request, std::stop_token cancel = {});
 
   // Callback form: starts the call and returns at once; `done` gets the response or the error,

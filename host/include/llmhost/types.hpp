@@ -37,7 +37,7 @@ struct Params {
 // One call. `model` is "provider/model"; the provider part is everything before the first '/'.
 struct Request {
   std::string model;
-  std::vector<Message> messages;  // chat calls
+  std::vector<Message> messages;   // chat calls
   std::vector<std::string> input;  // embed calls
   Params params;
   std::string api_key;
@@ -84,7 +84,7 @@ struct Response {
   std::vector<ToolCall> tool_calls;
   std::string finish_reason = "stop";
   Usage usage;
-  std::string raw_json;  // the upstream's JSON, when the plugin handed it over
+  std::string raw_json;                           // the upstream's JSON, when the plugin handed it over
   UpstreamMembers<std::string> upstream_members;  // what to pass through, when the plugin said
 };
 

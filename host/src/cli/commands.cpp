@@ -50,8 +50,8 @@ void write_info(json::Writer &w, const ProviderInfo &p) {
 
 void print_info_text(const ProviderInfo &p) {
   std::cout << "name:         " << p.name << "\nversion:      " << p.version << "\ndescription:  " << p.description
-            << "\nabi version:  " << p.abi_major << '.' << p.abi_minor << "\ncapabilities: "
-            << capabilities_text(p) << "\nfile:         " << p.file << '\n';
+            << "\nabi version:  " << p.abi_major << '.' << p.abi_minor << "\ncapabilities: " << capabilities_text(p)
+            << "\nfile:         " << p.file << '\n';
   if (!p.models.empty()) {
     std::cout << "models:      ";
     for (const std::string &m : p.models) std::cout << ' ' << m;
@@ -77,7 +77,11 @@ int run_providers(Host &host, bool json) {
     for (const ProviderInfo &p : providers) write_info(w, p);
     w.end_array().key("errors").begin_array();
     for (const LoadError &e : errors)
-      w.begin_object().member("kind", to_string(e.kind)).member("file", e.file).member("message", e.message).end_object();
+      w.begin_object()
+          .member("kind", to_string(e.kind))
+          .member("file", e.file)
+          .member("message", e.message)
+          .end_object();
     w.end_array().end_object();
     std::cout << out << '\n';
     return kOk;
@@ -85,11 +89,12 @@ int run_providers(Host &host, bool json) {
   std::printf("%-16s %-10s %-5s %-37s %s\n", "NAME", "VERSION", "ABI", "CAPABILITIES", "FILE");
   for (const ProviderInfo &p : providers)
     std::printf("%-16s %-10s %-5s %-37s %s\n", p.name.c_str(), p.version.c_str(),
-                (std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor)).c_str(),
-                capabilities_text(p).c_str(), p.file.c_str());
+                (std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor)).c_str(), capabilities_text(p).c_str(),
+                p.file.c_str());
   if (!errors.empty()) {
     std::printf("\nload errors:\n");
-    for (const LoadError &e : errors) std::printf("  [%s] %s\n", std::string(to_string(e.kind)).c_str(), e.message.c_str());
+    for (const LoadError &e : errors)
+      std::printf("  [%s] %s\n", std::string(to_string(e.kind)).c_str(), e.message.c_str());
   }
   return kOk;
 }
@@ -106,7 +111,9 @@ int run_complete(Host &host, const CallOptions &opts, const std::string &prompt)
       return kOk;
     }
     std::cout << r.content;
-    for (const ToolCall &t : r.tool_calls) std::cout << (r.content.empty() ? "" : "\n") << "tool call " << t.id << ": " << t.name << '(' << t.arguments << ')';
+    for (const ToolCall &t : r.tool_calls)
+      std::cout << (r.content.empty() ? "" : "\n") << "tool call " << t.id << ": " << t.name << '(' << t.arguments
+                << ')';
     std::cout << '\n';
     return kOk;
   } catch (const Error &e) {

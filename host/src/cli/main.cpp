@@ -24,7 +24,8 @@ int main(int argc, char **argv) {
   CLI::App app{"llmhost: a native LLM gateway whose providers are plugins"};
   app.require_subcommand(1);
   std::vector<std::string> plugin_dirs;
-  app.add_option("--plugins", plugin_dirs, "plugin folder (repeatable; default: $LLMHOST_PLUGIN_DIR or the bundled plugins)");
+  app.add_option("--plugins", plugin_dirs,
+                 "plugin folder (repeatable; default: $LLMHOST_PLUGIN_DIR or the bundled plugins)");
   bool allow_untrusted = false;
   app.add_flag("--allow-untrusted-plugins", allow_untrusted,
                "load plugin files or folders that are world-writable or owned by another user (development only)");

@@ -1,7 +1,7 @@
 // --param KEY=VALUE: VALUE is JSON when it parses as JSON, else a string. Known OpenAI
 // parameters also fill the typed Params; every key reaches the plugin in the request body.
-#include <llmhost/text.hpp>
 #include <simdjson.h>
+#include <llmhost/text.hpp>
 
 #include "cli/commands.hpp"
 #include "json/writer.hpp"
@@ -30,13 +30,20 @@ void apply_typed(Params &p, std::string_view key, const std::string &raw, simdjs
     if (!is_json || v.get(i)) throw UsageError("--param " + std::string(key) + " needs an integer, got " + raw);
     field = i;
   };
-  if (key == "temperature") number(p.temperature);
-  else if (key == "top_p") number(p.top_p);
-  else if (key == "presence_penalty") number(p.presence_penalty);
-  else if (key == "frequency_penalty") number(p.frequency_penalty);
-  else if (key == "max_tokens") integer(p.max_tokens);
-  else if (key == "n") integer(p.n);
-  else if (key == "seed") integer(p.seed);
+  if (key == "temperature")
+    number(p.temperature);
+  else if (key == "top_p")
+    number(p.top_p);
+  else if (key == "presence_penalty")
+    number(p.presence_penalty);
+  else if (key == "frequency_penalty")
+    number(p.frequency_penalty);
+  else if (key == "max_tokens")
+    integer(p.max_tokens);
+  else if (key == "n")
+    integer(p.n);
+  else if (key == "seed")
+    integer(p.seed);
   else if (key == "user") {
     std::string_view s;
     p.user = (is_json && !v.get(s)) ? std::string(s) : raw;
@@ -73,8 +80,7 @@ Request make_request(const CallOptions &opts) {
   w.begin_object();
   for (const std::string &kv : opts.params) {
     const size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw UsageError("--param \"" + kv + "\" is not KEY=VALUE");
+    if (eq == std::string::npos || eq == 0) throw UsageError("--param \"" + kv + "\" is not KEY=VALUE");
     const std::string key = kv.substr(0, eq);
     const std::string text = kv.substr(eq + 1);
     simdjson::dom::element parsed;

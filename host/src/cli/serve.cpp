@@ -13,8 +13,8 @@
 #include "proxy/access_log.hpp"
 #include "proxy/api.hpp"
 #include "proxy/metrics.hpp"
-#include "routing/model_table.hpp"
 #include "proxy/server.hpp"
+#include "routing/model_table.hpp"
 
 namespace llmhost::cli {
 namespace {
@@ -26,8 +26,10 @@ void say(const std::string &line) {
 
 void log_reload(const ReloadEvent &e) {
   std::string line = "reload: " + std::string(to_string(e.kind)) + " " + e.name;
-  if (!e.old_version.empty() && !e.new_version.empty()) line += " " + e.old_version + " -> " + e.new_version;
-  else if (!e.old_version.empty() || !e.new_version.empty()) line += " " + e.old_version + e.new_version;
+  if (!e.old_version.empty() && !e.new_version.empty())
+    line += " " + e.old_version + " -> " + e.new_version;
+  else if (!e.old_version.empty() || !e.new_version.empty())
+    line += " " + e.old_version + e.new_version;
   line += " (" + e.file + ")";
   if (!e.message.empty()) line += ": " + e.message;
   say(line);
@@ -77,7 +79,8 @@ uint32_t pick(int64_t flag, const std::optional<uint32_t> &config, uint32_t fall
 void apply_limits(const ServeOptions &o, const config::Limits &c, proxy::ServerOptions &s) {
   using seconds = std::chrono::duration<double>;
   auto secs = [](std::chrono::milliseconds d) { return std::chrono::duration_cast<seconds>(d).count(); };
-  s.max_body_bytes = static_cast<uint64_t>(pick(o.max_body_mb, c.max_body_mb, double(s.max_body_bytes) / (1 << 20)) * (1 << 20));
+  s.max_body_bytes =
+      static_cast<uint64_t>(pick(o.max_body_mb, c.max_body_mb, double(s.max_body_bytes) / (1 << 20)) * (1 << 20));
   s.max_header_bytes = static_cast<uint32_t>(
       std::min(pick(o.max_header_kb, c.max_header_kb, s.max_header_bytes / 1024.0), 4.0 * (1 << 20)) * 1024);
   s.max_header_count = pick(o.max_header_count, c.max_header_count, s.max_header_count);
@@ -109,14 +112,21 @@ class MetricsExchange final : public proxy::Exchange {
  private:
   void append(std::string &out) const {
     const proxy::WatchdogCounts w = server_.watchdog();
-    out += "# HELP llmhost_watchdog_timeouts_total Requests the watchdog answered with 408 or ended with an error event, by what ran out.\n"
-           "# TYPE llmhost_watchdog_timeouts_total counter\n";
-    for (auto [kind, n] : {std::pair{"call", w.call}, {"request", w.request}, {"stream_idle", w.stream_idle},
+    out +=
+        "# HELP llmhost_watchdog_timeouts_total Requests the watchdog answered with 408 or ended with an error event, "
+        "by what ran out.\n"
+        "# TYPE llmhost_watchdog_timeouts_total counter\n";
+    for (auto [kind, n] : {std::pair{"call", w.call},
+                           {"request", w.request},
+                           {"stream_idle", w.stream_idle},
                            {"stream_duration", w.stream_duration}})
       out += "llmhost_watchdog_timeouts_total{kind=\"" + std::string(kind) + "\"} " + std::to_string(n) + "\n";
-    out += "# HELP llmhost_abandoned_calls Plugin calls the watchdog gave up on that have not returned yet; each holds a worker.\n"
-           "# TYPE llmhost_abandoned_calls gauge\n"
-           "llmhost_abandoned_calls " + std::to_string(w.abandoned_running) + "\n";
+    out +=
+        "# HELP llmhost_abandoned_calls Plugin calls the watchdog gave up on that have not returned yet; each holds a "
+        "worker.\n"
+        "# TYPE llmhost_abandoned_calls gauge\n"
+        "llmhost_abandoned_calls " +
+        std::to_string(w.abandoned_running) + "\n";
   }
 
   std::shared_ptr<proxy::Exchange> inner_;
@@ -129,31 +139,47 @@ void add_serve_options(CLI::App *serve, ServeOptions &o) {
   serve->add_option("--config", o.config, "LiteLLM-style config.yaml (model_list, custom_provider_map, master_key)");
   serve->add_option("--host", o.host, "address to listen on")->capture_default_str();
   serve->add_option("--port", o.port, "port to listen on; 0 picks a free one (printed)")
-      ->capture_default_str()->check(CLI::Range(0, 65535));
-  serve->add_option("--workers", o.workers, "most plugin calls running at once (one thread each, started on demand)")->capture_default_str()->check(CLI::Range(1u, 16384u));
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  serve->add_option("--workers", o.workers, "most plugin calls running at once (one thread each, started on demand)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 16384u));
   serve->add_option("--io-threads", o.io_threads, "socket I/O threads; 0: one per two CPUs the process may use, 1 to 4")
-      ->capture_default_str()->check(CLI::Range(0u, 256u));
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 256u));
   serve->add_option("--max-body-mb", o.max_body_mb, "largest request body in MiB; larger gets 413")
-      ->default_str("10")->check(CLI::PositiveNumber);
+      ->default_str("10")
+      ->check(CLI::PositiveNumber);
   serve->add_option("--max-header-kb", o.max_header_kb, "largest request header block in KiB; larger gets 431")
-      ->default_str("16")->check(CLI::PositiveNumber);
+      ->default_str("16")
+      ->check(CLI::PositiveNumber);
   serve->add_option("--max-header-count", o.max_header_count, "most request header fields; more get 431 (0: no limit)")
-      ->default_str("100")->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
+      ->default_str("100")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
   serve->add_option("--max-messages", o.max_messages, "most messages in a chat request; more get 400 (0: no limit)")
-      ->default_str("2048")->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
+      ->default_str("2048")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
   serve->add_option("--idle-timeout", o.idle_timeout_s, "seconds an idle connection is kept open")
-      ->default_str("60")->check(CLI::PositiveNumber);
-  serve->add_option("--request-timeout", o.request_timeout_s,
-                    "seconds until a response must start, else 408, even when a plugin hangs (0: none)")
-      ->default_str("600")->check(CLI::NonNegativeNumber);
-  serve->add_option("--stream-idle-timeout", o.stream_idle_timeout_s,
-                    "seconds a stream may go without a chunk before it is ended with an error event (0: none)")
-      ->default_str("300")->check(CLI::NonNegativeNumber);
-  serve->add_option("--max-stream-duration", o.max_stream_duration_s,
-                    "seconds a stream may last before it is ended with an error event (0: none)")
-      ->default_str("3600")->check(CLI::NonNegativeNumber);
+      ->default_str("60")
+      ->check(CLI::PositiveNumber);
+  serve
+      ->add_option("--request-timeout", o.request_timeout_s,
+                   "seconds until a response must start, else 408, even when a plugin hangs (0: none)")
+      ->default_str("600")
+      ->check(CLI::NonNegativeNumber);
+  serve
+      ->add_option("--stream-idle-timeout", o.stream_idle_timeout_s,
+                   "seconds a stream may go without a chunk before it is ended with an error event (0: none)")
+      ->default_str("300")
+      ->check(CLI::NonNegativeNumber);
+  serve
+      ->add_option("--max-stream-duration", o.max_stream_duration_s,
+                   "seconds a stream may last before it is ended with an error event (0: none)")
+      ->default_str("3600")
+      ->check(CLI::NonNegativeNumber);
   serve->add_option("--drain-timeout", o.drain_timeout_s, "seconds SIGTERM waits for requests in flight")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   serve->add_flag("--no-watch", o.no_watch, "do not reload plugins when their files change (SIGHUP still does)");
   serve->add_flag("--no-access-log", o.no_access_log, "no per-request log line on stderr");
 }
@@ -208,8 +234,9 @@ int run_serve(const ServeOptions &o) {
   const routing::ModelTable models(cfg);
   proxy::Metrics metrics;
   proxy::AccessLog access_log(stderr);
-  proxy::Api api(host, models, metrics, [&](std::function<void()> job) { server->post_work(std::move(job)); },
-                 proxy::ApiOptions{cfg.master_key});
+  proxy::Api api(
+      host, models, metrics, [&](std::function<void()> job) { server->post_work(std::move(job)); },
+      proxy::ApiOptions{cfg.master_key});
 
   proxy::ServerHooks hooks;
   hooks.handle = [&](std::shared_ptr<proxy::Exchange> ex) {

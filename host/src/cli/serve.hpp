@@ -14,9 +14,9 @@ struct ServeOptions {
   std::string config;                    // --config FILE (LiteLLM config.yaml shape)
   std::vector<std::string> plugin_dirs;  // the global --plugins; replaces the config's plugin_dirs
   std::string host = "127.0.0.1";
-  int port = 4000;                       // 0 = a free port (printed at start)
-  unsigned workers = 1024;               // most threads running plugin calls, started on demand
-  unsigned io_threads = 0;               // 0: chosen from the usable CPUs (proxy::ServerOptions)
+  int port = 4000;          // 0 = a free port (printed at start)
+  unsigned workers = 1024;  // most threads running plugin calls, started on demand
+  unsigned io_threads = 0;  // 0: chosen from the usable CPUs (proxy::ServerOptions)
   // Limits: negative = not on the command line, so general_settings decides, else the default
   // (proxy::ServerOptions).
   double max_body_mb = -1;
@@ -28,7 +28,7 @@ struct ServeOptions {
   double stream_idle_timeout_s = -1;
   double max_stream_duration_s = -1;
   double drain_timeout_s = 30;
-  bool no_watch = false;                 // hot reload of the plugin folders is on by default
+  bool no_watch = false;  // hot reload of the plugin folders is on by default
   bool no_access_log = false;
   bool allow_untrusted_plugins = false;  // the global --allow-untrusted-plugins
 };

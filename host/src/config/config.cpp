@@ -105,7 +105,8 @@ class Reader {
           fail(v.Mark(), "\"" + name + "\" must be an integer in 0..100");
         d.num_retries = static_cast<uint32_t>(n);
       } else {
-        builder.add(key, v, [&](const YAML::Node &node, std::string s) { return resolve_env(node, std::move(s), name); });
+        builder.add(key, v,
+                    [&](const YAML::Node &node, std::string s) { return resolve_env(node, std::move(s), name); });
       }
     }
     if (d.model.empty()) fail(params.Mark(), at + " is missing \"model\" (provider/model)");
@@ -147,7 +148,8 @@ class Reader {
     if (n.IsNull()) return;
     expect(n, YAML::NodeType::Sequence, "litellm_settings.fallbacks", "a list of {model_name: [fallback names]}");
     for (const YAML::Node &e : n) {
-      if (!e.IsMap() || e.size() != 1) fail(e.Mark(), "each litellm_settings.fallbacks entry must be {model_name: [fallback names]}");
+      if (!e.IsMap() || e.size() != 1)
+        fail(e.Mark(), "each litellm_settings.fallbacks entry must be {model_name: [fallback names]}");
       const auto kv = *e.begin();
       Fallback f{scalar(kv.first, "litellm_settings.fallbacks key"), {}};
       const std::string at = "litellm_settings.fallbacks." + f.model;
@@ -174,7 +176,8 @@ class Reader {
       if (!configured(f.model))
         fail(fallback_marks_[i], "litellm_settings.fallbacks: \"" + f.model + "\" is not a model_name in model_list");
       for (const std::string &to : f.to) {
-        if (to == f.model) fail(fallback_marks_[i], "litellm_settings.fallbacks: \"" + f.model + "\" falls back to itself");
+        if (to == f.model)
+          fail(fallback_marks_[i], "litellm_settings.fallbacks: \"" + f.model + "\" falls back to itself");
         if (!configured(to))
           fail(fallback_marks_[i],
                "litellm_settings.fallbacks." + f.model + ": \"" + to + "\" is not a model_name in model_list");
@@ -225,15 +228,24 @@ class Reader {
         fail(v.Mark(), "\"" + name + "\" must be a whole number >= 0");
       out = static_cast<uint32_t>(d);
     };
-    if (key == "max_body_mb" || key == "max_request_size_mb") number(l.max_body_mb, true);
-    else if (key == "max_header_kb") number(l.max_header_kb, true);
-    else if (key == "max_header_count") count(l.max_header_count);
-    else if (key == "max_messages") count(l.max_messages);
-    else if (key == "idle_timeout") number(l.idle_timeout_s, true);
-    else if (key == "request_timeout") number(l.request_timeout_s, false);
-    else if (key == "stream_idle_timeout") number(l.stream_idle_timeout_s, false);
-    else if (key == "max_stream_duration") number(l.max_stream_duration_s, false);
-    else return false;
+    if (key == "max_body_mb" || key == "max_request_size_mb")
+      number(l.max_body_mb, true);
+    else if (key == "max_header_kb")
+      number(l.max_header_kb, true);
+    else if (key == "max_header_count")
+      count(l.max_header_count);
+    else if (key == "max_messages")
+      count(l.max_messages);
+    else if (key == "idle_timeout")
+      number(l.idle_timeout_s, true);
+    else if (key == "request_timeout")
+      number(l.request_timeout_s, false);
+    else if (key == "stream_idle_timeout")
+      number(l.stream_idle_timeout_s, false);
+    else if (key == "max_stream_duration")
+      number(l.max_stream_duration_s, false);
+    else
+      return false;
     return true;
   }
 

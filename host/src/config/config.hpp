@@ -62,7 +62,7 @@ struct Config {
   std::filesystem::path file;  // the config file; empty when none was given
   std::vector<ModelGroup> models;
   std::vector<CustomProvider> custom_providers;
-  std::vector<Fallback> fallbacks;  // every name in them is a configured model_name
+  std::vector<Fallback> fallbacks;                 // every name in them is a configured model_name
   std::vector<std::filesystem::path> plugin_dirs;  // general_settings.plugin_dirs, absolute
   std::string master_key;                          // empty = no auth
   bool direct_routing = true;                      // general_settings.direct_provider_routing

@@ -44,9 +44,7 @@ void JsonObjectBuilder::value(const YAML::Node &node, const Resolve &resolve, in
     throw YAML::Exception(node.Mark(), "value nested deeper than 64 levels or larger than 1 MiB (a recursive alias?)");
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      w_.null();
-      return;
+    case YAML::NodeType::Null: w_.null(); return;
     case YAML::NodeType::Sequence:
       w_.begin_array();
       for (const YAML::Node &e : node) value(e, resolve, depth + 1);
@@ -60,8 +58,7 @@ void JsonObjectBuilder::value(const YAML::Node &node, const Resolve &resolve, in
       }
       w_.end_object();
       return;
-    case YAML::NodeType::Scalar:
-      break;
+    case YAML::NodeType::Scalar: break;
   }
   const std::string &s = node.Scalar();
   if (node.Tag() != "!") {  // plain (unquoted) scalar: type it

@@ -44,7 +44,8 @@ CompleteState &state(const llmh_response_builder *b) { return *static_cast<Compl
 // parse of these few members only, never of the upstream's whole answer.
 template <class Text>
 const char *take_upstream_members(const llmh_upstream_members *m, UpstreamMembers<Text> &out) {
-  if (!m || !LLMH_HAS_FIELD(m, llmh_upstream_members, message)) return m ? "upstream_members (struct too small)" : nullptr;
+  if (!m || !LLMH_HAS_FIELD(m, llmh_upstream_members, message))
+    return m ? "upstream_members (struct too small)" : nullptr;
   const std::string_view top = sv(m->top), choice = sv(m->choice), message = sv(m->message);
   if (!top.empty() && !json::is_object(top)) return "upstream_members.top";
   if (!choice.empty() && !json::is_object(choice)) return "upstream_members.choice";
@@ -112,8 +113,8 @@ int stream_emit(const llmh_stream_sink *s, const llmh_chunk *c) {
   if (LLMH_HAS_FIELD(c, llmh_chunk, upstream_members) && c->upstream_members)
     if (const char *bad = take_upstream_members(c->upstream_members, chunk.upstream_members))
       return st.bad_members = bad, st.stopped = true, 1;
-  const bool go_on = c->tool_calls && c->tool_call_count ? deliver_with_tool_calls(*st.on_chunk, chunk, *c)
-                                                          : (*st.on_chunk)(chunk);
+  const bool go_on =
+      c->tool_calls && c->tool_call_count ? deliver_with_tool_calls(*st.on_chunk, chunk, *c) : (*st.on_chunk)(chunk);
   if (!go_on) return st.stopped = true, 1;
   return 0;
 }
@@ -180,7 +181,8 @@ Error call_failure(const Plugin &plugin, llmh_error &err, const CallControl &con
   std::string msg = err.message[0] ? std::string(err.message)
                                    : "provider " + plugin.name() + " failed in " + call + " without a message";
   if (err.status >= 400 && err.status <= 599) return Error(err.status, msg);
-  if (err.status != 0) msg += " (provider " + plugin.name() + " returned invalid status " + std::to_string(err.status) + ")";
+  if (err.status != 0)
+    msg += " (provider " + plugin.name() + " returned invalid status " + std::to_string(err.status) + ")";
   return Error(500, msg);
 }
 
@@ -327,8 +329,8 @@ std::optional<Error> stream_failure(const Plugin &plugin, bool failed, llmh_erro
     return Error(500, "provider " + plugin.name() + " sent a stream chunk with struct_size smaller than " +
                           std::to_string(kChunkV1Size));
   if (st.bad_members)
-    return Error(500, "provider " + plugin.name() + " sent a stream chunk whose " + st.bad_members +
-                          " is not a JSON object");
+    return Error(
+        500, "provider " + plugin.name() + " sent a stream chunk whose " + st.bad_members + " is not a JSON object");
   // The consumer stopping the stream itself (its callback returned false) is not an error for
   // it; a cancel from outside, or the deadline, is.
   if (st.stopped && !control.cancelled()) return std::nullopt;

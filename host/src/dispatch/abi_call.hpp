@@ -90,8 +90,8 @@ llmh_response_builder response_builder(CompleteState &st);
 struct StreamState {
   const ChunkCallback *on_chunk;
   const CallControl *control;
-  bool stopped = false;    // the consumer said stop, or the call was cancelled; latched
-  bool bad_chunk = false;  // the plugin sent a chunk too small to read
+  bool stopped = false;               // the consumer said stop, or the call was cancelled; latched
+  bool bad_chunk = false;             // the plugin sent a chunk too small to read
   const char *bad_members = nullptr;  // or one whose upstream_members text was no JSON object
 };
 // The host's llmh_stream_sink delivering to `st`. Its functions may be called from any thread,
@@ -103,8 +103,7 @@ std::optional<Error> stream_failure(const Plugin &plugin, bool failed, llmh_erro
                                     const CallControl &control, const llmh_request &req);
 
 Response call_complete(const Plugin &plugin, const llmh_request &req, std::stop_token cancel);
-void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallback &on_chunk,
-                 std::stop_token cancel);
+void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallback &on_chunk, std::stop_token cancel);
 EmbeddingResponse call_embed(const Plugin &plugin, const llmh_request &req, std::stop_token cancel);
 
 }  // namespace llmhost::detail

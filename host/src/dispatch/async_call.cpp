@@ -33,7 +33,11 @@ namespace {
 // their pins and their handlers.
 struct AsyncCall {
   AsyncCall(CallTracker &t, Registry::PluginPtr p, std::string m, Request r, const std::stop_token &cancel)
-      : tracker(t), hold(t.hold()), plugin(std::move(p)), model(std::move(m)), request(std::move(r)),
+      : tracker(t),
+        hold(t.hold()),
+        plugin(std::move(p)),
+        model(std::move(m)),
+        request(std::move(r)),
         stop(cancel, t.stopping()),
         control(stop.token(), request.timeout_s) {
     tracker.async_started();
@@ -46,7 +50,8 @@ struct AsyncCall {
   static llmh_error copy_error(const llmh_error &plugin_err) {
     llmh_error err = fresh_error();
     err.status = plugin_err.status;
-    if (LLMH_HAS_FIELD(&plugin_err, llmh_error, message)) std::memcpy(err.message, plugin_err.message, sizeof err.message);
+    if (LLMH_HAS_FIELD(&plugin_err, llmh_error, message))
+      std::memcpy(err.message, plugin_err.message, sizeof err.message);
     return err;
   }
 
@@ -89,8 +94,8 @@ struct AsyncComplete : AsyncCall {
 };
 
 struct AsyncStream : AsyncCall {
-  AsyncStream(CallTracker &t, Registry::PluginPtr p, std::string m, Request r, ChunkCallback c,
-              StreamDoneHandler d, const std::stop_token &cancel)
+  AsyncStream(CallTracker &t, Registry::PluginPtr p, std::string m, Request r, ChunkCallback c, StreamDoneHandler d,
+              const std::stop_token &cancel)
       : AsyncCall(t, std::move(p), std::move(m), std::move(r), cancel), on_chunk(std::move(c)), done(std::move(d)) {}
 
   std::optional<Error> outcome(const llmh_error *plugin_err) {

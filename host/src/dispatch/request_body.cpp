@@ -51,7 +51,7 @@ void write_fields(json::Writer &w, const Request &r, Skip skip) {
     w.end_array();
   }
   const Params &p = r.params;
-  auto optional = [&]<size_t N>(const char (&key)[N], const auto &v) {
+  auto optional = [&]<size_t N>(const char(&key)[N], const auto &v) {
     if (v && !skip(key)) w.member(key, *v);
   };
   optional("temperature", p.temperature);
@@ -74,7 +74,8 @@ struct Member {
   std::string raw;  // the value as JSON text
 };
 
-simdjson::dom::object parse_object(std::string_view json_text, const char *what, std::optional<simdjson::dom::parser> &own) {
+simdjson::dom::object parse_object(std::string_view json_text, const char *what,
+                                   std::optional<simdjson::dom::parser> &own) {
   simdjson::dom::parser &parser = json::reusable_parser(json_text.size(), own);
   simdjson::dom::object obj;
   if (auto e = parser.parse(json_text.data(), json_text.size(), true).get(obj))
@@ -86,7 +87,8 @@ simdjson::dom::object parse_object(std::string_view json_text, const char *what,
 std::vector<Member> members_of(std::string_view json_text, const char *what) {
   std::optional<simdjson::dom::parser> own;
   std::vector<Member> out;
-  for (auto [key, value] : parse_object(json_text, what, own)) out.push_back({std::string(key), simdjson::minify(value)});
+  for (auto [key, value] : parse_object(json_text, what, own))
+    out.push_back({std::string(key), simdjson::minify(value)});
   return out;
 }
 

@@ -36,7 +36,7 @@ class ThreadPool {
   void run();
   unsigned live() const;  // threads(), with mu_ held
   void start_thread();    // with mu_ held
-  void reap();          // joins the threads that ended; with mu_ held
+  void reap();            // joins the threads that ended; with mu_ held
 
   const unsigned min_, max_;
   const std::chrono::milliseconds idle_exit_;

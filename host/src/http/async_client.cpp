@@ -7,9 +7,9 @@
 #include <optional>
 
 #include "http/http_call.hpp"
-#include "loader/plugin_reaper.hpp"
 #include "http/response.hpp"
 #include "http/transfer.hpp"
+#include "loader/plugin_reaper.hpp"
 
 namespace llmhost::detail::http {
 namespace {
@@ -45,7 +45,8 @@ struct AsyncClient::Call {
 };
 
 AsyncClient::AsyncClient(boost::asio::any_io_executor executor, CurlPool &pool, CallPolicy &policy)
-    : policy_(policy), multi_(std::move(executor), pool, &AsyncClient::on_finished, this),
+    : policy_(policy),
+      multi_(std::move(executor), pool, &AsyncClient::on_finished, this),
       poll_timer_(multi_.executor()) {}
 
 AsyncClient::~AsyncClient() { shutdown(); }

@@ -37,8 +37,8 @@ void CallPolicy::log_attempt(int level, const HttpCall &call, uint32_t attempt,
   log_(level, "http", line);
 }
 
-Verdict CallPolicy::judge(const HttpCall &call, uint32_t attempt, const TransferResult &t,
-                          Clock::time_point started, llmh_error &err) {
+Verdict CallPolicy::judge(const HttpCall &call, uint32_t attempt, const TransferResult &t, Clock::time_point started,
+                          llmh_error &err) {
   using std::chrono::duration_cast;
   const Verdict fail{Verdict::kFail, Millis(0)};
   const std::string ms = std::to_string(duration_cast<Millis>(Clock::now() - started).count());

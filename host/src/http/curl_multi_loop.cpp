@@ -27,11 +27,11 @@ struct CurlMultiLoop::Watch {
       : desc(executor), fd(socket), owned(ours) {}
   stream_descriptor desc;
   curl_socket_t fd;
-  bool owned;          // opened by open_socket, closed only by close_socket
-  int want = 0;        // CURL_POLL_IN / CURL_POLL_OUT bits curl last asked for
+  bool owned;            // opened by open_socket, closed only by close_socket
+  int want = 0;          // CURL_POLL_IN / CURL_POLL_OUT bits curl last asked for
   bool reading = false;  // a read wait is pending (or its handler running)
   bool writing = false;
-  bool gone = false;   // closed or let go: freed once no wait is pending
+  bool gone = false;  // closed or let go: freed once no wait is pending
 };
 
 CurlMultiLoop::CurlMultiLoop(boost::asio::any_io_executor executor, CurlPool &pool, FinishedFn finished, void *owner)
@@ -72,8 +72,7 @@ void CurlMultiLoop::give_back(CURL *easy) {
     try {
       idle_.push_back(easy);
       return;
-    } catch (...) {
-    }
+    } catch (...) {}
   }
   curl_easy_cleanup(easy);
 }

@@ -100,16 +100,16 @@ class CurlMultiLoop {
   void *owner_;
   CURLM *multi_ = nullptr;
   std::vector<CURL *> idle_;
-  size_t active_ = 0;            // transfers in the multi handle
-  long connection_cap_ = 64;     // CURLMOPT_MAXCONNECTS: grows with active_
+  size_t active_ = 0;         // transfers in the multi handle
+  long connection_cap_ = 64;  // CURLMOPT_MAXCONNECTS: grows with active_
   std::unordered_map<curl_socket_t, Watch *> watches_;
 
   // curl wants one timer; Asio's is re-armed only when curl's comes earlier than the armed one,
   // so the deadlines curl keeps pushing back cost nothing until they are due.
   boost::asio::steady_timer timer_;
-  std::optional<std::chrono::steady_clock::time_point> due_;  // what curl asked for
+  std::optional<std::chrono::steady_clock::time_point> due_;    // what curl asked for
   std::optional<std::chrono::steady_clock::time_point> armed_;  // what the Asio timer waits for
-  bool kick_posted_ = false;  // a "time out now" is already on its way
+  bool kick_posted_ = false;                                    // a "time out now" is already on its way
 
   bool closed_ = false;
   std::atomic<size_t> pending_{0};  // tracked handlers not yet completed

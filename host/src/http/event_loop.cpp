@@ -13,8 +13,7 @@ EventLoop::EventLoop() : work_(ioc_.get_executor()) {
       try {
         ioc_.run();
         return;
-      } catch (...) {
-      }
+      } catch (...) {}
     }
   });
 }

@@ -40,9 +40,10 @@ bool HttpCall::prepare(const llmh_http_request &r, bool own_body, llmh_error &er
     const std::string_view name = sv(r.headers[i].name), value = sv(r.headers[i].value);
     if (name.empty() || name.find(':') != std::string_view::npos || !clean_header_text(name) ||
         !clean_header_text(value)) {
-      llmh_error_set(&err, 400, ("HTTP header \"" + std::string(name.substr(0, 64)) +
-                                 "\" has an invalid name or a line break in its value")
-                                    .c_str());
+      llmh_error_set(
+          &err, 400,
+          ("HTTP header \"" + std::string(name.substr(0, 64)) + "\" has an invalid name or a line break in its value")
+              .c_str());
       return false;
     }
     text += name.size() + 2 + value.size() + 1;

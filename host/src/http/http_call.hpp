@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "llmhost/http.h"
 #include "http/transfer.hpp"
+#include "llmhost/http.h"
 
 namespace llmhost::detail::http {
 

@@ -1,7 +1,7 @@
 #include "http/http_extension.hpp"
 
-#include <memory>
 #include <strings.h>
+#include <memory>
 
 #include <llmhost/views.hpp>
 
@@ -82,9 +82,7 @@ ExtensionLookup make_extension_lookup(LogFn log, int min_level, boost::asio::any
   ext->table.header = &header;
   ext->table.release = &release;
   ext->table.perform_async = &perform_async;
-  return [ext](std::string_view id) -> const void * {
-    return id == LLMH_HTTP_EXTENSION_ID ? &ext->table : nullptr;
-  };
+  return [ext](std::string_view id) -> const void * { return id == LLMH_HTTP_EXTENSION_ID ? &ext->table : nullptr; };
 }
 
 }  // namespace llmhost::detail::http

@@ -11,8 +11,8 @@
 #include "http/asio.hpp"
 #include "http/call_policy.hpp"
 #include "http/curl_pool.hpp"
-#include "llmhost/http.h"
 #include "http/response.hpp"
+#include "llmhost/http.h"
 
 namespace llmhost::detail::http {
 

@@ -34,12 +34,12 @@ struct TransferSpec {
 struct TransferResult {
   CURLcode code = CURLE_OK;
   long status = 0;
-  Headers headers;       // of the final response
-  std::string body;      // empty when streamed to on_line
-  bool delivered = false;     // at least one line reached on_line
-  bool consumer_stop = false; // on_line returned non-zero
-  bool cancelled = false;     // the cancel hook said stop
-  bool too_large = false;     // the body exceeded the size limit
+  Headers headers;             // of the final response
+  std::string body;            // empty when streamed to on_line
+  bool delivered = false;      // at least one line reached on_line
+  bool consumer_stop = false;  // on_line returned non-zero
+  bool cancelled = false;      // the cancel hook said stop
+  bool too_large = false;      // the body exceeded the size limit
 };
 
 // What one attempt collects through curl's header and body callbacks. Lives at a fixed address
@@ -74,7 +74,7 @@ class Attempt {
   TransferResult out_;
   bool decided_ = false;  // whether this body goes to on_line is decided at its first byte
   bool lines_ = false;
-  std::string pending_;   // an incomplete line
+  std::string pending_;  // an incomplete line
 };
 
 // Runs one attempt to completion, failure or cancellation on the slot's own multi handle,

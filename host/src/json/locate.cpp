@@ -96,14 +96,22 @@ class Scanner {
     const auto b = static_cast<unsigned char>(peek());
     size_t n = 0;
     unsigned char lo = 0x80, hi = 0xBF;
-    if (b >= 0xC2 && b <= 0xDF) n = 1;
-    else if (b == 0xE0) n = 2, lo = 0xA0;
-    else if (b == 0xED) n = 2, hi = 0x9F;
-    else if (b >= 0xE1 && b <= 0xEF) n = 2;
-    else if (b == 0xF0) n = 3, lo = 0x90;
-    else if (b >= 0xF1 && b <= 0xF3) n = 3;
-    else if (b == 0xF4) n = 3, hi = 0x8F;
-    else return fail("invalid UTF-8 in a string");
+    if (b >= 0xC2 && b <= 0xDF)
+      n = 1;
+    else if (b == 0xE0)
+      n = 2, lo = 0xA0;
+    else if (b == 0xED)
+      n = 2, hi = 0x9F;
+    else if (b >= 0xE1 && b <= 0xEF)
+      n = 2;
+    else if (b == 0xF0)
+      n = 3, lo = 0x90;
+    else if (b >= 0xF1 && b <= 0xF3)
+      n = 3;
+    else if (b == 0xF4)
+      n = 3, hi = 0x8F;
+    else
+      return fail("invalid UTF-8 in a string");
     ++i_;
     for (size_t k = 0; k < n; ++k, ++i_) {
       if (at_end()) return fail("invalid UTF-8 in a string");

@@ -10,9 +10,9 @@
 namespace llmhost::json {
 
 struct SyntaxError {
-  size_t offset = 0;           // byte offset of the offending byte (== size at end of input)
+  size_t offset = 0;            // byte offset of the offending byte (== size at end of input)
   size_t line = 1, column = 1;  // 1-based; column counts bytes
-  std::string what;            // e.g. "expected ',' or '}' after an object member"
+  std::string what;             // e.g. "expected ',' or '}' after an object member"
 };
 
 // The first syntax error in `text` taken as exactly one JSON value (RFC 8259, UTF-8), or

@@ -17,10 +17,28 @@ class Writer {
  public:
   explicit Writer(std::string &out) : out_(out) {}
 
-  Writer &begin_object() { sep(); out_ += '{'; first_ = true; return *this; }
-  Writer &end_object() { out_ += '}'; first_ = false; return *this; }
-  Writer &begin_array() { sep(); out_ += '['; first_ = true; return *this; }
-  Writer &end_array() { out_ += ']'; first_ = false; return *this; }
+  Writer &begin_object() {
+    sep();
+    out_ += '{';
+    first_ = true;
+    return *this;
+  }
+  Writer &end_object() {
+    out_ += '}';
+    first_ = false;
+    return *this;
+  }
+  Writer &begin_array() {
+    sep();
+    out_ += '[';
+    first_ = true;
+    return *this;
+  }
+  Writer &end_array() {
+    out_ += ']';
+    first_ = false;
+    return *this;
+  }
   Writer &key(std::string_view k) {
     sep();
     llmh::append_json_string(out_, k);
@@ -42,27 +60,49 @@ class Writer {
     return *this;
   }
 
-  Writer &value(std::string_view s) { sep(); llmh::append_json_string(out_, s); return *this; }
+  Writer &value(std::string_view s) {
+    sep();
+    llmh::append_json_string(out_, s);
+    return *this;
+  }
   Writer &value(const char *s) { return value(std::string_view(s)); }
   Writer &value(int64_t v);
   Writer &value(int v) { return value(static_cast<int64_t>(v)); }
   Writer &value(uint32_t v) { return value(static_cast<int64_t>(v)); }
   Writer &value(double v);
   Writer &value(float v);  // shortest text that reads back as the same float
-  Writer &value(bool v) { sep(); out_ += v ? "true" : "false"; return *this; }
-  Writer &null() { sep(); out_ += "null"; return *this; }
+  Writer &value(bool v) {
+    sep();
+    out_ += v ? "true" : "false";
+    return *this;
+  }
+  Writer &null() {
+    sep();
+    out_ += "null";
+    return *this;
+  }
   // Room for `n` more bytes, for a caller that knows the size to come.
   void reserve(size_t n) { out_.reserve(out_.size() + n); }
   // Appends already-serialized JSON (trusted to be one valid value).
-  Writer &raw(std::string_view json) { sep(); out_ += json; return *this; }
+  Writer &raw(std::string_view json) {
+    sep();
+    out_ += json;
+    return *this;
+  }
   // Appends the members of `object_json` (trusted to be one valid JSON object, or empty) to
   // the object open here.
   Writer &members_of(std::string_view object_json);
 
   template <class T>
-  Writer &member(std::string_view k, const T &v) { key(k); return value(v); }
+  Writer &member(std::string_view k, const T &v) {
+    key(k);
+    return value(v);
+  }
   template <size_t N, class T>
-  Writer &member(const char (&k)[N], const T &v) { key(k); return value(v); }
+  Writer &member(const char (&k)[N], const T &v) {
+    key(k);
+    return value(v);
+  }
 
  private:
   void sep() {

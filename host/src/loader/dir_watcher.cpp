@@ -24,8 +24,8 @@ constexpr auto kStaleWriter = std::chrono::seconds(2);
 constexpr uint32_t kMask = IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE;
 
 struct Pending {
-  bool writing = false;        // open for writing: wait for IN_CLOSE_WRITE
-  Clock::time_point due;       // report at this time unless more events come
+  bool writing = false;   // open for writing: wait for IN_CLOSE_WRITE
+  Clock::time_point due;  // report at this time unless more events come
 };
 
 [[noreturn]] void fail(const char *what) { throw std::system_error(errno, std::generic_category(), what); }

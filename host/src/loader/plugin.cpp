@@ -46,7 +46,11 @@ void validate_descriptor(const llmh_provider *d, const std::filesystem::path &fi
            "provider name \"" + std::string(name.substr(0, 80)) +
                "\" is invalid (use 1-64 characters of a-z, 0-9, '_', '.', '-')");
   if (!d->create) refuse(LoadErrorKind::kInvalidDescriptor, file, "create is NULL");
-  struct Cap { uint64_t bit; const void *fn; const char *what; };
+  struct Cap {
+    uint64_t bit;
+    const void *fn;
+    const char *what;
+  };
   const Cap caps[] = {{LLMH_CAP_COMPLETE, reinterpret_cast<const void *>(d->complete), "complete"},
                       {LLMH_CAP_STREAM, reinterpret_cast<const void *>(d->stream), "stream"},
                       {LLMH_CAP_EMBED, reinterpret_cast<const void *>(d->embed), "embed"}};
@@ -99,8 +103,7 @@ bool valid_provider_name(std::string_view name) {
 std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const std::filesystem::path &load_path,
                                      std::shared_ptr<const HostServices> services) {
   std::error_code fs_ec;
-  if (!std::filesystem::is_regular_file(load_path, fs_ec))
-    refuse(LoadErrorKind::kNotFound, file, "no such file");
+  if (!std::filesystem::is_regular_file(load_path, fs_ec)) refuse(LoadErrorKind::kNotFound, file, "no such file");
 
   std::shared_ptr<Plugin> p(new Plugin(), &delete_plugin);
   p->services_ = std::move(services);
@@ -108,7 +111,8 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const st
   // bind to each other's symbols. RTLD_NOW: a missing symbol fails here, not mid-call.
   boost::dll::fs::error_code ec;
   p->library_.load(load_path, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now, ec);
-  if (ec) refuse(LoadErrorKind::kNotSharedLibrary, file, "not a loadable shared library: " + loader_reason(load_path, ec));
+  if (ec)
+    refuse(LoadErrorKind::kNotSharedLibrary, file, "not a loadable shared library: " + loader_reason(load_path, ec));
   if (!p->library_.has(LLMH_ENTRY_SYMBOL))
     refuse(LoadErrorKind::kMissingEntry, file, "does not export the entry symbol " LLMH_ENTRY_SYMBOL);
   auto entry = p->library_.get<const llmh_provider *()>(LLMH_ENTRY_SYMBOL);

@@ -35,8 +35,7 @@ class Plugin {
   // table if it offers one. Errors name `file`. Throws LoadException. The last pin of the
   // returned plugin may be dropped on any thread, including inside a callback the plugin is
   // running (see CallingPlugin and InsidePlugin).
-  static std::shared_ptr<Plugin> load(const std::filesystem::path &file,
-                                      const std::filesystem::path &load_path,
+  static std::shared_ptr<Plugin> load(const std::filesystem::path &file, const std::filesystem::path &load_path,
                                       std::shared_ptr<const HostServices> services);
   ~Plugin();
   Plugin(const Plugin &) = delete;

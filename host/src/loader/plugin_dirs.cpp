@@ -1,8 +1,8 @@
 // Where plugins are found by default, and which files in a folder count as plugins.
 #include "loader/plugin_dirs.hpp"
 
-#include <boost/dll/runtime_symbol_info.hpp>
 #include <algorithm>
+#include <boost/dll/runtime_symbol_info.hpp>
 #include <cstdlib>
 
 #include "llmhost/host.hpp"

@@ -99,8 +99,9 @@ void PluginManager::sync_locked(const std::filesystem::path &file, bool force) {
   } catch (const LoadException &e) {
     return fail(file, e.error(), id, t0);
   } catch (const std::filesystem::filesystem_error &e) {
-    return fail(file, {LoadErrorKind::kNotFound, file.string(), "plugin " + file.string() + ": cannot copy: " + e.what()},
-                id, t0);
+    return fail(file,
+                {LoadErrorKind::kNotFound, file.string(), "plugin " + file.string() + ": cannot copy: " + e.what()}, id,
+                t0);
   }
 
   if (auto holder = registry_.put(plugin))
@@ -119,8 +120,8 @@ void PluginManager::sync_locked(const std::filesystem::path &file, bool force) {
   failed_.erase(file);
   clear_error(file.string());
   ++(replaced ? stats_.replaced : stats_.loaded);
-  emit(replaced ? ReloadEvent::Kind::kReplaced : ReloadEvent::Kind::kLoaded, file.string(), plugin->name(),
-       old_version, plugin->info().version, "", t0);
+  emit(replaced ? ReloadEvent::Kind::kReplaced : ReloadEvent::Kind::kLoaded, file.string(), plugin->name(), old_version,
+       plugin->info().version, "", t0);
 }
 
 void PluginManager::fail(const std::filesystem::path &file, LoadError error, const FileId &id, Clock::time_point t0) {
@@ -147,7 +148,12 @@ void PluginManager::clear_error(const std::string &file) {
 void PluginManager::emit(ReloadEvent::Kind kind, const std::string &file, const std::string &name,
                          std::string old_version, std::string new_version, std::string message, Clock::time_point t0) {
   if (!on_event_) return;
-  ReloadEvent ev{kind, file, name, std::move(old_version), std::move(new_version), std::move(message),
+  ReloadEvent ev{kind,
+                 file,
+                 name,
+                 std::move(old_version),
+                 std::move(new_version),
+                 std::move(message),
                  std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0)};
   on_event_(ev);
 }

@@ -52,7 +52,8 @@ class PluginManager {
   };
 
   void sync_locked(const std::filesystem::path &file, bool force);
-  void fail(const std::filesystem::path &file, LoadError error, const FileId &id, std::chrono::steady_clock::time_point t0);
+  void fail(const std::filesystem::path &file, LoadError error, const FileId &id,
+            std::chrono::steady_clock::time_point t0);
   void set_error(LoadError error);
   void clear_error(const std::string &file);
   void emit(ReloadEvent::Kind kind, const std::string &file, const std::string &name, std::string old_version,

@@ -115,8 +115,7 @@ void delete_plugin(Plugin *plugin) {
   if (t_calling > 0) {
     Reaper::instance().deferred();
     t_released.push_back(plugin);
-  }
-  else if (t_plugin_frames > 0)
+  } else if (t_plugin_frames > 0)
     Reaper::instance().defer(plugin);
   else
     delete plugin;

@@ -6,10 +6,16 @@ namespace llmhost::openai {
 
 std::string_view error_type(int status) noexcept {
   switch (status) {
-    case 400: case 404: case 405: case 413: case 422: case 431: return "invalid_request_error";
+    case 400:
+    case 404:
+    case 405:
+    case 413:
+    case 422:
+    case 431: return "invalid_request_error";
     case 401: return "authentication_error";
     case 403: return "permission_error";
-    case 408: case 504: return "timeout_error";
+    case 408:
+    case 504: return "timeout_error";
     case 429: return "rate_limit_error";
     case 501: return "not_implemented_error";
     default: return status >= 500 ? "api_error" : "invalid_request_error";

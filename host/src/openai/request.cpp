@@ -125,15 +125,19 @@ std::vector<ToolCall> get_tool_calls(element v, const Path &at) {
     if (c.get(o)) bad_at(where, "must be an object");
     ToolCall t;
     for (auto [key, val] : o) {
-      if (key == "id") t.id = get_string(val, Path(where, "id"));
-      else if (key == "type") t.type = get_string(val, Path(where, "type"));
+      if (key == "id")
+        t.id = get_string(val, Path(where, "id"));
+      else if (key == "type")
+        t.type = get_string(val, Path(where, "type"));
       else if (key == "function") {
         const Path function(where, "function");
         object f;
         if (val.get(f)) bad_at(function, "must be an object");
         for (auto [fk, fv] : f) {
-          if (fk == "name") t.name = get_string(fv, Path(function, "name"));
-          else if (fk == "arguments") t.arguments = get_string(fv, Path(function, "arguments"));
+          if (fk == "name")
+            t.name = get_string(fv, Path(function, "name"));
+          else if (fk == "arguments")
+            t.arguments = get_string(fv, Path(function, "arguments"));
         }
       }
     }
@@ -155,11 +159,16 @@ std::vector<Message> get_messages(element v) {
     Message m;
     bool has_role = false;
     for (auto [key, val] : o) {
-      if (key == "role") m.role = get_string(val, Path(where, "role")), has_role = true;
-      else if (key == "content") m.content = get_content(val, Path(where, "content"));
-      else if (key == "name") m.name = get_string(val, Path(where, "name"));
-      else if (key == "tool_call_id") m.tool_call_id = get_string(val, Path(where, "tool_call_id"));
-      else if (key == "tool_calls" && !val.is_null()) m.tool_calls = get_tool_calls(val, Path(where, "tool_calls"));
+      if (key == "role")
+        m.role = get_string(val, Path(where, "role")), has_role = true;
+      else if (key == "content")
+        m.content = get_content(val, Path(where, "content"));
+      else if (key == "name")
+        m.name = get_string(val, Path(where, "name"));
+      else if (key == "tool_call_id")
+        m.tool_call_id = get_string(val, Path(where, "tool_call_id"));
+      else if (key == "tool_calls" && !val.is_null())
+        m.tool_calls = get_tool_calls(val, Path(where, "tool_calls"));
     }
     if (!has_role) bad(where.str() + ".role", in_quotes(where.str()) + " is missing the required field \"role\"");
     out.push_back(std::move(m));
@@ -182,22 +191,33 @@ std::vector<std::string> get_stop(element v) {
 
 // The common parameters; returns false when `key` is none of them.
 bool read_param(Params &p, std::string_view key, element v) {
-  if (v.is_null()) return key == "temperature" || key == "top_p" || key == "max_tokens" || key == "n" ||
-                           key == "seed" || key == "stop" || key == "user" || key == "presence_penalty" ||
-                           key == "frequency_penalty" || key == "max_completion_tokens";
-  if (key == "temperature") p.temperature = get_number(v, "temperature");
-  else if (key == "top_p") p.top_p = get_number(v, "top_p");
-  else if (key == "presence_penalty") p.presence_penalty = get_number(v, "presence_penalty");
-  else if (key == "frequency_penalty") p.frequency_penalty = get_number(v, "frequency_penalty");
-  else if (key == "max_tokens") p.max_tokens = get_integer(v, "max_tokens");
+  if (v.is_null())
+    return key == "temperature" || key == "top_p" || key == "max_tokens" || key == "n" || key == "seed" ||
+           key == "stop" || key == "user" || key == "presence_penalty" || key == "frequency_penalty" ||
+           key == "max_completion_tokens";
+  if (key == "temperature")
+    p.temperature = get_number(v, "temperature");
+  else if (key == "top_p")
+    p.top_p = get_number(v, "top_p");
+  else if (key == "presence_penalty")
+    p.presence_penalty = get_number(v, "presence_penalty");
+  else if (key == "frequency_penalty")
+    p.frequency_penalty = get_number(v, "frequency_penalty");
+  else if (key == "max_tokens")
+    p.max_tokens = get_integer(v, "max_tokens");
   else if (key == "max_completion_tokens") {
     const int64_t n = get_integer(v, "max_completion_tokens");
     if (!p.max_tokens) p.max_tokens = n;
-  } else if (key == "n") p.n = get_integer(v, "n");
-  else if (key == "seed") p.seed = get_integer(v, "seed");
-  else if (key == "stop") p.stop = get_stop(v);
-  else if (key == "user") p.user = get_string(v, "user");
-  else return false;
+  } else if (key == "n")
+    p.n = get_integer(v, "n");
+  else if (key == "seed")
+    p.seed = get_integer(v, "seed");
+  else if (key == "stop")
+    p.stop = get_stop(v);
+  else if (key == "user")
+    p.user = get_string(v, "user");
+  else
+    return false;
   return true;
 }
 
@@ -217,13 +237,16 @@ ChatRequest chat(std::string_view body) {
   r.model = get_model(obj);
   bool has_messages = false;
   for (auto [key, val] : obj) {
-    if (key == "messages") r.messages = get_messages(val), has_messages = true;
-    else if (key == "stream") out.stream = !val.is_null() && get_bool(val, "stream");
+    if (key == "messages")
+      r.messages = get_messages(val), has_messages = true;
+    else if (key == "stream")
+      out.stream = !val.is_null() && get_bool(val, "stream");
     else if (key == "stream_options" && !val.is_null()) {
       object so;
       if (val.get(so)) bad("stream_options", "\"stream_options\" must be an object");
       element iu;
-      if (!so["include_usage"].get(iu) && !iu.is_null()) out.include_usage = get_bool(iu, "stream_options.include_usage");
+      if (!so["include_usage"].get(iu) && !iu.is_null())
+        out.include_usage = get_bool(iu, "stream_options.include_usage");
     } else {
       read_param(r.params, key, val);
     }
@@ -249,7 +272,8 @@ EmbeddingsRequest embeddings(std::string_view body) {
   } else if (!input.get(items)) {
     const Path at("input");
     for (element e : items) {
-      if (!e.is_string()) bad("input", "\"input\" must be a string or an array of strings (token arrays are not supported)");
+      if (!e.is_string())
+        bad("input", "\"input\" must be a string or an array of strings (token arrays are not supported)");
       r.input.push_back(get_string(e, Path(at, r.input.size())));
     }
     if (r.input.empty()) bad("input", "\"input\" must not be empty");

@@ -28,7 +28,7 @@ struct ChatRequest {
 };
 
 struct EmbeddingsRequest {
-  Request request;  // request.input holds the texts
+  Request request;      // request.input holds the texts
   bool base64 = false;  // encoding_format "base64"
 };
 

@@ -147,8 +147,8 @@ void write_chunk(std::string &out, const StreamMeta &meta, const Chunk &c, bool 
   out += meta.prefix();
   json::Writer w(out);  // inside the choices array the prefix opened
   // A usage-only chunk has an empty choices array, as OpenAI sends with include_usage.
-  const bool usage_only = c.usage && c.content.empty() && c.reasoning.empty() && c.tool_calls.empty() &&
-                          c.finish_reason.empty() && !first;
+  const bool usage_only =
+      c.usage && c.content.empty() && c.reasoning.empty() && c.tool_calls.empty() && c.finish_reason.empty() && !first;
   if (!usage_only) {
     w.begin_object().member("index", 0);
     w.key("delta").begin_object();

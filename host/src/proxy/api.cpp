@@ -17,10 +17,10 @@ bool same_secret(std::string_view a, std::string_view b) {
 }
 
 struct Endpoint {
-  std::string_view path;    // without the /v1 prefix
+  std::string_view path;  // without the /v1 prefix
   std::string_view method;
-  std::string_view route;   // the label
-  bool api;                 // needs the master key; also served under /v1
+  std::string_view route;  // the label
+  bool api;                // needs the master key; also served under /v1
 };
 
 constexpr std::array<Endpoint, 7> kEndpoints = {{
@@ -59,7 +59,8 @@ void Api::handle(std::shared_ptr<Exchange> ex) {
   const Endpoint *e = find_endpoint(in.path);
   if (!e) return ex->reply(error_reply(404, "no route " + in.method + " " + in.path, {}, "unknown_route"));
   if (in.method != e->method) {
-    Reply r = error_reply(405, "method " + in.method + " is not allowed on " + in.path + "; use " + std::string(e->method));
+    Reply r =
+        error_reply(405, "method " + in.method + " is not allowed on " + in.path + "; use " + std::string(e->method));
     r.headers.emplace_back("Allow", e->method);
     ex->label(std::string(e->route), {}, {}, false);
     return ex->reply(std::move(r));

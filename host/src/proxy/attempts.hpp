@@ -18,7 +18,8 @@ namespace llmhost::proxy {
 class Attempts {
  public:
   // Routes `req` (throws Error 404 for a name that is neither configured nor loaded).
-  Attempts(const routing::ModelTable &models, const Host &host, const Request &req, std::string_view endpoint, bool stream)
+  Attempts(const routing::ModelTable &models, const Host &host, const Request &req, std::string_view endpoint,
+           bool stream)
       : route_(models.route(req, host)), asked_(req.model), endpoint_(endpoint), stream_(stream) {}
 
   // Points `req` at the next attempt, labels the exchange with it and arms the watchdog.

@@ -2,12 +2,12 @@
 // request is parsed on the I/O thread; a completion or a stream then goes through the callback
 // form of Host::complete or Host::stream, embeddings run on a worker. The client's disconnect
 // arrives as a stop on ex->cancelled().
-#include "openai/response.hpp"
 #include "openai/request.hpp"
+#include "openai/response.hpp"
+#include "openai/sse_framer.hpp"
 #include "proxy/api.hpp"
 #include "proxy/attempts.hpp"
 #include "proxy/error_reply.hpp"
-#include "openai/sse_framer.hpp"
 
 namespace llmhost::proxy {
 namespace {
@@ -43,14 +43,17 @@ void Api::complete(std::shared_ptr<Completion> c) {
   c->routed = c->req.model;
   Request req = c->attempts.last() ? std::move(c->req) : c->req;  // kept only for a next attempt
   std::stop_token cancel = c->ex->cancelled();
-  host_.complete(std::move(target), std::move(req), [this, c](CompleteResult result) {
-    // Runs inside the plugin's finish (or a worker's job): nothing may escape.
-    try {
-      on_completed(c, result);
-    } catch (const std::exception &e) {
-      c->ex->reply(error_reply(500, std::string("llmhost: ") + e.what()));
-    }
-  }, std::move(cancel), post_work_);
+  host_.complete(
+      std::move(target), std::move(req),
+      [this, c](CompleteResult result) {
+        // Runs inside the plugin's finish (or a worker's job): nothing may escape.
+        try {
+          on_completed(c, result);
+        } catch (const std::exception &e) {
+          c->ex->reply(error_reply(500, std::string("llmhost: ") + e.what()));
+        }
+      },
+      std::move(cancel), post_work_);
 }
 
 // A streamed chat completion on its way through its route, one attempt per callback. It moves
@@ -60,7 +63,8 @@ void Api::complete(std::shared_ptr<Completion> c) {
 struct Api::StreamCall {
   // Routes the request first: throws Error 404 for a name that is neither configured nor loaded.
   StreamCall(std::shared_ptr<Exchange> e, openai::ChatRequest chat, const routing::ModelTable &models, const Host &host)
-      : ex(std::move(e)), attempts(models, host, chat.request, "/v1/chat/completions", true),
+      : ex(std::move(e)),
+        attempts(models, host, chat.request, "/v1/chat/completions", true),
         framer({openai::new_id("chatcmpl"), openai::unix_now(), chat.request.model}, chat.include_usage),
         req(std::move(chat.request)) {}
   std::shared_ptr<Exchange> ex;

@@ -8,10 +8,14 @@ namespace {
 void label_value(std::string &out, std::string_view v) {
   out += '"';
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   out += '"';
 }
@@ -116,8 +120,10 @@ std::string Metrics::render(const Host &host) const {
   out += "llmhost_requests_in_flight " + std::to_string(in_flight_.load(std::memory_order_relaxed)) + '\n';
 
   const ReloadStats s = host.reload_stats();
-  help(out, "llmhost_plugin_reloads_total", "counter", "Plugin load events since start, by kind (initial loads included).");
-  for (auto [kind, n] : {std::pair{"loaded", s.loaded}, {"replaced", s.replaced}, {"removed", s.removed}, {"failed", s.failed}})
+  help(out, "llmhost_plugin_reloads_total", "counter",
+       "Plugin load events since start, by kind (initial loads included).");
+  for (auto [kind, n] :
+       {std::pair{"loaded", s.loaded}, {"replaced", s.replaced}, {"removed", s.removed}, {"failed", s.failed}})
     out += std::string("llmhost_plugin_reloads_total{kind=\"") + kind + "\"} " + std::to_string(n) + '\n';
   help(out, "llmhost_providers_loaded", "gauge", "Providers serving now.");
   out += "llmhost_providers_loaded " + std::to_string(host.providers().size()) + '\n';

@@ -19,7 +19,7 @@ namespace llmhost::proxy {
 class Metrics {
  public:
   static constexpr std::array<double, 14> kBuckets = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                                      0.5,   1,     2.5,  5,     10,  30,  60};
+                                                      0.5,   1,     2.5,  5,     10,   30,  60};
   // Distinct (route, model, provider, status) series kept; later ones count as model "other".
   static constexpr size_t kMaxSeries = 5000;
 
@@ -55,7 +55,7 @@ class Metrics {
 
   mutable std::mutex mu_;
   std::map<Key, uint64_t, KeyLess> requests_;
-  std::map<std::string, Histogram, std::less<>> latency_;  // by route
+  std::map<std::string, Histogram, std::less<>> latency_;                              // by route
   std::map<std::tuple<std::string, std::string, int>, uint64_t> deployment_failures_;  // model, provider, status
   std::atomic<int64_t> in_flight_{0};
 };

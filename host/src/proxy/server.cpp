@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "proxy/session.hpp"
 #include "dispatch/thread_pool.hpp"
+#include "proxy/session.hpp"
 
 namespace llmhost::proxy {
 

@@ -90,17 +90,19 @@ void Session::on_header(beast::error_code ec) {
   };
   if (beast::iequals(h[http::field::expect], "100-continue")) {
     auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
-    return net::async_write(stream_, net::buffer(*cont), [self = shared_from_this(), cont, read_body](beast::error_code ec, size_t) {
-      if (ec) return self->close_now();
-      read_body();
-    });
+    return net::async_write(stream_, net::buffer(*cont),
+                            [self = shared_from_this(), cont, read_body](beast::error_code ec, size_t) {
+                              if (ec) return self->close_now();
+                              read_body();
+                            });
   }
   read_body();
 }
 
 void Session::on_body(beast::error_code ec, size_t) {
   if (ec == http::error::body_limit)
-    return reject(413, "request body is larger than the limit of " + std::to_string(shared_.options.max_body_bytes) + " bytes");
+    return reject(
+        413, "request body is larger than the limit of " + std::to_string(shared_.options.max_body_bytes) + " bytes");
   if (ec && is_http_error(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message)
     return reject(400, std::string("malformed HTTP request: ") + ec.message());
   if (ec) return close_now();
@@ -170,7 +172,8 @@ void Session::take_labels() {
 
 void Session::on_call_started(double timeout_s) {
   if (timeout_s > 0) {
-    const auto timeout = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(std::min(timeout_s, 1e7)));
+    const auto timeout =
+        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(std::min(timeout_s, 1e7)));
     call_deadline_ = Clock::now() + timeout + shared_.options.call_grace;
   } else {
     call_deadline_ = Clock::time_point::max();
@@ -216,13 +219,14 @@ void Session::write_sse(std::string frames, bool last, std::function<void(bool)>
   writing_ = true;
   io_by(shared_.options.idle_timeout);
   http::async_write_header(stream_, *sse_sr_,
-      [self = shared_from_this(), frames = std::move(frames), last, done = std::move(done)](beast::error_code ec, size_t n) mutable {
-        self->writing_ = false;
-        self->io_deadline_ = Clock::time_point::max();
-        self->record_.bytes_out += n;
-        if (ec) return self->after_sse_write(false, last, std::move(done));
-        self->write_sse_body(std::move(frames), last, std::move(done));
-      });
+                           [self = shared_from_this(), frames = std::move(frames), last, done = std::move(done)](
+                               beast::error_code ec, size_t n) mutable {
+                             self->writing_ = false;
+                             self->io_deadline_ = Clock::time_point::max();
+                             self->record_.bytes_out += n;
+                             if (ec) return self->after_sse_write(false, last, std::move(done));
+                             self->write_sse_body(std::move(frames), last, std::move(done));
+                           });
 }
 
 void Session::write_sse_body(std::string frames, bool last, std::function<void(bool)> done) {
@@ -238,12 +242,13 @@ void Session::write_sse_body(std::string frames, bool last, std::function<void(b
   if (out_.empty()) return after_sse_write(true, last, std::move(done));
   writing_ = true;
   io_by(shared_.options.idle_timeout);
-  net::async_write(stream_, net::buffer(out_), [self = shared_from_this(), last, done = std::move(done)](beast::error_code ec, size_t n) mutable {
-    self->writing_ = false;
-    self->io_deadline_ = Clock::time_point::max();
-    self->record_.bytes_out += n;
-    self->after_sse_write(!ec, last, std::move(done));
-  });
+  net::async_write(stream_, net::buffer(out_),
+                   [self = shared_from_this(), last, done = std::move(done)](beast::error_code ec, size_t n) mutable {
+                     self->writing_ = false;
+                     self->io_deadline_ = Clock::time_point::max();
+                     self->record_.bytes_out += n;
+                     self->after_sse_write(!ec, last, std::move(done));
+                   });
 }
 
 // Writes what the worker queued since the last write, as one HTTP chunk; then looks again.
@@ -357,15 +362,16 @@ void Session::close() {
 }
 
 void Session::linger(std::shared_ptr<std::array<char, 16384>> sink, size_t budget) {
-  stream_.async_read_some(net::buffer(*sink), [self = shared_from_this(), sink, budget](beast::error_code ec, size_t n) {
-    if (ec || n >= budget) {
-      beast::error_code ignored;
-      self->stream_.socket().close(ignored);
-      self->socket_closed();
-      return;
-    }
-    self->linger(sink, budget - n);
-  });
+  stream_.async_read_some(net::buffer(*sink),
+                          [self = shared_from_this(), sink, budget](beast::error_code ec, size_t n) {
+                            if (ec || n >= budget) {
+                              beast::error_code ignored;
+                              self->stream_.socket().close(ignored);
+                              self->socket_closed();
+                              return;
+                            }
+                            self->linger(sink, budget - n);
+                          });
 }
 
 void Session::close_now() {

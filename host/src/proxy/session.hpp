@@ -36,10 +36,10 @@ struct SessionShared {
   explicit SessionShared(const ServerOptions &o) : options(o) {}
   const ServerOptions &options;
   ServerHooks hooks;
-  std::atomic<bool> draining{false};  // finish the current exchange, then close
-  std::atomic<bool> stopped{false};   // the I/O threads are gone: do not wait for them
-  std::atomic<int64_t> open{0};       // sessions whose socket is not closed yet
-  std::atomic<int64_t> abandoned_running{0};  // see WatchdogCounts
+  std::atomic<bool> draining{false};                // finish the current exchange, then close
+  std::atomic<bool> stopped{false};                 // the I/O threads are gone: do not wait for them
+  std::atomic<int64_t> open{0};                     // sessions whose socket is not closed yet
+  std::atomic<int64_t> abandoned_running{0};        // see WatchdogCounts
   std::array<std::atomic<uint64_t>, 4> timeouts{};  // by Session::Timeout
   std::mutex mu;
   std::unordered_map<Session *, std::weak_ptr<Session>> sessions;
@@ -93,7 +93,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   void on_watchdog(bool requeued);
   void expire(Timeout kind);
 
-  void close();       // shut down sending, read what the client still sends briefly, close
+  void close();  // shut down sending, read what the client still sends briefly, close
   void linger(std::shared_ptr<std::array<char, 16384>> sink, size_t budget);
   void close_now();
   void socket_closed();  // counts the session out of SessionShared::open, once
@@ -104,23 +104,23 @@ class Session final : public std::enable_shared_from_this<Session> {
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
-  bool busy_ = false;      // an exchange is in progress
+  bool busy_ = false;  // an exchange is in progress
   bool closed_ = false;
   bool counted_out_ = false;
-  uint64_t gen_ = 0;       // exchanges started and finished; stale callbacks compare it
+  uint64_t gen_ = 0;                  // exchanges started and finished; stale callbacks compare it
   std::shared_ptr<CallState> state_;  // the current exchange's cancel source and watchdog state
   Record record_;
   Clock::time_point t0_;
   int outcome_ = 0;
 
   // The response of the current exchange.
-  bool responded_ = false;     // a reply or the event stream's header has been started
-  bool is_stream_ = false;     // the API labelled it a stream
+  bool responded_ = false;  // a reply or the event stream's header has been started
+  bool is_stream_ = false;  // the API labelled it a stream
   bool sse_started_ = false;
-  bool sse_ended_ = false;     // the last frames are written or queued: nothing may follow
-  bool writing_ = false;       // an SSE write is in flight
+  bool sse_ended_ = false;                   // the last frames are written or queued: nothing may follow
+  bool writing_ = false;                     // an SSE write is in flight
   std::optional<std::string> final_frames_;  // the watchdog's closing event, after that write
-  std::string out_;            // the SSE bytes being written
+  std::string out_;                          // the SSE bytes being written
   std::optional<boost::beast::http::response<boost::beast::http::empty_body>> sse_head_;
   std::optional<boost::beast::http::response_serializer<boost::beast::http::empty_body>> sse_sr_;
 
@@ -128,7 +128,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   boost::asio::steady_timer watchdog_;
   uint64_t watchdog_seq_ = 0;  // the armed wait's number; older waits are stale
   Clock::time_point armed_until_ = Clock::time_point::max();
-  Clock::time_point last_chunk_;   // the stream's last chunk (or the exchange's start)
+  Clock::time_point last_chunk_;  // the stream's last chunk (or the exchange's start)
   Clock::time_point call_deadline_ = Clock::time_point::max();
   // The current read of a request or write of a response must be done by then (--idle-timeout);
   // Beast's own stream timeouts are not used: each would cost timer updates per request.

@@ -56,7 +56,10 @@ struct Session::CallState {
 class Session::Call final : public Exchange {
  public:
   Call(std::shared_ptr<Session> session, uint64_t gen, Incoming in, std::shared_ptr<CallState> state)
-      : session_(std::move(session)), ex_(session_->stream_.get_executor()), gen_(gen), in_(std::move(in)),
+      : session_(std::move(session)),
+        ex_(session_->stream_.get_executor()),
+        gen_(gen),
+        in_(std::move(in)),
         state_(std::move(state)) {}
   ~Call() override {
     if (state_->phase.exchange(CallState::kReturned) == CallState::kAbandoned)
@@ -133,8 +136,9 @@ class Session::Call final : public Exchange {
   std::optional<Reply> check_messages(size_t count) const override {
     const uint32_t max = session_->shared_.options.max_messages;
     if (max == 0 || count <= max) return std::nullopt;
-    return error_reply(400, "the request has " + std::to_string(count) + " messages; this server accepts at most " +
-                                std::to_string(max) + " (--max-messages, general_settings.max_messages)",
+    return error_reply(400,
+                       "the request has " + std::to_string(count) + " messages; this server accepts at most " +
+                           std::to_string(max) + " (--max-messages, general_settings.max_messages)",
                        "messages", "too_many_messages");
   }
 

@@ -102,7 +102,8 @@ void Session::expire(Timeout kind) {
   const std::string who = record_.provider.empty() ? "the call" : "provider " + record_.provider;
   switch (kind) {
     case kCall:
-      message = who + " did not finish within the call's timeout (plus " + seconds(o.call_grace) + "); the call was abandoned";
+      message = who + " did not finish within the call's timeout (plus " + seconds(o.call_grace) +
+                "); the call was abandoned";
       code = "call_timeout";
       break;
     case kRequest:
@@ -110,11 +111,13 @@ void Session::expire(Timeout kind) {
       code = "request_timeout";
       break;
     case kStreamIdle:
-      message = who + " sent nothing for " + seconds(o.stream_idle_timeout) + " (--stream-idle-timeout); the stream was ended";
+      message = who + " sent nothing for " + seconds(o.stream_idle_timeout) +
+                " (--stream-idle-timeout); the stream was ended";
       code = "stream_idle_timeout";
       break;
     case kStreamDuration:
-      message = "the stream ran longer than " + seconds(o.max_stream_duration) + " (--max-stream-duration); it was ended";
+      message =
+          "the stream ran longer than " + seconds(o.max_stream_duration) + " (--max-stream-duration); it was ended";
       code = "stream_duration_exceeded";
       break;
   }

@@ -73,7 +73,8 @@ Route ModelTable::route(const Request &r, const Host &host) const {
   }
   std::string available;
   for (const std::string &n : names(host.providers())) available += (available.empty() ? "" : ", ") + n;
-  throw Error(404, "model \"" + r.model + "\" not found; available models: " + (available.empty() ? "(none)" : available));
+  throw Error(404,
+              "model \"" + r.model + "\" not found; available models: " + (available.empty() ? "(none)" : available));
 }
 
 std::vector<std::string> ModelTable::names(const std::vector<ProviderInfo> &loaded) const {
@@ -91,7 +92,12 @@ void ModelTable::write_list(std::string &out, const std::vector<ProviderInfo> &l
   json::Writer w(out);
   w.begin_object().member("object", "list").key("data").begin_array();
   auto entry = [&](const std::string &id, const std::string &owner) {
-    w.begin_object().member("id", id).member("object", "model").member("created", created).member("owned_by", owner).end_object();
+    w.begin_object()
+        .member("id", id)
+        .member("object", "model")
+        .member("created", created)
+        .member("owned_by", owner)
+        .end_object();
   };
   for (const Group &g : groups_) entry(g.group.name, provider_of(g.group.deployments.front().model));
   if (direct_)

@@ -62,20 +62,20 @@ typedef int (*llmh_http_cancel_fn)(void *user);
 /* One request. Filled by the plugin; every view and array only needs to live until `perform`
  * returns. Zero-initialise it and set struct_size, then the fields you need. */
 typedef struct llmh_http_request {
-  uint32_t struct_size;           /* sizeof(llmh_http_request) as the plugin compiled it */
-  llmh_str method;                /* "GET", "POST", ...; empty = POST with a body, else GET */
-  llmh_str url;                   /* absolute http:// or https:// URL */
+  uint32_t struct_size;            /* sizeof(llmh_http_request) as the plugin compiled it */
+  llmh_str method;                 /* "GET", "POST", ...; empty = POST with a body, else GET */
+  llmh_str url;                    /* absolute http:// or https:// URL */
   const llmh_http_header *headers; /* request headers; may be NULL */
-  size_t header_count;            /* number of entries in headers */
-  llmh_str body;                  /* request body; empty for none */
-  double connect_timeout_s;       /* per attempt, to open a connection; 0 = 10 s */
-  double timeout_s;               /* whole request, all attempts and waits included; 0 = 600 s.
-                                     Exceeded: `perform` fails with status 408 */
-  uint32_t num_retries;           /* extra attempts on transient failures (see above); 0 = none */
-  llmh_http_line_fn on_line;      /* NULL: the whole body is in the response. Else 2xx bodies
-                                     are streamed line by line to it and not kept */
-  llmh_http_cancel_fn cancelled;  /* may be NULL */
-  void *user;                     /* handed to on_line and cancelled; the host never touches it */
+  size_t header_count;             /* number of entries in headers */
+  llmh_str body;                   /* request body; empty for none */
+  double connect_timeout_s;        /* per attempt, to open a connection; 0 = 10 s */
+  double timeout_s;                /* whole request, all attempts and waits included; 0 = 600 s.
+                                      Exceeded: `perform` fails with status 408 */
+  uint32_t num_retries;            /* extra attempts on transient failures (see above); 0 = none */
+  llmh_http_line_fn on_line;       /* NULL: the whole body is in the response. Else 2xx bodies
+                                      are streamed line by line to it and not kept */
+  llmh_http_cancel_fn cancelled;   /* may be NULL */
+  void *user;                      /* handed to on_line and cancelled; the host never touches it */
 } llmh_http_request;
 
 /* A response, allocated by the host and owned by the plugin until it calls `release`. Opaque.
@@ -103,8 +103,8 @@ typedef struct llmh_http_api {
    * cancelled, 503 could not connect (the message names the URL without its query string),
    * 502 connection broken or other transport error, 400 malformed request, 500 the service
    * itself failed (out of memory). Blocks the calling thread; `err` is owned by the caller. */
-  int (*perform)(const struct llmh_http_api *self, const llmh_http_request *request,
-                 llmh_http_response **out, llmh_error *err);
+  int (*perform)(const struct llmh_http_api *self, const llmh_http_request *request, llmh_http_response **out,
+                 llmh_error *err);
 
   /* The HTTP status code of the final attempt (e.g. 200, 429). */
   int32_t (*status)(const llmh_http_response *response);
@@ -131,8 +131,7 @@ typedef struct llmh_http_api {
    * to its caller: set up everything `done` uses first. The event loop serves many requests:
    * on_line, cancelled and done must not block. Every request a plugin starts must have had its
    * `done` before the plugin's `destroy` returns. Any thread. */
-  void (*perform_async)(const struct llmh_http_api *self, const llmh_http_request *request,
-                        llmh_http_done_fn done);
+  void (*perform_async)(const struct llmh_http_api *self, const llmh_http_request *request, llmh_http_done_fn done);
 } llmh_http_api;
 
 #ifdef __cplusplus

@@ -47,8 +47,8 @@ class JsonMembers {
   // The first element of `array_json` (its JSON text); empty for an empty array.
   static std::string_view first_element(std::string_view array_json) noexcept {
     JsonMembers walk(array_json);
-    std::size_t i = walk.skip_space(array_json.find('[') == std::string_view::npos ? array_json.size()
-                                                                                   : array_json.find('[') + 1);
+    std::size_t i =
+        walk.skip_space(array_json.find('[') == std::string_view::npos ? array_json.size() : array_json.find('[') + 1);
     if (i >= array_json.size() || array_json[i] == ']') return {};
     return array_json.substr(i, walk.end_of_value(i) - i);
   }

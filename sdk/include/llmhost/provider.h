@@ -50,8 +50,7 @@ extern "C" {
 
 /* True when a struct of the given (reader-side) type, as filled by the other side, is big
  * enough to contain `field`. Use it before reading any field added after ABI 1.0. */
-#define LLMH_HAS_FIELD(ptr, type, field) \
-  ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
+#define LLMH_HAS_FIELD(ptr, type, field) ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 /* ------------------------------------------------------------------------------------------ */
 /* Basic types                                                                                 */
@@ -96,9 +95,9 @@ typedef enum llmh_log_level {
  * message); the plugin fills it and returns non-zero from the call. Only the thread running the
  * call may write it, and only until the call returns. */
 typedef struct llmh_error {
-  uint32_t struct_size;                  /* sizeof(llmh_error) as the host compiled it */
-  int32_t status;                        /* HTTP-style status; 0 from the plugin means 500 */
-  char message[LLMH_ERROR_MESSAGE_MAX];  /* NUL-terminated, human readable; never a secret */
+  uint32_t struct_size;                 /* sizeof(llmh_error) as the host compiled it */
+  int32_t status;                       /* HTTP-style status; 0 from the plugin means 500 */
+  char message[LLMH_ERROR_MESSAGE_MAX]; /* NUL-terminated, human readable; never a secret */
 } llmh_error;
 
 /* Fills `err` with a status and a message (truncated to fit) and returns 1, so that a plugin
@@ -127,13 +126,13 @@ typedef struct llmh_tool_call {
 
 /* One chat message of a request. Owned by the host; valid during the call. */
 typedef struct llmh_message {
-  uint32_t struct_size;              /* sizeof(llmh_message) as the host compiled it */
-  llmh_str role;                     /* "system", "user", "assistant", "tool", ... */
-  llmh_str content;                  /* the text; for array content, its text parts joined */
-  llmh_str name;                     /* optional participant name; empty when absent */
-  llmh_str tool_call_id;             /* for role "tool": the call answered; else empty */
-  const llmh_tool_call *tool_calls;  /* for role "assistant": the calls it made; may be NULL */
-  size_t tool_call_count;            /* number of entries in tool_calls */
+  uint32_t struct_size;             /* sizeof(llmh_message) as the host compiled it */
+  llmh_str role;                    /* "system", "user", "assistant", "tool", ... */
+  llmh_str content;                 /* the text; for array content, its text parts joined */
+  llmh_str name;                    /* optional participant name; empty when absent */
+  llmh_str tool_call_id;            /* for role "tool": the call answered; else empty */
+  const llmh_tool_call *tool_calls; /* for role "assistant": the calls it made; may be NULL */
+  size_t tool_call_count;           /* number of entries in tool_calls */
 } llmh_message;
 
 /* Presence bits for llmh_params.present: a parameter is set only when its bit is. */
@@ -174,22 +173,22 @@ typedef struct llmh_json_member {
 } llmh_json_member;
 
 typedef struct llmh_request {
-  uint32_t struct_size;          /* sizeof(llmh_request) as the host compiled it */
-  llmh_str model;                /* the model with the "provider/" prefix stripped */
-  const llmh_message *messages;  /* chat messages in order; NULL/0 for embed */
-  size_t message_count;          /* number of entries in messages */
-  const llmh_params *params;     /* decoded common parameters; never NULL */
-  const llmh_str *inputs;        /* embed only: the texts to embed; NULL/0 for chat calls */
-  size_t input_count;            /* number of entries in inputs */
-  llmh_str api_key;              /* from config or the caller; empty when none. A secret:
-                                    never log it or put it in an error message */
-  llmh_str api_base;             /* base URL from config or the caller; empty when none */
-  double timeout_s;              /* total time allowed for the call in seconds; 0 = none set.
-                                    The host's cancelled() turns true at this deadline */
-  uint32_t num_retries;          /* retries the caller allows on transient upstream errors */
-  llmh_str body_json;            /* the full original request body, a JSON object, with
-                                    every key the caller sent (tools, response_format, extra
-                                    keys, config params merged in); "{}" when none */
+  uint32_t struct_size;         /* sizeof(llmh_request) as the host compiled it */
+  llmh_str model;               /* the model with the "provider/" prefix stripped */
+  const llmh_message *messages; /* chat messages in order; NULL/0 for embed */
+  size_t message_count;         /* number of entries in messages */
+  const llmh_params *params;    /* decoded common parameters; never NULL */
+  const llmh_str *inputs;       /* embed only: the texts to embed; NULL/0 for chat calls */
+  size_t input_count;           /* number of entries in inputs */
+  llmh_str api_key;             /* from config or the caller; empty when none. A secret:
+                                   never log it or put it in an error message */
+  llmh_str api_base;            /* base URL from config or the caller; empty when none */
+  double timeout_s;             /* total time allowed for the call in seconds; 0 = none set.
+                                   The host's cancelled() turns true at this deadline */
+  uint32_t num_retries;         /* retries the caller allows on transient upstream errors */
+  llmh_str body_json;           /* the full original request body, a JSON object, with
+                                   every key the caller sent (tools, response_format, extra
+                                   keys, config params merged in); "{}" when none */
   /* Added in 1.3: read only when LLMH_HAS_FIELD(req, llmh_request, body_member_count). The
    * top-level members of body_json in order, as views into it, when the host has already
    * checked that body_json is a valid JSON object (its request parser did, or the host wrote
@@ -271,15 +270,15 @@ typedef struct llmh_tool_call_delta {
 /* One streamed chunk. Filled by the plugin; every view only needs to live until `emit`
  * returns (the host copies what it keeps). Leave a field empty/NULL when it has nothing. */
 typedef struct llmh_chunk {
-  uint32_t struct_size;                    /* sizeof(llmh_chunk) as the plugin compiled it */
-  llmh_str content;                        /* text delta */
-  llmh_str reasoning;                      /* reasoning-text delta */
-  const llmh_tool_call_delta *tool_calls;  /* tool-call fragments; may be NULL */
-  size_t tool_call_count;                  /* number of entries in tool_calls */
-  llmh_str finish_reason;                  /* set on the last content chunk; else empty */
-  const llmh_usage *usage;                 /* token usage, usually on the final chunk; or NULL */
-  llmh_str raw_json;                       /* the upstream's chunk JSON as is; optional. For
-                                              pass-through, prefer upstream_members */
+  uint32_t struct_size;                   /* sizeof(llmh_chunk) as the plugin compiled it */
+  llmh_str content;                       /* text delta */
+  llmh_str reasoning;                     /* reasoning-text delta */
+  const llmh_tool_call_delta *tool_calls; /* tool-call fragments; may be NULL */
+  size_t tool_call_count;                 /* number of entries in tool_calls */
+  llmh_str finish_reason;                 /* set on the last content chunk; else empty */
+  const llmh_usage *usage;                /* token usage, usually on the final chunk; or NULL */
+  llmh_str raw_json;                      /* the upstream's chunk JSON as is; optional. For
+                                             pass-through, prefer upstream_members */
   /* Added in 1.3 (the host reads it when struct_size covers it): what to pass through, or
    * NULL. A host older than 1.3 ignores it. */
   const llmh_upstream_members *upstream_members;
@@ -304,8 +303,8 @@ typedef struct llmh_embedding_builder {
   uint32_t struct_size; /* sizeof(llmh_embedding_builder) as the host compiled it */
   void *host_data;      /* host-private; do not touch */
   /* Sets the vector for input number `index` (0-based, < request input_count). */
-  void (*set_embedding)(const struct llmh_embedding_builder *self, size_t index,
-                        const float *values, size_t dimensions);
+  void (*set_embedding)(const struct llmh_embedding_builder *self, size_t index, const float *values,
+                        size_t dimensions);
   /* Sets the token usage (completion_tokens is ignored). */
   void (*set_usage)(const struct llmh_embedding_builder *self, const llmh_usage *usage);
   /* Sets the model name reported to the caller (default: the requested model). */
@@ -322,10 +321,10 @@ typedef struct llmh_embedding_builder {
  * `destroy` of the instance returns; a plugin may keep the pointer for that long. Every
  * function here may be called from any thread, concurrently. */
 typedef struct llmh_host_api {
-  uint32_t struct_size;     /* sizeof(llmh_host_api) as the host compiled it */
-  uint32_t abi_major;       /* LLMH_ABI_VERSION_MAJOR of the host */
-  uint32_t abi_minor;       /* LLMH_ABI_VERSION_MINOR of the host */
-  void *host_data;          /* host-private; do not touch */
+  uint32_t struct_size; /* sizeof(llmh_host_api) as the host compiled it */
+  uint32_t abi_major;   /* LLMH_ABI_VERSION_MAJOR of the host */
+  uint32_t abi_minor;   /* LLMH_ABI_VERSION_MINOR of the host */
+  void *host_data;      /* host-private; do not touch */
   /* Writes one log line attributed to the plugin. The host copies the message. Never pass a
    * secret (API key, Authorization header) here. */
   void (*log)(const struct llmh_host_api *self, llmh_log_level level, llmh_str message);
@@ -352,39 +351,35 @@ typedef struct llmh_config {
  *
  * Threads: the host calls `create` and `destroy` of one loaded library from one thread at a
  * time, never while a call on that instance is running. (A hot reload loads the new build as
- * a separate copy with its own globals; its `create` may overlap the old copy's calls.) `complete`, `stream` and `embed` may be called
- * concurrently from many threads on one instance: a plugin must be thread-safe for them. */
+ * a separate copy with its own globals; its `create` may overlap the old copy's calls.) `complete`, `stream` and
+ * `embed` may be called concurrently from many threads on one instance: a plugin must be thread-safe for them. */
 typedef struct llmh_provider {
-  uint32_t struct_size;              /* sizeof(llmh_provider) as the plugin compiled it */
-  uint32_t abi_major;                /* LLMH_ABI_VERSION_MAJOR the plugin was built with */
-  uint32_t abi_minor;                /* LLMH_ABI_VERSION_MINOR the plugin was built with */
-  const char *name;                  /* provider name, NUL-terminated, static: [a-z0-9_.-]+,
-                                        at most 64 bytes; the part before "/" in model names */
-  const char *version;               /* plugin version, NUL-terminated, static; e.g. "1.2.0" */
-  const char *description;           /* one line, NUL-terminated, static; may be NULL */
-  uint64_t capabilities;             /* LLMH_CAP_* bits */
-  const char *const *models;         /* NULL-terminated list of known models; may be NULL */
+  uint32_t struct_size;      /* sizeof(llmh_provider) as the plugin compiled it */
+  uint32_t abi_major;        /* LLMH_ABI_VERSION_MAJOR the plugin was built with */
+  uint32_t abi_minor;        /* LLMH_ABI_VERSION_MINOR the plugin was built with */
+  const char *name;          /* provider name, NUL-terminated, static: [a-z0-9_.-]+,
+                                at most 64 bytes; the part before "/" in model names */
+  const char *version;       /* plugin version, NUL-terminated, static; e.g. "1.2.0" */
+  const char *description;   /* one line, NUL-terminated, static; may be NULL */
+  uint64_t capabilities;     /* LLMH_CAP_* bits */
+  const char *const *models; /* NULL-terminated list of known models; may be NULL */
 
   /* Creates an instance. Stores an opaque pointer in *instance (NULL is allowed) and returns
    * 0, or fills `err` and returns non-zero. `host` stays valid until `destroy` returns. */
-  int (*create)(const llmh_host_api *host, const llmh_config *config, void **instance,
-                llmh_error *err);
+  int (*create)(const llmh_host_api *host, const llmh_config *config, void **instance, llmh_error *err);
   /* Destroys an instance. Must stop and join every thread the plugin started for it, and
    * release everything it holds: the library is unloaded right after. May be NULL. */
   void (*destroy)(void *instance);
   /* Answers a chat completion into `out`. Returns 0, or fills `err` and returns non-zero.
    * Any thread, concurrently. May be NULL when LLMH_CAP_COMPLETE is clear. */
-  int (*complete)(void *instance, const llmh_request *request, const llmh_response_builder *out,
-                  llmh_error *err);
+  int (*complete)(void *instance, const llmh_request *request, const llmh_response_builder *out, llmh_error *err);
   /* Streams a chat completion as chunks into `sink`, returning once the last chunk is sent
    * (0), or on failure (fills `err`, non-zero). An error after chunks were sent ends the
    * stream with that error. Any thread, concurrently. May be NULL without LLMH_CAP_STREAM. */
-  int (*stream)(void *instance, const llmh_request *request, const llmh_stream_sink *sink,
-                llmh_error *err);
+  int (*stream)(void *instance, const llmh_request *request, const llmh_stream_sink *sink, llmh_error *err);
   /* Embeds request->inputs into `out`, one vector per input. Returns 0, or fills `err` and
    * returns non-zero. Any thread, concurrently. May be NULL without LLMH_CAP_EMBED. */
-  int (*embed)(void *instance, const llmh_request *request, const llmh_embedding_builder *out,
-               llmh_error *err);
+  int (*embed)(void *instance, const llmh_request *request, const llmh_embedding_builder *out, llmh_error *err);
   /* Returns the plugin's extension table for `id`, or NULL. For features added after 1.0
    * without a new major version. Any thread. May be NULL. */
   const void *(*get_extension)(void *instance, const char *id);

@@ -50,7 +50,7 @@ namespace llmh {
 // must be constructible as Derived(const llmh_host_api *host, std::string_view config_json)
 // and must stop and join every thread it starts in its destructor.
 class Provider {
-public:
+ public:
   // `host` is owned by the host and outlives this object; config_json is copied.
   Provider(const llmh_host_api *host, std::string_view config_json)
       : host_(host), config_json_(config_json.empty() ? std::string_view("{}") : config_json) {}
@@ -64,13 +64,9 @@ public:
   }
   // Streaming chat completion: emit chunks, then finish(). Default: throws Error(501). Any
   // thread, concurrently. Throwing after chunks were sent ends the stream with that error.
-  virtual void stream(const Request &, Stream &) {
-    throw Error(501, "stream is not implemented by this provider");
-  }
+  virtual void stream(const Request &, Stream &) { throw Error(501, "stream is not implemented by this provider"); }
   // Embeddings: one vector per request input. Default: throws Error(501). Any thread.
-  virtual void embed(const Request &, Embeddings &) {
-    throw Error(501, "embed is not implemented by this provider");
-  }
+  virtual void embed(const Request &, Embeddings &) { throw Error(501, "embed is not implemented by this provider"); }
   // The plugin's extension table for `id`, or nullptr (default). Any thread; must not throw.
   virtual const void *extension(const char *id) noexcept {
     (void)id;
@@ -90,7 +86,7 @@ public:
   // This instance's config JSON object (a copy owned by this object; may hold secrets).
   const std::string &config_json() const noexcept { return config_json_; }
 
-private:
+ private:
   const llmh_host_api *host_;
   std::string config_json_;
 };
@@ -119,8 +115,7 @@ inline int fail_current(llmh_error *err) noexcept {
 // The extern "C"-compatible trampolines for provider class T. Stateless; any thread.
 template <class T>
 struct Glue {
-  static int create(const llmh_host_api *host, const llmh_config *config, void **instance,
-                    llmh_error *err) noexcept {
+  static int create(const llmh_host_api *host, const llmh_config *config, void **instance, llmh_error *err) noexcept {
     try {
       std::string_view cfg = config ? sv(config->json) : std::string_view();
       if (cfg.empty()) cfg = "{}";
@@ -134,11 +129,10 @@ struct Glue {
   static void destroy(void *instance) noexcept {
     try {
       delete static_cast<T *>(instance);
-    } catch (...) {
-    }
+    } catch (...) {}
   }
-  static int complete(void *instance, const llmh_request *request,
-                      const llmh_response_builder *out, llmh_error *err) noexcept {
+  static int complete(void *instance, const llmh_request *request, const llmh_response_builder *out,
+                      llmh_error *err) noexcept {
     try {
       Request req(request);
       Response resp(out);
@@ -159,8 +153,8 @@ struct Glue {
       return fail_current(err);
     }
   }
-  static int embed(void *instance, const llmh_request *request,
-                   const llmh_embedding_builder *out, llmh_error *err) noexcept {
+  static int embed(void *instance, const llmh_request *request, const llmh_embedding_builder *out,
+                   llmh_error *err) noexcept {
     try {
       Request req(request);
       Embeddings e(out);
@@ -177,8 +171,7 @@ struct Glue {
 
 // Builds the descriptor at compile time; calls not in `caps` get NULL pointers.
 template <class T>
-constexpr llmh_provider make_descriptor(const char *name, const char *version,
-                                        const char *description, uint64_t caps,
+constexpr llmh_provider make_descriptor(const char *name, const char *version, const char *description, uint64_t caps,
                                         const char *const *models) noexcept {
   static_assert(std::is_base_of<Provider, T>::value, "LLMH_PROVIDER: class must derive from llmh::Provider");
   static_assert(std::is_constructible<T, const llmh_host_api *, std::string_view>::value,
@@ -212,13 +205,11 @@ constexpr llmh_provider make_descriptor(const char *name, const char *version,
   LLMH_PROVIDER_WITH_MODELS(Class, name, version, description, capabilities, nullptr)
 
 // As LLMH_PROVIDER, plus `models`: a static NULL-terminated `const char *const[]` (or nullptr).
-#define LLMH_PROVIDER_WITH_MODELS(Class, name, version, description, capabilities, models)    \
-  namespace {                                                                                \
-  constexpr llmh_provider llmh_provider_descriptor_ =                                        \
+#define LLMH_PROVIDER_WITH_MODELS(Class, name, version, description, capabilities, models)      \
+  namespace {                                                                                   \
+  constexpr llmh_provider llmh_provider_descriptor_ =                                           \
       ::llmh::detail::make_descriptor<Class>(name, version, description, capabilities, models); \
-  }                                                                                          \
-  extern "C" LLMH_EXPORT const llmh_provider *llmh_provider_entry(void) {                    \
-    return &llmh_provider_descriptor_;                                                       \
-  }
+  }                                                                                             \
+  extern "C" LLMH_EXPORT const llmh_provider *llmh_provider_entry(void) { return &llmh_provider_descriptor_; }
 
 #endif /* LLMHOST_PROVIDER_HPP */

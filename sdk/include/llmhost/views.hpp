@@ -9,8 +9,8 @@
 #ifndef LLMHOST_VIEWS_HPP
 #define LLMHOST_VIEWS_HPP
 
-#include <llmhost/json_text.hpp>
 #include <llmhost/provider.h>
+#include <llmhost/json_text.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -32,7 +32,7 @@ namespace llmh {
 // Thrown from a handler to fail the call with an HTTP-style status. Owns its message (copied);
 // any thread. Never put a secret in the message.
 class Error : public std::exception {
-public:
+ public:
   // Makes an error with `status` (e.g. 400, 429, 503) and a human-readable message.
   Error(int status, std::string message) : status_(status), message_(std::move(message)) {}
   // The HTTP-style status handed to the host.
@@ -40,7 +40,7 @@ public:
   // The message, NUL-terminated; owned by this object.
   const char *what() const noexcept override { return message_.c_str(); }
 
-private:
+ private:
   int status_;
   std::string message_;
 };
@@ -86,10 +86,10 @@ namespace detail {
 // A read-only range over a C array whose elements are presented as View(const Raw *). Borrowed.
 template <class Raw, class View>
 class Range {
-public:
+ public:
   // Forward iterator yielding View by value.
   class iterator {
-  public:
+   public:
     using value_type = View;
     using difference_type = std::ptrdiff_t;
     using reference = View;
@@ -97,12 +97,19 @@ public:
     using iterator_category = std::forward_iterator_tag;
     explicit iterator(const Raw *p) noexcept : p_(p) {}
     View operator*() const noexcept { return View(p_); }
-    iterator &operator++() noexcept { ++p_; return *this; }
-    iterator operator++(int) noexcept { iterator t = *this; ++p_; return t; }
+    iterator &operator++() noexcept {
+      ++p_;
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      iterator t = *this;
+      ++p_;
+      return t;
+    }
     bool operator==(const iterator &o) const noexcept { return p_ == o.p_; }
     bool operator!=(const iterator &o) const noexcept { return p_ != o.p_; }
 
-  private:
+   private:
     const Raw *p_;
   };
   Range(const Raw *data, std::size_t size) noexcept : data_(size ? data : nullptr), size_(data ? size : 0) {}
@@ -113,7 +120,7 @@ public:
   View operator[](std::size_t i) const noexcept { return View(data_ + i); }  // unchecked
   View back() const noexcept { return View(data_ + size_ - 1); }             // unchecked
 
-private:
+ private:
   const Raw *data_;
   std::size_t size_;
 };
@@ -122,10 +129,10 @@ private:
 
 // A range of string_views over an llmh_str array (stop sequences, embedding inputs). Borrowed.
 class Strings {
-public:
+ public:
   // Iterator yielding std::string_view.
   class iterator {
-  public:
+   public:
     using value_type = std::string_view;
     using difference_type = std::ptrdiff_t;
     using reference = std::string_view;
@@ -133,12 +140,19 @@ public:
     using iterator_category = std::forward_iterator_tag;
     explicit iterator(const llmh_str *p) noexcept : p_(p) {}
     std::string_view operator*() const noexcept { return sv(*p_); }
-    iterator &operator++() noexcept { ++p_; return *this; }
-    iterator operator++(int) noexcept { iterator t = *this; ++p_; return t; }
+    iterator &operator++() noexcept {
+      ++p_;
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      iterator t = *this;
+      ++p_;
+      return t;
+    }
     bool operator==(const iterator &o) const noexcept { return p_ == o.p_; }
     bool operator!=(const iterator &o) const noexcept { return p_ != o.p_; }
 
-  private:
+   private:
     const llmh_str *p_;
   };
   Strings(const llmh_str *data, std::size_t size) noexcept : data_(size ? data : nullptr), size_(data ? size : 0) {}
@@ -148,54 +162,56 @@ public:
   bool empty() const noexcept { return size_ == 0; }
   std::string_view operator[](std::size_t i) const noexcept { return sv(data_[i]); }  // unchecked
 
-private:
+ private:
   const llmh_str *data_;
   std::size_t size_;
 };
 
 // One tool call of a message. Borrowed view; valid during the call, on the calling thread.
 class ToolCall {
-public:
+ public:
   explicit ToolCall(const llmh_tool_call *c) noexcept : c_(c) {}
-  std::string_view id() const noexcept { return sv(c_->id); }               // e.g. "call_abc"
-  std::string_view type() const noexcept { return sv(c_->type); }           // "function"
-  std::string_view name() const noexcept { return sv(c_->name); }           // function name
-  std::string_view arguments() const noexcept { return sv(c_->arguments); } // JSON text
-  const llmh_tool_call &raw() const noexcept { return *c_; }                // the C struct
+  std::string_view id() const noexcept { return sv(c_->id); }                // e.g. "call_abc"
+  std::string_view type() const noexcept { return sv(c_->type); }            // "function"
+  std::string_view name() const noexcept { return sv(c_->name); }            // function name
+  std::string_view arguments() const noexcept { return sv(c_->arguments); }  // JSON text
+  const llmh_tool_call &raw() const noexcept { return *c_; }                 // the C struct
 
-private:
+ private:
   const llmh_tool_call *c_;
 };
 
 // One chat message. Borrowed view; valid during the call, on the calling thread.
 class Message {
-public:
+ public:
   explicit Message(const llmh_message *m) noexcept : m_(m) {}
   std::string_view role() const noexcept { return sv(m_->role); }                  // "user", ...
   std::string_view content() const noexcept { return sv(m_->content); }            // the text
   std::string_view name() const noexcept { return sv(m_->name); }                  // or empty
   std::string_view tool_call_id() const noexcept { return sv(m_->tool_call_id); }  // or empty
   // The assistant's tool calls (empty range when none).
-  detail::Range<llmh_tool_call, ToolCall> tool_calls() const noexcept {
-    return {m_->tool_calls, m_->tool_call_count};
-  }
+  detail::Range<llmh_tool_call, ToolCall> tool_calls() const noexcept { return {m_->tool_calls, m_->tool_call_count}; }
   const llmh_message &raw() const noexcept { return *m_; }  // the C struct
 
-private:
+ private:
   const llmh_message *m_;
 };
 
 // The decoded common parameters; each accessor is empty when the caller did not set it.
 // Borrowed view; valid during the call, on the calling thread.
 class Params {
-public:
+ public:
   explicit Params(const llmh_params *p) noexcept : p_(p) {}
   // True when every LLMH_PARAM_* bit in `bits` is set.
   bool has(uint64_t bits) const noexcept { return p_ && (p_->present & bits) == bits; }
   std::optional<double> temperature() const noexcept { return get(LLMH_PARAM_TEMPERATURE, &llmh_params::temperature); }
   std::optional<double> top_p() const noexcept { return get(LLMH_PARAM_TOP_P, &llmh_params::top_p); }
-  std::optional<double> presence_penalty() const noexcept { return get(LLMH_PARAM_PRESENCE_PENALTY, &llmh_params::presence_penalty); }
-  std::optional<double> frequency_penalty() const noexcept { return get(LLMH_PARAM_FREQUENCY_PENALTY, &llmh_params::frequency_penalty); }
+  std::optional<double> presence_penalty() const noexcept {
+    return get(LLMH_PARAM_PRESENCE_PENALTY, &llmh_params::presence_penalty);
+  }
+  std::optional<double> frequency_penalty() const noexcept {
+    return get(LLMH_PARAM_FREQUENCY_PENALTY, &llmh_params::frequency_penalty);
+  }
   std::optional<int64_t> max_tokens() const noexcept { return get(LLMH_PARAM_MAX_TOKENS, &llmh_params::max_tokens); }
   std::optional<int64_t> n() const noexcept { return get(LLMH_PARAM_N, &llmh_params::n); }
   std::optional<int64_t> seed() const noexcept { return get(LLMH_PARAM_SEED, &llmh_params::seed); }
@@ -209,7 +225,7 @@ public:
   }
   const llmh_params *raw() const noexcept { return p_; }  // the C struct (never NULL from host)
 
-private:
+ private:
   template <class T>
   std::optional<T> get(uint64_t bit, T llmh_params::*field) const noexcept {
     if (!has(bit)) return std::nullopt;
@@ -220,32 +236,30 @@ private:
 
 // One top-level member of the request body, as written (ABI 1.3). Borrowed view.
 class JsonMember {
-public:
+ public:
   explicit JsonMember(const llmh_json_member *m) noexcept : m_(m) {}
   std::string_view key() const noexcept { return sv(m_->key); }      // quotes included
   std::string_view value() const noexcept { return sv(m_->value); }  // JSON text
   // Whether the key is `name` (compared as written, without the quotes).
   bool is(std::string_view name) const noexcept { return JsonMembers::named(key(), name); }
 
-private:
+ private:
   const llmh_json_member *m_;
 };
 
 // One call's request. Borrowed view; valid during the call, on the calling thread.
 class Request {
-public:
+ public:
   explicit Request(const llmh_request *r) noexcept : r_(r) {}
   std::string_view model() const noexcept { return sv(r_->model); }  // prefix stripped
   // Chat messages in order (empty for embed).
-  detail::Range<llmh_message, Message> messages() const noexcept {
-    return {r_->messages, r_->message_count};
-  }
-  Params params() const noexcept { return Params(r_->params); }                   // sampling params
+  detail::Range<llmh_message, Message> messages() const noexcept { return {r_->messages, r_->message_count}; }
+  Params params() const noexcept { return Params(r_->params); }                     // sampling params
   Strings inputs() const noexcept { return Strings(r_->inputs, r_->input_count); }  // embed only
-  std::string_view api_key() const noexcept { return sv(r_->api_key); }  // a secret: never log it
-  std::string_view api_base() const noexcept { return sv(r_->api_base); }  // or empty
-  double timeout_s() const noexcept { return r_->timeout_s; }             // 0 = default
-  uint32_t num_retries() const noexcept { return r_->num_retries; }       // allowed retries
+  std::string_view api_key() const noexcept { return sv(r_->api_key); }             // a secret: never log it
+  std::string_view api_base() const noexcept { return sv(r_->api_base); }           // or empty
+  double timeout_s() const noexcept { return r_->timeout_s; }                       // 0 = default
+  uint32_t num_retries() const noexcept { return r_->num_retries; }                 // allowed retries
   // The full original request body, a JSON object ("{}" when none).
   std::string_view body_json() const noexcept {
     std::string_view b = sv(r_->body_json);
@@ -263,7 +277,7 @@ public:
   }
   const llmh_request &raw() const noexcept { return *r_; }  // the C struct
 
-private:
+ private:
   const llmh_request *r_;
 };
 
@@ -273,7 +287,7 @@ private:
 
 // Writes the answer of `complete`. Every function copies what it is given. Calling thread only.
 class Response {
-public:
+ public:
   explicit Response(const llmh_response_builder *b) noexcept : b_(b) {}
   // Appends the reply text (the builder only appends; use once for a one-shot reply).
   void content(std::string_view text) const noexcept { append_content(text); }
@@ -320,14 +334,14 @@ public:
   bool cancelled() const noexcept { return b_->cancelled(b_) != 0; }
   const llmh_response_builder *raw() const noexcept { return b_; }  // the C builder
 
-private:
+ private:
   const llmh_response_builder *b_;
 };
 
 // Sends the chunks of `stream`. Not thread-safe: use only on the thread running the call. Once
 // an emit reports that the consumer is gone, every later emit is a no-op returning false.
 class Stream {
-public:
+ public:
   explicit Stream(const llmh_stream_sink *s) noexcept : s_(s) {}
   // Emits a filled chunk (struct_size is set for you when 0). Returns false: stop and return.
   bool emit(const llmh_chunk &chunk) noexcept {
@@ -354,8 +368,7 @@ public:
     return emit(c);
   }
   // Emits one tool-call fragment. Returns false when the consumer is gone.
-  bool emit_tool_call(uint32_t index, std::string_view id, std::string_view name,
-                      std::string_view arguments) noexcept {
+  bool emit_tool_call(uint32_t index, std::string_view id, std::string_view name, std::string_view arguments) noexcept {
     llmh_tool_call_delta d{};
     d.struct_size = sizeof(llmh_tool_call_delta);
     d.index = index;
@@ -381,14 +394,14 @@ public:
   bool cancelled() const noexcept { return stopped_ || s_->cancelled(s_) != 0; }
   const llmh_stream_sink *raw() const noexcept { return s_; }  // the C sink
 
-private:
+ private:
   const llmh_stream_sink *s_;
   bool stopped_ = false;
 };
 
 // Writes the vectors of `embed`. Every function copies what it is given. Calling thread only.
 class Embeddings {
-public:
+ public:
   explicit Embeddings(const llmh_embedding_builder *b) noexcept : b_(b) {}
   // Sets the vector of input `index` (0-based, < the request's input count).
   void set(std::size_t index, const float *values, std::size_t dimensions) const noexcept {
@@ -409,7 +422,7 @@ public:
   bool cancelled() const noexcept { return b_->cancelled(b_) != 0; }
   const llmh_embedding_builder *raw() const noexcept { return b_; }  // the C builder
 
-private:
+ private:
   const llmh_embedding_builder *b_;
 };
 

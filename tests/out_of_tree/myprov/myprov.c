@@ -3,7 +3,9 @@
 #include <stdio.h>
 
 static int create(const llmh_host_api *host, const llmh_config *config, void **instance, llmh_error *err) {
-  (void)host; (void)config; (void)err;
+  (void)host;
+  (void)config;
+  (void)err;
   *instance = NULL;
   return 0;
 }
@@ -17,9 +19,20 @@ static int complete(void *instance, const llmh_request *req, const llmh_response
 }
 
 static const llmh_provider descriptor = {
-  sizeof(llmh_provider), LLMH_ABI_VERSION_MAJOR, LLMH_ABI_VERSION_MINOR,
-  "myprov", "0.0.1", "out-of-tree test provider", LLMH_CAP_COMPLETE, NULL,
-  create, NULL, complete, NULL, NULL, NULL,
+    sizeof(llmh_provider),
+    LLMH_ABI_VERSION_MAJOR,
+    LLMH_ABI_VERSION_MINOR,
+    "myprov",
+    "0.0.1",
+    "out-of-tree test provider",
+    LLMH_CAP_COMPLETE,
+    NULL,
+    create,
+    NULL,
+    complete,
+    NULL,
+    NULL,
+    NULL,
 };
 
 LLMH_EXPORT const llmh_provider *llmh_provider_entry(void) { return &descriptor; }

@@ -1,8 +1,8 @@
 // The openai plugin's request rewrite (plugins/openai/body.cpp), from a body it parses and from
 // the members a host lists (ABI 1.3), without a host or an upstream: exact bytes in and out.
 #include <doctest/doctest.h>
-#include <llmhost/provider.hpp>
 #include <simdjson.h>
+#include <llmhost/provider.hpp>
 
 #include <string>
 #include <string_view>
@@ -57,9 +57,8 @@ TEST_CASE("rewrite_body copies every kept member as written and drops the gatewa
       R"("temperature": 0.50, "big":12345678901234567, "tools" : [ {"type":"function"} ],)"
       R"("api_key":"sk-secret","api_base":"http://h","base_url":"u","timeout":3,"num_retries":1,)"
       R"("extra_headers":{"x":"y"},"mod\u0065l":"escaped key","caf\u00e9":"\ud83d\ude00","stream":false})";
-  const std::string kept =
-      R"("messages":[{"role":"user","content":"a \"quoted\" },{ text"}],"temperature":0.50,)"
-      R"("big":12345678901234567,"tools":[ {"type":"function"} ],"caf\u00e9":"\ud83d\ude00")";
+  const std::string kept = R"("messages":[{"role":"user","content":"a \"quoted\" },{ text"}],"temperature":0.50,)"
+                           R"("big":12345678901234567,"tools":[ {"type":"function"} ],"caf\u00e9":"\ud83d\ude00")";
   CHECK(rewrite_body(parser, body, "gpt-4o", BodyKind::kChat) == R"({"model":"gpt-4o",)" + kept + "}");
   CHECK(rewrite_body(parser, body, "gpt-4o", BodyKind::kChatStream) ==
         R"({"model":"gpt-4o","stream":true,)" + kept + "}");

@@ -24,7 +24,8 @@ const llmhost::BlockingExecutor kNoWorkers = [](std::function<void()>) { FAIL("a
 }  // namespace
 
 TEST_CASE("openai's completions run asynchronously: the answer comes on the HTTP event loop") {
-  MockServer server([](const HttpRequest &r, Conn &c) { c.respond(200, completion_json("re: " + last_user_content(r.body))); });
+  MockServer server(
+      [](const HttpRequest &r, Conn &c) { c.respond(200, completion_json("re: " + last_user_content(r.body))); });
   llmhost::Host host(host_options());
   Outcomes out;
   for (int i = 0; i < 20; ++i) host.complete(chat_to(server, "n" + std::to_string(i)), out.handler(), {}, kNoWorkers);
@@ -83,7 +84,8 @@ TEST_CASE("openai async: a build replaced while its calls wait answers them, the
   o.cache_dir = cache.path() / "c";
   auto host = std::make_unique<llmhost::Host>(std::move(o));
   Outcomes out;
-  for (int i = 0; i < 20; ++i) host->complete(chat_to(server, "old" + std::to_string(i)), out.handler(), {}, kNoWorkers);
+  for (int i = 0; i < 20; ++i)
+    host->complete(chat_to(server, "old" + std::to_string(i)), out.handler(), {}, kNoWorkers);
   {
     std::ofstream(file, std::ios::app) << '\n';  // a new build: the same code, another file
   }

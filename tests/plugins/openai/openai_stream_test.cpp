@@ -76,7 +76,8 @@ Collected collect(llmhost::Host &host, const llmhost::Request &r, Form form = Fo
 
 std::string delta_event(std::string_view delta_json, std::string_view finish = "null") {
   return "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,"
-         "\"delta\":" + std::string(delta_json) + ",\"finish_reason\":" + std::string(finish) + "}]}\n\n";
+         "\"delta\":" +
+         std::string(delta_json) + ",\"finish_reason\":" + std::string(finish) + "}]}\n\n";
 }
 
 // An SSE body with every feature the parser must handle: a comment, an "event:" line, CRLF line
@@ -85,8 +86,7 @@ std::string rich_stream() {
   return ": keep-alive comment\n\n" + delta_event(R"({"role":"assistant","content":""})") +
          delta_event(R"({"reasoning_content":"hmm"})") +
          "event: message\r\ndata: {\"choices\":[{\"index\":0,\"delta\":\r\ndata: {\"content\":\"Hel\"}}]}\r\n\r\n" +
-         delta_event(R"({"content":"lo, wor"})") + delta_event(R"({"content":"ld!"})") +
-         delta_event("{}", "\"stop\"") +
+         delta_event(R"({"content":"lo, wor"})") + delta_event(R"({"content":"ld!"})") + delta_event("{}", "\"stop\"") +
          "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":4,\"total_tokens\":9}}\n\n"
          "data: [DONE]\n\n";
 }
@@ -101,7 +101,8 @@ TEST_CASE("streaming: text, reasoning, finish_reason and the usage chunk, with s
   });
   llmhost::Host host(host_options());
   for (Form form : kForms) {
-    const auto c = collect(host, chat_to(server, "hi", "openai/gpt-test", R"({"stream_options":{"include_usage":true}})"), form);
+    const auto c =
+        collect(host, chat_to(server, "hi", "openai/gpt-test", R"({"stream_options":{"include_usage":true}})"), form);
     CHECK(c.text == "Hello, world!");
     CHECK(c.reasoning == "hmm");
     CHECK(c.finish_reason == "stop");
@@ -149,10 +150,12 @@ TEST_CASE("streaming: an SSE body split at every byte boundary gives the same re
 TEST_CASE("streaming: tool-call deltas carry index, id, name and argument fragments") {
   MockServer server([](const HttpRequest &, Conn &c) {
     c.begin_chunked();
-    c.chunk(delta_event(R"({"role":"assistant","tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"get_weather","arguments":""}}]})"));
+    c.chunk(delta_event(
+        R"({"role":"assistant","tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"get_weather","arguments":""}}]})"));
     c.chunk(delta_event(R"({"tool_calls":[{"index":0,"function":{"arguments":"{\"ci"}}]})"));
     c.chunk(delta_event(R"({"tool_calls":[{"index":0,"function":{"arguments":"ty\":\"Paris\"}"}}]})"));
-    c.chunk(delta_event(R"({"tool_calls":[{"index":1,"id":"call_b","type":"function","function":{"name":"get_time","arguments":"{}"}}]})"));
+    c.chunk(delta_event(
+        R"({"tool_calls":[{"index":1,"id":"call_b","type":"function","function":{"name":"get_time","arguments":"{}"}}]})"));
     c.chunk(delta_event("{}", "\"tool_calls\""));
     c.chunk("data: [DONE]\n\n");
     c.end_chunked();

@@ -49,11 +49,13 @@ TEST_CASE("completion: the body is forwarded with only model rewritten, and the 
 
 TEST_CASE("completion: tool calls, reasoning and finish_reason tool_calls") {
   MockServer server([](const HttpRequest &, Conn &c) {
-    c.respond(200, R"({"id":"x","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,)"
-                   R"("reasoning_content":"thinking","tool_calls":[)"
-                   R"({"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},)"
-                   R"({"id":"call_2","type":"function","function":{"name":"get_time","arguments":"{}"}}]},)"
-                   R"("finish_reason":"tool_calls"}]})");
+    c.respond(
+        200,
+        R"({"id":"x","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,)"
+        R"("reasoning_content":"thinking","tool_calls":[)"
+        R"({"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},)"
+        R"({"id":"call_2","type":"function","function":{"name":"get_time","arguments":"{}"}}]},)"
+        R"("finish_reason":"tool_calls"}]})");
   });
   llmhost::Host host(host_options());
   const auto resp = host.complete(chat_to(server, "weather?"));
@@ -101,7 +103,8 @@ TEST_CASE("embeddings: vectors by index, usage and the forced float encoding") {
 
 TEST_CASE("an upstream 500 with an OpenAI error body surfaces its status and message") {
   MockServer server([](const HttpRequest &, Conn &c) {
-    c.respond(500, R"({"error":{"message":"The server had an error while processing your request.","type":"server_error"}})");
+    c.respond(
+        500, R"({"error":{"message":"The server had an error while processing your request.","type":"server_error"}})");
   });
   llmhost::Host host(host_options());
   llmhost::Request r = chat_to(server, "hi");
@@ -124,9 +127,12 @@ TEST_CASE("an upstream 500 with an OpenAI error body surfaces its status and mes
 TEST_CASE("a body that is not the expected JSON is a 502 naming what is wrong") {
   std::atomic<int> which{0};
   MockServer server([&](const HttpRequest &, Conn &c) {
-    if (which == 0) c.respond(200, "{\"choices\": [ oops");
-    else if (which == 1) c.respond(200, R"({"id":"x","object":"chat.completion"})");
-    else c.respond(200, R"({"choices":[{"index":0}]})");
+    if (which == 0)
+      c.respond(200, "{\"choices\": [ oops");
+    else if (which == 1)
+      c.respond(200, R"({"id":"x","object":"chat.completion"})");
+    else
+      c.respond(200, R"({"choices":[{"index":0}]})");
   });
   llmhost::Host host(host_options());
   auto e = error_of([&] { host.complete(chat_to(server, "hi")); });
@@ -162,9 +168,8 @@ TEST_CASE("the HTTP service logs method, host and status, never the key or the A
 }
 
 TEST_CASE("the CLI completes against an OpenAI-compatible server given by OPENAI_BASE_URL") {
-  MockServer server([](const HttpRequest &req, Conn &c) {
-    c.respond(200, completion_json("echo: " + last_user_content(req.body)));
-  });
+  MockServer server(
+      [](const HttpRequest &req, Conn &c) { c.respond(200, completion_json("echo: " + last_user_content(req.body))); });
   const auto res = test::run({test::cli().string(), "complete", "openai/some-model", "hi"},
                              {"OPENAI_BASE_URL=" + server.base_url(), "OPENAI_API_KEY=sk-cli-key"});
   INFO("stderr: " << res.err);
