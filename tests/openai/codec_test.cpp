@@ -186,3 +186,24 @@ TEST_CASE("error JSON: OpenAI's shape, types and codes by status") {
   CHECK(openai::error_type(429) == "rate_limit_error");
   CHECK(openai::error_type(502) == "api_error");
 }
+
+TEST_CASE("upstream members: the plugin's pass through as given; raw_json is searched only when it gave none") {
+  Response r;
+  r.id = "c1";
+  r.model = "m";
+  r.raw_json = R"({"id":"u","system_fingerprint":"from_raw","choices":[{"index":0,"message":{"content":"x"}}]})";
+  std::string legacy;
+  openai::write_completion(legacy, r);  // a plugin older than ABI 1.3: picked out of raw_json
+  CHECK(legacy.find(R"(,"system_fingerprint":"from_raw"})") != std::string::npos);
+  r.upstream_members.handed_over = true;  // a 1.3 plugin that says nothing passes through
+  std::string none;
+  openai::write_completion(none, r);
+  CHECK(none.find("from_raw") == std::string::npos);
+  r.upstream_members.top = R"( { "service_tier" : "flex" } )";
+  r.upstream_members.message = R"({"refusal":null})";
+  std::string given;
+  openai::write_completion(given, r);
+  CHECK(given.find(R"("content":"","refusal":null})") != std::string::npos);
+  CHECK(given.find(R"(,"service_tier" : "flex"})") != std::string::npos);
+  CHECK(given.find("from_raw") == std::string::npos);
+}

@@ -71,7 +71,9 @@ struct UpstreamMembers {
   Text top;      // the chat.completion(.chunk) object
   Text choice;   // choices[0]
   Text message;  // choices[0].message, or choices[0].delta in a chunk
-  bool empty() const { return top.empty() && choice.empty() && message.empty(); }
+  // The plugin said what passes through (ABI 1.3), if only that nothing does; without it the
+  // front ends look for these members in raw_json.
+  bool handed_over = false;
 };
 
 struct Response {

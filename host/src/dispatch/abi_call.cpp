@@ -53,6 +53,7 @@ const char *take_upstream_members(const llmh_upstream_members *m, UpstreamMember
   out.top = top;
   out.choice = choice;
   out.message = message;
+  out.handed_over = true;
   return nullptr;
 }
 

@@ -50,7 +50,7 @@ class Upstream {
  public:
   template <class Text>
   Upstream(const UpstreamMembers<Text> &given, std::string_view raw, bool chunk) {
-    if (!given.empty()) {
+    if (given.handed_over) {
       top_ = given.top, choice_ = given.choice, message_ = given.message;
       return;
     }
