@@ -19,7 +19,24 @@
 #include "loader/registry.hpp"
 
 namespace llmhost {
+
+// Makes and reads Targets for the host's internals; the public API sees only provider/model.
+struct detail::TargetAccess {
+  static Target make(std::shared_ptr<const Plugin> plugin, std::string model) {
+    return Target(std::move(plugin), std::move(model));
+  }
+  // The build a target pins; throws Error(400) for an empty Target.
+  static const Plugin &pinned(const Target &target) {
+    if (!target) throw Error(400, "llmhost: a call on an empty Target (resolve a model first)");
+    return *target.plugin_;
+  }
+  static std::shared_ptr<const Plugin> &&plugin(Target &&target) { return std::move(target.plugin_); }
+  static std::string &&model(Target &&target) { return std::move(target.model_); }
+};
+
 namespace {
+
+using detail::TargetAccess;
 
 // Lines below this level are dropped by default_log, so the HTTP service need not format them.
 constexpr int kDefaultLogLevel = LLMH_LOG_WARN;
@@ -89,7 +106,7 @@ struct Host::Impl {
     if (!plugin)
       throw Error(404, "provider \"" + std::string(name.provider) + "\" is not loaded (model \"" + std::string(model) +
                            "\"); loaded providers: " + join(registry.names()));
-    return Target(std::move(plugin), std::string(name.model));
+    return TargetAccess::make(std::move(plugin), std::string(name.model));
   }
 
   // Refuses a callback-form call before it reaches a plugin: 503 while the Host is being
@@ -97,6 +114,27 @@ struct Host::Impl {
   void admit(const detail::Plugin &plugin, uint64_t cap, const char *call) const {
     if (calls.stopping().stop_requested()) throw Error(503, "llmhost: the host is shutting down");
     detail::require(plugin, cap, call);
+  }
+
+  // Starts a callback-form call on `target`: refused (to `done`) before it reaches the plugin,
+  // or on the plugin's asynchronous form when `async` says it has one (`start_async(plugin,
+  // model, ...)`), else as a job running what `make_blocking()` returns. Exactly one of the two
+  // is called, before this returns, so both may take from the caller's frame by reference.
+  template <class Done, class StartAsync, class MakeBlocking>
+  void start(Target target, Request request, Done done, std::stop_token cancel, const BlockingExecutor &run_blocking,
+             uint64_t cap, const char *call, bool (*async)(const detail::Plugin &), StartAsync start_async,
+             MakeBlocking make_blocking) {
+    const detail::Plugin *plugin;
+    try {
+      plugin = &TargetAccess::pinned(target);
+      admit(*plugin, cap, call);
+    } catch (...) {
+      return done(detail::current_error());
+    }
+    if (async(*plugin))
+      return start_async(TargetAccess::plugin(std::move(target)), TargetAccess::model(std::move(target)),
+                         std::move(request), std::move(done), std::move(cancel));
+    run_job(run_blocking, std::move(target), std::move(request), std::move(done), std::move(cancel), make_blocking());
   }
 
   // Runs a blocking plugin call `blocking(plugin, request, stop)` of a callback-form call as a
@@ -172,73 +210,73 @@ Response complete_on(const Target &target, const detail::Plugin &plugin, const R
 
 Target Host::resolve(std::string_view model) const { return impl_->resolve(model); }
 
-const detail::Plugin &Host::pinned(const Target &target) {
-  if (!target) throw Error(400, "llmhost: a call on an empty Target (resolve a model first)");
-  return *target.plugin_;
+namespace {
+// The target `model` resolves to; when it resolves to none, `done` gets the error (the callback
+// forms report every failure there) and the Target is empty.
+template <class Done>
+Target resolve_or_report(const Host &host, const std::string &model, Done &done) {
+  try {
+    return host.resolve(model);
+  } catch (...) {
+    done(detail::current_error());
+    return {};
+  }
 }
+}  // namespace
 
 Response Host::complete(const Request &request, std::stop_token cancel) {
   return complete(resolve(request.model), request, std::move(cancel));
 }
 
 Response Host::complete(const Target &target, const Request &request, std::stop_token cancel) {
-  return complete_on(target, pinned(target), request, std::move(cancel));
+  return complete_on(target, TargetAccess::pinned(target), request, std::move(cancel));
 }
 
 void Host::complete(Request request, CompleteHandler done, std::stop_token cancel,
                     const BlockingExecutor &run_blocking) {
-  Target target;
-  try {
-    target = resolve(request.model);
-  } catch (...) {
-    return done(detail::current_error());
-  }
-  complete(std::move(target), std::move(request), std::move(done), std::move(cancel), run_blocking);
+  if (Target target = resolve_or_report(*this, request.model, done))
+    complete(std::move(target), std::move(request), std::move(done), std::move(cancel), run_blocking);
 }
 
 void Host::complete(Target target, Request request, CompleteHandler done, std::stop_token cancel,
                     const BlockingExecutor &run_blocking) {
-  try {
-    impl_->admit(pinned(target), LLMH_CAP_COMPLETE, "complete");
-  } catch (...) {
-    return done(detail::current_error());
-  }
-  if (target.plugin_->async())
-    return detail::start_async_complete(std::move(target.plugin_), std::move(target.model_), std::move(request),
-                                        std::move(done), std::move(cancel), impl_->calls);
-  impl_->run_job(run_blocking, std::move(target), std::move(request), std::move(done), std::move(cancel),
-                 [](const Target &t, const Request &req, std::stop_token stop) -> CompleteResult {
-                   return complete_on(t, *t.plugin_, req, std::move(stop));
-                 });
+  impl_->start(
+      std::move(target), std::move(request), std::move(done), std::move(cancel), run_blocking, LLMH_CAP_COMPLETE,
+      "complete", [](const detail::Plugin &p) { return p.async() != nullptr; },
+      [this](auto plugin, std::string model, Request req, CompleteHandler d, std::stop_token stop) {
+        detail::start_async_complete(std::move(plugin), std::move(model), std::move(req), std::move(d), std::move(stop),
+                                     impl_->calls);
+      },
+      [] {
+        return [](const Target &t, const Request &req, std::stop_token stop) -> CompleteResult {
+          return complete_on(t, TargetAccess::pinned(t), req, std::move(stop));
+        };
+      });
 }
 
 void Host::stream(Request request, ChunkCallback on_chunk, StreamDoneHandler done, std::stop_token cancel,
                   const BlockingExecutor &run_blocking) {
-  Target target;
-  try {
-    target = resolve(request.model);
-  } catch (...) {
-    return done(detail::current_error());
-  }
-  stream(std::move(target), std::move(request), std::move(on_chunk), std::move(done), std::move(cancel), run_blocking);
+  if (Target target = resolve_or_report(*this, request.model, done))
+    stream(std::move(target), std::move(request), std::move(on_chunk), std::move(done), std::move(cancel),
+           run_blocking);
 }
 
 void Host::stream(Target target, Request request, ChunkCallback on_chunk, StreamDoneHandler done,
                   std::stop_token cancel, const BlockingExecutor &run_blocking) {
-  try {
-    impl_->admit(pinned(target), LLMH_CAP_STREAM, "stream");
-  } catch (...) {
-    return done(detail::current_error());
-  }
-  if (target.plugin_->async_stream())
-    return detail::start_async_stream(std::move(target.plugin_), std::move(target.model_), std::move(request),
-                                      std::move(on_chunk), std::move(done), std::move(cancel), impl_->calls);
-  impl_->run_job(run_blocking, std::move(target), std::move(request), std::move(done), std::move(cancel),
-                 [on_chunk = std::move(on_chunk)](const Target &t, const Request &req,
-                                                  std::stop_token stop) -> std::optional<Error> {
-                   stream_on(t, *t.plugin_, req, on_chunk, std::move(stop));
-                   return std::nullopt;
-                 });
+  impl_->start(
+      std::move(target), std::move(request), std::move(done), std::move(cancel), run_blocking, LLMH_CAP_STREAM,
+      "stream", [](const detail::Plugin &p) { return p.async_stream() != nullptr; },
+      [this, &on_chunk](auto plugin, std::string model, Request req, StreamDoneHandler d, std::stop_token stop) {
+        detail::start_async_stream(std::move(plugin), std::move(model), std::move(req), std::move(on_chunk),
+                                   std::move(d), std::move(stop), impl_->calls);
+      },
+      [&on_chunk] {
+        return [on_chunk = std::move(on_chunk)](const Target &t, const Request &req,
+                                                std::stop_token stop) -> std::optional<Error> {
+          stream_on(t, TargetAccess::pinned(t), req, on_chunk, std::move(stop));
+          return std::nullopt;
+        };
+      });
 }
 
 void Host::stream(const Request &request, const ChunkCallback &on_chunk, std::stop_token cancel) {
@@ -246,7 +284,7 @@ void Host::stream(const Request &request, const ChunkCallback &on_chunk, std::st
 }
 
 void Host::stream(const Target &target, const Request &request, const ChunkCallback &on_chunk, std::stop_token cancel) {
-  stream_on(target, pinned(target), request, on_chunk, std::move(cancel));
+  stream_on(target, TargetAccess::pinned(target), request, on_chunk, std::move(cancel));
 }
 
 EmbeddingResponse Host::embed(const Request &request, std::stop_token cancel) {
@@ -254,12 +292,12 @@ EmbeddingResponse Host::embed(const Request &request, std::stop_token cancel) {
 }
 
 EmbeddingResponse Host::embed(const Target &target, const Request &request, std::stop_token cancel) {
-  pinned(target);
+  const detail::Plugin &plugin = TargetAccess::pinned(target);
   if (request.input.empty()) throw Error(400, "embedding request for \"" + request.model + "\" has no input");
   std::string body_storage;
   const detail::Body body = detail::request_body(request, body_storage);
   detail::CRequest creq(request, target.model(), body);
-  EmbeddingResponse response = detail::call_embed(pinned(target), *creq.get(), cancel);
+  EmbeddingResponse response = detail::call_embed(plugin, *creq.get(), cancel);
   if (response.model.empty()) response.model = request.model;
   response.provider = target.provider();
   return response;

@@ -28,7 +28,8 @@ class io_context;
 namespace llmhost {
 namespace detail {
 class Plugin;
-}
+struct TargetAccess;  // how the host's internals make and read a Target
+}  // namespace detail
 
 // What a (re)load did to one plugin file; handed to HostOptions::on_reload.
 struct ReloadEvent {
@@ -113,7 +114,7 @@ class Target {
   const std::string &model() const { return model_; }
 
  private:
-  friend class Host;
+  friend struct detail::TargetAccess;
   Target(std::shared_ptr<const detail::Plugin> plugin, std::string model)
       : plugin_(std::move(plugin)), model_(std::move(model)) {}
   std::shared_ptr<const detail::Plugin> plugin_;
@@ -195,9 +196,6 @@ class Host {
   static std::vector<std::filesystem::path> default_plugin_dirs();
 
  private:
-  // The build a target pins; throws Error(400) for an empty Target.
-  static const detail::Plugin &pinned(const Target &target);
-
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
