@@ -83,7 +83,18 @@ inline llmh_chunk make_chunk() noexcept {
 /* ------------------------------------------------------------------------------------------ */
 
 namespace detail {
-// A read-only range over a C array whose elements are presented as View(const Raw *). Borrowed.
+// How a Range presents one element: as View(const Raw *), or an ABI string as a string_view.
+template <class Raw, class View>
+struct Present {
+  View operator()(const Raw *p) const noexcept { return View(p); }
+};
+template <>
+struct Present<llmh_str, std::string_view> {
+  std::string_view operator()(const llmh_str *p) const noexcept { return sv(*p); }
+};
+
+// A read-only range over a C array whose elements are presented as Present<Raw, View> says.
+// Borrowed.
 template <class Raw, class View>
 class Range {
  public:
@@ -96,7 +107,7 @@ class Range {
     using pointer = void;
     using iterator_category = std::forward_iterator_tag;
     explicit iterator(const Raw *p) noexcept : p_(p) {}
-    View operator*() const noexcept { return View(p_); }
+    View operator*() const noexcept { return Present<Raw, View>{}(p_); }
     iterator &operator++() noexcept {
       ++p_;
       return *this;
@@ -117,8 +128,8 @@ class Range {
   iterator end() const noexcept { return iterator(data_ + size_); }
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
-  View operator[](std::size_t i) const noexcept { return View(data_ + i); }  // unchecked
-  View back() const noexcept { return View(data_ + size_ - 1); }             // unchecked
+  View operator[](std::size_t i) const noexcept { return Present<Raw, View>{}(data_ + i); }  // unchecked
+  View back() const noexcept { return Present<Raw, View>{}(data_ + size_ - 1); }             // unchecked
 
  private:
   const Raw *data_;
@@ -128,44 +139,7 @@ class Range {
 }  // namespace detail
 
 // A range of string_views over an llmh_str array (stop sequences, embedding inputs). Borrowed.
-class Strings {
- public:
-  // Iterator yielding std::string_view.
-  class iterator {
-   public:
-    using value_type = std::string_view;
-    using difference_type = std::ptrdiff_t;
-    using reference = std::string_view;
-    using pointer = void;
-    using iterator_category = std::forward_iterator_tag;
-    explicit iterator(const llmh_str *p) noexcept : p_(p) {}
-    std::string_view operator*() const noexcept { return sv(*p_); }
-    iterator &operator++() noexcept {
-      ++p_;
-      return *this;
-    }
-    iterator operator++(int) noexcept {
-      iterator t = *this;
-      ++p_;
-      return t;
-    }
-    bool operator==(const iterator &o) const noexcept { return p_ == o.p_; }
-    bool operator!=(const iterator &o) const noexcept { return p_ != o.p_; }
-
-   private:
-    const llmh_str *p_;
-  };
-  Strings(const llmh_str *data, std::size_t size) noexcept : data_(size ? data : nullptr), size_(data ? size : 0) {}
-  iterator begin() const noexcept { return iterator(data_); }
-  iterator end() const noexcept { return iterator(data_ + size_); }
-  std::size_t size() const noexcept { return size_; }
-  bool empty() const noexcept { return size_ == 0; }
-  std::string_view operator[](std::size_t i) const noexcept { return sv(data_[i]); }  // unchecked
-
- private:
-  const llmh_str *data_;
-  std::size_t size_;
-};
+using Strings = detail::Range<llmh_str, std::string_view>;
 
 // One tool call of a message. Borrowed view; valid during the call, on the calling thread.
 class ToolCall {
