@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -64,13 +65,16 @@ class JsonMembers {
   }
 
   // Appends to `out` one JSON object holding the members of `object_json` whose names are not
-  // in `known`, and returns true; appends nothing and returns false when there are none.
+  // in `known`, and returns true; appends nothing and returns false when there are none. In the
+  // same pass, sets `*wanted_value` to the value of the first member named `wanted`, if any.
   static bool append_unknown(std::string &out, std::string_view object_json,
-                             std::initializer_list<std::string_view> known) {
+                             std::initializer_list<std::string_view> known, std::string_view wanted = {},
+                             std::string_view *wanted_value = nullptr) {
     JsonMembers walk(object_json);
     std::string_view key, value;
     bool any = false;
     while (walk.next(key, value)) {
+      if (wanted_value && wanted_value->empty() && named(key, wanted)) *wanted_value = value;
       bool listed = false;
       for (std::string_view k : known) listed = listed || named(key, k);
       if (listed) continue;
@@ -97,35 +101,51 @@ class JsonMembers {
     return i;
   }
 
-  // i at the opening quote; returns the index past the closing one.
+  // i at the opening quote; returns the index past the closing one. memchr finds each quote
+  // (strings are most of the bytes, and it reads them a vector at a time); a quote is escaped
+  // when an odd run of backslashes precedes it.
   std::size_t end_of_string(std::size_t i) const noexcept {
-    for (++i; i < s_.size(); ++i) {
-      i = s_.find_first_of("\"\\", i);
-      if (i == std::string_view::npos) return s_.size();
-      if (s_[i] == '"') return i + 1;
-      ++i;  // a backslash: the escaped byte cannot end the string
+    const char *p = s_.data();
+    const std::size_t n = s_.size();
+    for (std::size_t j = i + 1; j < n;) {
+      const void *quote = std::memchr(p + j, '"', n - j);
+      if (!quote) return n;
+      const std::size_t k = static_cast<std::size_t>(static_cast<const char *>(quote) - p);
+      std::size_t run = k;
+      while (run > i + 1 && p[run - 1] == '\\') --run;
+      if ((k - run) % 2 == 0) return k + 1;
+      j = k + 1;
     }
-    return s_.size();
+    return n;
   }
 
   // A string ends after its closing quote, an object or array after its matching bracket, and
   // a number, true, false or null at the first byte that cannot continue it.
   std::size_t end_of_value(std::size_t i) const noexcept {
+    const char *p = s_.data();
+    const std::size_t n = s_.size();
     std::size_t depth = 0;
-    while (i < s_.size()) {
-      const char c = s_[i];
-      if (c == '"') {
-        i = end_of_string(i);
-        if (depth == 0) return i;
-        continue;
-      }
-      if (c == '{' || c == '[') {
-        ++depth;
-      } else if (c == '}' || c == ']') {
-        if (depth == 0) return i;  // a scalar that the enclosing '}' or ']' ends
-        if (--depth == 0) return i + 1;
-      } else if (depth == 0 && (c == ',' || is_space(c))) {
-        return i;
+    while (i < n) {
+      switch (p[i]) {
+        case '"':
+          i = end_of_string(i);
+          if (depth == 0) return i;
+          continue;
+        case '{':
+        case '[': ++depth; break;
+        case '}':
+        case ']':
+          if (depth == 0) return i;  // a scalar that the enclosing '}' or ']' ends
+          if (--depth == 0) return i + 1;
+          break;
+        case ',':
+        case ' ':
+        case '\n':
+        case '\r':
+        case '\t':
+          if (depth == 0) return i;
+          break;
+        default: break;
       }
       ++i;
     }
@@ -147,23 +167,26 @@ struct UpstreamTexts {
 };
 inline UpstreamTexts openai_upstream_members(std::string &buffer, std::string_view answer_json, bool chunk) {
   auto object_or_empty = [](std::string_view v) { return !v.empty() && v.front() == '{' ? v : std::string_view(); };
-  // Everything picked fits in the text it comes from, plus braces, so the views never move.
+  // One walk per level: each picks its unknown members and finds the object of the next.
   buffer.clear();
-  buffer.reserve(answer_json.size() + 8);
-  auto pick = [&](std::string_view object, std::initializer_list<std::string_view> known) {
-    const std::size_t start = buffer.size();
-    if (!object.empty()) JsonMembers::append_unknown(buffer, object, known);
-    return std::string_view(buffer).substr(start);
-  };
+  std::size_t end[3];
+  std::string_view choices, message;
   const std::string_view top = object_or_empty(answer_json.substr(std::min(answer_json.size(), answer_json.find('{'))));
-  const std::string_view choices = JsonMembers::find(top, "choices");
+  JsonMembers::append_unknown(buffer, top, {"id", "object", "created", "model", "choices", "usage"}, "choices",
+                              &choices);
+  end[0] = buffer.size();
   const std::string_view choice = object_or_empty(
       choices.empty() || choices.front() != '[' ? std::string_view() : JsonMembers::first_element(choices));
+  JsonMembers::append_unknown(buffer, choice, {"index", "message", "delta", "finish_reason"},
+                              chunk ? "delta" : "message", &message);
+  end[1] = buffer.size();
+  JsonMembers::append_unknown(buffer, object_or_empty(message), {"role", "content", "reasoning_content", "tool_calls"});
+  end[2] = buffer.size();
+  const std::string_view all(buffer);
   UpstreamTexts out;
-  out.top = pick(top, {"id", "object", "created", "model", "choices", "usage"});
-  out.choice = pick(choice, {"index", "message", "delta", "finish_reason"});
-  out.message = pick(object_or_empty(JsonMembers::find(choice, chunk ? "delta" : "message")),
-                     {"role", "content", "reasoning_content", "tool_calls"});
+  out.top = all.substr(0, end[0]);
+  out.choice = all.substr(end[0], end[1] - end[0]);
+  out.message = all.substr(end[1], end[2] - end[1]);
   return out;
 }
 
