@@ -1,0 +1,77 @@
+// The worker channel as the host reads it (host/src/isolation): a worker is untrusted, so any
+// bytes, in any pieces, must end in frames or in a refusal, never in a crash, a read out of
+// bounds or an allocation sized by the worker. A payload that decodes must re-encode to the same
+// bytes (the decoders accept exactly what the encoders write). Input: [piece size][bytes].
+#include <string>
+
+#include "fuzz_input.hpp"
+#include "isolation/frame.hpp"
+#include "isolation/messages.hpp"
+
+namespace {
+
+using namespace llmhost::isolation;
+using llmhost_fuzz::fail;
+
+void same(const std::string &again, std::string_view payload, const char *what) {
+  if (again != payload) fail(what);
+}
+
+void check_payload(const Frame &f) {
+  std::string again;
+  switch (f.type) {
+    case FrameType::kCall: {
+      CallMessage call;
+      if (!decode_call(f.payload, call)) return;
+      encode_call(again, call.kind, call.model, call.request);
+      return same(again, f.payload, "frame: a call does not re-encode to its bytes");
+    }
+    case FrameType::kChunk: {
+      ChunkMessage chunk;
+      if (!decode_chunk(f.payload, chunk)) return;
+      encode_chunk(again, chunk.view());
+      return same(again, f.payload, "frame: a chunk does not re-encode to its bytes");
+    }
+    case FrameType::kDone: {
+      DoneMessage done;
+      if (!decode_done(f.payload, done)) return;
+      switch (done.kind) {
+        case DoneKind::kError: encode_done_error(again, done.status, done.message); break;
+        case DoneKind::kResponse: encode_done_response(again, done.response); break;
+        case DoneKind::kEmbeddings: encode_done_embeddings(again, done.embeddings); break;
+        case DoneKind::kStream: encode_done_stream(again); break;
+      }
+      return same(again, f.payload, "frame: a done does not re-encode to its bytes");
+    }
+    case FrameType::kHello: {
+      HelloMessage hello;
+      if (!decode_hello(f.payload, hello)) return;
+      if (hello.ok)
+        encode_hello(again, hello.info);
+      else
+        encode_hello_error(again, hello.error_kind, hello.error_message);
+      return same(again, f.payload, "frame: a hello does not re-encode to its bytes");
+    }
+    default: return;
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  llmhost_fuzz::Input in(data, size);
+  const size_t piece = in.byte() % 64 + 1;
+  const std::string_view bytes = in.all();
+  FrameReader reader(1 << 16);
+  for (size_t at = 0; at < bytes.size(); at += piece) {
+    reader.feed(bytes.substr(at, piece));
+    Frame f;
+    FrameReader::Status s;
+    while ((s = reader.next(f)) == FrameReader::Status::kFrame) check_payload(f);
+    if (s == FrameReader::Status::kBad) {
+      if (reader.error().empty()) fail("frame: refused without saying why");
+      return 0;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,304 @@
+#include "isolation/messages.hpp"
+
+#include <cstring>
+
+namespace llmhost::isolation {
+namespace {
+
+// The smallest encodings, so that a count can be checked against what is left before anything
+// is reserved for it (Decoder::count).
+constexpr size_t kMinString = 4;
+constexpr size_t kMinToolCall = 4 * kMinString;
+constexpr size_t kMinMessage = 4 * kMinString + 4;
+constexpr size_t kMinDelta = 4 + 3 * kMinString;
+
+// Bits of the params presence mask, in the order the values follow.
+constexpr uint32_t kTemperature = 1u << 0, kTopP = 1u << 1, kPresencePenalty = 1u << 2, kFrequencyPenalty = 1u << 3,
+                   kMaxTokens = 1u << 4, kN = 1u << 5, kSeed = 1u << 6, kUser = 1u << 7, kAllParams = (1u << 8) - 1;
+
+void put_tool_calls(Encoder &e, const std::vector<ToolCall> &calls) {
+  e.u32(static_cast<uint32_t>(calls.size()));
+  for (const ToolCall &t : calls) e.str(t.id).str(t.type).str(t.name).str(t.arguments);
+}
+
+std::vector<ToolCall> get_tool_calls(Decoder &d) {
+  std::vector<ToolCall> out(d.count(kMinToolCall));
+  for (ToolCall &t : out) {
+    t.id = d.str();
+    t.type = d.str();
+    t.name = d.str();
+    t.arguments = d.str();
+  }
+  return out;
+}
+
+void put_usage(Encoder &e, const Usage &u) { e.i64(u.prompt_tokens).i64(u.completion_tokens).i64(u.total_tokens); }
+
+Usage get_usage(Decoder &d) {
+  Usage u;
+  u.prompt_tokens = d.i64();
+  u.completion_tokens = d.i64();
+  u.total_tokens = d.i64();
+  return u;
+}
+
+template <class Text>
+void put_members(Encoder &e, const UpstreamMembers<Text> &m) {
+  e.u8(m.handed_over ? 1 : 0).str(m.top).str(m.choice).str(m.message);
+}
+
+// A flag byte that is neither 0 nor 1 is as malformed as a short payload.
+bool get_flag(Decoder &d, bool &ok) {
+  const uint8_t v = d.u8();
+  ok = ok && v <= 1;
+  return v == 1;
+}
+
+void get_members(Decoder &d, UpstreamMembers<std::string> &m, bool &ok) {
+  m.handed_over = get_flag(d, ok);
+  m.top = d.str();
+  m.choice = d.str();
+  m.message = d.str();
+}
+
+void put_params(Encoder &e, const Params &p) {
+  uint32_t present = 0;
+  present |= p.temperature ? kTemperature : 0;
+  present |= p.top_p ? kTopP : 0;
+  present |= p.presence_penalty ? kPresencePenalty : 0;
+  present |= p.frequency_penalty ? kFrequencyPenalty : 0;
+  present |= p.max_tokens ? kMaxTokens : 0;
+  present |= p.n ? kN : 0;
+  present |= p.seed ? kSeed : 0;
+  present |= p.user ? kUser : 0;
+  e.u32(present);
+  if (p.temperature) e.f64(*p.temperature);
+  if (p.top_p) e.f64(*p.top_p);
+  if (p.presence_penalty) e.f64(*p.presence_penalty);
+  if (p.frequency_penalty) e.f64(*p.frequency_penalty);
+  if (p.max_tokens) e.i64(*p.max_tokens);
+  if (p.n) e.i64(*p.n);
+  if (p.seed) e.i64(*p.seed);
+  if (p.user) e.str(*p.user);
+  e.u32(static_cast<uint32_t>(p.stop.size()));
+  for (const std::string &s : p.stop) e.str(s);
+}
+
+void get_params(Decoder &d, Params &p, bool &ok) {
+  const uint32_t present = d.u32();
+  ok = ok && (present & ~kAllParams) == 0;
+  if (present & kTemperature) p.temperature = d.f64();
+  if (present & kTopP) p.top_p = d.f64();
+  if (present & kPresencePenalty) p.presence_penalty = d.f64();
+  if (present & kFrequencyPenalty) p.frequency_penalty = d.f64();
+  if (present & kMaxTokens) p.max_tokens = d.i64();
+  if (present & kN) p.n = d.i64();
+  if (present & kSeed) p.seed = d.i64();
+  if (present & kUser) p.user = std::string(d.str());
+  p.stop.resize(d.count(kMinString));
+  for (std::string &s : p.stop) s = d.str();
+}
+
+}  // namespace
+
+void encode_call(std::string &out, CallKind kind, std::string_view model, const Request &r) {
+  Encoder e(out);
+  e.u8(static_cast<uint8_t>(kind)).str(model);
+  e.u32(static_cast<uint32_t>(r.messages.size()));
+  for (const Message &m : r.messages) {
+    e.str(m.role).str(m.content).str(m.name).str(m.tool_call_id);
+    put_tool_calls(e, m.tool_calls);
+  }
+  e.u32(static_cast<uint32_t>(r.input.size()));
+  for (const std::string &s : r.input) e.str(s);
+  put_params(e, r.params);
+  e.str(r.api_key).str(r.api_base).f64(r.timeout_s).u32(r.num_retries);
+  e.str(r.body_json).str(r.extra_json).u8(r.body_json_checked ? 1 : 0);
+}
+
+bool decode_call(std::string_view payload, CallMessage &call) {
+  Decoder d(payload);
+  bool ok = true;
+  const uint8_t kind = d.u8();
+  ok = kind >= static_cast<uint8_t>(CallKind::kComplete) && kind <= static_cast<uint8_t>(CallKind::kEmbed);
+  call.kind = static_cast<CallKind>(kind);
+  call.model = d.str();
+  Request &r = call.request;
+  r.messages.resize(d.count(kMinMessage));
+  for (Message &m : r.messages) {
+    m.role = d.str();
+    m.content = d.str();
+    m.name = d.str();
+    m.tool_call_id = d.str();
+    m.tool_calls = get_tool_calls(d);
+  }
+  r.input.resize(d.count(kMinString));
+  for (std::string &s : r.input) s = d.str();
+  get_params(d, r.params, ok);
+  r.api_key = d.str();
+  r.api_base = d.str();
+  r.timeout_s = d.f64();
+  r.num_retries = d.u32();
+  r.body_json = d.str();
+  r.extra_json = d.str();
+  r.body_json_checked = get_flag(d, ok);
+  return ok && d.done();
+}
+
+void encode_chunk(std::string &out, const Chunk &c) {
+  Encoder e(out);
+  e.str(c.content).str(c.reasoning).str(c.finish_reason).str(c.raw_json);
+  e.u32(static_cast<uint32_t>(c.tool_calls.size()));
+  for (const ToolCallDelta &t : c.tool_calls) e.u32(t.index).str(t.id).str(t.name).str(t.arguments);
+  e.u8(c.usage ? 1 : 0);
+  if (c.usage) put_usage(e, *c.usage);
+  put_members(e, c.upstream_members);
+}
+
+bool decode_chunk(std::string_view payload, ChunkMessage &c) {
+  Decoder d(payload);
+  bool ok = true;
+  c.content = d.str();
+  c.reasoning = d.str();
+  c.finish_reason = d.str();
+  c.raw_json = d.str();
+  const uint32_t n = d.count(kMinDelta);
+  c.tool_calls.resize(n);
+  c.tool_call_text.resize(3 * size_t{n});
+  for (uint32_t i = 0; i < n; ++i) {
+    c.tool_calls[i].index = d.u32();
+    for (int k = 0; k < 3; ++k) c.tool_call_text[3 * i + k] = d.str();
+  }
+  // Views only once the strings have their final home.
+  for (uint32_t i = 0; i < n; ++i) {
+    c.tool_calls[i].id = c.tool_call_text[3 * i];
+    c.tool_calls[i].name = c.tool_call_text[3 * i + 1];
+    c.tool_calls[i].arguments = c.tool_call_text[3 * i + 2];
+  }
+  c.usage.reset();
+  if (get_flag(d, ok)) c.usage = get_usage(d);
+  get_members(d, c.upstream_members, ok);
+  return ok && d.done();
+}
+
+Chunk ChunkMessage::view() const {
+  Chunk c;
+  c.content = content;
+  c.reasoning = reasoning;
+  c.finish_reason = finish_reason;
+  c.raw_json = raw_json;
+  c.tool_calls = tool_calls;
+  c.usage = usage;
+  c.upstream_members = {upstream_members.top, upstream_members.choice, upstream_members.message,
+                        upstream_members.handed_over};
+  return c;
+}
+
+void encode_done_error(std::string &out, int status, std::string_view message) {
+  Encoder(out).u8(static_cast<uint8_t>(DoneKind::kError)).u32(static_cast<uint32_t>(status)).str(message);
+}
+
+void encode_done_response(std::string &out, const Response &r) {
+  Encoder e(out);
+  e.u8(static_cast<uint8_t>(DoneKind::kResponse));
+  e.str(r.model).str(r.content).str(r.reasoning).str(r.finish_reason).str(r.raw_json);
+  put_tool_calls(e, r.tool_calls);
+  put_usage(e, r.usage);
+  put_members(e, r.upstream_members);
+}
+
+void encode_done_embeddings(std::string &out, const EmbeddingResponse &r) {
+  Encoder e(out);
+  e.u8(static_cast<uint8_t>(DoneKind::kEmbeddings)).str(r.model);
+  e.u32(static_cast<uint32_t>(r.data.size()));
+  for (const std::vector<float> &v : r.data) {
+    e.u32(static_cast<uint32_t>(v.size()));
+    for (float f : v) {
+      uint32_t bits;
+      std::memcpy(&bits, &f, sizeof bits);
+      e.u32(bits);
+    }
+  }
+  put_usage(e, r.usage);
+}
+
+void encode_done_stream(std::string &out) { Encoder(out).u8(static_cast<uint8_t>(DoneKind::kStream)); }
+
+bool decode_done(std::string_view payload, DoneMessage &done) {
+  Decoder d(payload);
+  bool ok = true;
+  done.kind = static_cast<DoneKind>(d.u8());
+  switch (done.kind) {
+    case DoneKind::kError:
+      done.status = static_cast<int>(d.u32());
+      done.message = d.str();
+      ok = done.status >= 400 && done.status <= 599;
+      break;
+    case DoneKind::kResponse: {
+      Response &r = done.response;
+      r.model = d.str();
+      r.content = d.str();
+      r.reasoning = d.str();
+      r.finish_reason = d.str();
+      r.raw_json = d.str();
+      r.tool_calls = get_tool_calls(d);
+      r.usage = get_usage(d);
+      get_members(d, r.upstream_members, ok);
+      break;
+    }
+    case DoneKind::kEmbeddings: {
+      EmbeddingResponse &r = done.embeddings;
+      r.model = d.str();
+      r.data.resize(d.count(4));
+      for (std::vector<float> &v : r.data) {
+        v.resize(d.count(4));
+        for (float &f : v) {
+          const uint32_t bits = d.u32();
+          std::memcpy(&f, &bits, sizeof f);
+        }
+      }
+      r.usage = get_usage(d);
+      break;
+    }
+    case DoneKind::kStream: break;
+    default: ok = false;
+  }
+  return ok && d.done();
+}
+
+void encode_hello(std::string &out, const ProviderInfo &info) {
+  Encoder e(out);
+  e.u8(1).str(info.name).str(info.version).str(info.description).u32(info.abi_major).u32(info.abi_minor);
+  e.u64(info.capabilities).u8(info.async_complete ? 1 : 0).u8(info.async_stream ? 1 : 0);
+  e.u32(static_cast<uint32_t>(info.models.size()));
+  for (const std::string &m : info.models) e.str(m);
+}
+
+void encode_hello_error(std::string &out, std::string_view kind, std::string_view message) {
+  Encoder(out).u8(0).str(kind).str(message);
+}
+
+bool decode_hello(std::string_view payload, HelloMessage &hello) {
+  Decoder d(payload);
+  bool ok = true;
+  hello.ok = get_flag(d, ok);
+  if (!hello.ok) {
+    hello.error_kind = d.str();
+    hello.error_message = d.str();
+    return ok && d.done();
+  }
+  ProviderInfo &i = hello.info;
+  i.name = d.str();
+  i.version = d.str();
+  i.description = d.str();
+  i.abi_major = d.u32();
+  i.abi_minor = d.u32();
+  i.capabilities = d.u64();
+  i.async_complete = get_flag(d, ok);
+  i.async_stream = get_flag(d, ok);
+  i.models.resize(d.count(kMinString));
+  for (std::string &m : i.models) m = d.str();
+  return ok && d.done();
+}
+
+}  // namespace llmhost::isolation

@@ -1,0 +1,68 @@
+// What the frames between the host and a worker carry (isolation/frame.hpp): a call's request,
+// a stream chunk, an answer, an error, the loaded plugin's description. Each decode_* reads the
+// whole payload and returns false, having filled nothing to rely on, for any payload that is not
+// exactly what the matching encode_* writes: the host kills a worker that sends one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "isolation/frame.hpp"
+#include "llmhost/types.hpp"
+
+namespace llmhost::isolation {
+
+enum class CallKind : uint8_t { kComplete = 1, kStream = 2, kEmbed = 3 };
+
+// kCall: the kind, the model as the plugin sees it, and the request with the body it is handed.
+struct CallMessage {
+  CallKind kind = CallKind::kComplete;
+  std::string model;
+  Request request;
+};
+void encode_call(std::string &out, CallKind kind, std::string_view model, const Request &request);
+bool decode_call(std::string_view payload, CallMessage &call);
+
+// kChunk: one chunk, owning its text (Chunk itself holds views into this).
+struct ChunkMessage {
+  std::string content, reasoning, finish_reason, raw_json;
+  std::vector<ToolCallDelta> tool_calls;  // views into tool_call_text
+  std::vector<std::string> tool_call_text;
+  std::optional<Usage> usage;
+  UpstreamMembers<std::string> upstream_members;
+  // The chunk as a consumer reads it; valid while this message lives and is not changed.
+  Chunk view() const;
+};
+void encode_chunk(std::string &out, const Chunk &chunk);
+bool decode_chunk(std::string_view payload, ChunkMessage &chunk);
+
+// kDone: a call's end: an error (status and message), or the answer of a completion
+// (`response`), of an embedding (`embeddings`), or of a stream (nothing: its chunks came before).
+enum class DoneKind : uint8_t { kError = 1, kResponse = 2, kEmbeddings = 3, kStream = 4 };
+struct DoneMessage {
+  DoneKind kind = DoneKind::kError;
+  int status = 0;
+  std::string message;
+  Response response;
+  EmbeddingResponse embeddings;
+};
+void encode_done_error(std::string &out, int status, std::string_view message);
+void encode_done_response(std::string &out, const Response &response);
+void encode_done_embeddings(std::string &out, const EmbeddingResponse &embeddings);
+void encode_done_stream(std::string &out);
+bool decode_done(std::string_view payload, DoneMessage &done);
+
+// kHello: the plugin the worker loaded, or the load error (`ok` false).
+struct HelloMessage {
+  bool ok = false;
+  ProviderInfo info;
+  std::string error_kind, error_message;
+};
+void encode_hello(std::string &out, const ProviderInfo &info);
+void encode_hello_error(std::string &out, std::string_view kind, std::string_view message);
+bool decode_hello(std::string_view payload, HelloMessage &hello);
+
+}  // namespace llmhost::isolation
