@@ -10,7 +10,7 @@
 #include <llmhost/json_text.hpp>
 #include <llmhost/views.hpp>
 
-#include "json/parser.hpp"
+#include "json/locate.hpp"
 
 namespace llmhost::detail {
 namespace {

@@ -206,4 +206,9 @@ std::optional<SyntaxError> find_syntax_error(std::string_view text, size_t max_d
   return s.error();
 }
 
+bool is_object(std::string_view text) {
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && text[first] == '{' && !find_syntax_error(text);
+}
+
 }  // namespace llmhost::json

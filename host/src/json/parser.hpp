@@ -5,7 +5,6 @@
 
 #include <cstddef>
 #include <optional>
-#include <string_view>
 
 namespace llmhost::json {
 
@@ -16,14 +15,6 @@ namespace llmhost::json {
 inline simdjson::dom::parser &reusable_parser(size_t size, std::optional<simdjson::dom::parser> &own) {
   thread_local simdjson::dom::parser reused;
   return size <= (size_t{1} << 20) ? reused : own.emplace();
-}
-
-// Whether `text` is one JSON object, whitespace around it allowed. Parses with this thread's
-// parser (see above: not while a DOM of it is in use).
-inline bool is_object(std::string_view text) {
-  std::optional<simdjson::dom::parser> own;
-  simdjson::dom::object obj;
-  return !reusable_parser(text.size(), own).parse(text.data(), text.size(), true).get(obj);
 }
 
 }  // namespace llmhost::json

@@ -9,7 +9,7 @@
 
 #include <llmhost/json_text.hpp>
 
-#include "json/parser.hpp"
+#include "json/locate.hpp"
 #include "json/writer.hpp"
 
 namespace llmhost::openai {
