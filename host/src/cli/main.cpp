@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/serve.hpp"
+#include "isolation/worker.hpp"
 
 namespace {
 
@@ -58,6 +59,14 @@ int main(int argc, char **argv) {
   add_serve_options(serve, serve_opts);
   serve->fallthrough();  // `llmhost serve --plugins DIR` as the issue spells it
 
+  // Internal: an isolated plugin's worker process, started by the host (docs/isolation.md).
+  llmhost::isolation::WorkerOptions worker_opts;
+  std::string worker_file;
+  auto *worker = app.add_subcommand("__worker", "")->group("");
+  worker->add_option("--fd", worker_opts.fd, "the channel to the host")->required();
+  worker->add_option("--config", worker_opts.config_json, "the JSON object handed to create()");
+  worker->add_option("FILE", worker_file, "the plugin file")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -69,6 +78,10 @@ int main(int argc, char **argv) {
     return kUsage;
   }
 
+  if (worker->parsed()) {
+    worker_opts.file = worker_file;
+    return llmhost::isolation::run_worker(worker_opts);
+  }
   if (check->parsed()) return run_check(check_file, allow_untrusted);
   if (serve->parsed()) {
     serve_opts.plugin_dirs = plugin_dirs;
