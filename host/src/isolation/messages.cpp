@@ -32,6 +32,17 @@ std::vector<ToolCall> get_tool_calls(Decoder &d) {
   return out;
 }
 
+void put_strings(Encoder &e, const std::vector<std::string> &list) {
+  e.u32(static_cast<uint32_t>(list.size()));
+  for (const std::string &s : list) e.str(s);
+}
+
+std::vector<std::string> get_strings(Decoder &d) {
+  std::vector<std::string> out(d.count(kMinString));
+  for (std::string &s : out) s = d.str();
+  return out;
+}
+
 void put_usage(Encoder &e, const Usage &u) { e.i64(u.prompt_tokens).i64(u.completion_tokens).i64(u.total_tokens); }
 
 Usage get_usage(Decoder &d) {
@@ -80,8 +91,7 @@ void put_params(Encoder &e, const Params &p) {
   if (p.n) e.i64(*p.n);
   if (p.seed) e.i64(*p.seed);
   if (p.user) e.str(*p.user);
-  e.u32(static_cast<uint32_t>(p.stop.size()));
-  for (const std::string &s : p.stop) e.str(s);
+  put_strings(e, p.stop);
 }
 
 void get_params(Decoder &d, Params &p, bool &ok) {
@@ -95,8 +105,7 @@ void get_params(Decoder &d, Params &p, bool &ok) {
   if (present & kN) p.n = d.i64();
   if (present & kSeed) p.seed = d.i64();
   if (present & kUser) p.user = std::string(d.str());
-  p.stop.resize(d.count(kMinString));
-  for (std::string &s : p.stop) s = d.str();
+  p.stop = get_strings(d);
 }
 
 }  // namespace
@@ -109,8 +118,7 @@ void encode_call(std::string &out, CallKind kind, std::string_view model, const 
     e.str(m.role).str(m.content).str(m.name).str(m.tool_call_id);
     put_tool_calls(e, m.tool_calls);
   }
-  e.u32(static_cast<uint32_t>(r.input.size()));
-  for (const std::string &s : r.input) e.str(s);
+  put_strings(e, r.input);
   put_params(e, r.params);
   e.str(r.api_key).str(r.api_base).f64(r.timeout_s).u32(r.num_retries);
   e.str(r.body_json).str(r.extra_json).u8(r.body_json_checked ? 1 : 0);
@@ -132,8 +140,7 @@ bool decode_call(std::string_view payload, CallMessage &call) {
     m.tool_call_id = d.str();
     m.tool_calls = get_tool_calls(d);
   }
-  r.input.resize(d.count(kMinString));
-  for (std::string &s : r.input) s = d.str();
+  r.input = get_strings(d);
   get_params(d, r.params, ok);
   r.api_key = d.str();
   r.api_base = d.str();
@@ -270,8 +277,7 @@ void encode_hello(std::string &out, const ProviderInfo &info) {
   Encoder e(out);
   e.u8(1).str(info.name).str(info.version).str(info.description).u32(info.abi_major).u32(info.abi_minor);
   e.u64(info.capabilities).u8(info.async_complete ? 1 : 0).u8(info.async_stream ? 1 : 0);
-  e.u32(static_cast<uint32_t>(info.models.size()));
-  for (const std::string &m : info.models) e.str(m);
+  put_strings(e, info.models);
 }
 
 void encode_hello_error(std::string &out, std::string_view kind, std::string_view message) {
@@ -296,8 +302,7 @@ bool decode_hello(std::string_view payload, HelloMessage &hello) {
   i.capabilities = d.u64();
   i.async_complete = get_flag(d, ok);
   i.async_stream = get_flag(d, ok);
-  i.models.resize(d.count(kMinString));
-  for (std::string &m : i.models) m = d.str();
+  i.models = get_strings(d);
   return ok && d.done();
 }
 
