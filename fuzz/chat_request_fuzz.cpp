@@ -45,7 +45,7 @@ void check_members(const llmh_request *q) {
 void read_as_plugin(const llmhost::Request &r) {
   std::string storage;
   const llmhost::detail::Body body = llmhost::detail::request_body(r, storage);
-  const llmhost::detail::CRequest c(r, r.model, body);
+  const llmhost::detail::CRequest c(r, r.model, body, true);
   const llmh_request *q = c.get();
   touch(q->model), touch(q->body_json), touch(q->api_key), touch(q->api_base);
   if (body.checked) check_members(q);

@@ -192,7 +192,7 @@ void stream_on(const Target &target, const detail::Plugin &plugin, const Request
                const ChunkCallback &on_chunk, std::stop_token cancel) {
   std::string body_storage;
   const detail::Body body = detail::request_body(request, body_storage);
-  const detail::CRequest creq(request, target.model(), body);
+  const detail::CRequest creq(request, target.model(), body, plugin.reads_body_members());
   detail::call_stream(plugin, *creq.get(), on_chunk, std::move(cancel));
 }
 
@@ -201,7 +201,7 @@ Response complete_on(const Target &target, const detail::Plugin &plugin, const R
                      std::stop_token cancel) {
   std::string body_storage;
   const detail::Body body = detail::request_body(request, body_storage);
-  const detail::CRequest creq(request, target.model(), body);
+  const detail::CRequest creq(request, target.model(), body, plugin.reads_body_members());
   Response response = detail::call_complete(plugin, *creq.get(), std::move(cancel));
   detail::fill_defaults(response, request, plugin);
   return response;
@@ -296,7 +296,7 @@ EmbeddingResponse Host::embed(const Target &target, const Request &request, std:
   if (request.input.empty()) throw Error(400, "embedding request for \"" + request.model + "\" has no input");
   std::string body_storage;
   const detail::Body body = detail::request_body(request, body_storage);
-  detail::CRequest creq(request, target.model(), body);
+  detail::CRequest creq(request, target.model(), body, plugin.reads_body_members());
   EmbeddingResponse response = detail::call_embed(plugin, *creq.get(), cancel);
   if (response.model.empty()) response.model = request.model;
   response.provider = target.provider();

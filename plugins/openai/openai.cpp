@@ -307,4 +307,4 @@ class OpenAI final : public llmh::Provider {
 }  // namespace openai_plugin
 
 LLMH_PROVIDER(openai_plugin::OpenAI, "openai", "0.1.0", "any OpenAI-compatible endpoint over HTTP",
-              LLMH_CAP_COMPLETE | LLMH_CAP_STREAM | LLMH_CAP_EMBED)
+              LLMH_CAP_COMPLETE | LLMH_CAP_STREAM | LLMH_CAP_EMBED | LLMH_CAP_BODY_MEMBERS)

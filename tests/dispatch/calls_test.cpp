@@ -230,3 +230,13 @@ TEST_CASE("a plugin built against ABI 1.2 streams: its smaller chunks are read w
   CHECK(c.texts == std::vector<std::string>{"f", "ixed"});
   CHECK(c.finish_reason == "stop");
 }
+
+TEST_CASE("a checked body's members are listed for a plugin that reads them, and only for it") {
+  CHECK(bundled().complete(test::chat("members_read/m", "hi")).content == "members: 2");  // model, messages
+  CHECK(bundled().complete(test::chat("members_unread/m", "hi")).content == "members: none");
+  llmhost::Request unchecked = test::chat("members_read/m", "hi");
+  unchecked.body_json = R"({"model":"members_read/m","messages":[],"n":1})";  // not known to be valid
+  CHECK(bundled().complete(unchecked).content == "members: none");
+  unchecked.body_json_checked = true;
+  CHECK(bundled().complete(unchecked).content == "members: 3");
+}

@@ -224,7 +224,7 @@ llmh_response_builder response_builder(CompleteState &st) {
   return builder;
 }
 
-CRequest::CRequest(const Request &r, std::string_view model, Body body) {
+CRequest::CRequest(const Request &r, std::string_view model, Body body, bool list_members) {
   size_t calls = 0;
   for (const Message &m : r.messages) calls += m.tool_calls.size();
   tool_calls_.reserve(calls);
@@ -277,7 +277,7 @@ CRequest::CRequest(const Request &r, std::string_view model, Body body) {
   req_.timeout_s = r.timeout_s;
   req_.num_retries = r.num_retries;
   req_.body_json = str(body.text);
-  if (body.checked) {
+  if (body.checked && list_members) {
     llmh::JsonMembers walk(body.text);
     std::string_view key, value;
     size_t n = 0;

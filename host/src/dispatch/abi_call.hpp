@@ -18,11 +18,11 @@
 namespace llmhost::detail {
 
 // A Request as C views. Owns only the arrays of views; the strings stay in the Request and
-// `body`, which must outlive it. A checked body's members are listed (llmh_request.body_members)
-// by walking its text, not by parsing it.
+// `body`, which must outlive it. With `list_members` (the plugin reads them), a checked body's
+// members are listed (llmh_request.body_members) by walking its text, not by parsing it.
 class CRequest {
  public:
-  CRequest(const Request &request, std::string_view model, Body body);
+  CRequest(const Request &request, std::string_view model, Body body, bool list_members);
   CRequest(const CRequest &) = delete;
   CRequest &operator=(const CRequest &) = delete;
   const llmh_request *get() const { return &req_; }

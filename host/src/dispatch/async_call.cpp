@@ -134,7 +134,7 @@ template <class Call>
 void launch(std::unique_ptr<Call> call) {
   try {
     const Body body = request_body(call->request, call->body_storage);
-    call->creq.emplace(call->request, call->model, body);
+    call->creq.emplace(call->request, call->model, body, call->plugin->reads_body_members());
   } catch (...) {
     auto handler = std::move(call->done);
     const std::shared_ptr<void> hold = std::move(call->hold);

@@ -81,7 +81,7 @@ void run_call(const detail::Plugin &plugin, Channel &channel, uint64_t id, const
   try {
     std::string body_storage;
     const detail::Body body = detail::request_body(call.request, body_storage);
-    const detail::CRequest creq(call.request, call.model, body);
+    const detail::CRequest creq(call.request, call.model, body, plugin.reads_body_members());
     switch (call.kind) {
       case CallKind::kComplete: encode_done_response(payload, detail::call_complete(plugin, *creq.get(), stop)); break;
       case CallKind::kStream: {

@@ -42,6 +42,9 @@ class Plugin {
   Plugin &operator=(const Plugin &) = delete;
 
   const llmh_provider &descriptor() const { return *desc_; }
+  // Whether the plugin reads llmh_request.body_members (LLMH_CAP_BODY_MEMBERS), so that the
+  // host lists them for it.
+  bool reads_body_members() const { return (desc_->capabilities & LLMH_CAP_BODY_MEMBERS) != 0; }
   void *instance() const { return instance_; }
   const ProviderInfo &info() const { return info_; }
   const std::string &name() const { return info_.name; }

@@ -83,6 +83,9 @@ typedef enum llmh_log_level {
 #define LLMH_CAP_COMPLETE ((uint64_t)1 << 0) /* `complete` is implemented */
 #define LLMH_CAP_STREAM ((uint64_t)1 << 1)   /* `stream` is implemented */
 #define LLMH_CAP_EMBED ((uint64_t)1 << 2)    /* `embed` is implemented */
+/* (1.3) The plugin reads llmh_request.body_members: the host lists them only for plugins that
+ * set this, so the others pay nothing for them. An older host ignores the bit. */
+#define LLMH_CAP_BODY_MEMBERS ((uint64_t)1 << 3)
 
 /* ------------------------------------------------------------------------------------------ */
 /* Errors                                                                                      */

@@ -183,7 +183,7 @@ constexpr llmh_provider make_descriptor(const char *name, const char *version, c
   d.name = name;
   d.version = version;
   d.description = description;
-  d.capabilities = caps & (LLMH_CAP_COMPLETE | LLMH_CAP_STREAM | LLMH_CAP_EMBED);
+  d.capabilities = caps & (LLMH_CAP_COMPLETE | LLMH_CAP_STREAM | LLMH_CAP_EMBED | LLMH_CAP_BODY_MEMBERS);
   d.models = models;
   d.create = &Glue<T>::create;
   d.destroy = &Glue<T>::destroy;
