@@ -5,6 +5,7 @@
 #include <cmath>
 #include <thread>
 
+#include "dispatch/abi_call.hpp"
 #include "openai/response.hpp"
 #include "support.hpp"
 
@@ -239,4 +240,19 @@ TEST_CASE("a checked body's members are listed for a plugin that reads them, and
   CHECK(bundled().complete(unchecked).content == "members: none");
   unchecked.body_json_checked = true;
   CHECK(bundled().complete(unchecked).content == "members: 3");
+}
+
+TEST_CASE("a stream's member texts are checked once: only a text equal to one that passed is skipped") {
+  llmhost::detail::CheckedMembers checked;
+  const std::string fp = R"({"system_fingerprint":"fp"})";
+  CHECK_FALSE(checked.seen(0, fp));
+  checked.remember(0, fp);
+  CHECK(checked.seen(0, fp));
+  CHECK_FALSE(checked.seen(1, fp));                                // per level
+  CHECK_FALSE(checked.seen(0, R"({"system_fingerprint":"fq"})"));  // same length, other bytes
+  CHECK_FALSE(checked.seen(0, R"({"system_fingerprint":1)"));
+  const std::string long_text = "{\"k\":\"" + std::string(80, 'x') + "\"}";
+  checked.remember(0, long_text);  // too long to keep: checked every time
+  CHECK_FALSE(checked.seen(0, long_text));
+  CHECK_FALSE(checked.seen(0, fp));
 }

@@ -40,16 +40,24 @@ ToolCall tool_call_of(const llmh_tool_call *c) {
 CompleteState &state(const llmh_response_builder *b) { return *static_cast<CompleteState *>(b->host_data); }
 
 // Copies the plugin's upstream members into `out` after checking each is a JSON object (or
-// empty); returns the name of the first that is not, and copies nothing then. The check is a
-// parse of these few members only, never of the upstream's whole answer.
+// empty); returns the name of the first that is not, and copies nothing then. The check scans
+// these few members only, never the upstream's whole answer, and skips a text `checked` has
+// seen pass (a stream's chunks).
 template <class Text>
-const char *take_upstream_members(const llmh_upstream_members *m, UpstreamMembers<Text> &out) {
+const char *take_upstream_members(const llmh_upstream_members *m, UpstreamMembers<Text> &out,
+                                  CheckedMembers *checked = nullptr) {
   if (!m || !LLMH_HAS_FIELD(m, llmh_upstream_members, message))
     return m ? "upstream_members (struct too small)" : nullptr;
   const std::string_view top = sv(m->top), choice = sv(m->choice), message = sv(m->message);
-  if (!top.empty() && !json::is_object(top)) return "upstream_members.top";
-  if (!choice.empty() && !json::is_object(choice)) return "upstream_members.choice";
-  if (!message.empty() && !json::is_object(message)) return "upstream_members.message";
+  static constexpr const char *kNames[] = {"upstream_members.top", "upstream_members.choice",
+                                           "upstream_members.message"};
+  const std::string_view texts[] = {top, choice, message};
+  for (int level = 0; level < 3; ++level) {
+    const std::string_view text = texts[level];
+    if (text.empty() || (checked && checked->seen(level, text))) continue;
+    if (!json::is_object(text)) return kNames[level];
+    if (checked) checked->remember(level, text);
+  }
   out.top = top;
   out.choice = choice;
   out.message = message;
@@ -112,7 +120,7 @@ int stream_emit(const llmh_stream_sink *s, const llmh_chunk *c) {
   chunk.raw_json = sv(c->raw_json);
   if (c->usage) chunk.usage = usage_of(c->usage);
   if (LLMH_HAS_FIELD(c, llmh_chunk, upstream_members) && c->upstream_members)
-    if (const char *bad = take_upstream_members(c->upstream_members, chunk.upstream_members))
+    if (const char *bad = take_upstream_members(c->upstream_members, chunk.upstream_members, &st.checked))
       return st.bad_members = bad, st.stopped = true, 1;
   const bool go_on =
       c->tool_calls && c->tool_call_count ? deliver_with_tool_calls(*st.on_chunk, chunk, *c) : (*st.on_chunk)(chunk);

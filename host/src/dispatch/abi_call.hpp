@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -87,12 +88,33 @@ std::optional<Error> response_failure(const Plugin &plugin, const CompleteState 
 llmh_response_builder response_builder(CompleteState &st);
 
 // What a stream sink delivers to; must outlive the sink.
+// The upstream member texts (top, choice, message) of the last chunk that passed the check, up
+// to 64 bytes each: a stream's chunks mostly repeat them (a system_fingerprint), and a text
+// equal to one already checked needs no second check.
+class CheckedMembers {
+ public:
+  bool seen(int level, std::string_view text) const {
+    return text.size() == len_[level] && std::memcmp(text_[level], text.data(), text.size()) == 0;
+  }
+  void remember(int level, std::string_view text) {
+    len_[level] = text.size() <= kMax ? text.size() : kNone;
+    if (len_[level] != kNone) std::memcpy(text_[level], text.data(), text.size());
+  }
+
+ private:
+  static constexpr size_t kMax = 64, kNone = SIZE_MAX;
+  char text_[3][kMax];
+  size_t len_[3] = {kNone, kNone, kNone};
+};
+
 struct StreamState {
+  StreamState(const ChunkCallback *c, const CallControl *ctl) : on_chunk(c), control(ctl) {}
   const ChunkCallback *on_chunk;
   const CallControl *control;
   bool stopped = false;               // the consumer said stop, or the call was cancelled; latched
   bool bad_chunk = false;             // the plugin sent a chunk too small to read
   const char *bad_members = nullptr;  // or one whose upstream_members text was no JSON object
+  CheckedMembers checked;
 };
 // The host's llmh_stream_sink delivering to `st`. Its functions may be called from any thread,
 // one at a time.
