@@ -10,7 +10,7 @@
 // - Routing + registry lookup alone (split "provider/model", find + pin the plugin).
 // - The JSON codec alone: writing a chat.completion and a chat.completion.chunk; parsing a
 //   typical chat request (built as a separate binary, inprocess_parse, from this same file with
-//   LLMHOST_BENCH_PARSE_ONLY: the parser lives in the proxy library).
+//   LLMHOST_BENCH_PARSE_ONLY: the parser lives in the openai module).
 //
 // Targets: under 1 µs per call end to end, under 100 ns per streamed chunk. Results and the
 // machine they came from: docs/benchmarks.md.

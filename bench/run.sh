@@ -13,17 +13,11 @@ llmhost_install_deps
 
 BUILD="$LLMHOST_ROOT/build-bench"
 # Tests stay configured: the reload benchmark uses the swap_v1/swap_v2 test plugins they build.
-# Only what the benchmarks need is built; the request-parser benchmark is optional (it needs the
-# proxy library, which is built on its own so that it cannot block the rest).
+# Only what the benchmarks need is built; the request parser has a binary of its own
+# (inprocess_parse), since it links the openai module and the rest does not need it.
 cmake -S "$LLMHOST_ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLLMHOST_BUILD_BENCH=ON \
   -DLLMHOST_BUILD_TESTS=ON >/dev/null
-cmake --build "$BUILD" --target inprocess reload_latency llmhost_bundled_plugins llmhost_test_plugins
-parse_bench=""
-if cmake --build "$BUILD" --target inprocess_parse >/dev/null 2>&1; then
-  parse_bench="$BUILD/bin/inprocess_parse"
-else
-  echo "bench: inprocess_parse (request parser) not built: the proxy library does not build here" >&2
-fi
+cmake --build "$BUILD" --target inprocess inprocess_parse reload_latency llmhost_bundled_plugins llmhost_test_plugins
 
 echo "== machine"
 lscpu | grep -E '^(Model name|CPU\(s\)|Thread\(s\) per core|Hypervisor vendor)' || true
@@ -32,9 +26,7 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== in process (Google Benchmark; CPU column = the calling threads' own time)"
 "$BUILD/bin/inprocess" --benchmark_repetitions="${REPS:-5}" --benchmark_report_aggregates_only=true "$@"
-if [ -n "$parse_bench" ]; then
-  "$parse_bench" --benchmark_repetitions="${REPS:-5}" --benchmark_report_aggregates_only=true "$@"
-fi
+"$BUILD/bin/inprocess_parse" --benchmark_repetitions="${REPS:-5}" --benchmark_report_aggregates_only=true "$@"
 
 echo "== hot reload: close of a new build -> first call answered by it"
 "$BUILD/bin/reload_latency" "$BUILD/test-plugins/libswap_v1.so" "$BUILD/test-plugins/libswap_v2.so" "${SWAPS:-100}"
