@@ -4,6 +4,7 @@
 // bytes (the decoders accept exactly what the encoders write). Input: [piece size][bytes].
 #include <string>
 
+#include "dispatch/abi_call.hpp"
 #include "fuzz_input.hpp"
 #include "isolation/frame.hpp"
 #include "isolation/messages.hpp"
@@ -23,7 +24,9 @@ void check_payload(const Frame &f) {
     case FrameType::kCall: {
       CallMessage call;
       if (!decode_call(f.payload, call)) return;
-      encode_call(again, call.kind, call.model, call.request);
+      const llmhost::Request &r = call.request;
+      const llmhost::detail::CRequest c(r, call.model, {r.body_json, r.body_json_checked}, false);
+      encode_call(again, call.kind, *c.get(), r.body_json_checked);
       return same(again, f.payload, "frame: a call does not re-encode to its bytes");
     }
     case FrameType::kChunk: {
@@ -36,7 +39,7 @@ void check_payload(const Frame &f) {
       DoneMessage done;
       if (!decode_done(f.payload, done)) return;
       switch (done.kind) {
-        case DoneKind::kError: encode_done_error(again, done.status, done.message); break;
+        case DoneKind::kError: encode_done_error(again, llmhost::Error(done.status, done.message)); break;
         case DoneKind::kResponse: encode_done_response(again, done.response); break;
         case DoneKind::kEmbeddings: encode_done_embeddings(again, done.embeddings); break;
         case DoneKind::kStream: encode_done_stream(again); break;
@@ -46,8 +49,10 @@ void check_payload(const Frame &f) {
     case FrameType::kHello: {
       HelloMessage hello;
       if (!decode_hello(f.payload, hello)) return;
-      if (hello.ok)
-        encode_hello(again, hello.info);
+      if (hello.needs_config)
+        encode_config_request(again, hello.info.name);
+      else if (hello.ok)
+        encode_hello(again, hello.info, hello.reads_body_members);
       else
         encode_hello_error(again, hello.error_kind, hello.error_message);
       return same(again, f.payload, "frame: a hello does not re-encode to its bytes");

@@ -1,5 +1,7 @@
 #include "llmhost/host.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <iostream>
 #include <mutex>
@@ -12,6 +14,7 @@
 #include "dispatch/thread_pool.hpp"
 #include "http/asio.hpp"
 #include "http/http_extension.hpp"
+#include "isolation/isolated_plugin.hpp"
 #include "loader/dir_watcher.hpp"
 #include "loader/plugin_dirs.hpp"
 #include "loader/plugin_manager.hpp"
@@ -70,7 +73,9 @@ struct Host::Impl {
         services(options.log
                      ? make_services(options.log, LLMH_LOG_DEBUG, options.provider_config, options.http_io_context)
                      : make_services(default_log, kDefaultLogLevel, options.provider_config, options.http_io_context)),
-        manager(registry, services, options.cache_dir, options.allow_untrusted_plugins, options.on_reload),
+        manager(
+            registry, services, options.cache_dir, options.allow_untrusted_plugins, options.on_reload,
+            [this](const std::filesystem::path &file, const std::filesystem::path &copy) { return load(file, copy); }),
         pool(pool_size(options.async_threads)) {
     // Makes the deferred-unload reaper (a function-local static) before this Host, so that it
     // outlives even a Host with static storage.
@@ -98,6 +103,29 @@ struct Host::Impl {
       return it == config.end() ? std::string("{}") : it->second;
     };
     return services;
+  }
+
+  // Loads one build of `file` in process, or in a worker process when it is to be isolated.
+  std::shared_ptr<detail::Plugin> load(const std::filesystem::path &file, const std::filesystem::path &copy) {
+    auto it = options.plugin_isolation.find(file);
+    const PluginIsolation &how = it == options.plugin_isolation.end() ? options.isolation : it->second;
+    if (how.mode == Isolation::kInProcess) return detail::Plugin::load(file, copy, services);
+    isolation::SupervisorSettings settings;
+    static_cast<WorkerSettings &>(settings) = options.workers;
+    settings.executable = worker_executable();
+    settings.max_memory_mb = how.max_memory_mb;
+    return isolation::load_isolated(file, copy, services->config_for, settings, services->log);
+  }
+
+  // The llmhost binary isolated plugins' workers run; throws LoadException when there is none.
+  std::filesystem::path worker_executable() const {
+    if (!options.workers.executable.empty()) return options.workers.executable;
+    std::error_code ec;
+    const std::filesystem::path beside = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "llmhost";
+    if (!ec && ::access(beside.c_str(), X_OK) == 0) return beside;
+    throw LoadException(LoadError{LoadErrorKind::kNotFound, beside.string(),
+                                  "isolated plugins need the llmhost binary to run their workers, and " +
+                                      beside.string() + " is not one (set HostOptions::workers.executable)"});
   }
 
   Target resolve(std::string_view model) const {
@@ -335,6 +363,8 @@ size_t Host::async_calls() const { return impl_->calls.async_calls(); }
 bool Host::has_provider(std::string_view name) const { return impl_->registry.find(name) != nullptr; }
 
 std::vector<LoadError> Host::load_errors() const { return impl_->manager.errors(); }
+
+std::vector<WorkerStatus> Host::workers() const { return impl_->registry.workers(); }
 
 void Host::reload() { impl_->manager.rescan(impl_->dirs, impl_->options.plugin_files); }
 

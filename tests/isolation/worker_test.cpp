@@ -53,9 +53,7 @@ class Worker {
     REQUIRE(::write(fd_, frame.data(), frame.size()) == static_cast<ssize_t>(frame.size()));
   }
   void call(uint64_t id, CallKind kind, const Request &r) {
-    std::string payload;
-    encode_call(payload, kind, "m", r);
-    send(FrameType::kCall, id, payload);
+    send(FrameType::kCall, id, test::call_payload(kind, "m", r));
   }
   // The next frame that is not a log line; fails the test after `timeout`.
   Frame next(std::chrono::milliseconds timeout = 10s) {
@@ -81,12 +79,18 @@ class Worker {
       reader_.feed(std::string_view(buf, static_cast<size_t>(n)));
     }
   }
-  HelloMessage hello() {
-    const Frame f = next();
-    REQUIRE(f.type == FrameType::kHello);
-    HelloMessage h;
-    REQUIRE(decode_hello(f.payload, h));
-    return h;
+  // The worker's hello, once it has asked for its config and been handed `config`.
+  HelloMessage hello(const std::string &config = "{}") {
+    for (;;) {
+      const Frame f = next();
+      REQUIRE(f.type == FrameType::kHello);
+      HelloMessage h;
+      REQUIRE(decode_hello(f.payload, h));
+      if (!h.needs_config) return h;
+      std::string setup;
+      encode_setup(setup, config);
+      send(FrameType::kHello, 0, setup);
+    }
   }
   void close_channel() {
     if (fd_ >= 0) ::close(fd_);
@@ -220,7 +224,7 @@ TEST_CASE("a worker never outlives its host: it is killed when the process that 
       ::_exit(127);
     }
     char hello[4];
-    (void)!::read(sv[0], hello, sizeof hello);  // the worker is up and serving
+    (void)!::read(sv[0], hello, sizeof hello);  // the worker is up (asking for its config)
     (void)!::write(report[1], &worker, sizeof worker);
     // sv[0] has no close-on-exec, so the worker holds it too: the channel never reads as closed,
     // and only the parent-death signal can end the worker.

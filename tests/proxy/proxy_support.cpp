@@ -30,14 +30,22 @@ std::string read_file(const std::filesystem::path &p) {
   return s.str();
 }
 
+// `llmhost serve` with the plugins where $LLMHOST_TEST_ISOLATION puts them (support.hpp).
+std::vector<std::string> serve_argv(const std::vector<std::string> &args) {
+  std::vector<std::string> argv = {test::cli().string()};
+  if (test::isolated()) argv.insert(argv.end(), {"--isolation", "process"});
+  argv.insert(argv.end(), {"serve", "--port", "0"});
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
 void write_file(const std::filesystem::path &p, const std::string &text) {
   std::ofstream out(p, std::ios::binary);
   out << text;
 }
 
 Server::Server(std::vector<std::string> args, std::vector<std::string> env) {
-  std::vector<std::string> argv = {test::cli().string(), "serve", "--port", "0"};
-  argv.insert(argv.end(), args.begin(), args.end());
+  const std::vector<std::string> argv = serve_argv(args);
   int out_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   const int err_fd = ::open((dir_.path() / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -91,9 +99,7 @@ int Server::wait(std::chrono::seconds limit) {
 }
 
 test::RunResult serve_fails(std::vector<std::string> args, std::vector<std::string> env) {
-  std::vector<std::string> argv = {test::cli().string(), "serve", "--port", "0"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return test::run(argv, env);
+  return test::run(serve_argv(args), env);
 }
 
 std::string Response::header(const std::string &name) const {

@@ -1,5 +1,8 @@
 #include "support.hpp"
 
+#include "dispatch/abi_call.hpp"
+#include "dispatch/request_body.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -33,10 +36,21 @@ fs::path TempDir::add(const fs::path &file, const std::string &as) const {
   return to;
 }
 
+bool isolated() {
+  const char *mode = std::getenv("LLMHOST_TEST_ISOLATION");
+  llmhost::Isolation i = llmhost::Isolation::kInProcess;
+  if (mode && !llmhost::parse_isolation(mode, i)) FAIL("LLMHOST_TEST_ISOLATION must be process or in_process");
+  return i == llmhost::Isolation::kProcess;
+}
+
 llmhost::HostOptions options_for(std::vector<fs::path> dirs) {
   llmhost::HostOptions o;
   o.plugin_dirs = std::move(dirs);
   o.log = [](int, std::string_view, std::string_view) {};  // tests assert on load_errors()
+  if (isolated()) {
+    o.isolation.mode = llmhost::Isolation::kProcess;
+    o.workers.executable = cli();
+  }
   return o;
 }
 
@@ -107,6 +121,14 @@ RunResult run(const std::vector<std::string> &argv, const std::vector<std::strin
   ::waitpid(pid, &status, 0);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+std::string call_payload(llmhost::isolation::CallKind kind, std::string_view model, const llmhost::Request &request) {
+  std::string storage, payload;
+  const llmhost::detail::Body body = llmhost::detail::request_body(request, storage);
+  const llmhost::detail::CRequest c(request, model, body, true);
+  llmhost::isolation::encode_call(payload, kind, *c.get(), body.checked);
+  return payload;
 }
 
 }  // namespace test

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "isolation/messages.hpp"
 #include "llmhost/host.hpp"
 
 namespace test {
@@ -34,8 +35,12 @@ class TempDir {
   fs::path path_;
 };
 
-// A Host over exactly the given folders.
+// A Host over exactly the given folders. Its plugins run where $LLMHOST_TEST_ISOLATION says:
+// "process", each in a worker process; unset, in process. So one suite proves both modes
+// (tests/CMakeLists.txt runs the suites that matter in each).
 llmhost::HostOptions options_for(std::vector<fs::path> dirs);
+// Whether this run isolates plugins ($LLMHOST_TEST_ISOLATION=process).
+bool isolated();
 
 // Runs `fn`, expecting llmhost::Error; returns it.
 template <class Fn>
@@ -51,6 +56,10 @@ llmhost::Error error_of(Fn fn) {
 
 // A chat request with one user message.
 llmhost::Request chat(const std::string &model, const std::string &prompt, const std::string &extra_json = {});
+
+// A call frame's payload as the host sends it to an isolated plugin's worker: `request` laid out
+// as a plugin sees it (its body built and checked as the host would), for `model`.
+std::string call_payload(llmhost::isolation::CallKind kind, std::string_view model, const llmhost::Request &request);
 
 struct RunResult {
   int exit_code = -1;

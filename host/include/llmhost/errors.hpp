@@ -8,14 +8,19 @@
 namespace llmhost {
 
 // A call that failed. `status` is HTTP-style (400, 401, 404, 408, 429, 500, 501, 502, ...);
-// the proxy maps it to an OpenAI error response as is.
+// the proxy maps it to an OpenAI error response as is. `code`, when set, is the OpenAI error
+// code the proxy reports ("plugin_crashed", "provider_unavailable"); empty: one derived from the
+// status.
 class Error : public std::runtime_error {
  public:
-  Error(int status, const std::string &message) : std::runtime_error(message), status_(status) {}
+  Error(int status, const std::string &message, std::string code = {})
+      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
   int status() const noexcept { return status_; }
+  const std::string &code() const noexcept { return code_; }
 
  private:
   int status_;
+  std::string code_;
 };
 
 // Why a plugin file was refused.

@@ -51,6 +51,34 @@ struct ReloadStats {
   uint64_t loaded = 0, replaced = 0, removed = 0, failed = 0;
 };
 
+// How one plugin runs (docs/isolation.md).
+struct PluginIsolation {
+  Isolation mode = Isolation::kInProcess;
+  // Process mode: the most address space the plugin's worker may use (RLIMIT_AS), in MiB; an
+  // allocation past it fails, which usually crashes the plugin. 0 = no cap.
+  size_t max_memory_mb = 0;
+};
+
+// The worker processes of isolated plugins: how they start, and when they are given up on.
+struct WorkerSettings {
+  // The llmhost binary a worker runs (`llmhost __worker`). Empty: `llmhost` beside this
+  // program's executable (the CLI runs itself).
+  std::filesystem::path executable;
+  // A plugin crashing this many times within crash_loop_window is unavailable (503) for
+  // max_backoff, or until a new build of it arrives.
+  unsigned crash_loop_crashes = 5;
+  std::chrono::milliseconds crash_loop_window{60'000};
+  // After a crash a worker restarts at once; after the next ones within the window, after
+  // first_backoff, doubling each time up to max_backoff.
+  std::chrono::milliseconds first_backoff{500};
+  std::chrono::milliseconds max_backoff{30'000};
+  // How long a call may run past its deadline or its cancel before its worker is killed as hung
+  // (the other calls on it fail with 502).
+  std::chrono::milliseconds hang_grace{5'000};
+  // How long a worker may take to load its plugin.
+  std::chrono::milliseconds start_timeout{10'000};
+};
+
 struct HostOptions {
   // Folders to scan for plugins (every *.so in each, sorted by path). Empty = default_plugin_dirs().
   std::vector<std::filesystem::path> plugin_dirs;
@@ -62,6 +90,12 @@ struct HostOptions {
   // Load plugins from files or folders that are world-writable or owned by another user
   // (refused by default, as ssh and sudo refuse such files). For development only.
   bool allow_untrusted_plugins = false;
+  // Where plugins run: in this process (the default), or each in a worker process of its own,
+  // where a crash, an abort or a hang fails only that plugin's calls (docs/isolation.md).
+  PluginIsolation isolation;
+  // Per plugin file (as listed in plugin_files, or found in plugin_dirs): overrides `isolation`.
+  std::map<std::filesystem::path, PluginIsolation> plugin_isolation;
+  WorkerSettings workers;
   // Threads running the async forms; 0 = hardware concurrency (at least 2).
   unsigned async_threads = 0;
   // Where the HTTP service (llmhost/http.h) runs perform_async: curl's sockets and timers, and
@@ -182,6 +216,8 @@ class Host {
   // Whether a provider of that name is loaded now; no copy of the list, for per-request checks.
   bool has_provider(std::string_view name) const;
   std::vector<LoadError> load_errors() const;
+  // The worker processes of the isolated plugins loaded now, sorted by provider name.
+  std::vector<WorkerStatus> workers() const;
 
   // Rescans the plugin folders and files now: loads new and changed files, removes providers
   // whose files are gone. Events go to HostOptions::on_reload. Blocks until done.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -119,6 +120,21 @@ enum Capability : uint64_t {
   kEmbed = 1u << 2,
 };
 
+// Where a plugin's code runs (docs/isolation.md): in the host's process, or in a worker process
+// of its own, where a crash or a hang takes down only that plugin's calls.
+enum class Isolation { kInProcess, kProcess };
+
+// "in_process" or "process", as config and the CLI spell them.
+constexpr std::string_view to_string(Isolation isolation) noexcept {
+  return isolation == Isolation::kProcess ? "process" : "in_process";
+}
+// The isolation a name spells; false for any other text.
+constexpr bool parse_isolation(std::string_view name, Isolation &out) noexcept {
+  if (name == "process") return out = Isolation::kProcess, true;
+  if (name == "in_process") return out = Isolation::kInProcess, true;
+  return false;
+}
+
 struct ProviderInfo {
   std::string name;
   std::string version;
@@ -129,6 +145,21 @@ struct ProviderInfo {
   bool async_complete = false;  // complete has the asynchronous call form (llmhost/async.h)
   bool async_stream = false;    // so has stream (ABI 1.2)
   std::vector<std::string> models;
+  Isolation isolation = Isolation::kInProcess;
+};
+
+// The worker process of an isolated plugin, as Host::workers() reports it.
+struct WorkerStatus {
+  std::string provider;  // as the plugin declares it
+  std::string file;      // the plugin file in its folder
+  // "starting" (a worker is loading the plugin; calls wait for it), "running", "restarting"
+  // (after a crash, until the backoff elapses; calls get 503) or "unavailable" (crashing in a
+  // loop: calls get 503 until a new build arrives or the longest backoff elapses).
+  std::string state;
+  long pid = 0;                             // the worker running now; 0 when none is
+  uint64_t starts = 0;                      // workers started for this build, the first included
+  std::map<std::string, uint64_t> crashes;  // by reason: "signal", "exit", "hang", "protocol"
+  std::string last_crash;                   // what ended the last worker that crashed; empty if none
 };
 
 }  // namespace llmhost

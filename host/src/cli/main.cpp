@@ -30,6 +30,17 @@ int main(int argc, char **argv) {
   bool allow_untrusted = false;
   app.add_flag("--allow-untrusted-plugins", allow_untrusted,
                "load plugin files or folders that are world-writable or owned by another user (development only)");
+  std::optional<llmhost::Isolation> isolation;
+  app.add_option_function<std::string>(
+         "--isolation",
+         [&isolation](const std::string &name) {
+           llmhost::Isolation i;
+           if (!llmhost::parse_isolation(name, i))
+             throw CLI::ValidationError("--isolation", "must be process or in_process");
+           isolation = i;
+         },
+         "where plugins run: in_process (default) or process, each in a worker process of its own (docs/isolation.md)")
+      ->type_name("process|in_process");
 
   bool providers_json = false;
   auto *providers = app.add_subcommand("providers", "list loaded providers and load errors");
@@ -64,7 +75,8 @@ int main(int argc, char **argv) {
   std::string worker_file;
   auto *worker = app.add_subcommand("__worker", "")->group("");
   worker->add_option("--fd", worker_opts.fd, "the channel to the host")->required();
-  worker->add_option("--config", worker_opts.config_json, "the JSON object handed to create()");
+  worker->add_option("--max-memory-mb", worker_opts.max_memory_mb, "the plugin's address space cap");
+  worker->add_option("--shown-as", worker_opts.shown_as, "the plugin file its errors name");
   worker->add_option("FILE", worker_file, "the plugin file")->required();
 
   try {
@@ -86,12 +98,14 @@ int main(int argc, char **argv) {
   if (serve->parsed()) {
     serve_opts.plugin_dirs = plugin_dirs;
     serve_opts.allow_untrusted_plugins = allow_untrusted;
+    serve_opts.isolation = isolation;
     return run_serve(serve_opts);
   }
 
   llmhost::HostOptions options;
   for (const auto &d : plugin_dirs) options.plugin_dirs.emplace_back(d);
   options.allow_untrusted_plugins = allow_untrusted;
+  if (isolation) options.isolation.mode = *isolation;
   llmhost::Host host(std::move(options));
   try {
     if (providers->parsed()) return run_providers(host, providers_json);

@@ -214,7 +214,14 @@ int run_serve(const ServeOptions &o) {
   HostOptions host_options;
   for (const auto &d : o.plugin_dirs) host_options.plugin_dirs.emplace_back(d);
   if (host_options.plugin_dirs.empty()) host_options.plugin_dirs = cfg.plugin_dirs;
-  for (const auto &cp : cfg.custom_providers) host_options.plugin_files.push_back(cp.file);
+  // --isolation over general_settings, and a custom_provider_map entry's own over both.
+  host_options.isolation = {o.isolation.value_or(cfg.plugin_isolation.value_or(Isolation::kInProcess)),
+                            cfg.plugin_max_memory_mb};
+  for (const auto &cp : cfg.custom_providers) {
+    host_options.plugin_files.push_back(cp.file);
+    host_options.plugin_isolation[cp.file] = {cp.isolation.value_or(host_options.isolation.mode),
+                                              cp.max_memory_mb.value_or(host_options.isolation.max_memory_mb)};
+  }
   host_options.allow_untrusted_plugins = o.allow_untrusted_plugins;
   host_options.async_threads = 1;  // serve runs calls on its own pool
   host_options.watch = !o.no_watch;

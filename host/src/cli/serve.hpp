@@ -1,12 +1,15 @@
 // `llmhost serve`: the OpenAI-compatible proxy (host/src/proxy) in front of a Host.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace CLI {
 class App;
 }
+
+#include "llmhost/types.hpp"
 
 namespace llmhost::cli {
 
@@ -31,6 +34,7 @@ struct ServeOptions {
   bool no_watch = false;  // hot reload of the plugin folders is on by default
   bool no_access_log = false;
   bool allow_untrusted_plugins = false;  // the global --allow-untrusted-plugins
+  std::optional<Isolation> isolation;    // the global --isolation; unset: general_settings decides
 };
 
 // Declares serve's own options on its subcommand.

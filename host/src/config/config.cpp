@@ -133,8 +133,20 @@ class Reader {
         expect(e, YAML::NodeType::Map, at, "a mapping with provider and custom_handler");
         if (!e["provider"]) fail(e.Mark(), at + " is missing \"provider\"");
         if (!e["custom_handler"]) fail(e.Mark(), at + " is missing \"custom_handler\"");
-        CustomProvider cp{scalar(e["provider"], at + ".provider"), path(e["custom_handler"], at + ".custom_handler"),
-                          e.Mark().line + 1};
+        CustomProvider cp{scalar(e["provider"], at + ".provider"),
+                          path(e["custom_handler"], at + ".custom_handler"),
+                          e.Mark().line + 1,
+                          {},
+                          {}};
+        for (const auto &field : e) {
+          const std::string name = field.first.Scalar();
+          if (name == "isolation")
+            cp.isolation = isolation(field.second, at + ".isolation");
+          else if (name == "max_memory_mb")
+            cp.max_memory_mb = megabytes(field.second, at + ".max_memory_mb");
+          else if (name != "provider" && name != "custom_handler")
+            warn(field.first.Mark(), at + "." + name + " is not supported and is ignored");
+        }
         std::error_code ec;
         if (!fs::is_regular_file(cp.file, ec))
           fail(e["custom_handler"].Mark(), at + ".custom_handler: no such file: " + cp.file.string());
@@ -200,6 +212,10 @@ class Reader {
           if (!fs::is_directory(p, ec)) fail(d.Mark(), "general_settings.plugin_dirs: no such folder: " + p.string());
           cfg.plugin_dirs.push_back(std::move(p));
         }
+      } else if (key == "plugin_isolation") {
+        cfg.plugin_isolation = isolation(v, "general_settings.plugin_isolation");
+      } else if (key == "plugin_max_memory_mb") {
+        cfg.plugin_max_memory_mb = megabytes(v, "general_settings.plugin_max_memory_mb");
       } else if (limit(key, v)) {
       } else if (key == "direct_provider_routing") {
         bool b;
@@ -210,6 +226,20 @@ class Reader {
         warn(kv.first.Mark(), "general_settings." + key + " is not supported and is ignored");
       }
     }
+  }
+
+  Isolation isolation(const YAML::Node &v, const std::string &name) const {
+    Isolation out;
+    if (!v.IsScalar() || !parse_isolation(v.Scalar(), out))
+      fail(v.Mark(), "\"" + name + "\" must be process or in_process");
+    return out;
+  }
+
+  size_t megabytes(const YAML::Node &v, const std::string &name) const {
+    double d = 0;
+    if (!v.IsScalar() || !parse_number(v.Scalar(), d) || d < 1 || d > 1e7 || d != static_cast<size_t>(d))
+      fail(v.Mark(), "\"" + name + "\" must be a whole number of MiB, at least 1");
+    return static_cast<size_t>(d);
   }
 
   // A general_settings limit key; false when `key` is not one.

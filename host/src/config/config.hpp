@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "llmhost/types.hpp"
+
 namespace llmhost::config {
 
 // One deployment behind a public model name (a model_list entry's litellm_params).
@@ -35,6 +37,8 @@ struct CustomProvider {
   std::string provider;
   std::filesystem::path file;  // absolute (resolved against the config file's folder)
   int line = 0;
+  std::optional<Isolation> isolation;   // `isolation:`; unset: general_settings.plugin_isolation
+  std::optional<size_t> max_memory_mb;  // `max_memory_mb:`; unset: general_settings.plugin_max_memory_mb
 };
 
 // litellm_settings.fallbacks entry: when every deployment of `model` fails with an error that is
@@ -67,6 +71,8 @@ struct Config {
   std::string master_key;                          // empty = no auth
   bool direct_routing = true;                      // general_settings.direct_provider_routing
   Limits limits;                                   // general_settings limits
+  std::optional<Isolation> plugin_isolation;       // general_settings.plugin_isolation
+  size_t plugin_max_memory_mb = 0;                 // general_settings.plugin_max_memory_mb
   std::vector<std::string> warnings;               // ignored keys, "file:line: ..." each
 };
 

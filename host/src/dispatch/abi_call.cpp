@@ -189,7 +189,8 @@ Error call_failure(const Plugin &plugin, llmh_error &err, const CallControl &con
   err.message[LLMH_ERROR_MESSAGE_MAX - 1] = '\0';
   std::string msg = err.message[0] ? std::string(err.message)
                                    : "provider " + plugin.name() + " failed in " + call + " without a message";
-  if (err.status >= 400 && err.status <= 599) return Error(err.status, msg);
+  if (err.status >= 400 && err.status <= 599)
+    return Error(err.status, msg, control.error_code ? control.error_code : std::string());
   if (err.status != 0)
     msg += " (provider " + plugin.name() + " returned invalid status " + std::to_string(err.status) + ")";
   return Error(500, msg);
@@ -218,6 +219,14 @@ llmh_error fresh_error() {
   e.status = 0;
   e.message[0] = '\0';
   return e;
+}
+
+void tag_error(const llmh_response_builder &builder, const char *code) { state(&builder).control->error_code = code; }
+void tag_error(const llmh_stream_sink &sink, const char *code) {
+  static_cast<StreamState *>(sink.host_data)->control->error_code = code;
+}
+void tag_error(const llmh_embedding_builder &builder, const char *code) {
+  static_cast<EmbedState *>(builder.host_data)->control->error_code = code;
 }
 
 llmh_stream_sink stream_sink(StreamState &st) {

@@ -56,7 +56,17 @@ struct CallControl {
   static constexpr int64_t kNoDeadline = INT64_MAX;
   std::stop_token cancel;
   int64_t deadline_ns = kNoDeadline;
+  // The OpenAI error code the call's error carries (Error::code()), a static string; set only
+  // by a provider the host implements itself (tag_error).
+  mutable const char *error_code = nullptr;
 };
+
+// For providers the host implements itself (an isolated plugin's stand-in, isolation/): gives
+// the error the call is about to end with an OpenAI error code ("plugin_crashed"), which the
+// C ABI has no field for. `code` must be a static string. Not for plugins: they never see it.
+void tag_error(const llmh_response_builder &builder, const char *code);
+void tag_error(const llmh_stream_sink &sink, const char *code);
+void tag_error(const llmh_embedding_builder &builder, const char *code);
 
 // The error a failed call ends with, naming the provider: 499 when the caller cancelled, 408
 // past the deadline, else the plugin's own status (400-599; anything else becomes 500).

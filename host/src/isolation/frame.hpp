@@ -16,7 +16,8 @@
 namespace llmhost::isolation {
 
 enum class FrameType : uint16_t {
-  kHello = 1,   // worker -> host, call 0: the plugin it loaded (or why it could not)
+  kHello = 1,   // call 0; host -> worker first: the plugin's config; worker -> host: the plugin
+                //   it loaded (or why it could not)
   kCall = 2,    // host -> worker: start a call (complete, stream, embed) with its request
   kChunk = 3,   // worker -> host: one chunk of a stream
   kDone = 4,    // worker -> host: a call's end, its answer or its error
@@ -25,6 +26,11 @@ enum class FrameType : uint16_t {
   kLog = 7,     // worker -> host: a log line of the plugin
 };
 constexpr uint16_t kMaxFrameType = 7;
+
+// Flow control: a stream may have this many chunks sent and not yet taken by its consumer; the
+// host grants more with kCredit frames as the consumer takes them. So a slow client holds up
+// its plugin, and neither process buffers more than this per stream.
+constexpr uint32_t kStreamWindow = 64;
 
 // Header: payload size (u32), type (u16), flags (u16, zero today), call id (u64); little endian.
 constexpr size_t kHeaderSize = 16;

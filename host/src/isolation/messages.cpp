@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <llmhost/views.hpp>
+
 namespace llmhost::isolation {
 namespace {
 
@@ -72,26 +74,29 @@ void get_members(Decoder &d, UpstreamMembers<std::string> &m, bool &ok) {
   m.message = d.str();
 }
 
-void put_params(Encoder &e, const Params &p) {
+void put_params(Encoder &e, const llmh_params &p) {
+  const auto has = [&](uint64_t bit) { return (p.present & bit) != 0; };
   uint32_t present = 0;
-  present |= p.temperature ? kTemperature : 0;
-  present |= p.top_p ? kTopP : 0;
-  present |= p.presence_penalty ? kPresencePenalty : 0;
-  present |= p.frequency_penalty ? kFrequencyPenalty : 0;
-  present |= p.max_tokens ? kMaxTokens : 0;
-  present |= p.n ? kN : 0;
-  present |= p.seed ? kSeed : 0;
-  present |= p.user ? kUser : 0;
+  present |= has(LLMH_PARAM_TEMPERATURE) ? kTemperature : 0;
+  present |= has(LLMH_PARAM_TOP_P) ? kTopP : 0;
+  present |= has(LLMH_PARAM_PRESENCE_PENALTY) ? kPresencePenalty : 0;
+  present |= has(LLMH_PARAM_FREQUENCY_PENALTY) ? kFrequencyPenalty : 0;
+  present |= has(LLMH_PARAM_MAX_TOKENS) ? kMaxTokens : 0;
+  present |= has(LLMH_PARAM_N) ? kN : 0;
+  present |= has(LLMH_PARAM_SEED) ? kSeed : 0;
+  present |= has(LLMH_PARAM_USER) ? kUser : 0;
   e.u32(present);
-  if (p.temperature) e.f64(*p.temperature);
-  if (p.top_p) e.f64(*p.top_p);
-  if (p.presence_penalty) e.f64(*p.presence_penalty);
-  if (p.frequency_penalty) e.f64(*p.frequency_penalty);
-  if (p.max_tokens) e.i64(*p.max_tokens);
-  if (p.n) e.i64(*p.n);
-  if (p.seed) e.i64(*p.seed);
-  if (p.user) e.str(*p.user);
-  put_strings(e, p.stop);
+  if (present & kTemperature) e.f64(p.temperature);
+  if (present & kTopP) e.f64(p.top_p);
+  if (present & kPresencePenalty) e.f64(p.presence_penalty);
+  if (present & kFrequencyPenalty) e.f64(p.frequency_penalty);
+  if (present & kMaxTokens) e.i64(p.max_tokens);
+  if (present & kN) e.i64(p.n);
+  if (present & kSeed) e.i64(p.seed);
+  if (present & kUser) e.str(llmh::sv(p.user));
+  const size_t stops = has(LLMH_PARAM_STOP) ? p.stop_count : 0;
+  e.u32(static_cast<uint32_t>(stops));
+  for (size_t i = 0; i < stops; ++i) e.str(llmh::sv(p.stop[i]));
 }
 
 void get_params(Decoder &d, Params &p, bool &ok) {
@@ -110,18 +115,25 @@ void get_params(Decoder &d, Params &p, bool &ok) {
 
 }  // namespace
 
-void encode_call(std::string &out, CallKind kind, std::string_view model, const Request &r) {
+void encode_call(std::string &out, CallKind kind, const llmh_request &r, bool body_checked) {
+  using llmh::sv;
   Encoder e(out);
-  e.u8(static_cast<uint8_t>(kind)).str(model);
-  e.u32(static_cast<uint32_t>(r.messages.size()));
-  for (const Message &m : r.messages) {
-    e.str(m.role).str(m.content).str(m.name).str(m.tool_call_id);
-    put_tool_calls(e, m.tool_calls);
+  e.u8(static_cast<uint8_t>(kind)).str(sv(r.model));
+  e.u32(static_cast<uint32_t>(r.message_count));
+  for (size_t i = 0; i < r.message_count; ++i) {
+    const llmh_message &m = r.messages[i];
+    e.str(sv(m.role)).str(sv(m.content)).str(sv(m.name)).str(sv(m.tool_call_id));
+    e.u32(static_cast<uint32_t>(m.tool_call_count));
+    for (size_t k = 0; k < m.tool_call_count; ++k) {
+      const llmh_tool_call &t = m.tool_calls[k];
+      e.str(sv(t.id)).str(sv(t.type)).str(sv(t.name)).str(sv(t.arguments));
+    }
   }
-  put_strings(e, r.input);
-  put_params(e, r.params);
-  e.str(r.api_key).str(r.api_base).f64(r.timeout_s).u32(r.num_retries);
-  e.str(r.body_json).str(r.extra_json).u8(r.body_json_checked ? 1 : 0);
+  e.u32(static_cast<uint32_t>(r.input_count));
+  for (size_t i = 0; i < r.input_count; ++i) e.str(sv(r.inputs[i]));
+  put_params(e, *r.params);
+  e.str(sv(r.api_key)).str(sv(r.api_base)).f64(r.timeout_s).u32(r.num_retries);
+  e.str(sv(r.body_json)).u8(body_checked ? 1 : 0);
 }
 
 bool decode_call(std::string_view payload, CallMessage &call) {
@@ -147,7 +159,6 @@ bool decode_call(std::string_view payload, CallMessage &call) {
   r.timeout_s = d.f64();
   r.num_retries = d.u32();
   r.body_json = d.str();
-  r.extra_json = d.str();
   r.body_json_checked = get_flag(d, ok);
   return ok && d.done();
 }
@@ -201,8 +212,8 @@ Chunk ChunkMessage::view() const {
   return c;
 }
 
-void encode_done_error(std::string &out, int status, std::string_view message) {
-  Encoder(out).u8(static_cast<uint8_t>(DoneKind::kError)).u32(static_cast<uint32_t>(status)).str(message);
+void encode_done_error(std::string &out, const Error &error) {
+  Encoder(out).u8(static_cast<uint8_t>(DoneKind::kError)).u32(static_cast<uint32_t>(error.status())).str(error.what());
 }
 
 void encode_done_response(std::string &out, const Response &r) {
@@ -273,21 +284,30 @@ bool decode_done(std::string_view payload, DoneMessage &done) {
   return ok && d.done();
 }
 
-void encode_hello(std::string &out, const ProviderInfo &info) {
+void encode_hello(std::string &out, const ProviderInfo &info, bool reads_body_members) {
   Encoder e(out);
   e.u8(1).str(info.name).str(info.version).str(info.description).u32(info.abi_major).u32(info.abi_minor);
   e.u64(info.capabilities).u8(info.async_complete ? 1 : 0).u8(info.async_stream ? 1 : 0);
   put_strings(e, info.models);
+  e.u8(reads_body_members ? 1 : 0);
 }
 
 void encode_hello_error(std::string &out, std::string_view kind, std::string_view message) {
   Encoder(out).u8(0).str(kind).str(message);
 }
 
+void encode_config_request(std::string &out, std::string_view provider) { Encoder(out).u8(2).str(provider); }
+
 bool decode_hello(std::string_view payload, HelloMessage &hello) {
   Decoder d(payload);
-  bool ok = true;
-  hello.ok = get_flag(d, ok);
+  const uint8_t tag = d.u8();
+  bool ok = tag <= 2;
+  hello.ok = tag == 1;
+  hello.needs_config = tag == 2;
+  if (hello.needs_config) {
+    hello.info.name = d.str();
+    return ok && d.done();
+  }
   if (!hello.ok) {
     hello.error_kind = d.str();
     hello.error_message = d.str();
@@ -303,7 +323,24 @@ bool decode_hello(std::string_view payload, HelloMessage &hello) {
   i.async_complete = get_flag(d, ok);
   i.async_stream = get_flag(d, ok);
   i.models = get_strings(d);
+  hello.reads_body_members = get_flag(d, ok);
   return ok && d.done();
+}
+
+void encode_setup(std::string &out, std::string_view config_json) { Encoder(out).str(config_json); }
+
+bool decode_setup(std::string_view payload, std::string &config_json) {
+  Decoder d(payload);
+  config_json = d.str();
+  return d.done();
+}
+
+void encode_credit(std::string &out, uint32_t chunks) { Encoder(out).u32(chunks); }
+
+bool decode_credit(std::string_view payload, uint32_t &chunks) {
+  Decoder d(payload);
+  chunks = d.u32();
+  return d.done() && chunks > 0;
 }
 
 }  // namespace llmhost::isolation

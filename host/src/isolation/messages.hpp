@@ -11,19 +11,23 @@
 #include <vector>
 
 #include "isolation/frame.hpp"
+#include "llmhost/errors.hpp"
+#include "llmhost/provider.h"
 #include "llmhost/types.hpp"
 
 namespace llmhost::isolation {
 
 enum class CallKind : uint8_t { kComplete = 1, kStream = 2, kEmbed = 3 };
 
-// kCall: the kind, the model as the plugin sees it, and the request with the body it is handed.
+// kCall: the kind, and the request as the host lays it out for a plugin (the model as the
+// plugin sees it, the body it is handed; `body_checked`: the host knows the body is one valid
+// JSON object, so the worker lists its members without parsing it).
 struct CallMessage {
   CallKind kind = CallKind::kComplete;
   std::string model;
-  Request request;
+  Request request;  // body_json is the whole body; body_json_checked as sent
 };
-void encode_call(std::string &out, CallKind kind, std::string_view model, const Request &request);
+void encode_call(std::string &out, CallKind kind, const llmh_request &request, bool body_checked);
 bool decode_call(std::string_view payload, CallMessage &call);
 
 // kChunk: one chunk, owning its text (Chunk itself holds views into this).
@@ -49,20 +53,35 @@ struct DoneMessage {
   Response response;
   EmbeddingResponse embeddings;
 };
-void encode_done_error(std::string &out, int status, std::string_view message);
+void encode_done_error(std::string &out, const Error &error);
 void encode_done_response(std::string &out, const Response &response);
 void encode_done_embeddings(std::string &out, const EmbeddingResponse &embeddings);
 void encode_done_stream(std::string &out);
 bool decode_done(std::string_view payload, DoneMessage &done);
 
-// kHello: the plugin the worker loaded, or the load error (`ok` false).
+// kHello, worker -> host: the plugin the worker loaded, or the load error (`ok` false), or,
+// before either, a request for the config of the provider it found (`needs_config`, the name in
+// info.name), which the host answers with encode_setup.
 struct HelloMessage {
   bool ok = false;
+  bool needs_config = false;
   ProviderInfo info;
+  bool reads_body_members = false;  // the plugin declares LLMH_CAP_BODY_MEMBERS
   std::string error_kind, error_message;
 };
-void encode_hello(std::string &out, const ProviderInfo &info);
+void encode_hello(std::string &out, const ProviderInfo &info, bool reads_body_members);
 void encode_hello_error(std::string &out, std::string_view kind, std::string_view message);
+void encode_config_request(std::string &out, std::string_view provider);
 bool decode_hello(std::string_view payload, HelloMessage &hello);
+
+// kHello, host -> worker, the answer to a config request: the JSON object handed to the
+// plugin's create(). Not on the command line, where other users could read its secrets; and
+// only once the worker names its provider, so that no plugin sees another's config.
+void encode_setup(std::string &out, std::string_view config_json);
+bool decode_setup(std::string_view payload, std::string &config_json);
+
+// kCredit: how many more chunks a stream may send (frame.hpp, kStreamWindow).
+void encode_credit(std::string &out, uint32_t chunks);
+bool decode_credit(std::string_view payload, uint32_t &chunks);
 
 }  // namespace llmhost::isolation

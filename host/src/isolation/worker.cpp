@@ -1,17 +1,24 @@
 #include "isolation/worker.hpp"
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <thread>
 
 #include "dispatch/abi_call.hpp"
+#include "dispatch/async_call.hpp"
 #include "dispatch/request_body.hpp"
 #include "dispatch/thread_pool.hpp"
 #include "http/http_extension.hpp"
@@ -49,34 +56,141 @@ class Channel {
   std::mutex mu_;
 };
 
-// The calls running now, so that a cancel frame reaches the right one.
-class Calls {
+// Reads whole frames off the channel, blocking. False when the channel closed or sent a
+// malformed frame (`bad` tells which).
+class Inbox {
  public:
-  std::stop_token start(uint64_t id) {
-    std::lock_guard lock(mu_);
-    return running_[id].get_token();
-  }
-  void end(uint64_t id) {
-    std::lock_guard lock(mu_);
-    running_.erase(id);
-  }
-  void cancel(uint64_t id) {
-    std::lock_guard lock(mu_);
-    if (auto it = running_.find(id); it != running_.end()) it->second.request_stop();
-  }
-  void cancel_all() {
-    std::lock_guard lock(mu_);
-    for (auto &[id, stop] : running_) stop.request_stop();
+  explicit Inbox(int fd) : fd_(fd) {}
+  bool next(Frame &frame, bool &bad) {
+    for (;;) {
+      const FrameReader::Status status = reader_.next(frame);
+      if (status == FrameReader::Status::kFrame) return true;
+      if (status == FrameReader::Status::kBad) return bad = true, false;
+      const ssize_t n = ::read(fd_, buf_, sizeof buf_);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;  // the host closed the channel, or died
+      reader_.feed(std::string_view(buf_, static_cast<size_t>(n)));
+    }
   }
 
  private:
-  std::mutex mu_;
-  std::map<uint64_t, std::stop_source> running_;
+  int fd_;
+  FrameReader reader_;
+  char buf_[64 * 1024];
 };
 
-// Runs one call on the plugin and sends its chunks and its end.
-void run_call(const detail::Plugin &plugin, Channel &channel, uint64_t id, const CallMessage &call,
-              std::stop_token stop) {
+// The calls running now: their cancel, and for a stream the chunks it may still send. Every
+// frame of a call goes out through here, so that its end never overtakes its chunks.
+class Calls {
+ public:
+  explicit Calls(Channel &channel) : channel_(channel) {}
+
+  std::stop_token start(uint64_t id) {
+    std::lock_guard lock(mu_);
+    Running &r = running_[id];
+    r.credit = kStreamWindow;
+    return r.stop.get_token();
+  }
+  void cancel(uint64_t id) {
+    std::lock_guard lock(mu_);
+    if (auto it = running_.find(id); it != running_.end()) it->second.stop.request_stop();
+    changed_.notify_all();
+  }
+  void cancel_all() {
+    std::lock_guard lock(mu_);
+    for (auto &[id, r] : running_) r.stop.request_stop();
+    changed_.notify_all();
+  }
+  // More room for a stream: sends what it holds. False when the host grants more than the
+  // window: it is broken.
+  bool credit(uint64_t id, uint32_t chunks) {
+    std::lock_guard lock(mu_);
+    auto it = running_.find(id);
+    if (it == running_.end()) return true;  // the call ended while the credit was on its way
+    Running &r = it->second;
+    if (chunks > kStreamWindow - r.credit) return false;
+    r.credit += chunks;
+    for (; r.credit > 0 && !r.held.empty(); --r.credit) {
+      channel_.send(FrameType::kChunk, id, r.held.front());
+      r.held_bytes -= r.held.front().size();
+      r.held.pop_front();
+    }
+    if (r.held.empty() && r.done) {
+      channel_.send(FrameType::kDone, id, *r.done);
+      running_.erase(it);
+    }
+    changed_.notify_all();
+    return true;
+  }
+  // A chunk from a plugin's own thread (`stream`): waits while the consumer is a window behind.
+  // False when the call was cancelled or reached `deadline` meanwhile.
+  bool send_chunk(uint64_t id, std::string_view chunk, std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mu_);
+    Running &r = running_.at(id);
+    if (!changed_.wait_until(lock, deadline, [&] { return r.credit > 0 || r.stop.stop_requested(); })) return false;
+    if (r.stop.stop_requested()) return false;
+    --r.credit;
+    return channel_.send(FrameType::kChunk, id, chunk);
+  }
+  // A chunk from the HTTP event loop (`stream_async`), which must not wait: held while the
+  // consumer is a window behind, and false (the plugin stops) once kHeldMax bytes wait, as the
+  // host's proxy does for a client that stopped reading.
+  bool send_or_hold_chunk(uint64_t id, std::string chunk) {
+    std::lock_guard lock(mu_);
+    Running &r = running_.at(id);
+    if (r.stop.stop_requested()) return false;
+    if (r.credit > 0 && r.held.empty()) {
+      --r.credit;
+      return channel_.send(FrameType::kChunk, id, chunk);
+    }
+    if (r.held_bytes + chunk.size() > kHeldMax) return false;
+    r.held_bytes += chunk.size();
+    r.held.push_back(std::move(chunk));
+    return true;
+  }
+  // The call's end, sent after the chunks it still holds (dropped when it was cancelled).
+  void end(uint64_t id, std::string done) {
+    std::lock_guard lock(mu_);
+    auto it = running_.find(id);
+    if (!it->second.held.empty() && !it->second.stop.stop_requested()) {
+      it->second.done = std::move(done);
+      return;
+    }
+    channel_.send(FrameType::kDone, id, done);
+    running_.erase(it);
+    changed_.notify_all();
+  }
+
+ private:
+  static constexpr size_t kHeldMax = 4 << 20;
+  struct Running {
+    std::stop_source stop;
+    uint32_t credit = 0;
+    std::deque<std::string> held;  // chunks waiting for credit (stream_async)
+    size_t held_bytes = 0;
+    std::optional<std::string> done;  // the end, once the plugin finished with chunks held
+  };
+  Channel &channel_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::map<uint64_t, Running> running_;
+};
+
+std::string done_error(const Error &e) {
+  std::string payload;
+  encode_done_error(payload, e);
+  return payload;
+}
+
+std::chrono::steady_clock::time_point deadline_of(const Request &r) {
+  const double timeout_s = r.timeout_s > 0 ? std::min(r.timeout_s, 1e7) : 1e7;
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_s));
+}
+
+// Runs one call on a pool thread through the plugin's blocking functions.
+void run_blocking(const detail::Plugin &plugin, Calls &calls, uint64_t id, const CallMessage &call,
+                  std::stop_token stop) {
   std::string payload;
   try {
     std::string body_storage;
@@ -85,13 +199,14 @@ void run_call(const detail::Plugin &plugin, Channel &channel, uint64_t id, const
     switch (call.kind) {
       case CallKind::kComplete: encode_done_response(payload, detail::call_complete(plugin, *creq.get(), stop)); break;
       case CallKind::kStream: {
+        const auto deadline = deadline_of(call.request);
         std::string chunk;
         detail::call_stream(
             plugin, *creq.get(),
             [&](const Chunk &c) {
               chunk.clear();
               encode_chunk(chunk, c);
-              return channel.send(FrameType::kChunk, id, chunk);
+              return calls.send_chunk(id, chunk, deadline);
             },
             stop);
         encode_done_stream(payload);
@@ -100,11 +215,53 @@ void run_call(const detail::Plugin &plugin, Channel &channel, uint64_t id, const
       case CallKind::kEmbed: encode_done_embeddings(payload, detail::call_embed(plugin, *creq.get(), stop)); break;
     }
   } catch (...) {
-    const Error e = detail::current_error();
-    payload.clear();
-    encode_done_error(payload, e.status(), e.what());
+    payload = done_error(detail::current_error());
   }
-  channel.send(FrameType::kDone, id, payload);
+  calls.end(id, std::move(payload));
+}
+
+// Starts one call on the plugin's asynchronous form (llmhost/async.h), as the host would: no
+// worker thread waits for it.
+void start_async(const std::shared_ptr<detail::Plugin> &plugin, Calls &calls, detail::CallTracker &tracker, uint64_t id,
+                 CallMessage &&call, std::stop_token stop) {
+  std::string model = std::move(call.model);
+  if (call.kind == CallKind::kComplete)
+    return detail::start_async_complete(
+        plugin, std::move(model), std::move(call.request),
+        [&calls, id](CompleteResult result) {
+          std::string payload;
+          if (Response *r = std::get_if<Response>(&result))
+            encode_done_response(payload, *r);
+          else
+            payload = done_error(std::get<Error>(result));
+          calls.end(id, std::move(payload));
+        },
+        std::move(stop), tracker);
+  detail::start_async_stream(
+      plugin, std::move(model), std::move(call.request),
+      [&calls, id](const Chunk &c) {
+        std::string chunk;
+        encode_chunk(chunk, c);
+        return calls.send_or_hold_chunk(id, std::move(chunk));
+      },
+      [&calls, id](std::optional<Error> error) {
+        std::string payload;
+        if (error)
+          payload = done_error(*error);
+        else
+          encode_done_stream(payload);
+        calls.end(id, std::move(payload));
+      },
+      std::move(stop), tracker);
+}
+
+// Caps the address space before the plugin is loaded, so that a plugin allocating past it fails
+// here (its allocation returns NULL or throws) and never takes memory from the host.
+void cap_memory(size_t max_memory_mb) {
+  if (!max_memory_mb) return;
+  const rlim_t bytes = static_cast<rlim_t>(max_memory_mb) << 20;
+  const rlimit limit{bytes, bytes};
+  ::setrlimit(RLIMIT_AS, &limit);
 }
 
 }  // namespace
@@ -114,6 +271,9 @@ int run_worker(const WorkerOptions &options) {
   // gone before this line is noticed by the channel closing.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   Channel channel(options.fd);
+  Inbox inbox(options.fd);
+
+  cap_memory(options.max_memory_mb);
 
   auto log = [&channel](int level, std::string_view provider, std::string_view message) {
     std::string payload;
@@ -123,60 +283,68 @@ int run_worker(const WorkerOptions &options) {
   auto services = std::make_shared<detail::HostServices>();
   services->extension = detail::http::make_extension_lookup(log);
   services->log = log;
-  services->config_for = [config = options.config_json](std::string_view) { return config; };
+  // The loader asks once it knows the provider's name; the host answers with its config.
+  services->config_for = [&channel, &inbox](std::string_view name) {
+    std::string request, config;
+    encode_config_request(request, name);
+    Frame f;
+    bool bad = false;
+    if (!channel.send(FrameType::kHello, 0, request) || !inbox.next(f, bad) || f.type != FrameType::kHello ||
+        !decode_setup(f.payload, config))
+      ::_exit(3);  // the host has gone or is broken: nothing to load the plugin for
+    return config;
+  };
 
   std::shared_ptr<detail::Plugin> plugin;
   std::string hello;
   try {
-    plugin = detail::Plugin::load(options.file, options.file, services);
+    plugin = detail::Plugin::load(options.shown_as.empty() ? options.file : options.shown_as, options.file, services);
   } catch (const LoadException &e) {
     encode_hello_error(hello, to_string(e.error().kind), e.error().message);
     channel.send(FrameType::kHello, 0, hello);
     return 2;
   }
-  encode_hello(hello, plugin->info());
+  encode_hello(hello, plugin->info(), plugin->reads_body_members());
   if (!channel.send(FrameType::kHello, 0, hello)) return 0;
 
-  Calls calls;
-  int exit_code = 0;
+  Calls calls(channel);
+  detail::CallTracker tracker;  // the calls in the plugin's asynchronous form
+  Frame f;
+  bool bad = false;
   {
     // Calls run concurrently, as the ABI allows; the pool grows while calls block in the plugin.
     detail::ThreadPool pool(2, 256);
-    FrameReader reader;
-    char buf[64 * 1024];
-    for (bool open = true; open;) {
-      const ssize_t n = ::read(channel.fd(), buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;  // the host closed the channel, or died
-      reader.feed(std::string_view(buf, static_cast<size_t>(n)));
-      Frame f;
-      FrameReader::Status status = FrameReader::Status::kNeedMore;
-      while (open && (status = reader.next(f)) == FrameReader::Status::kFrame) {
-        if (f.type == FrameType::kCancel) {
-          calls.cancel(f.call_id);
-        } else if (f.type == FrameType::kCall) {
-          auto call = std::make_shared<CallMessage>();
-          if (!decode_call(f.payload, *call)) open = false;
-          if (!open) break;
-          const uint64_t id = f.call_id;
-          std::stop_token stop = calls.start(id);
-          pool.post([&, id, call, stop] {
-            run_call(*plugin, channel, id, *call, stop);
-            calls.end(id);
-          });
-        } else if (f.type != FrameType::kCredit) {
-          open = false;  // a frame only a worker sends
+    while (!bad && inbox.next(f, bad)) {
+      if (f.type == FrameType::kCancel) {
+        calls.cancel(f.call_id);
+      } else if (f.type == FrameType::kCredit) {
+        uint32_t chunks = 0;
+        bad = !decode_credit(f.payload, chunks) || !calls.credit(f.call_id, chunks);
+      } else if (f.type == FrameType::kCall) {
+        CallMessage call;
+        bad = !decode_call(f.payload, call);
+        if (bad) break;
+        const uint64_t id = f.call_id;
+        std::stop_token stop = calls.start(id);
+        const bool async = call.kind == CallKind::kComplete ? plugin->async() != nullptr
+                           : call.kind == CallKind::kStream ? plugin->async_stream() != nullptr
+                                                            : false;
+        if (async) {
+          start_async(plugin, calls, tracker, id, std::move(call), std::move(stop));
+        } else {
+          auto shared = std::make_shared<CallMessage>(std::move(call));
+          pool.post([&plugin, &calls, id, shared, stop] { run_blocking(*plugin, calls, id, *shared, stop); });
         }
-      }
-      if (!open || status == FrameReader::Status::kBad) {
-        exit_code = 3;
-        break;
+      } else {
+        bad = true;  // a frame only a worker sends
       }
     }
-    // The host has gone or misbehaved: every call ends as cancelled; the pool joins them.
+    // The host has gone or misbehaved: every call ends as cancelled; the pool joins the
+    // blocking ones, the tracker waits for the asynchronous ones.
     calls.cancel_all();
+    tracker.stop_and_wait();
   }
-  return exit_code;
+  return bad ? 3 : 0;
 }
 
 }  // namespace llmhost::isolation

@@ -157,9 +157,25 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const st
   return p;
 }
 
+std::shared_ptr<Plugin> Plugin::host_implemented(const std::filesystem::path &file, const llmh_provider *descriptor,
+                                                 void *instance, ProviderInfo info,
+                                                 std::shared_ptr<const PluginWorker> worker,
+                                                 std::shared_ptr<void> owner) {
+  std::shared_ptr<Plugin> p(new Plugin(), &delete_plugin);
+  p->owner_ = std::move(owner);
+  validate_descriptor(descriptor, file);
+  p->desc_ = descriptor;
+  p->instance_ = instance;
+  p->created_ = true;
+  p->info_ = std::move(info);
+  p->worker_ = std::move(worker);
+  p->async_ = async_table(*descriptor, instance, file);
+  return p;
+}
+
 Plugin::~Plugin() {
   if (created_ && desc_->destroy) desc_->destroy(instance_);
-  // library_ unloads (dlclose) when it is destroyed, after the instance is gone.
+  // library_ unloads (dlclose) and owner_ goes when they are destroyed, after the instance.
 }
 
 void Plugin::host_log(const llmh_host_api *api, llmh_log_level level, llmh_str message) {

@@ -28,6 +28,15 @@ struct HostServices {
   std::function<std::string(std::string_view name)> config_for;
 };
 
+// What the host knows of a plugin that runs in a worker process (isolation/): implemented there,
+// read here so that listings need not know how.
+class PluginWorker {
+ public:
+  virtual ~PluginWorker() = default;
+  // Any thread.
+  virtual WorkerStatus status() const = 0;
+};
+
 class Plugin {
  public:
   // Loads `load_path` (a file, or a private copy of `file`), validates the descriptor and
@@ -37,6 +46,14 @@ class Plugin {
   // running (see CallingPlugin and InsidePlugin).
   static std::shared_ptr<Plugin> load(const std::filesystem::path &file, const std::filesystem::path &load_path,
                                       std::shared_ptr<const HostServices> services);
+  // A plugin whose descriptor the host implements itself: an isolated plugin's stand-in, whose
+  // calls go to a worker process. `descriptor` and `instance` (already created) live in
+  // `owner`, which the Plugin keeps until after destroy(instance); `info` is what it lists,
+  // `worker` what it reports of its worker. Throws LoadException for an invalid descriptor.
+  static std::shared_ptr<Plugin> host_implemented(const std::filesystem::path &file, const llmh_provider *descriptor,
+                                                  void *instance, ProviderInfo info,
+                                                  std::shared_ptr<const PluginWorker> worker,
+                                                  std::shared_ptr<void> owner);
   ~Plugin();
   Plugin(const Plugin &) = delete;
   Plugin &operator=(const Plugin &) = delete;
@@ -47,6 +64,8 @@ class Plugin {
   bool reads_body_members() const { return (desc_->capabilities & LLMH_CAP_BODY_MEMBERS) != 0; }
   void *instance() const { return instance_; }
   const ProviderInfo &info() const { return info_; }
+  // The worker of an isolated plugin; nullptr for one loaded in process.
+  const PluginWorker *worker() const { return worker_.get(); }
   const std::string &name() const { return info_.name; }
   // The plugin's "llmhost.async.v1" table (validated), or nullptr when it has none.
   const llmh_async_provider *async() const { return async_; }
@@ -68,6 +87,8 @@ class Plugin {
   std::shared_ptr<const HostServices> services_;
   llmh_host_api api_{};
   const llmh_async_provider *async_ = nullptr;
+  std::shared_ptr<const PluginWorker> worker_;
+  std::shared_ptr<void> owner_;  // a host-implemented descriptor and its instance
 };
 
 // Checks a descriptor as the loader does before create(): struct size, ABI major, name,

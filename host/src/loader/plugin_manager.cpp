@@ -16,12 +16,13 @@ using Clock = std::chrono::steady_clock;
 }  // namespace
 
 PluginManager::PluginManager(Registry &registry, std::shared_ptr<const HostServices> services,
-                             std::filesystem::path cache_dir, bool allow_untrusted, EventFn on_event)
+                             std::filesystem::path cache_dir, bool allow_untrusted, EventFn on_event, LoadFn load)
     : registry_(registry),
       services_(std::move(services)),
       cache_(std::move(cache_dir)),
       allow_untrusted_(allow_untrusted),
-      on_event_(std::move(on_event)) {}
+      on_event_(std::move(on_event)),
+      load_(std::move(load)) {}
 
 void PluginManager::sync(const std::filesystem::path &file, bool force) {
   std::lock_guard lock(mu_);
@@ -95,7 +96,7 @@ void PluginManager::sync_locked(const std::filesystem::path &file, bool force) {
         std::filesystem::remove(p, ec);
       }
     } unlink_copy{copy};
-    plugin = Plugin::load(file, copy, services_);
+    plugin = load_(file, copy);
   } catch (const LoadException &e) {
     return fail(file, e.error(), id, t0);
   } catch (const std::filesystem::filesystem_error &e) {

@@ -23,9 +23,13 @@ namespace llmhost::detail {
 class PluginManager {
  public:
   using EventFn = std::function<void(const ReloadEvent &)>;
+  // Loads one build: `file` as found, from `copy`, the private copy made of it. Throws
+  // LoadException. Plugin::load, or a stand-in for a worker process (isolation/).
+  using LoadFn =
+      std::function<std::shared_ptr<Plugin>(const std::filesystem::path &file, const std::filesystem::path &copy)>;
 
   PluginManager(Registry &registry, std::shared_ptr<const HostServices> services, std::filesystem::path cache_dir,
-                bool allow_untrusted, EventFn on_event);
+                bool allow_untrusted, EventFn on_event, LoadFn load);
 
   // Brings one file in step: loads it when new, or changed (always, when `force`), removes its
   // provider when it is gone.
@@ -64,6 +68,7 @@ class PluginManager {
   PluginCache cache_;
   bool allow_untrusted_;
   EventFn on_event_;
+  LoadFn load_;
 
   mutable std::mutex mu_;
   std::map<std::filesystem::path, Serving> serving_;  // files whose build is registered

@@ -48,4 +48,18 @@ std::vector<ProviderInfo> Registry::list() const {
   return out;
 }
 
+std::vector<WorkerStatus> Registry::workers() const {
+  std::vector<PluginPtr> isolated;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto &[name, plugin] : by_name_)
+      if (plugin->worker()) isolated.push_back(plugin);
+  }
+  // Off the lock: a status takes its supervisor's lock.
+  std::vector<WorkerStatus> out;
+  out.reserve(isolated.size());
+  for (const PluginPtr &p : isolated) out.push_back(p->worker()->status());
+  return out;
+}
+
 }  // namespace llmhost::detail

@@ -30,6 +30,8 @@ class Registry {
   // Sorted names, and the listing of every registered provider sorted by name.
   std::vector<std::string> names() const;
   std::vector<ProviderInfo> list() const;
+  // What the isolated plugins' workers are doing, sorted by provider name.
+  std::vector<WorkerStatus> workers() const;
 
  private:
   mutable std::shared_mutex mu_;

@@ -25,7 +25,8 @@ class SseFramer {
   // Appends the closing frames.
   void finish(std::string &out);
   // Appends an error event (the stream failed after it started) and [DONE].
-  void error(std::string &out, int status, std::string_view message);
+  // `code`: the OpenAI error code, empty for one derived from the status.
+  void error(std::string &out, int status, std::string_view message, std::string_view code = {});
 
   bool started() const { return started_; }
 

@@ -50,7 +50,7 @@ class Attempts {
   std::optional<Error> failed(const Error &e, Exchange &ex, Metrics &metrics) {
     if (last() || !another_deployment_may_help(e.status()) || ex.cancelled().stop_requested()) {
       if (failed_.empty()) return e;
-      return Error(e.status(), std::string(e.what()) + " (after " + failed_ + ")");
+      return Error(e.status(), std::string(e.what()) + " (after " + failed_ + ")", e.code());
     }
     metrics.deployment_failed(asked_, provider_, e.status());
     failed_ += (failed_.empty() ? "" : ", ") + route_.model(i_) + " -> " + std::to_string(e.status());

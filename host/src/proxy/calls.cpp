@@ -114,11 +114,11 @@ void Api::on_streamed(const std::shared_ptr<StreamCall> &s, std::optional<Error>
   }
   if (s->framer.started()) {
     s->ex->outcome(error->status());
-    s->framer.error(s->frames, error->status(), error->what());
+    s->framer.error(s->frames, error->status(), error->what(), error->code());
     return s->ex->end_stream(std::move(s->frames));
   }
   if (std::optional<Error> final = s->attempts.failed(*error, *s->ex, metrics_))
-    return s->ex->reply(error_reply(final->status(), final->what(), final->status() == 404 ? "model" : ""));
+    return s->ex->reply(error_reply(*final));
   stream(s);
 }
 
@@ -132,7 +132,7 @@ void Api::on_completed(const std::shared_ptr<Completion> &c, CompleteResult &res
     return c->ex->reply(std::move(reply));
   }
   if (std::optional<Error> final = c->attempts.failed(std::get<Error>(result), *c->ex, metrics_))
-    return c->ex->reply(error_reply(final->status(), final->what(), final->status() == 404 ? "model" : ""));
+    return c->ex->reply(error_reply(*final));
   complete(c);
 }
 
@@ -164,7 +164,7 @@ void Api::start_chat(const std::shared_ptr<Exchange> &ex) {
     if (chat.stream) return stream(std::make_shared<StreamCall>(ex, std::move(chat), models_, host_));
     complete(std::make_shared<Completion>(ex, std::move(req), models_, host_));
   } catch (const Error &e) {  // from routing, before any plugin call (the request was not moved)
-    refuse(*ex, kRoute, req.model, chat.stream, error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
+    refuse(*ex, kRoute, req.model, chat.stream, error_reply(e));
   }
 }
 
@@ -179,7 +179,7 @@ void Api::embeddings(std::shared_ptr<Exchange> ex) {
   try {
     attempts.emplace(models_, host_, req, kRoute, false);
   } catch (const Error &e) {
-    return refuse(*ex, kRoute, req.model, false, error_reply(e.status(), e.what(), e.status() == 404 ? "model" : ""));
+    return refuse(*ex, kRoute, req.model, false, error_reply(e));
   }
   // Each attempt in turn, on this worker, until one answers or Attempts::failed gives up.
   for (;;) {
@@ -192,8 +192,7 @@ void Api::embeddings(std::shared_ptr<Exchange> ex) {
                                emb.base64 ? openai::EmbeddingEncoding::kBase64 : openai::EmbeddingEncoding::kFloat);
       return ex->reply(std::move(reply));
     } catch (const Error &e) {
-      if (std::optional<Error> final = attempts->failed(e, *ex, metrics_))
-        return ex->reply(error_reply(final->status(), final->what(), final->status() == 404 ? "model" : ""));
+      if (std::optional<Error> final = attempts->failed(e, *ex, metrics_)) return ex->reply(error_reply(*final));
     }
   }
 }

@@ -1,0 +1,311 @@
+#include "isolation/isolated_plugin.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include <llmhost/views.hpp>
+
+#include "dispatch/abi_call.hpp"
+
+namespace llmhost::isolation {
+namespace {
+
+using llmh::str;
+
+// The stand-in's instance: what its descriptor describes, and the supervisor its calls go to.
+struct StandIn {
+  std::shared_ptr<Supervisor> supervisor;
+  llmh_provider descriptor{};
+  llmh_async_provider async{};
+  std::vector<const char *> models;  // views into supervisor->hello().info, NULL-terminated
+};
+
+Supervisor &supervisor_of(void *instance) { return *static_cast<StandIn *>(instance)->supervisor; }
+
+// The host checked the body is one JSON object when it listed its members for us.
+bool body_checked(const llmh_request &r) {
+  return LLMH_HAS_FIELD(&r, llmh_request, body_members) && r.body_members != nullptr;
+}
+
+llmh_error error_of(const DoneMessage &done) {
+  llmh_error err = detail::fresh_error();
+  err.status = done.status;
+  const size_t n = std::min(done.message.size(), sizeof err.message - 1);
+  std::memcpy(err.message, done.message.data(), n);
+  err.message[n] = '\0';
+  return err;
+}
+
+llmh_usage usage_of(const Usage &u) {
+  return {sizeof(llmh_usage), u.prompt_tokens, u.completion_tokens, u.total_tokens};
+}
+
+void fill(const llmh_response_builder &b, const Response &r) {
+  if (!r.content.empty()) b.append_content(&b, str(r.content));
+  if (!r.reasoning.empty()) b.append_reasoning(&b, str(r.reasoning));
+  for (const ToolCall &t : r.tool_calls) {
+    const llmh_tool_call c{sizeof(llmh_tool_call), str(t.id), str(t.type), str(t.name), str(t.arguments)};
+    b.add_tool_call(&b, &c);
+  }
+  b.set_finish_reason(&b, str(r.finish_reason));
+  const llmh_usage usage = usage_of(r.usage);
+  b.set_usage(&b, &usage);
+  if (!r.model.empty()) b.set_model(&b, str(r.model));
+  if (!r.raw_json.empty()) b.set_raw_json(&b, str(r.raw_json));
+  if (r.upstream_members.handed_over) {
+    const llmh_upstream_members m{sizeof(llmh_upstream_members), str(r.upstream_members.top),
+                                  str(r.upstream_members.choice), str(r.upstream_members.message)};
+    b.set_upstream_members(&b, &m);
+  }
+}
+
+// A completion in flight: its answer goes into the host's builder, then to `finish`.
+class CompleteCall final : public PendingCall {
+ public:
+  using Finish = std::function<void(const llmh_error *)>;
+  CompleteCall(const llmh_response_builder *out, Finish finish) : out_(out), finish_(std::move(finish)) {}
+  void on_chunk(ChunkMessage &&) override {}  // never: the supervisor checks what a call gets
+  void on_done(DoneMessage &&done, const char *code) override {
+    if (done.kind != DoneKind::kError) {
+      fill(*out_, done.response);
+      return finish_(nullptr);
+    }
+    if (code) detail::tag_error(*out_, code);
+    const llmh_error err = error_of(done);
+    finish_(&err);
+  }
+  bool cancelled() override { return out_->cancelled(out_) != 0; }
+
+ private:
+  const llmh_response_builder *out_;
+  Finish finish_;
+};
+
+// An embedding in flight; the caller waits for `result`.
+class EmbedCall final : public PendingCall {
+ public:
+  EmbedCall(const llmh_embedding_builder *out, size_t inputs) : out_(out), inputs_(inputs) {}
+  void on_chunk(ChunkMessage &&) override {}
+  void on_done(DoneMessage &&done, const char *code) override {
+    if (done.kind == DoneKind::kError) {
+      if (code) detail::tag_error(*out_, code);
+      return result.set_value(error_of(done));
+    }
+    const EmbeddingResponse &r = done.embeddings;
+    if (r.data.size() > inputs_) {
+      done.status = 502;
+      done.message = "the worker returned " + std::to_string(r.data.size()) + " embeddings for " +
+                     std::to_string(inputs_) + " inputs";
+      return result.set_value(error_of(done));
+    }
+    for (size_t i = 0; i < r.data.size(); ++i) out_->set_embedding(out_, i, r.data[i].data(), r.data[i].size());
+    const llmh_usage usage = usage_of(r.usage);
+    out_->set_usage(out_, &usage);
+    if (!r.model.empty()) out_->set_model(out_, str(r.model));
+    result.set_value(std::nullopt);
+  }
+  bool cancelled() override { return out_->cancelled(out_) != 0; }
+
+  std::promise<std::optional<llmh_error>> result;
+
+ private:
+  const llmh_embedding_builder *out_;
+  size_t inputs_;
+};
+
+// A stream in flight: the supervisor queues its chunks, and the thread running the host's
+// `stream` hands them to the sink, so that a slow consumer holds up only this stream. The
+// queue holds at most kStreamWindow chunks: the worker sends no more until credited.
+class StreamCall final : public PendingCall {
+ public:
+  void on_chunk(ChunkMessage &&chunk) override {
+    std::lock_guard lock(mu);
+    queue.push_back(std::move(chunk));
+    ready.notify_one();
+  }
+  void on_done(DoneMessage &&d, const char *c) override {
+    std::lock_guard lock(mu);
+    done = std::move(d);
+    code = c;
+    ready.notify_one();
+  }
+  bool cancelled() override { return false; }  // the stream's own thread watches its sink
+
+  std::mutex mu;
+  std::condition_variable ready;
+  std::deque<ChunkMessage> queue;
+  std::optional<DoneMessage> done;
+  const char *code = nullptr;
+};
+
+// A chunk as the C views a sink takes; valid while the message lives.
+class CChunk {
+ public:
+  explicit CChunk(const ChunkMessage &m) {
+    chunk_.struct_size = sizeof chunk_;
+    chunk_.content = str(m.content);
+    chunk_.reasoning = str(m.reasoning);
+    chunk_.finish_reason = str(m.finish_reason);
+    chunk_.raw_json = str(m.raw_json);
+    // From the owned texts: the message's own views may point into a string moved since.
+    for (size_t i = 0; i < m.tool_calls.size(); ++i)
+      deltas_.push_back({sizeof(llmh_tool_call_delta), m.tool_calls[i].index, str(m.tool_call_text[3 * i]),
+                         str(m.tool_call_text[3 * i + 1]), str(m.tool_call_text[3 * i + 2])});
+    chunk_.tool_calls = deltas_.empty() ? nullptr : deltas_.data();
+    chunk_.tool_call_count = deltas_.size();
+    if (m.usage) {
+      usage_ = usage_of(*m.usage);
+      chunk_.usage = &usage_;
+    }
+    if (m.upstream_members.handed_over) {
+      members_ = {sizeof(llmh_upstream_members), str(m.upstream_members.top), str(m.upstream_members.choice),
+                  str(m.upstream_members.message)};
+      chunk_.upstream_members = &members_;
+    }
+  }
+  const llmh_chunk *get() const { return &chunk_; }
+
+ private:
+  llmh_chunk chunk_{};
+  std::vector<llmh_tool_call_delta> deltas_;
+  llmh_usage usage_{};
+  llmh_upstream_members members_{};
+};
+
+int fail_with(llmh_error *err, const llmh_error &e) {
+  err->status = e.status;
+  std::memcpy(err->message, e.message, sizeof err->message);
+  return 1;
+}
+
+// ---- The descriptor's functions ----
+
+int create_refused(const llmh_host_api *, const llmh_config *, void **, llmh_error *err) {
+  return llmh_error_set(err, 500, "an isolated plugin's stand-in is created by the host");
+}
+
+void complete_async(void *instance, const llmh_request *req, const llmh_response_builder *out,
+                    const llmh_call_done *done) {
+  auto call = std::make_shared<CompleteCall>(out, [done](const llmh_error *err) { done->finish(done, err); });
+  supervisor_of(instance).begin(std::move(call), CallKind::kComplete, *req, body_checked(*req));
+}
+
+int complete(void *instance, const llmh_request *req, const llmh_response_builder *out, llmh_error *err) {
+  std::promise<std::optional<llmh_error>> result;
+  auto call = std::make_shared<CompleteCall>(
+      out, [&result](const llmh_error *e) { result.set_value(e ? std::optional<llmh_error>(*e) : std::nullopt); });
+  std::future<std::optional<llmh_error>> ended = result.get_future();
+  supervisor_of(instance).begin(std::move(call), CallKind::kComplete, *req, body_checked(*req));
+  const std::optional<llmh_error> e = ended.get();
+  return e ? fail_with(err, *e) : 0;
+}
+
+int embed(void *instance, const llmh_request *req, const llmh_embedding_builder *out, llmh_error *err) {
+  auto call = std::make_shared<EmbedCall>(out, req->input_count);
+  std::future<std::optional<llmh_error>> ended = call->result.get_future();
+  supervisor_of(instance).begin(std::move(call), CallKind::kEmbed, *req, body_checked(*req));
+  const std::optional<llmh_error> e = ended.get();
+  return e ? fail_with(err, *e) : 0;
+}
+
+int stream(void *instance, const llmh_request *req, const llmh_stream_sink *sink, llmh_error *err) {
+  Supervisor &supervisor = supervisor_of(instance);
+  // As for the other calls (Supervisor::watch_calls), the worker keeps the deadline itself.
+  const auto deadline = req->timeout_s > 0 ? std::chrono::steady_clock::now() +
+                                                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                     std::chrono::duration<double>(std::min(req->timeout_s, 1e7)))
+                                           : std::chrono::steady_clock::time_point::max();
+  auto call = std::make_shared<StreamCall>();
+  const uint64_t id = supervisor.begin(call, CallKind::kStream, *req, body_checked(*req));
+  bool stopped = false;  // the consumer gave up: the rest of the stream is dropped
+  uint32_t taken = 0;    // chunks delivered since the last credit
+  std::unique_lock lock(call->mu);
+  for (;;) {
+    // The timeout: a consumer that cancels between chunks is heard within it.
+    call->ready.wait_for(lock, std::chrono::milliseconds(10), [&] { return !call->queue.empty() || call->done; });
+    if (call->queue.empty() && call->done) break;
+    if (!stopped && std::chrono::steady_clock::now() < deadline && sink->cancelled(sink)) {
+      stopped = true;
+      lock.unlock();
+      supervisor.cancel(id);
+      lock.lock();
+      continue;
+    }
+    if (call->queue.empty()) continue;
+    const ChunkMessage chunk = std::move(call->queue.front());
+    call->queue.pop_front();
+    lock.unlock();
+    if (!stopped) {
+      if (sink->emit(sink, CChunk(chunk).get()) != 0) {
+        stopped = true;
+        supervisor.cancel(id);
+      } else if (++taken >= kStreamWindow / 2) {
+        supervisor.credit(id, taken);
+        taken = 0;
+      }
+    }
+    lock.lock();
+  }
+  if (call->done->kind != DoneKind::kError) return 0;
+  if (call->code) detail::tag_error(*sink, call->code);
+  return fail_with(err, error_of(*call->done));
+}
+
+const void *get_extension(void *instance, const char *id) {
+  auto *s = static_cast<StandIn *>(instance);
+  return std::strcmp(id, LLMH_ASYNC_EXTENSION_ID) == 0 && (s->descriptor.capabilities & LLMH_CAP_COMPLETE) ? &s->async
+                                                                                                           : nullptr;
+}
+
+}  // namespace
+
+std::shared_ptr<detail::Plugin> load_isolated(const std::filesystem::path &file, const std::filesystem::path &copy,
+                                              Supervisor::ConfigFn config_for, const SupervisorSettings &settings,
+                                              Supervisor::LogFn log) {
+  // The worker restarts from a copy of its own: `copy` goes once the host has loaded it.
+  std::filesystem::path own = copy;
+  own += ".worker";
+  std::error_code ec;
+  std::filesystem::create_hard_link(copy, own, ec);
+  if (ec) std::filesystem::copy_file(copy, own, std::filesystem::copy_options::overwrite_existing);
+
+  auto in = std::make_shared<StandIn>();
+  in->supervisor = std::make_shared<Supervisor>(file, own, std::move(config_for), settings, std::move(log));
+  const HelloMessage &hello = in->supervisor->hello();
+  for (const std::string &m : hello.info.models) in->models.push_back(m.c_str());
+  in->models.push_back(nullptr);
+
+  llmh_provider &d = in->descriptor;
+  d.struct_size = sizeof d;
+  d.abi_major = LLMH_ABI_VERSION_MAJOR;
+  d.abi_minor = LLMH_ABI_VERSION_MINOR;
+  d.name = hello.info.name.c_str();
+  d.version = hello.info.version.c_str();
+  d.description = hello.info.description.c_str();
+  d.capabilities = hello.info.capabilities | (hello.reads_body_members ? LLMH_CAP_BODY_MEMBERS : 0);
+  d.models = in->models.data();
+  d.create = &create_refused;
+  d.complete = (d.capabilities & LLMH_CAP_COMPLETE) ? &complete : nullptr;
+  d.stream = (d.capabilities & LLMH_CAP_STREAM) ? &stream : nullptr;
+  d.embed = (d.capabilities & LLMH_CAP_EMBED) ? &embed : nullptr;
+  d.get_extension = &get_extension;
+  in->async.struct_size = sizeof in->async;
+  in->async.complete_async = &complete_async;
+
+  ProviderInfo info = hello.info;
+  info.file = file.string();
+  info.isolation = Isolation::kProcess;
+  std::shared_ptr<const detail::PluginWorker> worker = in->supervisor;
+  const llmh_provider *descriptor = &in->descriptor;
+  void *instance = in.get();
+  return detail::Plugin::host_implemented(file, descriptor, instance, std::move(info), std::move(worker),
+                                          std::move(in));
+}
+
+}  // namespace llmhost::isolation
