@@ -34,6 +34,7 @@ void write_info(json::Writer &w, const ProviderInfo &p) {
       .member("version", p.version)
       .member("description", p.description)
       .member("abi_version", std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor))
+      .member("isolation", to_string(p.isolation))
       .member("file", p.file);
   w.key("capabilities").begin_array();
   for (auto [bit, name] : {std::pair{kComplete, "complete"}, {kStream, "stream"}, {kEmbed, "embed"}})
@@ -86,11 +87,11 @@ int run_providers(Host &host, bool json) {
     std::cout << out << '\n';
     return kOk;
   }
-  std::printf("%-16s %-10s %-5s %-37s %s\n", "NAME", "VERSION", "ABI", "CAPABILITIES", "FILE");
+  std::printf("%-16s %-10s %-5s %-37s %-11s %s\n", "NAME", "VERSION", "ABI", "CAPABILITIES", "ISOLATION", "FILE");
   for (const ProviderInfo &p : providers)
-    std::printf("%-16s %-10s %-5s %-37s %s\n", p.name.c_str(), p.version.c_str(),
+    std::printf("%-16s %-10s %-5s %-37s %-11s %s\n", p.name.c_str(), p.version.c_str(),
                 (std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor)).c_str(), capabilities_text(p).c_str(),
-                p.file.c_str());
+                std::string(to_string(p.isolation)).c_str(), p.file.c_str());
   if (!errors.empty()) {
     std::printf("\nload errors:\n");
     for (const LoadError &e : errors)

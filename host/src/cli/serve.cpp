@@ -222,6 +222,11 @@ int run_serve(const ServeOptions &o) {
     host_options.plugin_isolation[cp.file] = {cp.isolation.value_or(host_options.isolation.mode),
                                               cp.max_memory_mb.value_or(host_options.isolation.max_memory_mb)};
   }
+  WorkerSettings &workers = host_options.workers;
+  workers.executable = std::filesystem::read_symlink("/proc/self/exe");  // the worker is this binary
+  if (cfg.plugin_crash_loop_crashes) workers.crash_loop_crashes = *cfg.plugin_crash_loop_crashes;
+  if (cfg.plugin_crash_loop_window_s) workers.crash_loop_window = millis(*cfg.plugin_crash_loop_window_s);
+  if (cfg.plugin_hang_grace_s) workers.hang_grace = millis(*cfg.plugin_hang_grace_s);
   host_options.allow_untrusted_plugins = o.allow_untrusted_plugins;
   host_options.async_threads = 1;  // serve runs calls on its own pool
   host_options.watch = !o.no_watch;

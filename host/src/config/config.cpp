@@ -242,7 +242,8 @@ class Reader {
     return static_cast<size_t>(d);
   }
 
-  // A general_settings limit key; false when `key` is not one.
+  // A general_settings number (a limit, or how isolated plugins are supervised); false when
+  // `key` is not one.
   bool limit(const std::string &key, const YAML::Node &v) {
     Limits &l = cfg.limits;
     const std::string name = "general_settings." + key;
@@ -274,6 +275,13 @@ class Reader {
       number(l.stream_idle_timeout_s, false);
     else if (key == "max_stream_duration")
       number(l.max_stream_duration_s, false);
+    else if (key == "plugin_crash_loop_crashes") {
+      count(cfg.plugin_crash_loop_crashes);
+      if (*cfg.plugin_crash_loop_crashes == 0) fail(v.Mark(), "\"" + name + "\" must be at least 1");
+    } else if (key == "plugin_crash_loop_window")
+      number(cfg.plugin_crash_loop_window_s, true);
+    else if (key == "plugin_hang_grace")
+      number(cfg.plugin_hang_grace_s, false);
     else
       return false;
     return true;

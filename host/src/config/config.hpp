@@ -73,7 +73,11 @@ struct Config {
   Limits limits;                                   // general_settings limits
   std::optional<Isolation> plugin_isolation;       // general_settings.plugin_isolation
   size_t plugin_max_memory_mb = 0;                 // general_settings.plugin_max_memory_mb
-  std::vector<std::string> warnings;               // ignored keys, "file:line: ..." each
+  // general_settings.plugin_crash_loop_crashes, plugin_crash_loop_window, plugin_hang_grace
+  // (seconds); unset: WorkerSettings' defaults.
+  std::optional<uint32_t> plugin_crash_loop_crashes;
+  std::optional<double> plugin_crash_loop_window_s, plugin_hang_grace_s;
+  std::vector<std::string> warnings;  // ignored keys, "file:line: ..." each
 };
 
 // A config that cannot be used; what() is "FILE:LINE:COLUMN: cause".

@@ -1,5 +1,6 @@
 #include "proxy/api.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "json/writer.hpp"
@@ -93,13 +94,29 @@ void Api::handle(std::shared_ptr<Exchange> ex) {
 void Api::readiness(Exchange &ex) {
   const auto providers = host_.providers();
   const auto errors = host_.load_errors();
+  const auto workers = host_.workers();
+  // An isolated provider restarting or crashing in a loop degrades the instance, but the others
+  // still serve: it stays in the load balancer (200).
+  const bool degraded = std::any_of(workers.begin(), workers.end(), [](const WorkerStatus &s) {
+    return s.state == "restarting" || s.state == "unavailable";
+  });
   Reply r;
   r.status = providers.empty() ? 503 : 200;
   json::Writer w(r.body);
-  w.begin_object().member("status", providers.empty() ? "unhealthy" : "healthy");
+  w.begin_object().member("status", providers.empty() ? "unhealthy" : degraded ? "degraded" : "healthy");
   w.key("providers").begin_array();
-  for (const ProviderInfo &p : providers)
-    w.begin_object().member("name", p.name).member("version", p.version).member("file", p.file).end_object();
+  for (const ProviderInfo &p : providers) {
+    w.begin_object().member("name", p.name).member("version", p.version).member("file", p.file);
+    w.member("isolation", to_string(p.isolation));
+    for (const WorkerStatus &s : workers) {
+      if (s.provider != p.name) continue;
+      w.key("worker").begin_object().member("state", s.state).key("pid").value(static_cast<int64_t>(s.pid));
+      w.key("starts").value(static_cast<int64_t>(s.starts)).key("crashes").begin_object();
+      for (const auto &[reason, n] : s.crashes) w.key(reason).value(static_cast<int64_t>(n));
+      w.end_object().member("last_crash", s.last_crash).end_object();
+    }
+    w.end_object();
+  }
   w.end_array().key("load_errors").begin_array();
   for (const LoadError &e : errors)
     w.begin_object().member("kind", to_string(e.kind)).member("file", e.file).member("message", e.message).end_object();

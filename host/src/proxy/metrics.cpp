@@ -129,6 +129,28 @@ std::string Metrics::render(const Host &host) const {
   out += "llmhost_providers_loaded " + std::to_string(host.providers().size()) + '\n';
   help(out, "llmhost_plugin_load_errors", "gauge", "Plugin files refused now.");
   out += "llmhost_plugin_load_errors " + std::to_string(host.load_errors().size()) + '\n';
+
+  const std::vector<WorkerStatus> workers = host.workers();
+  help(out, "llmhost_plugin_crashes_total", "counter",
+       "Worker processes of the isolated plugins' builds serving now that crashed, exited or were killed, by "
+       "provider and reason (signal, exit, hang, protocol, start).");
+  for (const WorkerStatus &w : workers)
+    for (const auto &[reason, n] : w.crashes) {
+      out += "llmhost_plugin_crashes_total{provider=";
+      label_value(out, w.provider);
+      out += ",reason=";
+      label_value(out, reason);
+      out += "} " + std::to_string(n) + '\n';
+    }
+  help(out, "llmhost_plugin_workers", "gauge",
+       "Isolated plugins' worker processes by provider and state (starting, running, restarting, unavailable): 1 "
+       "for the state each is in.");
+  for (const WorkerStatus &w : workers)
+    for (const char *state : {"starting", "running", "restarting", "unavailable"}) {
+      out += "llmhost_plugin_workers{provider=";
+      label_value(out, w.provider);
+      out += std::string(",state=\"") + state + "\"} " + (w.state == state ? "1" : "0") + '\n';
+    }
   return out;
 }
 
