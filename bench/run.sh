@@ -17,7 +17,8 @@ BUILD="$LLMHOST_ROOT/build-bench"
 # (inprocess_parse), since it links the openai module and the rest does not need it.
 cmake -S "$LLMHOST_ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLLMHOST_BUILD_BENCH=ON \
   -DLLMHOST_BUILD_TESTS=ON >/dev/null
-cmake --build "$BUILD" --target inprocess inprocess_parse reload_latency llmhost_bundled_plugins llmhost_test_plugins
+cmake --build "$BUILD" --target inprocess inprocess_parse isolation reload_latency llmhost_bundled_plugins \
+  llmhost_test_plugins
 
 echo "== machine"
 lscpu | grep -E '^(Model name|CPU\(s\)|Thread\(s\) per core|Hypervisor vendor)' || true
@@ -27,6 +28,9 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== in process (Google Benchmark; CPU column = the calling threads' own time)"
 "$BUILD/bin/inprocess" --benchmark_repetitions="${REPS:-5}" --benchmark_report_aggregates_only=true "$@"
 "$BUILD/bin/inprocess_parse" --benchmark_repetitions="${REPS:-5}" --benchmark_report_aggregates_only=true "$@"
+
+echo "== process isolation against in process (echo), and a crashed plugin's restart"
+"$BUILD/bin/isolation" --benchmark_repetitions="${REPS:-5}" --benchmark_report_aggregates_only=true "$@"
 
 echo "== hot reload: close of a new build -> first call answered by it"
 "$BUILD/bin/reload_latency" "$BUILD/test-plugins/libswap_v1.so" "$BUILD/test-plugins/libswap_v2.so" "${SWAPS:-100}"

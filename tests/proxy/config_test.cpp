@@ -187,3 +187,30 @@ TEST_CASE("serve: the example config under docs/ works with the bundled plugins"
   CHECK(c.post("/v1/chat/completions", chat_body("echo-model", "hello")).status == 200);
   CHECK(c.get("/v1/models").body.find("\"id\":\"echo-model\"") != std::string::npos);
 }
+
+TEST_CASE("the isolation settings as docs/isolation.md shows them, and their mistakes") {
+  // The example in the docs, with its plugin file pointed at a real one.
+  const std::string doc = read_file(std::filesystem::path(LLMHOST_SOURCE_DIR) / "docs/isolation.md");
+  const size_t start = doc.find("```yaml\n") + 8;
+  std::string yaml = doc.substr(start, doc.find("```", start) - start);
+  const std::string handler = "/opt/llmhost/plugins/libacme.so";
+  REQUIRE(yaml.find(handler) != std::string::npos);
+  yaml.replace(yaml.find(handler), handler.size(), test::test_plugin("libfaulty.so").string());
+  const config::Config c = config::parse(yaml, "/c.yaml", env_of({}));
+  REQUIRE(c.custom_providers.size() == 1);
+  CHECK(c.custom_providers[0].isolation == llmhost::Isolation::kProcess);
+  CHECK(c.custom_providers[0].max_memory_mb == 2048u);
+  CHECK(c.plugin_isolation == llmhost::Isolation::kInProcess);
+  CHECK(c.plugin_max_memory_mb == 4096u);
+  CHECK(c.plugin_crash_loop_crashes == 5u);
+  CHECK(c.plugin_crash_loop_window_s == 60.0);
+  CHECK(c.plugin_hang_grace_s == 5.0);
+  CHECK(c.warnings.empty());
+
+  CHECK(error_of("general_settings:\n  plugin_isolation: sandbox\n") ==
+        "/cfg/config.yaml:2:21: \"general_settings.plugin_isolation\" must be process or in_process");
+  CHECK(error_of("general_settings:\n  plugin_crash_loop_crashes: 0\n") ==
+        "/cfg/config.yaml:2:30: \"general_settings.plugin_crash_loop_crashes\" must be at least 1");
+  CHECK(error_of("general_settings:\n  plugin_max_memory_mb: 0.5\n") ==
+        "/cfg/config.yaml:2:25: \"general_settings.plugin_max_memory_mb\" must be a whole number of MiB, at least 1");
+}

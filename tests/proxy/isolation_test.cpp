@@ -111,7 +111,8 @@ TEST_CASE("crashes, aborts, exits, hangs and memory blow-ups fail only faulty's 
     CHECK(has(r.body, "\"code\":\"plugin_crashed\""));
     CHECK(has(r.body, "provider faulty"));
     CHECK_MESSAGE(has(r.body, fault.says), r.body);
-    MESSAGE(std::string(fault.model) << ": faulty answered again " << f.back_after_crash().count() << " ms after the crash");
+    MESSAGE(std::string(fault.model) << ": faulty answered again " << f.back_after_crash().count()
+                                     << " ms after the crash");
   }
 
   // A stream that crashes after its first chunk: that chunk, an error event, then [DONE].
@@ -127,7 +128,8 @@ TEST_CASE("crashes, aborts, exits, hangs and memory blow-ups fail only faulty's 
   std::this_thread::sleep_for(1100ms);
   const Response h = f.chat("hangs");
   CHECK((h.status == 408 || h.status == 502));
-  CHECK(eventually([&] { return has(f.metrics(), "llmhost_plugin_crashes_total{provider=\"faulty\",reason=\"hang\"} 1\n"); }));
+  CHECK(eventually(
+      [&] { return has(f.metrics(), "llmhost_plugin_crashes_total{provider=\"faulty\",reason=\"hang\"} 1\n"); }));
   f.back_after_crash();
 
   const auto [failed, ok] = load.stop();

@@ -30,7 +30,7 @@ constexpr uint16_t kMaxFrameType = 7;
 // Flow control: a stream may have this many chunks sent and not yet taken by its consumer; the
 // host grants more with kCredit frames as the consumer takes them. So a slow client holds up
 // its plugin, and neither process buffers more than this per stream.
-constexpr uint32_t kStreamWindow = 64;
+constexpr uint32_t kStreamWindow = 256;
 
 // Header: payload size (u32), type (u16), flags (u16, zero today), call id (u64); little endian.
 constexpr size_t kHeaderSize = 16;

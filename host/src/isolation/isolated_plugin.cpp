@@ -127,7 +127,7 @@ class StreamCall final : public PendingCall {
   void on_chunk(ChunkMessage &&chunk) override {
     std::lock_guard lock(mu);
     queue.push_back(std::move(chunk));
-    ready.notify_one();
+    if (queue.size() == 1) ready.notify_one();  // the stream's thread waits only on an empty queue
   }
   void on_done(DoneMessage &&d, const char *c) override {
     std::lock_guard lock(mu);
@@ -225,24 +225,20 @@ int stream(void *instance, const llmh_request *req, const llmh_stream_sink *sink
   const uint64_t id = supervisor.begin(call, CallKind::kStream, *req, body_checked(*req));
   bool stopped = false;  // the consumer gave up: the rest of the stream is dropped
   uint32_t taken = 0;    // chunks delivered since the last credit
+  std::deque<ChunkMessage> batch;
   std::unique_lock lock(call->mu);
   for (;;) {
     // The timeout: a consumer that cancels between chunks is heard within it.
     call->ready.wait_for(lock, std::chrono::milliseconds(10), [&] { return !call->queue.empty() || call->done; });
     if (call->queue.empty() && call->done) break;
+    batch.swap(call->queue);  // every chunk that has come, in one go
+    lock.unlock();
     if (!stopped && std::chrono::steady_clock::now() < deadline && sink->cancelled(sink)) {
       stopped = true;
-      lock.unlock();
       supervisor.cancel(id);
-      lock.lock();
-      continue;
     }
-    if (call->queue.empty()) continue;
-    const ChunkMessage chunk = std::move(call->queue.front());
-    call->queue.pop_front();
-    lock.unlock();
-    if (!stopped) {
-      if (sink->emit(sink, CChunk(chunk).get()) != 0) {
+    for (; !batch.empty() && !stopped; batch.pop_front()) {
+      if (sink->emit(sink, CChunk(batch.front()).get()) != 0) {
         stopped = true;
         supervisor.cancel(id);
       } else if (++taken >= kStreamWindow / 2) {
@@ -250,6 +246,7 @@ int stream(void *instance, const llmh_request *req, const llmh_stream_sink *sink
         taken = 0;
       }
     }
+    batch.clear();
     lock.lock();
   }
   if (call->done->kind != DoneKind::kError) return 0;

@@ -24,37 +24,11 @@
 #include "http/http_extension.hpp"
 #include "isolation/frame.hpp"
 #include "isolation/messages.hpp"
+#include "isolation/outbox.hpp"
 #include "loader/plugin.hpp"
 
 namespace llmhost::isolation {
 namespace {
-
-// The worker's end of the channel. Frames go out whole, one writer at a time; a write that
-// fails means the host has gone, which every later send reports too.
-class Channel {
- public:
-  explicit Channel(int fd) : fd_(fd) {}
-  ~Channel() { ::close(fd_); }
-  int fd() const { return fd_; }
-
-  bool send(FrameType type, uint64_t call_id, std::string_view payload) {
-    std::string frame;
-    append_frame(frame, type, call_id, payload);
-    std::lock_guard lock(mu_);
-    for (size_t sent = 0; sent < frame.size();) {
-      // MSG_NOSIGNAL: a host that has gone is an error here, not a SIGPIPE.
-      const ssize_t n = ::send(fd_, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      sent += static_cast<size_t>(n);
-    }
-    return true;
-  }
-
- private:
-  int fd_;
-  std::mutex mu_;
-};
 
 // Reads whole frames off the channel, blocking. False when the channel closed or sent a
 // malformed frame (`bad` tells which).
@@ -83,7 +57,7 @@ class Inbox {
 // frame of a call goes out through here, so that its end never overtakes its chunks.
 class Calls {
  public:
-  explicit Calls(Channel &channel) : channel_(channel) {}
+  explicit Calls(Outbox &outbox) : outbox_(outbox) {}
 
   std::stop_token start(uint64_t id) {
     std::lock_guard lock(mu_);
@@ -111,12 +85,12 @@ class Calls {
     if (chunks > kStreamWindow - r.credit) return false;
     r.credit += chunks;
     for (; r.credit > 0 && !r.held.empty(); --r.credit) {
-      channel_.send(FrameType::kChunk, id, r.held.front());
+      outbox_.send_batched(FrameType::kChunk, id, r.held.front());
       r.held_bytes -= r.held.front().size();
       r.held.pop_front();
     }
     if (r.held.empty() && r.done) {
-      channel_.send(FrameType::kDone, id, *r.done);
+      outbox_.send(FrameType::kDone, id, *r.done);
       running_.erase(it);
     }
     changed_.notify_all();
@@ -130,7 +104,7 @@ class Calls {
     if (!changed_.wait_until(lock, deadline, [&] { return r.credit > 0 || r.stop.stop_requested(); })) return false;
     if (r.stop.stop_requested()) return false;
     --r.credit;
-    return channel_.send(FrameType::kChunk, id, chunk);
+    return outbox_.send_batched(FrameType::kChunk, id, chunk);
   }
   // A chunk from the HTTP event loop (`stream_async`), which must not wait: held while the
   // consumer is a window behind, and false (the plugin stops) once kHeldMax bytes wait, as the
@@ -141,7 +115,7 @@ class Calls {
     if (r.stop.stop_requested()) return false;
     if (r.credit > 0 && r.held.empty()) {
       --r.credit;
-      return channel_.send(FrameType::kChunk, id, chunk);
+      return outbox_.send_batched(FrameType::kChunk, id, chunk);
     }
     if (r.held_bytes + chunk.size() > kHeldMax) return false;
     r.held_bytes += chunk.size();
@@ -156,7 +130,7 @@ class Calls {
       it->second.done = std::move(done);
       return;
     }
-    channel_.send(FrameType::kDone, id, done);
+    outbox_.send(FrameType::kDone, id, done);
     running_.erase(it);
     changed_.notify_all();
   }
@@ -170,7 +144,7 @@ class Calls {
     size_t held_bytes = 0;
     std::optional<std::string> done;  // the end, once the plugin finished with chunks held
   };
-  Channel &channel_;
+  Outbox &outbox_;
   std::mutex mu_;
   std::condition_variable changed_;
   std::map<uint64_t, Running> running_;
@@ -270,26 +244,30 @@ int run_worker(const WorkerOptions &options) {
   // The worker never outlives the host: the kernel kills it when the host goes, and a host
   // gone before this line is noticed by the channel closing.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  Channel channel(options.fd);
+  const struct Closed {  // after the outbox has written its last frame
+    int fd;
+    ~Closed() { ::close(fd); }
+  } channel{options.fd};
+  Outbox outbox(options.fd);
   Inbox inbox(options.fd);
 
   cap_memory(options.max_memory_mb);
 
-  auto log = [&channel](int level, std::string_view provider, std::string_view message) {
+  auto log = [&outbox](int level, std::string_view provider, std::string_view message) {
     std::string payload;
     Encoder(payload).u8(static_cast<uint8_t>(level)).str(provider).str(message);
-    channel.send(FrameType::kLog, 0, payload);
+    outbox.send(FrameType::kLog, 0, payload);
   };
   auto services = std::make_shared<detail::HostServices>();
   services->extension = detail::http::make_extension_lookup(log);
   services->log = log;
   // The loader asks once it knows the provider's name; the host answers with its config.
-  services->config_for = [&channel, &inbox](std::string_view name) {
+  services->config_for = [&outbox, &inbox](std::string_view name) {
     std::string request, config;
     encode_config_request(request, name);
     Frame f;
     bool bad = false;
-    if (!channel.send(FrameType::kHello, 0, request) || !inbox.next(f, bad) || f.type != FrameType::kHello ||
+    if (!outbox.send(FrameType::kHello, 0, request) || !inbox.next(f, bad) || f.type != FrameType::kHello ||
         !decode_setup(f.payload, config))
       ::_exit(3);  // the host has gone or is broken: nothing to load the plugin for
     return config;
@@ -301,13 +279,13 @@ int run_worker(const WorkerOptions &options) {
     plugin = detail::Plugin::load(options.shown_as.empty() ? options.file : options.shown_as, options.file, services);
   } catch (const LoadException &e) {
     encode_hello_error(hello, to_string(e.error().kind), e.error().message);
-    channel.send(FrameType::kHello, 0, hello);
+    outbox.send(FrameType::kHello, 0, hello);
     return 2;
   }
   encode_hello(hello, plugin->info(), plugin->reads_body_members());
-  if (!channel.send(FrameType::kHello, 0, hello)) return 0;
+  if (!outbox.send(FrameType::kHello, 0, hello)) return 0;
 
-  Calls calls(channel);
+  Calls calls(outbox);
   detail::CallTracker tracker;  // the calls in the plugin's asynchronous form
   Frame f;
   bool bad = false;
