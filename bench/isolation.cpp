@@ -42,7 +42,8 @@ llmhost::Request echo_request(std::string reply) {
   llmhost::Request r;
   r.model = "echo/bench";
   r.messages.push_back({"user", "What is the capital of France? Reply in one word.", {}, {}, {}});
-  r.body_json = R"({"model":"echo/bench","messages":[{"role":"user","content":"go"}],"mock_response":")" + reply + "\"}";
+  r.body_json =
+      R"({"model":"echo/bench","messages":[{"role":"user","content":"go"}],"mock_response":")" + reply + "\"}";
   return r;
 }
 
@@ -84,8 +85,7 @@ void BM_Restart(benchmark::State &state) {
       h.complete(crash);
       state.SkipWithError("faulty/segv answered");
       break;
-    } catch (const llmhost::Error &) {
-    }
+    } catch (const llmhost::Error &) {}
     const auto t0 = std::chrono::steady_clock::now();
     for (;;) {  // 503 while the new worker starts
       try {

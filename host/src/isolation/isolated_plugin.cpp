@@ -216,10 +216,12 @@ int embed(void *instance, const llmh_request *req, const llmh_embedding_builder 
 
 int stream(void *instance, const llmh_request *req, const llmh_stream_sink *sink, llmh_error *err) {
   Supervisor &supervisor = supervisor_of(instance);
-  // As for the other calls (Supervisor::watch_calls), the worker keeps the deadline itself.
+  // As for the other calls (Supervisor::watch_calls), the worker keeps the deadline itself:
+  // from a little before it on, a cancelled() sink is not taken for the caller's cancel.
   const auto deadline = req->timeout_s > 0 ? std::chrono::steady_clock::now() +
                                                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                     std::chrono::duration<double>(std::min(req->timeout_s, 1e7)))
+                                                     std::chrono::duration<double>(std::min(req->timeout_s, 1e7))) -
+                                                 std::chrono::milliseconds(100)
                                            : std::chrono::steady_clock::time_point::max();
   auto call = std::make_shared<StreamCall>();
   const uint64_t id = supervisor.begin(call, CallKind::kStream, *req, body_checked(*req));

@@ -65,8 +65,9 @@ void Outbox::run() {
     if (queue_.empty()) return;  // stopping, and all written
     batch.swap(queue_);
     writing_ = true;
+    const bool failed = failed_;
     lock.unlock();
-    const bool ok = !failed_ && write_all(batch);
+    const bool ok = !failed && write_all(batch);
     batch.clear();
     lock.lock();
     writing_ = false;

@@ -37,7 +37,7 @@ class Outbox {
   const int fd_;
   std::mutex mu_;
   std::condition_variable queued_;
-  std::string queue_;    // frames waiting for the writer thread
+  std::string queue_;     // frames waiting for the writer thread
   bool writing_ = false;  // a thread is writing now: what is sent meanwhile must queue behind it
   bool failed_ = false;
   bool stopping_ = false;

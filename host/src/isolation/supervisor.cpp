@@ -19,6 +19,8 @@ constexpr const char *kUnavailable = "provider_unavailable";
 // How often calls in flight are checked for a cancel and for a hang; with none, how long the
 // thread sleeps between looks (a call started meanwhile is checked on the next one).
 constexpr int kWatchMs = 10, kIdleMs = 100;
+// Cancels are not sent this close to a call's deadline (watch_calls).
+constexpr int64_t kDeadlineMarginNs = 100'000'000;
 // How long a worker whose channel closed, or that is asked to stop, has to exit by itself.
 constexpr int kExitGraceMs = 2000;
 
@@ -331,10 +333,11 @@ std::optional<std::string> Supervisor::watch_calls() {
   int64_t now = now_ns();
   {
     // Past its deadline a call's cancelled() turns true too; the worker keeps that deadline
-    // itself, so that the plugin's own timeout error wins over a cancel racing it.
+    // itself, so that the plugin's own timeout error wins over a cancel racing it. The margin:
+    // the caller's deadline was set a little before this one, and on a coarser clock.
     std::lock_guard lock(mu_);
     for (auto &[id, entry] : calls_)
-      if (!entry.cancelled_ns && now < entry.deadline_ns) running.emplace_back(id, entry.call);
+      if (!entry.cancelled_ns && now < entry.deadline_ns - kDeadlineMarginNs) running.emplace_back(id, entry.call);
   }
   for (auto &[id, call] : running)
     if (call->cancelled()) cancel(id);

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -229,11 +230,16 @@ void start_async(const std::shared_ptr<detail::Plugin> &plugin, Calls &calls, de
       std::move(stop), tracker);
 }
 
-// Caps the address space before the plugin is loaded, so that a plugin allocating past it fails
-// here (its allocation returns NULL or throws) and never takes memory from the host.
+// Caps the address space the worker may add from here on, before the plugin is loaded: a plugin
+// allocating past it fails there (its allocation returns NULL or throws) and never takes memory
+// from the host. Counted from what the worker has mapped now, so that the binary, its libraries
+// (and a sanitizer's shadow memory) are not the plugin's to pay for.
 void cap_memory(size_t max_memory_mb) {
   if (!max_memory_mb) return;
-  const rlim_t bytes = static_cast<rlim_t>(max_memory_mb) << 20;
+  size_t pages = 0;
+  std::ifstream("/proc/self/statm") >> pages;
+  const rlim_t bytes = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) +
+                       (static_cast<rlim_t>(max_memory_mb) << 20);
   const rlimit limit{bytes, bytes};
   ::setrlimit(RLIMIT_AS, &limit);
 }
