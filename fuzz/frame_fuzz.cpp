@@ -57,6 +57,19 @@ void check_payload(const Frame &f) {
         encode_hello_error(again, hello.error_kind, hello.error_message);
       return same(again, f.payload, "frame: a hello does not re-encode to its bytes");
     }
+    case FrameType::kLog: {
+      int level;
+      std::string_view message;
+      if (!decode_log(f.payload, level, message)) return;
+      encode_log(again, level, message);
+      return same(again, f.payload, "frame: a log line does not re-encode to its bytes");
+    }
+    case FrameType::kCredit: {
+      uint32_t chunks;
+      if (!decode_credit(f.payload, chunks)) return;
+      encode_credit(again, chunks);
+      return same(again, f.payload, "frame: a credit does not re-encode to its bytes");
+    }
     default: return;
   }
 }

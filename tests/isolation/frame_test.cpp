@@ -206,9 +206,23 @@ TEST_CASE("payloads that are short, long, or hold impossible counts, flags or st
   DoneMessage done;
   CHECK_FALSE(decode_done(bad_status, done));
   std::string bad_flag;
-  Encoder(bad_flag).u8(2);
+  Encoder(bad_flag).u8(3);
   HelloMessage hello;
   CHECK_FALSE(decode_hello(bad_flag, hello));
+  std::string log;
+  encode_log(log, LLMH_LOG_WARN, "careful");
+  int level = -1;
+  std::string_view message;
+  REQUIRE(decode_log(log, level, message));
+  CHECK(level == LLMH_LOG_WARN);
+  CHECK(message == "careful");
+  std::string loud;
+  encode_log(loud, 9, "no such level");
+  CHECK_FALSE(decode_log(loud, level, message));
+  std::string credit;
+  encode_credit(credit, 0);
+  uint32_t chunks;
+  CHECK_FALSE(decode_credit(credit, chunks));  // a credit of nothing is no credit
 }
 
 TEST_CASE("the fuzz seeds are frames the decoders accept, so fuzzing starts from valid traffic") {

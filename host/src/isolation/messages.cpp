@@ -335,6 +335,17 @@ bool decode_setup(std::string_view payload, std::string &config_json) {
   return d.done();
 }
 
+void encode_log(std::string &out, int level, std::string_view message) {
+  Encoder(out).u8(static_cast<uint8_t>(level)).str(message);
+}
+
+bool decode_log(std::string_view payload, int &level, std::string_view &message) {
+  Decoder d(payload);
+  level = d.u8();
+  message = d.str();
+  return d.done() && level <= LLMH_LOG_ERROR;
+}
+
 void encode_credit(std::string &out, uint32_t chunks) { Encoder(out).u32(chunks); }
 
 bool decode_credit(std::string_view payload, uint32_t &chunks) {

@@ -80,6 +80,10 @@ bool decode_hello(std::string_view payload, HelloMessage &hello);
 void encode_setup(std::string &out, std::string_view config_json);
 bool decode_setup(std::string_view payload, std::string &config_json);
 
+// kLog: a log line of the plugin, at an llmh_log_level (the host names the provider itself).
+void encode_log(std::string &out, int level, std::string_view message);
+bool decode_log(std::string_view payload, int &level, std::string_view &message);
+
 // kCredit: how many more chunks a stream may send (frame.hpp, kStreamWindow).
 void encode_credit(std::string &out, uint32_t chunks);
 bool decode_credit(std::string_view payload, uint32_t &chunks);

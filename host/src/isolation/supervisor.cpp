@@ -276,14 +276,17 @@ Supervisor::Ending Supervisor::serve() {
   return Ending{exit.reason(), exit.describe(), false};
 }
 
+Supervisor::Entry *Supervisor::sent(uint64_t id) {
+  auto it = calls_.find(id);
+  return it == calls_.end() || !it->second.frame.empty() ? nullptr : &it->second;
+}
+
 bool Supervisor::handle(const Frame &f, std::string &why) {
   switch (f.type) {
     case FrameType::kLog: {
-      Decoder d(f.payload);
-      const uint8_t level = d.u8();
-      d.str();  // the provider it names: ours is the one it loaded
-      const std::string_view message = d.str();
-      if (!d.done() || level > LLMH_LOG_ERROR) return why = "sent a malformed log frame", false;
+      int level;
+      std::string_view message;
+      if (!decode_log(f.payload, level, message)) return why = "sent a malformed log frame", false;
       log_(level, hello_.info.name, message);
       return true;
     }
@@ -293,12 +296,12 @@ bool Supervisor::handle(const Frame &f, std::string &why) {
       std::shared_ptr<PendingCall> call;
       {
         std::lock_guard lock(mu_);
-        auto it = calls_.find(f.call_id);
-        if (it == calls_.end() || it->second.kind != CallKind::kStream || !it->second.frame.empty())
+        Entry *e = sent(f.call_id);
+        if (!e || e->kind != CallKind::kStream)
           return why = "sent a chunk for call " + std::to_string(f.call_id) + ", which is no stream in flight", false;
-        if (++it->second.outstanding > kStreamWindow)
+        if (++e->outstanding > kStreamWindow)
           return why = "sent more chunks than its stream's credit (" + std::to_string(kStreamWindow) + ")", false;
-        call = it->second.call;
+        call = e->call;
       }
       call->on_chunk(std::move(chunk));
       return true;
@@ -309,16 +312,15 @@ bool Supervisor::handle(const Frame &f, std::string &why) {
       std::shared_ptr<PendingCall> call;
       {
         std::lock_guard lock(mu_);
-        auto it = calls_.find(f.call_id);
-        if (it == calls_.end() || !it->second.frame.empty())
-          return why = "answered call " + std::to_string(f.call_id) + ", which is not in flight", false;
+        Entry *e = sent(f.call_id);
+        if (!e) return why = "answered call " + std::to_string(f.call_id) + ", which is not in flight", false;
         const bool fits = done.kind == DoneKind::kError ||
-                          (done.kind == DoneKind::kResponse && it->second.kind == CallKind::kComplete) ||
-                          (done.kind == DoneKind::kStream && it->second.kind == CallKind::kStream) ||
-                          (done.kind == DoneKind::kEmbeddings && it->second.kind == CallKind::kEmbed);
+                          (done.kind == DoneKind::kResponse && e->kind == CallKind::kComplete) ||
+                          (done.kind == DoneKind::kStream && e->kind == CallKind::kStream) ||
+                          (done.kind == DoneKind::kEmbeddings && e->kind == CallKind::kEmbed);
         if (!fits) return why = "answered call " + std::to_string(f.call_id) + " with the wrong kind of answer", false;
-        call = std::move(it->second.call);
-        calls_.erase(it);
+        call = std::move(e->call);
+        calls_.erase(f.call_id);
       }
       call->on_done(std::move(done), nullptr);
       return true;

@@ -107,6 +107,8 @@ class Supervisor final : public detail::PluginWorker {
   void run();
   // Reads frames until the worker ends, watching the calls meanwhile.
   Ending serve();
+  // Call `id` if the worker has it (sent, not answered); nullptr otherwise. Under mu_.
+  Entry *sent(uint64_t id);
   // Handles one frame; false (with `why`) for a frame the host must not trust.
   bool handle(const Frame &frame, std::string &why);
   // Sends cancels the callers asked for and finds a call hung past its grace.

@@ -259,9 +259,9 @@ int run_worker(const WorkerOptions &options) {
 
   cap_memory(options.max_memory_mb);
 
-  auto log = [&outbox](int level, std::string_view provider, std::string_view message) {
+  auto log = [&outbox](int level, std::string_view, std::string_view message) {
     std::string payload;
-    Encoder(payload).u8(static_cast<uint8_t>(level)).str(provider).str(message);
+    encode_log(payload, level, message);
     outbox.send(FrameType::kLog, 0, payload);
   };
   auto services = std::make_shared<detail::HostServices>();
