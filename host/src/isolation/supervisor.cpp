@@ -1,6 +1,7 @@
 #include "isolation/supervisor.hpp"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -63,7 +64,10 @@ Supervisor::Supervisor(std::filesystem::path file, std::filesystem::path plugin_
   }
   worker_ = std::move(first.worker);
   state_ = State::kRunning;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "llmh-supervise");
+    run();
+  });
 }
 
 Supervisor::~Supervisor() {
