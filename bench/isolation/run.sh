@@ -6,7 +6,8 @@
 #   bench/isolation/run.sh               # 5 rounds x (c=1, c=64) x both modes, ~3 minutes
 #   ROUNDS=9 SECS=5 bench/isolation/run.sh
 #
-# Installs wrk when missing, builds llmhost and the bundled plugins into build-bench/, starts
+# Installs wrk when missing, builds llmhost and the bundled plugins into build-bench/ (Release,
+# as bench/run.sh), starts
 # both servers on loopback pinned to CPU 0 (an isolated plugin's worker inherits the pinning,
 # so both modes get the same one core), wrk on CPU 1, and measures the two modes interleaved in
 # every round, so that a busy machine disturbs both alike. Prints a markdown table: req/s at
@@ -18,7 +19,8 @@ source "$HERE/../../scripts/deps.sh"
 llmhost_install_deps wrk curl python3
 
 BUILD=${BENCH_BUILD:-$LLMHOST_ROOT/build-bench}
-llmhost_configure "$BUILD" -DLLMHOST_BUILD_BENCH=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Release, as bench/run.sh configures the same folder (bench/proxy/run.sh: RelWithDebInfo).
+llmhost_configure "$BUILD" -DLLMHOST_BUILD_BENCH=ON -DLLMHOST_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Release
 cmake --build "$BUILD" --target llmhost llmhost_bundled_plugins
 
 OUT=$(mktemp -d)

@@ -78,6 +78,7 @@ Supervisor::~Supervisor() {
   changed_.notify_all();
   wake();
   thread_.join();
+  worker_died("", "");  // fails whatever call was still waiting for a worker (none should be)
   std::error_code ec;
   std::filesystem::remove(copy_, ec);
   ::close(wake_fd_);
@@ -365,32 +366,40 @@ std::optional<std::string> Supervisor::watch_calls() {
 
 void Supervisor::worker_died(const std::string &reason, const std::string &message) {
   std::unordered_map<uint64_t, Entry> lost;
-  std::string next;
+  std::string next;  // what happens now, for the log; empty when the host is stopping
   {
     std::lock_guard lock(mu_);
     lost.swap(calls_);
     worker_.reset();
-    if (state_ == State::kStopping) return;
-    const auto now = Clock::now();
-    ++crashes_[reason];
-    last_crash_ = message;
-    recent_crashes_.push_back(now);
-    while (now - recent_crashes_.front() > settings_.crash_loop_window) recent_crashes_.pop_front();
-    const size_t n = recent_crashes_.size();
-    std::chrono::milliseconds delay{0};
-    if (n >= settings_.crash_loop_crashes) {
-      delay = settings_.max_backoff;
-      state_ = State::kUnavailable;
-      next = std::to_string(n) + " crashes within " + seconds(settings_.crash_loop_window) + ": unavailable for " +
-             seconds(delay);
-    } else {
-      if (n > 1)
-        delay = std::min<std::chrono::milliseconds>(
-            settings_.max_backoff, settings_.first_backoff * (int64_t{1} << std::min<size_t>(n - 2, 20)));
-      state_ = delay.count() ? State::kRestarting : State::kStarting;
-      next = delay.count() ? "restarting in " + seconds(delay) : "restarting now";
+    if (state_ != State::kStopping) {
+      const auto now = Clock::now();
+      ++crashes_[reason];
+      last_crash_ = message;
+      recent_crashes_.push_back(now);
+      while (now - recent_crashes_.front() > settings_.crash_loop_window) recent_crashes_.pop_front();
+      const size_t n = recent_crashes_.size();
+      std::chrono::milliseconds delay{0};
+      if (n >= settings_.crash_loop_crashes) {
+        delay = settings_.max_backoff;
+        state_ = State::kUnavailable;
+        next = std::to_string(n) + " crashes within " + seconds(settings_.crash_loop_window) + ": unavailable for " +
+               seconds(delay);
+      } else {
+        if (n > 1)
+          delay = std::min<std::chrono::milliseconds>(
+              settings_.max_backoff, settings_.first_backoff * (int64_t{1} << std::min<size_t>(n - 2, 20)));
+        state_ = delay.count() ? State::kRestarting : State::kStarting;
+        next = delay.count() ? "restarting in " + seconds(delay) : "restarting now";
+      }
+      restart_at_ = now + delay;
     }
-    restart_at_ = now + delay;
+  }
+  // No call should be left when the host stops this plugin (each pins it), but none may wait for
+  // ever either.
+  if (next.empty()) {
+    for (auto &[id, entry] : lost)
+      fail(std::move(entry.call), 503, "provider " + hello_.info.name + " is shutting down", kUnavailable);
+    return;
   }
   log_(LLMH_LOG_ERROR, hello_.info.name,
        "worker " + message + "; " + std::to_string(lost.size()) + " call(s) in flight failed; " + next);
