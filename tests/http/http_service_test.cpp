@@ -84,7 +84,12 @@ TEST_CASE("a server that accepts and never answers gives 408 within the timeout"
   const auto e = error_of([&] { host.complete(r); });
   const auto took = Clock::now() - start;
   CHECK(e.status() == 408);
-  CHECK(std::string(e.what()).find("timed out") != std::string::npos);
+  // The transfer's own timeout ("timed out") or the call's deadline, whichever fires first: they
+  // are set a moment apart, and an isolated worker under TSan can be that slow.
+  const std::string message = e.what();
+  CHECK_MESSAGE(
+      (message.find("timed out") != std::string::npos || message.find("within the timeout of 1") != std::string::npos),
+      message);
   CHECK(took >= 900ms);
   CHECK(took < 2500ms);
   CHECK(server.request_count() == 1);  // a timeout is not retried: the deadline is spent
