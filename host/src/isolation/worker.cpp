@@ -12,6 +12,8 @@
 #include <csignal>
 #include <deque>
 #include <fstream>
+#include <functional>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -21,7 +23,6 @@
 #include "dispatch/abi_call.hpp"
 #include "dispatch/async_call.hpp"
 #include "dispatch/request_body.hpp"
-#include "dispatch/thread_pool.hpp"
 #include "http/http_extension.hpp"
 #include "isolation/frame.hpp"
 #include "isolation/messages.hpp"
@@ -230,6 +231,93 @@ void start_async(const std::shared_ptr<detail::Plugin> &plugin, Calls &calls, de
       std::move(stop), tracker);
 }
 
+// A blocking call as read off the channel, for the thread that runs it.
+struct BlockingCall {
+  uint64_t id = 0;
+  CallMessage call;
+  std::stop_token stop;
+};
+
+// The threads that read the channel and run the plugin's blocking calls, taking turns: the one
+// holding the turn reads, and on a blocking call hands the turn on (to an idle thread, or a new
+// one) and runs the call itself. So a call starts on the thread that read it, with no hand-off:
+// one thread wake-up less per call than a reader feeding a pool. Past kMaxThreads calls at once,
+// calls wait for the next thread done with one, and the reader reads on: cancels and credits
+// must always get through.
+class Readers {
+ public:
+  // `next` reads under the turn until a blocking call (true, with it) or the channel's end
+  // (false); it handles every other frame itself. `run` runs one blocking call.
+  Readers(std::function<bool(BlockingCall &)> next, std::function<void(BlockingCall &)> run)
+      : next_(std::move(next)), run_(std::move(run)) {}
+
+  // Serves on the calling thread and as many more as the calls need, until the channel ends and
+  // every thread has finished its call.
+  void serve() {
+    {
+      std::lock_guard lock(mu_);
+      ++threads_;
+      ++idle_;
+    }
+    loop();
+    std::list<std::thread> others;
+    {
+      std::lock_guard lock(mu_);  // no thread starts once the channel has ended
+      others.swap(started_);
+    }
+    for (std::thread &t : others) t.join();
+  }
+
+ private:
+  static constexpr size_t kMaxThreads = 256;
+
+  void loop() {
+    for (;;) {
+      BlockingCall call;
+      {
+        std::unique_lock turn(turn_);
+        for (;;) {
+          if (ended_ || !next_(call)) {
+            ended_ = true;
+            return;
+          }
+          std::lock_guard lock(mu_);
+          if (idle_ == 1 && threads_ < kMaxThreads) {  // nobody else would read: one more thread
+            ++threads_;
+            ++idle_;
+            started_.emplace_back([this] { loop(); });
+          }
+          if (idle_ > 1) {
+            --idle_;
+            break;  // another thread takes the turn; this one runs the call
+          }
+          waiting_.push_back(std::move(call));
+        }
+      }
+      for (bool more = true; more;) {
+        run_(call);
+        std::lock_guard lock(mu_);
+        more = !waiting_.empty();
+        if (more) {
+          call = std::move(waiting_.front());
+          waiting_.pop_front();
+        } else {
+          ++idle_;
+        }
+      }
+    }
+  }
+
+  const std::function<bool(BlockingCall &)> next_;
+  const std::function<void(BlockingCall &)> run_;
+  std::mutex turn_;     // the right to read the channel
+  bool ended_ = false;  // under turn_
+  std::mutex mu_;
+  size_t threads_ = 0, idle_ = 0;  // idle: not running a call (waiting for the turn, or reading)
+  std::deque<BlockingCall> waiting_;
+  std::list<std::thread> started_;
+};
+
 // Caps the address space the worker may add from here on, before the plugin is loaded: a plugin
 // allocating past it fails there (its allocation returns NULL or throws) and never takes memory
 // from the host. Counted from what the worker has mapped now, so that the binary, its libraries
@@ -293,11 +381,10 @@ int run_worker(const WorkerOptions &options) {
 
   Calls calls(outbox);
   detail::CallTracker tracker;  // the calls in the plugin's asynchronous form
-  Frame f;
   bool bad = false;
-  {
-    // Calls run concurrently, as the ABI allows; the pool grows while calls block in the plugin.
-    detail::ThreadPool pool(2, 256);
+  // Reads until a blocking call; asynchronous calls start here, as they return at once.
+  auto next = [&](BlockingCall &out) {
+    Frame f;
     while (!bad && inbox.next(f, bad)) {
       if (f.type == FrameType::kCancel) {
         calls.cancel(f.call_id);
@@ -308,26 +395,25 @@ int run_worker(const WorkerOptions &options) {
         CallMessage call;
         bad = !decode_call(f.payload, call);
         if (bad) break;
-        const uint64_t id = f.call_id;
-        std::stop_token stop = calls.start(id);
+        std::stop_token stop = calls.start(f.call_id);
         const bool async = call.kind == CallKind::kComplete ? plugin->async() != nullptr
                            : call.kind == CallKind::kStream ? plugin->async_stream() != nullptr
                                                             : false;
-        if (async) {
-          start_async(plugin, calls, tracker, id, std::move(call), std::move(stop));
-        } else {
-          auto shared = std::make_shared<CallMessage>(std::move(call));
-          pool.post([&plugin, &calls, id, shared, stop] { run_blocking(*plugin, calls, id, *shared, stop); });
+        if (!async) {
+          out = {f.call_id, std::move(call), std::move(stop)};
+          return true;
         }
+        start_async(plugin, calls, tracker, f.call_id, std::move(call), std::move(stop));
       } else {
         bad = true;  // a frame only a worker sends
       }
     }
-    // The host has gone or misbehaved: every call ends as cancelled; the pool joins the
-    // blocking ones, the tracker waits for the asynchronous ones.
+    // The host has gone or misbehaved: every call ends as cancelled.
     calls.cancel_all();
-    tracker.stop_and_wait();
-  }
+    return false;
+  };
+  Readers(next, [&](BlockingCall &c) { run_blocking(*plugin, calls, c.id, c.call, c.stop); }).serve();
+  tracker.stop_and_wait();  // the asynchronous calls' ends
   return bad ? 3 : 0;
 }
 
