@@ -205,6 +205,21 @@ TEST_CASE("a plugin allocating past max_memory_mb crashes its worker, not the ho
   answer_after_restart(iso, "faulty/ok");
 }
 
+TEST_CASE("a worker that sends garbage or answers a call never made is killed, never trusted") {
+  Isolated iso;
+  const llmhost::Error garbage = failure(iso, "faulty/garbage");
+  CHECK(garbage.status() == 502);
+  CHECK(garbage.code() == "plugin_crashed");
+  CHECK(std::string(garbage.what()).find("sent a malformed frame") != std::string::npos);
+  answer_after_restart(iso, "faulty/ok");
+  const llmhost::Error stray = failure(iso, "faulty/stray");
+  CHECK(stray.status() == 502);
+  CHECK(std::string(stray.what()).find("answered call 999999, which is not in flight") != std::string::npos);
+  answer_after_restart(iso, "faulty/ok");
+  CHECK(iso.status("faulty").crashes.at("protocol") == 2);
+  CHECK(iso.ask("echo/any") == "hi");
+}
+
 TEST_CASE("a crash loop makes the provider unavailable with 503 provider_unavailable, saying why") {
   Isolated iso([](llmhost::HostOptions &o) {
     o.workers.crash_loop_crashes = 3;
