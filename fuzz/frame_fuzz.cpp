@@ -39,7 +39,7 @@ void check_payload(const Frame &f) {
       DoneMessage done;
       if (!decode_done(f.payload, done)) return;
       switch (done.kind) {
-        case DoneKind::kError: encode_done_error(again, llmhost::Error(done.status, done.message)); break;
+        case DoneKind::kError: encode_done_error(again, done.status, done.message); break;
         case DoneKind::kResponse: encode_done_response(again, done.response); break;
         case DoneKind::kEmbeddings: encode_done_embeddings(again, done.embeddings); break;
         case DoneKind::kStream: encode_done_stream(again); break;

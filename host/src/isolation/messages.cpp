@@ -212,8 +212,8 @@ Chunk ChunkMessage::view() const {
   return c;
 }
 
-void encode_done_error(std::string &out, const Error &error) {
-  Encoder(out).u8(static_cast<uint8_t>(DoneKind::kError)).u32(static_cast<uint32_t>(error.status())).str(error.what());
+void encode_done_error(std::string &out, int status, std::string_view message) {
+  Encoder(out).u8(static_cast<uint8_t>(DoneKind::kError)).u32(static_cast<uint32_t>(status)).str(message);
 }
 
 void encode_done_response(std::string &out, const Response &r) {

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "isolation/frame.hpp"
-#include "llmhost/errors.hpp"
 #include "llmhost/provider.h"
 #include "llmhost/types.hpp"
 
@@ -53,7 +52,7 @@ struct DoneMessage {
   Response response;
   EmbeddingResponse embeddings;
 };
-void encode_done_error(std::string &out, const Error &error);
+void encode_done_error(std::string &out, int status, std::string_view message);
 void encode_done_response(std::string &out, const Response &response);
 void encode_done_embeddings(std::string &out, const EmbeddingResponse &embeddings);
 void encode_done_stream(std::string &out);

@@ -154,7 +154,7 @@ class Calls {
 
 std::string done_error(const Error &e) {
   std::string payload;
-  encode_done_error(payload, e);
+  encode_done_error(payload, e.status(), e.what());
   return payload;
 }
 
