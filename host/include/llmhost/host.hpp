@@ -73,7 +73,7 @@ struct WorkerSettings {
   std::chrono::milliseconds first_backoff{500};
   std::chrono::milliseconds max_backoff{30'000};
   // How long a call may run past its deadline or its cancel before its worker is killed as hung
-  // (the other calls on it fail with 502).
+  // (the other calls on it fail with 502); also how long a worker may leave its channel unread.
   std::chrono::milliseconds hang_grace{5'000};
   // How long a worker may take to load its plugin.
   std::chrono::milliseconds start_timeout{10'000};

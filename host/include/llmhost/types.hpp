@@ -158,7 +158,7 @@ struct WorkerStatus {
   std::string state;
   long pid = 0;                             // the worker running now; 0 when none is
   uint64_t starts = 0;                      // workers started for this build, the first included
-  std::map<std::string, uint64_t> crashes;  // by reason: "signal", "exit", "hang", "protocol"
+  std::map<std::string, uint64_t> crashes;  // by reason: signal, exit, hang, protocol, start
   std::string last_crash;                   // what ended the last worker that crashed; empty if none
 };
 
