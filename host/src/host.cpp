@@ -74,7 +74,8 @@ struct Host::Impl {
                      ? make_services(options.log, LLMH_LOG_DEBUG, options.provider_config, options.http_io_context)
                      : make_services(default_log, kDefaultLogLevel, options.provider_config, options.http_io_context)),
         manager(
-            registry, services, options.cache_dir, options.allow_untrusted_plugins, options.on_reload,
+            registry, services, options.cache_dir, options.allow_untrusted_plugins, options.removal_grace,
+            options.on_reload,
             [this](const std::filesystem::path &file, const std::filesystem::path &copy) { return load(file, copy); }),
         pool(pool_size(options.async_threads)) {
     // Makes the deferred-unload reaper (a function-local static) before this Host, so that it
@@ -381,6 +382,7 @@ std::string_view to_string(ReloadEvent::Kind kind) noexcept {
     case ReloadEvent::Kind::kReplaced: return "replaced";
     case ReloadEvent::Kind::kRemoved: return "removed";
     case ReloadEvent::Kind::kFailed: return "failed";
+    case ReloadEvent::Kind::kGone: return "gone";
   }
   return "unknown";
 }

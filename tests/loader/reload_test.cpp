@@ -1,5 +1,5 @@
 // Hot reload through real files and real builds: two builds of the "swap" provider answer "v1"
-// and "v2"; files are replaced by writing in place, by copying over and by renaming over.
+// and "v2", landed on a plugin folder in every way an operator does it (support/plugin_swaps).
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -9,36 +9,42 @@
 #include <set>
 #include <thread>
 
+#include "plugin_swaps.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
 using Kind = llmhost::ReloadEvent::Kind;
+using test::Swap;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A watching Host over one scratch folder, recording every reload event.
+// A watching Host over one scratch plugin folder (reached through a link, which a folder swap
+// re-points), recording every reload event.
 struct Watched {
-  test::TempDir dir;
+  test::SwapFolder folder;
   test::TempDir cache_parent;
   std::mutex mu;
   std::condition_variable cv;
   std::vector<llmhost::ReloadEvent> events;
+  std::function<void(const llmhost::ReloadEvent &)> on_event;  // also told, under `mu`
   std::unique_ptr<llmhost::Host> host;
 
-  explicit Watched(bool watch = true) {
-    llmhost::HostOptions o = test::options_for({dir.path()});
+  explicit Watched(bool watch = true, std::chrono::milliseconds removal_grace = 2s) {
+    llmhost::HostOptions o = test::options_for({folder.dir()});
     o.watch = watch;
+    o.removal_grace = removal_grace;
     o.cache_dir = cache_dir();
     o.on_reload = [this](const llmhost::ReloadEvent &e) {
       std::lock_guard lock(mu);
       events.push_back(e);
+      if (on_event) on_event(e);
       cv.notify_all();
     };
     host = std::make_unique<llmhost::Host>(std::move(o));
   }
   fs::path cache_dir() const { return cache_parent.path() / "cache"; }
-  fs::path file(const std::string &name) const { return dir.path() / name; }
+  fs::path file(const std::string &name) const { return folder.file(name); }
 
   size_t event_count() {
     std::lock_guard lock(mu);
@@ -50,33 +56,26 @@ struct Watched {
     REQUIRE_MESSAGE(cv.wait_for(lock, 10s, [&] { return events.size() >= n; }), "no reload event came");
     return events[n - 1];
   }
+  // Waits for the first event of `kind` after the first `after` events; returns it.
+  llmhost::ReloadEvent wait_for(Kind kind, size_t after) {
+    std::unique_lock lock(mu);
+    size_t seen = after;
+    const bool came = cv.wait_for(lock, 10s, [&] {
+      for (; seen < events.size(); ++seen)
+        if (events[seen].kind == kind) return true;
+      return false;
+    });
+    REQUIRE_MESSAGE(came, "no " << llmhost::to_string(kind) << " event came");
+    return events[seen];
+  }
   std::string answer(const std::string &model = "swap/m") { return host->complete(test::chat(model, "hi")).content; }
 };
 
 fs::path v1() { return test::test_plugin("libswap_v1.so"); }
 fs::path v2() { return test::test_plugin("libswap_v2.so"); }
 
-std::string slurp(const fs::path &p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// The three ways a build lands on a plugin file.
-void write_in_place(const fs::path &from, const fs::path &to) {
-  const std::string bytes = slurp(from);
-  std::ofstream out(to, std::ios::binary | std::ios::trunc);
-  // Two writes with a pause between: a half-written file must never be loaded.
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2)).flush();
-  std::this_thread::sleep_for(2ms);
-  out.write(bytes.data() + bytes.size() / 2, static_cast<std::streamsize>(bytes.size() - bytes.size() / 2));
-}
 void copy_over(const fs::path &from, const fs::path &to) {
   fs::copy_file(from, to, fs::copy_options::overwrite_existing);
-}
-void rename_over(const fs::path &from, const fs::path &to) {
-  const fs::path tmp = to.parent_path() / (".incoming-" + to.filename().string() + ".part");
-  fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
-  fs::rename(tmp, to);
 }
 
 // Distinct mapped files whose name contains `part`.
@@ -105,8 +104,8 @@ size_t files_in(const fs::path &dir) { return std::distance(fs::directory_iterat
 
 }  // namespace
 
-TEST_CASE("a new file is loaded, a replaced one swapped, a removed one unregistered") {
-  Watched w;
+TEST_CASE("a new file is loaded, a replaced one swapped, a removed one unregistered after its grace") {
+  Watched w(true, 300ms);
   CHECK(w.host->providers().empty());
 
   copy_over(v1(), w.file("libswap.so"));
@@ -116,30 +115,119 @@ TEST_CASE("a new file is loaded, a replaced one swapped, a removed one unregiste
   CHECK(e.new_version == "1.0.0");
   CHECK(w.answer() == "v1");
 
-  SUBCASE("written in place") { write_in_place(v2(), w.file("libswap.so")); }
-  SUBCASE("copied over") { copy_over(v2(), w.file("libswap.so")); }
-  SUBCASE("renamed over") { rename_over(v2(), w.file("libswap.so")); }
-  e = w.wait_events(2);
-  CHECK(e.kind == Kind::kReplaced);
-  CHECK(e.old_version == "1.0.0");
-  CHECK(e.new_version == "2.0.0");
-  CHECK(w.answer() == "v2");
-  CHECK(w.host->providers().size() == 1);
+  for (const Swap swap : test::kEverySwap) {
+    CAPTURE(test::to_string(swap));
+    const size_t before = w.event_count();
+    const bool to_v2 = w.answer() == "v1";
+    w.folder.land(swap, to_v2 ? v2() : v1(), "libswap.so");
+    e = w.wait_for(Kind::kReplaced, before);
+    CHECK(e.old_version == (to_v2 ? "1.0.0" : "2.0.0"));
+    CHECK(e.new_version == (to_v2 ? "2.0.0" : "1.0.0"));
+    CHECK(w.answer() == (to_v2 ? "v2" : "v1"));
+    CHECK(w.host->providers().size() == 1);
+  }
 
+  // Told while the removal timer waits on it: the provider is certainly still registered.
+  std::string answered_when_gone;
+  w.on_event = [&](const llmhost::ReloadEvent &ev) {
+    if (ev.kind == Kind::kGone) answered_when_gone = w.answer();
+  };
+  const size_t before = w.event_count();
   fs::remove(w.file("libswap.so"));
-  e = w.wait_events(3);
+  e = w.wait_events(before + 1);
+  CHECK(e.kind == Kind::kGone);
+  CHECK(e.name == "swap");
+  CHECK(e.message == "the file is gone; the provider keeps serving for 0.3 s unless a build of it arrives");
+  e = w.wait_events(before + 2);
   CHECK(e.kind == Kind::kRemoved);
   CHECK(e.name == "swap");
   CHECK(w.host->providers().empty());
-  try {
-    w.answer();
-    FAIL("removed provider still answered");
-  } catch (const llmhost::Error &err) {
-    CHECK(err.status() == 404);
+  CHECK(test::error_of([&] { w.answer(); }).status() == 404);
+  {
+    std::lock_guard lock(w.mu);
+    CHECK(answered_when_gone == "v1");  // the 6th swap landed v1
   }
-  CHECK(w.host->reload_stats().loaded == 1);
-  CHECK(w.host->reload_stats().replaced == 1);
-  CHECK(w.host->reload_stats().removed == 1);
+  const llmhost::ReloadStats stats = w.host->reload_stats();
+  CHECK(stats.loaded == 1);
+  CHECK(stats.replaced == 6);
+  CHECK(stats.removed == 1);
+  CHECK(stats.failed == 0);
+}
+
+TEST_CASE("a file renamed away and back, or renamed to another plugin file, keeps its provider serving") {
+  Watched w(true, 300ms);
+  copy_over(v1(), w.file("libswap.so"));
+  w.wait_events(1);
+
+  SUBCASE("renamed away and back") {
+    w.folder.rename_away_and_back("libswap.so", 100ms);
+    CHECK(w.wait_events(2).kind == Kind::kGone);
+    w.host->reload();                 // a rescan during the grace changes nothing
+    std::this_thread::sleep_for(1s);  // past the grace: no removal may follow
+    CHECK(w.event_count() == 2);
+    CHECK(w.answer() == "v1");
+    CHECK(w.host->providers().at(0).file == w.file("libswap.so").string());
+  }
+  SUBCASE("renamed to another plugin file: that file's build takes the provider over") {
+    fs::rename(w.file("libswap.so"), w.file("libswap-1.so"));
+    const auto e = w.wait_for(Kind::kReplaced, 1);
+    CHECK(e.file == w.file("libswap-1.so").string());
+    CHECK(e.old_version == "1.0.0");
+    CHECK(w.answer() == "v1");
+    CHECK(w.host->providers().at(0).file == w.file("libswap-1.so").string());
+    std::this_thread::sleep_for(1s);  // past the grace
+    CHECK(w.host->reload_stats().removed == 0);
+    CHECK(w.host->load_errors().empty());
+  }
+}
+
+TEST_CASE("hidden files and files without the plugin suffix are never loaded") {
+  Watched w;
+  copy_over(v1(), w.file(".libswap.so"));
+  copy_over(v1(), w.file("libswap.so.part"));
+  copy_over(v1(), w.file("libswap"));
+  copy_over(v2(), w.file("libswap.so"));  // the one plugin: its event comes after the others'
+  const auto e = w.wait_events(1);
+  CHECK(e.kind == Kind::kLoaded);
+  CHECK(e.file == w.file("libswap.so").string());
+  w.host->reload();  // the folder scan ignores them too
+  CHECK(w.event_count() == 1);
+  CHECK(w.host->load_errors().empty());
+  CHECK(w.answer() == "v2");
+}
+
+TEST_CASE("a folder swapped behind its link reloads only the builds that changed") {
+  Watched w;
+  copy_over(v1(), w.file("libswap.so"));
+  copy_over(test::test_plugin("libdup_a.so"), w.file("libdup.so"));
+  w.wait_events(2);
+  w.folder.land(Swap::kFolderSwap, v2(), "libswap.so");  // libdup.so is copied across unchanged
+  const auto e = w.wait_for(Kind::kReplaced, 2);
+  CHECK(e.file == w.file("libswap.so").string());
+  CHECK(w.answer() == "v2");
+  CHECK(w.answer("dup/m") == "dup_a");
+  CHECK(w.event_count() == 3);            // nothing for libdup.so, rescanned before libswap.so: the same bytes
+  copy_over(v1(), w.file("libswap.so"));  // the new folder is watched
+  CHECK(w.wait_for(Kind::kReplaced, 3).new_version == "1.0.0");
+}
+
+TEST_CASE("a link inside the folder re-pointed, as Kubernetes volumes do (..data), reloads the files through it") {
+  Watched w;
+  const fs::path d = w.folder.dir();
+  fs::create_directory(d / "..v1");
+  copy_over(v1(), d / "..v1" / "libswap.so");
+  fs::create_directory_symlink("..v1", d / "..data");
+  fs::create_symlink("..data/libswap.so", d / "libswap.so");
+  CHECK(w.wait_events(1).kind == Kind::kLoaded);
+  CHECK(w.answer() == "v1");
+
+  fs::create_directory(d / "..v2");
+  copy_over(v2(), d / "..v2" / "libswap.so");
+  fs::create_directory_symlink("..v2", d / "..data_tmp");
+  fs::rename(d / "..data_tmp", d / "..data");
+  fs::remove_all(d / "..v1");
+  CHECK(w.wait_for(Kind::kReplaced, 1).new_version == "2.0.0");
+  CHECK(w.answer() == "v2");
 }
 
 TEST_CASE("a new build declaring another name: the old name goes, the new one comes") {
@@ -177,7 +265,7 @@ TEST_CASE("a broken build dropped over a working one: the working one keeps answ
 }
 
 TEST_CASE("reload() rescans on demand without a watcher") {
-  Watched w(/*watch=*/false);
+  Watched w(/*watch=*/false, 100ms);
   copy_over(v1(), w.file("libswap.so"));
   std::this_thread::sleep_for(50ms);
   CHECK(w.event_count() == 0);  // nobody watching
@@ -190,8 +278,9 @@ TEST_CASE("reload() rescans on demand without a watcher") {
   CHECK(w.answer() == "v2");
   fs::remove(w.file("libswap.so"));
   w.host->reload();
+  CHECK(w.wait_events(3).kind == Kind::kGone);
+  CHECK(w.wait_events(4).kind == Kind::kRemoved);  // the grace ends with no watcher too
   CHECK(w.host->providers().empty());
-  CHECK(w.event_count() == 3);
 }
 
 TEST_CASE("a stream in flight finishes on the build it started on") {
@@ -211,8 +300,8 @@ TEST_CASE("a stream in flight finishes on the build it started on") {
   CHECK(w.answer() == "v2");
 }
 
-TEST_CASE("stress: 200 swaps under 8 threads of calls and streams, zero failures, no leftovers") {
-  Watched w;
+TEST_CASE("stress: 200 swaps, every way, under 8 threads of calls and streams: zero failures, no leftovers") {
+  Watched w(true, 500ms);
   copy_over(v1(), w.file("libswap.so"));
   w.wait_events(1);
 
@@ -241,21 +330,29 @@ TEST_CASE("stress: 200 swaps under 8 threads of calls and streams, zero failures
       }
     });
 
-  void (*const writers[])(const fs::path &, const fs::path &) = {write_in_place, copy_over, rename_over};
-  for (int i = 0; i < 200; ++i) {
+  const size_t kinds = std::size(test::kEverySwap);
+  for (size_t i = 0; i < 200; ++i) {
+    const Swap swap = test::kEverySwap[i % kinds];
+    CAPTURE(i);
+    CAPTURE(test::to_string(swap));
     const size_t before = w.event_count();
-    writers[i % 3](i % 2 ? v1() : v2(), w.file("libswap.so"));
-    const auto e = w.wait_events(before + 1);
-    REQUIRE_MESSAGE(e.kind == Kind::kReplaced, "swap " << i << ": " << e.message);
+    w.folder.land(swap, i % 2 ? v1() : v2(), "libswap.so");
+    const auto e = w.wait_for(Kind::kReplaced, before);
+    REQUIRE(e.new_version == (i % 2 ? "1.0.0" : "2.0.0"));
+    if (i % kinds == kinds - 1) w.folder.rename_away_and_back("libswap.so", 20ms);
   }
+  std::this_thread::sleep_for(1s);  // the last grace ends: nothing may have been removed
   done = true;
   for (auto &t : callers) t.join();
 
   CHECK(failures == 0);
   CHECK(mixed == 0);
   CHECK(calls > 200);
-  CHECK(w.host->reload_stats().replaced == 200);
-  CHECK(w.host->reload_stats().failed == 0);
+  const llmhost::ReloadStats stats = w.host->reload_stats();
+  CHECK(stats.replaced == 200);
+  CHECK(stats.failed == 0);
+  CHECK(stats.removed == 0);
+  MESSAGE("calls: " << calls.load() << ", files gone for a moment: " << stats.gone);
   CHECK(w.answer() == "v1");  // the 200th write was v1
   if (test::isolated()) {
     // Every old generation's worker has exited: one runs, and the one file left in the cache

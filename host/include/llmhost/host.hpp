@@ -33,22 +33,24 @@ struct TargetAccess;  // how the host's internals make and read a Target
 
 // What a (re)load did to one plugin file; handed to HostOptions::on_reload.
 struct ReloadEvent {
-  enum class Kind { kLoaded, kReplaced, kRemoved, kFailed };
+  // kGone: the file disappeared; its provider keeps serving for HostOptions::removal_grace, and
+  // is replaced if a build of it arrives meanwhile (kReplaced), else removed then (kRemoved).
+  enum class Kind { kLoaded, kReplaced, kRemoved, kFailed, kGone };
   Kind kind;
   std::string file;                       // the plugin file in its folder
   std::string name;                       // the provider name (the old one for kRemoved)
-  std::string old_version;                // the build that served before (kReplaced, kRemoved, kFailed)
+  std::string old_version;                // the build that served before (kReplaced, kRemoved, kFailed, kGone)
   std::string new_version;                // the build that serves now (kLoaded, kReplaced)
   std::string message;                    // kFailed: the load error; the old build, if any, keeps serving
   std::chrono::microseconds duration{0};  // time to copy, load, validate and swap
 };
 
-// Stable lower-case name of a kind: "loaded", "replaced", "removed", "failed".
+// Stable lower-case name of a kind: "loaded", "replaced", "removed", "failed", "gone".
 std::string_view to_string(ReloadEvent::Kind kind) noexcept;
 
 // Counts of reload events since the Host started (initial loads included).
 struct ReloadStats {
-  uint64_t loaded = 0, replaced = 0, removed = 0, failed = 0;
+  uint64_t loaded = 0, replaced = 0, removed = 0, failed = 0, gone = 0;
 };
 
 // How one plugin runs (docs/isolation.md).
@@ -112,11 +114,18 @@ struct HostOptions {
   bool watch = false;
   // Quiet time after a file settles (closed, renamed, deleted) before it is loaded.
   std::chrono::milliseconds debounce{10};
+  // How long the provider of a plugin file that disappeared keeps serving (ReloadEvent::kGone).
+  // A build of it arriving meanwhile (same file name, or another file declaring the same
+  // provider) replaces it with no failed call: `install`, `rm` + `cp`, a rename away and back,
+  // a folder swap. Zero: removed at once. The default covers a script's `rm` + `cp` (measured
+  // in docs/hot-reload.md) many times over.
+  std::chrono::milliseconds removal_grace{2'000};
   // Where private copies of plugin files are loaded from; empty = a fresh temp folder,
   // removed when the Host is destroyed.
   std::filesystem::path cache_dir;
   // Told about every load, swap, removal and failure, on the thread that did it (the
-  // watcher's, or reload()'s caller). Must not call reload() itself.
+  // watcher's, reload()'s caller, or for a removal after its grace the Host's removal timer).
+  // Must not call reload() itself.
   std::function<void(const ReloadEvent &)> on_reload;
 };
 
@@ -219,8 +228,9 @@ class Host {
   // The worker processes of the isolated plugins loaded now, sorted by provider name.
   std::vector<WorkerStatus> workers() const;
 
-  // Rescans the plugin folders and files now: loads new and changed files, removes providers
-  // whose files are gone. Events go to HostOptions::on_reload. Blocks until done.
+  // Rescans the plugin folders and files now: loads new and changed files; providers whose
+  // files are gone are removed after HostOptions::removal_grace. Events go to
+  // HostOptions::on_reload. Blocks until done.
   void reload();
   ReloadStats reload_stats() const;
 

@@ -230,6 +230,7 @@ int run_serve(const ServeOptions &o) {
   host_options.allow_untrusted_plugins = o.allow_untrusted_plugins;
   host_options.async_threads = 1;  // serve runs calls on its own pool
   host_options.watch = !o.no_watch;
+  if (cfg.plugin_removal_grace_s) host_options.removal_grace = millis(*cfg.plugin_removal_grace_s);
   host_options.on_reload = log_reload;
   // The HTTP service runs on the server's I/O threads: an upstream exchange of a plugin with the
   // asynchronous call form never leaves them. That loop must then run until the Host is gone.

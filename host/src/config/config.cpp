@@ -282,6 +282,8 @@ class Reader {
       number(cfg.plugin_crash_loop_window_s, true);
     else if (key == "plugin_hang_grace")
       number(cfg.plugin_hang_grace_s, false);
+    else if (key == "plugin_removal_grace")
+      number(cfg.plugin_removal_grace_s, false);
     else
       return false;
     return true;

@@ -77,7 +77,8 @@ struct Config {
   // (seconds); unset: WorkerSettings' defaults.
   std::optional<uint32_t> plugin_crash_loop_crashes;
   std::optional<double> plugin_crash_loop_window_s, plugin_hang_grace_s;
-  std::vector<std::string> warnings;  // ignored keys, "file:line: ..." each
+  std::optional<double> plugin_removal_grace_s;  // general_settings.plugin_removal_grace (seconds)
+  std::vector<std::string> warnings;             // ignored keys, "file:line: ..." each
 };
 
 // A config that cannot be used; what() is "FILE:LINE:COLUMN: cause".

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +23,9 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kStaleWriter = std::chrono::seconds(2);
 
 constexpr uint32_t kMask = IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE;
+// On a plugin folder's parent: only its entries coming and going (the folder's path re-pointed).
+// IN_MASK_ADD: a parent that is a plugin folder too keeps its full mask.
+constexpr uint32_t kParentMask = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR | IN_MASK_ADD;
 
 struct Pending {
   bool writing = false;   // open for writing: wait for IN_CLOSE_WRITE
@@ -43,8 +47,16 @@ DirWatcher::DirWatcher(const std::vector<std::filesystem::path> &dirs, std::chro
     fail("eventfd");
   }
   for (const auto &dir : dirs) {
-    const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), kMask | IN_ONLYDIR);
-    if (wd >= 0) watches_.emplace_back(wd, dir);  // a missing folder is already a load error
+    Folder f;
+    f.dir = dir;
+    f.wd = ::inotify_add_watch(inotify_fd_, dir.c_str(), kMask | IN_ONLYDIR | IN_MASK_ADD);  // missing: a load error
+    const std::filesystem::path path = dir.has_filename() ? dir : dir.parent_path();         // "plugins/" is "plugins"
+    f.name = path.filename();
+    if (!f.name.empty() && f.name != "." && f.name != "..") {
+      const std::filesystem::path parent = path.has_parent_path() ? path.parent_path() : ".";
+      f.parent_wd = ::inotify_add_watch(inotify_fd_, parent.c_str(), kParentMask);
+    }
+    folders_.push_back(std::move(f));
   }
   thread_ = std::thread([this] { run(); });
 }
@@ -55,6 +67,15 @@ DirWatcher::~DirWatcher() {
   thread_.join();
   ::close(inotify_fd_);
   ::close(stop_fd_);
+}
+
+void DirWatcher::rewatch(Folder &folder) {
+  const int old = folder.wd;
+  folder.wd = ::inotify_add_watch(inotify_fd_, folder.dir.c_str(), kMask | IN_ONLYDIR | IN_MASK_ADD);
+  if (old < 0 || old == folder.wd) return;
+  const bool shared =
+      std::any_of(folders_.begin(), folders_.end(), [&](const Folder &f) { return f.wd == old || f.parent_wd == old; });
+  if (!shared) ::inotify_rm_watch(inotify_fd_, old);
 }
 
 void DirWatcher::run() {
@@ -84,18 +105,29 @@ void DirWatcher::run() {
             on_settled_({});  // events were lost: the owner rescans everything
             continue;
           }
-          auto dir = std::find_if(watches_.begin(), watches_.end(), [&](auto &w) { return w.first == ev->wd; });
-          if (dir == watches_.end() || ev->len == 0) continue;
-          const std::filesystem::path file = dir->second / ev->name;
-          if (!is_plugin_file(file)) continue;
-          Pending &p = pending[file];
+          if (ev->len == 0) continue;
           const auto t = Clock::now();
-          if (ev->mask & (IN_CREATE | IN_MODIFY)) {
-            p.writing = true;
-            p.due = t + kStaleWriter;
-          } else {  // closed after writing, renamed in or out, deleted: settled soon
-            p.writing = false;
-            p.due = t + debounce_;
+          for (Folder &f : folders_) {
+            if (ev->wd == f.parent_wd && f.name == ev->name) {
+              rewatch(f);  // the folder's path was re-pointed: watch where it leads now
+              pending[{}].due = t + debounce_;
+            }
+            if (ev->wd != f.wd) continue;
+            const std::filesystem::path file = f.dir / ev->name;
+            struct stat st {};
+            if (is_plugin_file(file)) {
+              Pending &p = pending[file];
+              if (ev->mask & (IN_CREATE | IN_MODIFY)) {
+                p.writing = true;
+                p.due = t + kStaleWriter;
+              } else {  // closed after writing, renamed in or out, deleted: settled soon
+                p.writing = false;
+                p.due = t + debounce_;
+              }
+            } else if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && ::lstat(file.c_str(), &st) == 0 &&
+                       S_ISLNK(st.st_mode)) {
+              pending[{}].due = t + debounce_;  // a link that plugin files may lead through
+            }
           }
         }
       }

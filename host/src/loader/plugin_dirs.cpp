@@ -21,7 +21,10 @@ std::vector<std::filesystem::path> Host::default_plugin_dirs() {
 
 namespace detail {
 
-bool is_plugin_file(const std::filesystem::path &p) { return p.extension() == ".so"; }
+bool is_plugin_file(const std::filesystem::path &p) {
+  const std::string name = p.filename().string();
+  return !name.empty() && name.front() != '.' && p.extension() == ".so";
+}
 
 std::vector<std::filesystem::path> plugin_files_in(const std::filesystem::path &dir, std::error_code &ec) {
   std::vector<std::filesystem::path> files;

@@ -1,4 +1,6 @@
-// Which files in a plugin folder are plugins: every regular file named *.so, in sorted order.
+// Which files in a plugin folder are plugins: every regular file (or link to one) named *.so,
+// in sorted order. Hidden names (".name.so", the temporary files of rsync and of writers that
+// rename into place) and names without the suffix are not plugins, wherever they appear.
 #pragma once
 
 #include <filesystem>

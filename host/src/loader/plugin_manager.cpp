@@ -1,8 +1,11 @@
 #include "loader/plugin_manager.hpp"
 
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "loader/plugin_dirs.hpp"
@@ -13,16 +16,36 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Tells one build's bytes from another's within this process.
+size_t digest_of(const std::filesystem::path &file) {
+  std::ifstream in(file, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  return std::hash<std::string_view>{}(bytes);
+}
+
+std::string seconds(std::chrono::milliseconds d) {
+  std::string s = std::to_string(static_cast<double>(d.count()) / 1000.0);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (s.back() == '.') s.pop_back();
+  return s + " s";
+}
+
 }  // namespace
 
 PluginManager::PluginManager(Registry &registry, std::shared_ptr<const HostServices> services,
-                             std::filesystem::path cache_dir, bool allow_untrusted, EventFn on_event, LoadFn load)
+                             std::filesystem::path cache_dir, bool allow_untrusted,
+                             std::chrono::milliseconds removal_grace, EventFn on_event, LoadFn load)
     : registry_(registry),
       services_(std::move(services)),
       cache_(std::move(cache_dir)),
       allow_untrusted_(allow_untrusted),
+      removal_grace_(removal_grace),
       on_event_(std::move(on_event)),
-      load_(std::move(load)) {}
+      load_(std::move(load)),
+      removal_timer_([this](std::stop_token stop) {
+        pthread_setname_np(pthread_self(), "llmh-removals");
+        expire_removals(stop);
+      }) {}
 
 void PluginManager::sync(const std::filesystem::path &file, bool force) {
   std::lock_guard lock(mu_);
@@ -71,21 +94,19 @@ void PluginManager::sync_locked(const std::filesystem::path &file, bool force) {
   if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     failed_.erase(file);
     clear_error(file.string());
-    if (old == serving_.end()) return;
-    registry_.remove(old->second.name, file.string());
-    const Serving was = old->second;
-    serving_.erase(old);
-    ++stats_.removed;
-    emit(ReloadEvent::Kind::kRemoved, file.string(), was.name, was.version, "", "", t0);
+    if (old != serving_.end() && !old->second.gone_until) gone(old, t0);
     return;
   }
   const FileId id{st.st_dev, st.st_ino, st.st_size, int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
-  if (!force) {
-    if (old != serving_.end() && old->second.id == id) return;
-    if (auto f = failed_.find(file); f != failed_.end() && f->second == id) return;
+  if (old != serving_.end()) {
+    old->second.gone_until.reset();    // back, or a new build coming in
+    if (old->second.id == id) return;  // the build serving it (renamed away and back, rescanned)
   }
+  if (!force)
+    if (auto f = failed_.find(file); f != failed_.end() && f->second == id) return;
 
   std::shared_ptr<Plugin> plugin;
+  size_t digest = 0;
   try {
     if (!allow_untrusted_) require_trusted(file);
     const auto copy = cache_.copy_in(file);
@@ -96,6 +117,11 @@ void PluginManager::sync_locked(const std::filesystem::path &file, bool force) {
         std::filesystem::remove(p, ec);
       }
     } unlink_copy{copy};
+    digest = digest_of(copy);
+    if (!force && old != serving_.end() && old->second.digest == digest) {
+      old->second.id = id;  // the same build under another inode: a folder swap that left it as it was
+      return;
+    }
     plugin = load_(file, copy);
   } catch (const LoadException &e) {
     return fail(file, e.error(), id, t0);
@@ -105,7 +131,15 @@ void PluginManager::sync_locked(const std::filesystem::path &file, bool force) {
                 t0);
   }
 
-  if (auto holder = registry_.put(plugin))
+  // Another file whose provider this build declares, gone (in its grace, or not yet seen to be:
+  // a rename reports the new name and the old in either order): replaced by this one.
+  const auto heir_to = std::find_if(serving_.begin(), serving_.end(), [&](const auto &s) {
+    std::error_code ec;
+    return s.first != file && s.second.name == plugin->name() &&
+           (s.second.gone_until || !std::filesystem::is_regular_file(s.first, ec));
+  });
+  const std::string over = heir_to != serving_.end() ? heir_to->first.string() : std::string();
+  if (auto holder = registry_.put(plugin, over))
     return fail(file,
                 {LoadErrorKind::kDuplicateName, file.string(),
                  "plugin " + file.string() + ": provider name \"" + plugin->name() + "\" is already registered by " +
@@ -116,13 +150,61 @@ void PluginManager::sync_locked(const std::filesystem::path &file, bool force) {
     old_version = old->second.version;
     if (old->second.name != plugin->name()) registry_.remove(old->second.name, file.string());
   }
-  const bool replaced = old != serving_.end();
-  serving_[file] = Serving{plugin->name(), plugin->info().version, id};
+  const bool replaced = old != serving_.end() || heir_to != serving_.end();
+  if (heir_to != serving_.end()) {
+    old_version = heir_to->second.version;
+    serving_.erase(heir_to);
+  }
+  serving_[file] = Serving{plugin->name(), plugin->info().version, id, digest, std::nullopt};
   failed_.erase(file);
   clear_error(file.string());
   ++(replaced ? stats_.replaced : stats_.loaded);
   emit(replaced ? ReloadEvent::Kind::kReplaced : ReloadEvent::Kind::kLoaded, file.string(), plugin->name(), old_version,
        plugin->info().version, "", t0);
+}
+
+void PluginManager::gone(std::map<std::filesystem::path, Serving>::iterator serving, Clock::time_point t0) {
+  if (removal_grace_.count() <= 0) return remove(serving, t0);
+  serving->second.gone_until = Clock::now() + removal_grace_;
+  ++stats_.gone;
+  emit(ReloadEvent::Kind::kGone, serving->first.string(), serving->second.name, serving->second.version, "",
+       "the file is gone; the provider keeps serving for " + seconds(removal_grace_) + " unless a build of it arrives",
+       t0);
+  removal_due_.notify_all();
+}
+
+void PluginManager::remove(std::map<std::filesystem::path, Serving>::iterator serving, Clock::time_point t0) {
+  const std::string file = serving->first.string();
+  const Serving was = serving->second;
+  registry_.remove(was.name, file);
+  serving_.erase(serving);
+  ++stats_.removed;
+  emit(ReloadEvent::Kind::kRemoved, file, was.name, was.version, "", "", t0);
+}
+
+void PluginManager::expire_removals(std::stop_token stop) {
+  const auto in_grace = [this] {
+    return std::any_of(serving_.begin(), serving_.end(), [](const auto &s) { return s.second.gone_until.has_value(); });
+  };
+  std::unique_lock lock(mu_);
+  while (removal_due_.wait(lock, stop, in_grace)) {
+    Clock::time_point next = Clock::time_point::max();
+    for (const auto &[file, s] : serving_)
+      if (s.gone_until) next = std::min(next, *s.gone_until);
+    // Graces only begin later than the ones running, so none can end before `next`.
+    removal_due_.wait_until(lock, stop, next, [] { return false; });
+    if (stop.stop_requested()) break;
+    const auto t0 = Clock::now();
+    for (auto it = serving_.begin(); it != serving_.end();) {
+      auto s = it++;
+      if (!s->second.gone_until || *s->second.gone_until > t0) continue;
+      s->second.gone_until.reset();
+      struct stat st {};
+      // Back, and being written or waiting for its debounce: the watcher (or reload()) loads it.
+      if (::stat(s->first.c_str(), &st) == 0 && S_ISREG(st.st_mode)) continue;
+      remove(s, t0);
+    }
+  }
 }
 
 void PluginManager::fail(const std::filesystem::path &file, LoadError error, const FileId &id, Clock::time_point t0) {

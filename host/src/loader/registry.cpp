@@ -5,12 +5,13 @@
 
 namespace llmhost::detail {
 
-std::optional<std::string> Registry::put(PluginPtr plugin) {
+std::optional<std::string> Registry::put(PluginPtr plugin, std::string_view over) {
   PluginPtr replaced;  // released after the lock: its destruction may unload a library
   std::unique_lock lock(mu_);
   auto [it, inserted] = by_name_.try_emplace(plugin->name(), plugin);
   if (inserted) return std::nullopt;
-  if (it->second->info().file != plugin->info().file) return it->second->info().file;
+  const std::string &holder = it->second->info().file;
+  if (holder != plugin->info().file && (over.empty() || holder != over)) return holder;
   replaced = std::exchange(it->second, std::move(plugin));
   lock.unlock();
   return std::nullopt;

@@ -20,9 +20,9 @@ class Registry {
   using PluginPtr = std::shared_ptr<const Plugin>;
 
   // Serves `plugin` under its name, replacing the plugin there when it came from the same
-  // file (a new build). When another file holds the name, returns that file and changes
-  // nothing. The replaced plugin lives on while calls pin it.
-  std::optional<std::string> put(PluginPtr plugin);
+  // file (a new build) or from `over` (a file that is gone). When another file holds the name,
+  // returns that file and changes nothing. The replaced plugin lives on while calls pin it.
+  std::optional<std::string> put(PluginPtr plugin, std::string_view over = {});
   // Stops serving `name` if the plugin serving it came from `file`.
   void remove(std::string_view name, const std::string &file);
   // The plugin serving `name`, pinned; nullptr when none.

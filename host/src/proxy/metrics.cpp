@@ -122,8 +122,11 @@ std::string Metrics::render(const Host &host) const {
   const ReloadStats s = host.reload_stats();
   help(out, "llmhost_plugin_reloads_total", "counter",
        "Plugin load events since start, by kind (initial loads included).");
-  for (auto [kind, n] :
-       {std::pair{"loaded", s.loaded}, {"replaced", s.replaced}, {"removed", s.removed}, {"failed", s.failed}})
+  for (auto [kind, n] : {std::pair{"loaded", s.loaded},
+                         {"replaced", s.replaced},
+                         {"removed", s.removed},
+                         {"failed", s.failed},
+                         {"gone", s.gone}})
     out += std::string("llmhost_plugin_reloads_total{kind=\"") + kind + "\"} " + std::to_string(n) + '\n';
   help(out, "llmhost_providers_loaded", "gauge", "Providers serving now.");
   out += "llmhost_providers_loaded " + std::to_string(host.providers().size()) + '\n';
