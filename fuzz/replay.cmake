@@ -12,7 +12,7 @@ function(llmhost_fuzz_target name)
   target_link_libraries(replay_${name} PRIVATE ${F_LIBS})
   llmhost_warnings(replay_${name})
   add_test(NAME fuzz_replay_${name}
-    COMMAND replay_${name} ${LLMHOST_FUZZ_DIR}/regressions/${name} ${LLMHOST_FUZZ_DIR}/corpus/${name})
+    COMMAND replay_${name} ${LLMHOST_FUZZ_DIR}/corpus/${name} ${LLMHOST_FUZZ_DIR}/regressions/${name})
   set_tests_properties(fuzz_replay_${name} PROPERTIES LABELS fuzz TIMEOUT 120)
 endfunction()
 

@@ -16,14 +16,34 @@ if [ "${1:-}" = "--sanitize" ]; then
 fi
 
 llmhost_install_deps
+# Node for the OpenAI client test: Debian's, unless a node with its own npm (NodeSource) is there.
+command -v npm >/dev/null 2>&1 || llmhost_install_deps nodejs npm
 llmhost_build "$build_dir" "${cmake_args[@]}"
-# The OpenAI client test (tests/proxy/openai_client) uses the official openai npm package; without
-# node/npm or offline it is skipped, never failed.
-if command -v npm >/dev/null 2>&1; then
-  (cd "$LLMHOST_ROOT/tests/proxy/openai_client" && timeout 300 npm install --no-audit --no-fund --silent) ||
-    echo "llmhost: npm install failed; the OpenAI client test will be skipped" >&2
+# The OpenAI client test (tests/proxy/openai_client) uses the official openai npm package, at the
+# versions package-lock.json pins. Under CI=true every test must run: a failure here fails.
+client="$LLMHOST_ROOT/tests/proxy/openai_client"
+if [ ! -f "$client/node_modules/.package-lock.json" ] || [ "$client/package-lock.json" -nt "$client/node_modules/.package-lock.json" ]; then
+  if ! (cd "$client" && timeout 300 npm ci --no-audit --no-fund --silent); then
+    [ "${CI:-}" = true ] && { echo "llmhost: npm ci failed in $client, and CI runs every test" >&2; exit 1; }
+    echo "llmhost: WARNING: npm ci failed in $client: test_proxy_openai_client will be SKIPPED" >&2
+  fi
 fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1}
-ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "$@"
+# --no-tests=error: a label filter that matches nothing fails instead of passing.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j "$(nproc)" "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+skipped=$(sed -n 's/^[[:space:]]*[0-9]* - \(.*\) (Skipped)$/\1/p' "$log" | tr '\n' ' ')
+if [ -n "$skipped" ]; then
+  echo "llmhost: SKIPPED, not run: $skipped" >&2
+  if [ "${CI:-}" = true ]; then
+    echo "llmhost: CI runs every test: failing" >&2
+    exit 1
+  fi
+fi
+exit "$rc"
