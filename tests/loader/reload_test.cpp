@@ -349,6 +349,11 @@ TEST_CASE("stress: 200 swaps, every way, under 8 threads of calls and streams: z
   CHECK(mixed == 0);
   CHECK(calls > 200);
   const llmhost::ReloadStats stats = w.host->reload_stats();
+  {
+    std::lock_guard lock(w.mu);
+    for (const auto &e : w.events)
+      if (e.kind == Kind::kFailed) MESSAGE("a load failed: " << e.message);
+  }
   CHECK(stats.replaced == 200);
   CHECK(stats.failed == 0);
   CHECK(stats.removed == 0);
