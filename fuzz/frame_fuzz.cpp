@@ -30,9 +30,9 @@ void check_payload(const Frame &f) {
       return same(again, f.payload, "frame: a call does not re-encode to its bytes");
     }
     case FrameType::kChunk: {
-      ChunkMessage chunk;
+      ChunkView chunk;
       if (!decode_chunk(f.payload, chunk)) return;
-      encode_chunk(again, chunk.view());
+      encode_chunk(again, chunk.chunk);
       return same(again, f.payload, "frame: a chunk does not re-encode to its bytes");
     }
     case FrameType::kDone: {

@@ -115,6 +115,7 @@ struct Host::Impl {
     static_cast<WorkerSettings &>(settings) = options.workers;
     settings.executable = worker_executable();
     settings.max_memory_mb = how.max_memory_mb;
+    if (options.http_io_context) settings.reader = options.http_io_context->get_executor();
     return isolation::load_isolated(file, copy, services->config_for, settings, services->log);
   }
 

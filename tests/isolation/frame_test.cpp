@@ -132,9 +132,9 @@ TEST_CASE("chunks, answers, errors, embeddings and the hello cross whole") {
   c.upstream_members = {R"({"system_fingerprint":"f"})", "", "", true};
   std::string payload;
   encode_chunk(payload, c);
-  ChunkMessage m;
+  ChunkView m;
   REQUIRE(decode_chunk(payload, m));
-  const Chunk v = m.view();
+  const Chunk &v = m.chunk;
   CHECK(v.content == "hel");
   REQUIRE(v.tool_calls.size() == 1);
   CHECK(v.tool_calls[0].index == 2);
@@ -236,7 +236,7 @@ TEST_CASE("the fuzz seeds are frames the decoders accept, so fuzzing starts from
     Frame f;
     while (reader.next(f) == FrameReader::Status::kFrame) {
       CallMessage call;
-      ChunkMessage chunk;
+      ChunkView chunk;
       DoneMessage done;
       HelloMessage hello;
       const bool ok = f.type == FrameType::kCall    ? decode_call(f.payload, call)

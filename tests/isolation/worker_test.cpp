@@ -144,9 +144,9 @@ TEST_CASE("the worker loads the plugin, says what it is, and answers complete, s
       break;
     }
     REQUIRE(f.type == FrameType::kChunk);
-    ChunkMessage c;
+    ChunkView c;
     REQUIRE(decode_chunk(f.payload, c));
-    text += c.content;
+    text += c.chunk.content;
   }
   CHECK(text == "a b c");
 

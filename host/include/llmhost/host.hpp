@@ -101,8 +101,9 @@ struct HostOptions {
   // Threads running the async forms; 0 = hardware concurrency (at least 2).
   unsigned async_threads = 0;
   // Where the HTTP service (llmhost/http.h) runs perform_async: curl's sockets and timers, and
-  // the plugins' callbacks. Null: a thread of its own, started on first use. Given (llmhost
-  // serve passes its own, so that an upstream exchange never leaves the server's I/O thread):
+  // the plugins' callbacks; and where isolated plugins' answers are read from their workers.
+  // Null: threads of their own. Given (llmhost serve passes its own, so that an upstream
+  // exchange or an isolated plugin's answer never leaves the server's I/O thread):
   // it may be run by several threads (the service uses a strand of it), and must be running
   // whenever a call is in flight and while the Host is destroyed.
   boost::asio::io_context *http_io_context = nullptr;

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -70,7 +69,7 @@ class CompleteCall final : public PendingCall {
  public:
   using Finish = std::function<void(const llmh_error *)>;
   CompleteCall(const llmh_response_builder *out, Finish finish) : out_(out), finish_(std::move(finish)) {}
-  void on_chunk(ChunkMessage &&) override {}  // never: the supervisor checks what a call gets
+  void on_chunk(std::string_view) override {}  // never: the supervisor checks what a call gets
   void on_done(DoneMessage &&done, const char *code) override {
     if (done.kind != DoneKind::kError) {
       fill(*out_, done.response);
@@ -91,7 +90,7 @@ class CompleteCall final : public PendingCall {
 class EmbedCall final : public PendingCall {
  public:
   EmbedCall(const llmh_embedding_builder *out, size_t inputs) : out_(out), inputs_(inputs) {}
-  void on_chunk(ChunkMessage &&) override {}
+  void on_chunk(std::string_view) override {}
   void on_done(DoneMessage &&done, const char *code) override {
     if (done.kind == DoneKind::kError) {
       if (code) detail::tag_error(*out_, code);
@@ -119,15 +118,17 @@ class EmbedCall final : public PendingCall {
   size_t inputs_;
 };
 
-// A stream in flight: the supervisor queues its chunks, and the thread running the host's
-// `stream` hands them to the sink, so that a slow consumer holds up only this stream. The
-// queue holds at most kStreamWindow chunks: the worker sends no more until credited.
+// A stream in flight: the supervisor queues its chunks' payloads, and the thread running the
+// host's `stream` decodes each in place and hands it to the sink, so that a slow consumer holds
+// up only this stream. The queue holds at most kStreamWindow chunks: the worker sends no more
+// until credited.
 class StreamCall final : public PendingCall {
  public:
-  void on_chunk(ChunkMessage &&chunk) override {
+  void on_chunk(std::string_view payload) override {
     std::lock_guard lock(mu);
-    queue.push_back(std::move(chunk));
-    if (queue.size() == 1) ready.notify_one();  // the stream's thread waits only on an empty queue
+    const uint32_t size = static_cast<uint32_t>(payload.size());  // a frame's payload fits (frame.hpp)
+    queue.append(reinterpret_cast<const char *>(&size), sizeof size).append(payload);
+    if (queue.size() == sizeof size + payload.size()) ready.notify_one();  // it waits only on an empty queue
   }
   void on_done(DoneMessage &&d, const char *c) override {
     std::lock_guard lock(mu);
@@ -139,37 +140,48 @@ class StreamCall final : public PendingCall {
 
   std::mutex mu;
   std::condition_variable ready;
-  std::deque<ChunkMessage> queue;
+  std::string queue;  // payloads, each behind its size (host byte order)
   std::optional<DoneMessage> done;
   const char *code = nullptr;
 };
 
-// A chunk as the C views a sink takes; valid while the message lives.
+// Calls `fn` with each payload of a batch StreamCall::queue built.
+template <class Fn>
+void for_each_payload(std::string_view batch, Fn fn) {
+  while (!batch.empty()) {
+    uint32_t size;
+    std::memcpy(&size, batch.data(), sizeof size);
+    fn(batch.substr(sizeof size, size));
+    batch.remove_prefix(sizeof size + size);
+  }
+}
+
+// A chunk as the C views a sink takes; reused from chunk to chunk.
 class CChunk {
  public:
-  explicit CChunk(const ChunkMessage &m) {
+  const llmh_chunk *of(const Chunk &c) {
+    chunk_ = {};
     chunk_.struct_size = sizeof chunk_;
-    chunk_.content = str(m.content);
-    chunk_.reasoning = str(m.reasoning);
-    chunk_.finish_reason = str(m.finish_reason);
-    chunk_.raw_json = str(m.raw_json);
-    // From the owned texts: the message's own views may point into a string moved since.
-    for (size_t i = 0; i < m.tool_calls.size(); ++i)
-      deltas_.push_back({sizeof(llmh_tool_call_delta), m.tool_calls[i].index, str(m.tool_call_text[3 * i]),
-                         str(m.tool_call_text[3 * i + 1]), str(m.tool_call_text[3 * i + 2])});
+    chunk_.content = str(c.content);
+    chunk_.reasoning = str(c.reasoning);
+    chunk_.finish_reason = str(c.finish_reason);
+    chunk_.raw_json = str(c.raw_json);
+    deltas_.clear();
+    for (const ToolCallDelta &t : c.tool_calls)
+      deltas_.push_back({sizeof(llmh_tool_call_delta), t.index, str(t.id), str(t.name), str(t.arguments)});
     chunk_.tool_calls = deltas_.empty() ? nullptr : deltas_.data();
     chunk_.tool_call_count = deltas_.size();
-    if (m.usage) {
-      usage_ = usage_of(*m.usage);
+    if (c.usage) {
+      usage_ = usage_of(*c.usage);
       chunk_.usage = &usage_;
     }
-    if (m.upstream_members.handed_over) {
-      members_ = {sizeof(llmh_upstream_members), str(m.upstream_members.top), str(m.upstream_members.choice),
-                  str(m.upstream_members.message)};
+    if (c.upstream_members.handed_over) {
+      members_ = {sizeof(llmh_upstream_members), str(c.upstream_members.top), str(c.upstream_members.choice),
+                  str(c.upstream_members.message)};
       chunk_.upstream_members = &members_;
     }
+    return &chunk_;
   }
-  const llmh_chunk *get() const { return &chunk_; }
 
  private:
   llmh_chunk chunk_{};
@@ -227,7 +239,9 @@ int stream(void *instance, const llmh_request *req, const llmh_stream_sink *sink
   const uint64_t id = supervisor.begin(call, CallKind::kStream, *req, body_checked(*req));
   bool stopped = false;  // the consumer gave up: the rest of the stream is dropped
   uint32_t taken = 0;    // chunks delivered since the last credit
-  std::deque<ChunkMessage> batch;
+  std::string batch;     // swapped with the queue: the two keep their room
+  ChunkView decoded;
+  CChunk c_chunk;
   std::unique_lock lock(call->mu);
   for (;;) {
     // The timeout: a consumer that cancels between chunks is heard within it.
@@ -239,15 +253,17 @@ int stream(void *instance, const llmh_request *req, const llmh_stream_sink *sink
       stopped = true;
       supervisor.cancel(id);
     }
-    for (; !batch.empty() && !stopped; batch.pop_front()) {
-      if (sink->emit(sink, CChunk(batch.front()).get()) != 0) {
+    for_each_payload(batch, [&](std::string_view payload) {
+      if (stopped) return;
+      decode_chunk(payload, decoded);  // the supervisor checked it
+      if (sink->emit(sink, c_chunk.of(decoded.chunk)) != 0) {
         stopped = true;
         supervisor.cancel(id);
       } else if (++taken >= kStreamWindow / 2) {
         supervisor.credit(id, taken);
         taken = 0;
       }
-    }
+    });
     batch.clear();
     lock.lock();
   }

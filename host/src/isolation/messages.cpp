@@ -67,7 +67,8 @@ bool get_flag(Decoder &d, bool &ok) {
   return v == 1;
 }
 
-void get_members(Decoder &d, UpstreamMembers<std::string> &m, bool &ok) {
+template <class Text>
+void get_members(Decoder &d, UpstreamMembers<Text> &m, bool &ok) {
   m.handed_over = get_flag(d, ok);
   m.top = d.str();
   m.choice = d.str();
@@ -173,43 +174,26 @@ void encode_chunk(std::string &out, const Chunk &c) {
   put_members(e, c.upstream_members);
 }
 
-bool decode_chunk(std::string_view payload, ChunkMessage &c) {
+bool decode_chunk(std::string_view payload, ChunkView &v) {
   Decoder d(payload);
   bool ok = true;
+  Chunk &c = v.chunk;
   c.content = d.str();
   c.reasoning = d.str();
   c.finish_reason = d.str();
   c.raw_json = d.str();
-  const uint32_t n = d.count(kMinDelta);
-  c.tool_calls.resize(n);
-  c.tool_call_text.resize(3 * size_t{n});
-  for (uint32_t i = 0; i < n; ++i) {
-    c.tool_calls[i].index = d.u32();
-    for (int k = 0; k < 3; ++k) c.tool_call_text[3 * i + k] = d.str();
+  v.deltas.resize(d.count(kMinDelta));
+  for (ToolCallDelta &t : v.deltas) {
+    t.index = d.u32();
+    t.id = d.str();
+    t.name = d.str();
+    t.arguments = d.str();
   }
-  // Views only once the strings have their final home.
-  for (uint32_t i = 0; i < n; ++i) {
-    c.tool_calls[i].id = c.tool_call_text[3 * i];
-    c.tool_calls[i].name = c.tool_call_text[3 * i + 1];
-    c.tool_calls[i].arguments = c.tool_call_text[3 * i + 2];
-  }
+  c.tool_calls = v.deltas;
   c.usage.reset();
   if (get_flag(d, ok)) c.usage = get_usage(d);
   get_members(d, c.upstream_members, ok);
   return ok && d.done();
-}
-
-Chunk ChunkMessage::view() const {
-  Chunk c;
-  c.content = content;
-  c.reasoning = reasoning;
-  c.finish_reason = finish_reason;
-  c.raw_json = raw_json;
-  c.tool_calls = tool_calls;
-  c.usage = usage;
-  c.upstream_members = {upstream_members.top, upstream_members.choice, upstream_members.message,
-                        upstream_members.handed_over};
-  return c;
 }
 
 void encode_done_error(std::string &out, int status, std::string_view message) {

@@ -29,18 +29,19 @@ struct CallMessage {
 void encode_call(std::string &out, CallKind kind, const llmh_request &request, bool body_checked);
 bool decode_call(std::string_view payload, CallMessage &call);
 
-// kChunk: one chunk, owning its text (Chunk itself holds views into this).
-struct ChunkMessage {
-  std::string content, reasoning, finish_reason, raw_json;
-  std::vector<ToolCallDelta> tool_calls;  // views into tool_call_text
-  std::vector<std::string> tool_call_text;
-  std::optional<Usage> usage;
-  UpstreamMembers<std::string> upstream_members;
-  // The chunk as a consumer reads it; valid while this message lives and is not changed.
-  Chunk view() const;
+// kChunk: one chunk, decoded in place: its views point into the payload it came from, and
+// are valid while that lives unchanged. Reused from chunk to chunk, so that decoding a stream
+// allocates nothing once `deltas` has room; not copyable, since `chunk` views `deltas`.
+struct ChunkView {
+  Chunk chunk;
+  std::vector<ToolCallDelta> deltas;  // chunk.tool_calls
+
+  ChunkView() = default;
+  ChunkView(const ChunkView &) = delete;
+  ChunkView &operator=(const ChunkView &) = delete;
 };
 void encode_chunk(std::string &out, const Chunk &chunk);
-bool decode_chunk(std::string_view payload, ChunkMessage &chunk);
+bool decode_chunk(std::string_view payload, ChunkView &chunk);
 
 // kDone: a call's end: an error (status and message), or the answer of a completion
 // (`response`), of an embedding (`embeddings`), or of a stream (nothing: its chunks came before).

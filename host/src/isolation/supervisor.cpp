@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 
+#include "isolation/channel_watch.hpp"
 #include "loader/plugin.hpp"
 
 namespace llmhost::isolation {
@@ -203,6 +205,27 @@ void Supervisor::run() {
   }
 }
 
+Supervisor::Read Supervisor::read_channel(WorkerProcess &w, std::string &why) {
+  char buf[64 * 1024];
+  for (int reads = 0; reads < 16; ++reads) {  // then the watch, or the loop, has its turn
+    const ssize_t n = ::recv(w.channel(), buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Read::kMore;
+    if (n <= 0) return Read::kClosed;  // it closed its end: it is exiting, or broken
+    reader_.feed(std::string_view(buf, static_cast<size_t>(n)));
+    Frame f;
+    for (FrameReader::Status status; (status = reader_.next(f)) != FrameReader::Status::kNeedMore;) {
+      if (status == FrameReader::Status::kBad)
+        why = "sent a malformed frame: " + reader_.error();
+      else if (handle(f, why))
+        continue;
+      w.kill();
+      return Read::kKilled;
+    }
+  }
+  return Read::kMore;
+}
+
 Supervisor::Ending Supervisor::serve() {
   std::shared_ptr<WorkerProcess> w;
   {
@@ -212,21 +235,31 @@ Supervisor::Ending Supervisor::serve() {
   std::optional<Ending> killed;  // why the host killed it, when it did
   bool stopping = false;
   int64_t stop_deadline = 0;
-  char buf[64 * 1024];
-  auto take_frames = [&] {
-    Frame f;
-    for (;;) {
-      const FrameReader::Status status = reader_.next(f);
-      if (status == FrameReader::Status::kNeedMore) return true;
-      std::string why;
-      if (status == FrameReader::Status::kBad)
-        why = "sent a malformed frame: " + reader_.error();
-      else if (handle(f, why))
-        continue;
+  // Reading on the host's I/O loop: the watch's verdict, once it stopped by itself.
+  std::shared_ptr<ChannelWatch> watch;
+  std::atomic<bool> watch_ended{false};
+  Read watch_read = Read::kMore;  // written by the watch before watch_ended, read after stop()
+  std::string watch_why;
+  if (settings_.reader)
+    watch = ChannelWatch::start(settings_.reader, w->channel(), [&] {
+      watch_read = read_channel(*w, watch_why);
+      if (watch_read == Read::kMore) return true;
+      watch_ended = true;
+      wake();
+      return false;
+    });
+  // What a read found, for the loop: false when the worker ends now.
+  const auto after = [&](Read read, std::string &why) {
+    if (read == Read::kMore) return true;
+    if (read == Read::kKilled) {
       killed = Ending{"protocol", "was killed because it " + why, false};
-      w->kill();
       return false;
     }
+    pollfd exited{w->pidfd(), POLLIN, 0};
+    if (::poll(&exited, 1, kExitGraceMs) == 0 && !stopping)
+      killed = Ending{"protocol", "was killed because it closed its channel", false};
+    w->kill();
+    return false;
   };
   for (;;) {
     bool idle;
@@ -240,34 +273,28 @@ Supervisor::Ending Supervisor::serve() {
       }
     }
     if (stopping && now_ns() > stop_deadline) w->kill();
-    pollfd fds[3] = {{w->channel(), POLLIN, 0}, {w->pidfd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    ::poll(fds, 3, idle && !stopping ? kIdleMs : kWatchMs);
-    if (fds[2].revents) {
+    // The channel is polled here only when no watch reads it.
+    pollfd fds[3] = {{w->pidfd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}, {w->channel(), POLLIN, 0}};
+    ::poll(fds, watch ? 2 : 3, idle && !stopping ? kIdleMs : kWatchMs);
+    if (fds[1].revents) {
       uint64_t count;
       [[maybe_unused]] const ssize_t r = ::read(wake_fd_, &count, sizeof count);
     }
-    if (fds[1].revents) {
+    if (watch && (fds[0].revents || watch_ended)) {
+      watch->stop();  // the channel is this thread's from here on
+      if (watch_ended && !after(watch_read, watch_why)) break;
+      watch.reset();
+    }
+    if (fds[0].revents) {
       // Gone: take what it sent before it went (answers it finished are answers), then reap.
-      for (ssize_t n; !killed && (n = ::recv(w->channel(), buf, sizeof buf, MSG_DONTWAIT)) > 0;) {
-        reader_.feed(std::string_view(buf, static_cast<size_t>(n)));
-        take_frames();
-      }
+      std::string why;
+      if (!killed && read_channel(*w, why) == Read::kKilled)
+        killed = Ending{"protocol", "was killed because it " + why, false};
       break;
     }
-    if (fds[0].revents && !killed) {
-      const ssize_t n = ::read(w->channel(), buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n > 0) {
-        reader_.feed(std::string_view(buf, static_cast<size_t>(n)));
-        take_frames();
-        continue;
-      }
-      // It closed its end: it is exiting, or broken. Either way it ends now.
-      pollfd exited{w->pidfd(), POLLIN, 0};
-      if (::poll(&exited, 1, kExitGraceMs) == 0 && !stopping)
-        killed = Ending{"protocol", "was killed because it closed its channel", false};
-      w->kill();
-      break;
+    if (fds[2].revents && !killed) {
+      std::string why;
+      if (!after(read_channel(*w, why), why)) break;
     }
     if (!killed && !stopping)
       if (std::optional<std::string> hung = watch_calls()) {
@@ -275,6 +302,7 @@ Supervisor::Ending Supervisor::serve() {
         w->kill();
       }
   }
+  if (watch) watch->stop();
   const WorkerExit exit = w->wait();
   if (stopping) return Ending{"", "", true};
   if (killed) return *killed;
@@ -296,8 +324,7 @@ bool Supervisor::handle(const Frame &f, std::string &why) {
       return true;
     }
     case FrameType::kChunk: {
-      ChunkMessage chunk;
-      if (!decode_chunk(f.payload, chunk)) return why = "sent a malformed chunk", false;
+      if (!decode_chunk(f.payload, checked_)) return why = "sent a malformed chunk", false;
       std::shared_ptr<PendingCall> call;
       {
         std::lock_guard lock(mu_);
@@ -308,7 +335,7 @@ bool Supervisor::handle(const Frame &f, std::string &why) {
           return why = "sent more chunks than its stream's credit (" + std::to_string(kStreamWindow) + ")", false;
         call = e->call;
       }
-      call->on_chunk(std::move(chunk));
+      call->on_chunk(f.payload);
       return true;
     }
     case FrameType::kDone: {

@@ -24,6 +24,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "http/asio.hpp"
 #include "isolation/messages.hpp"
 #include "isolation/worker_process.hpp"
 #include "llmhost/host.hpp"
@@ -35,6 +36,9 @@ namespace llmhost::isolation {
 // plugin's memory cap.
 struct SupervisorSettings : WorkerSettings {
   size_t max_memory_mb = 0;  // the worker's address space cap; 0 = none
+  // Where the worker's channel is read: an I/O loop of the host's (ChannelWatch), or, empty,
+  // the supervisor's own thread.
+  boost::asio::any_io_executor reader;
 };
 
 // One call in flight, as the supervisor drives it. The callbacks run on the supervisor's
@@ -42,8 +46,9 @@ struct SupervisorSettings : WorkerSettings {
 class PendingCall {
  public:
   virtual ~PendingCall() = default;
-  // A stream's next chunk.
-  virtual void on_chunk(ChunkMessage &&chunk) = 0;
+  // A stream's next chunk: its frame's payload, which decode_chunk accepted; a view valid only
+  // during this call.
+  virtual void on_chunk(std::string_view payload) = 0;
   // The call's end, exactly once: the worker's answer, or an error. `code` is the OpenAI error
   // code of an error the host made ("plugin_crashed", "provider_unavailable"), else nullptr.
   virtual void on_done(DoneMessage &&done, const char *code) = 0;
@@ -107,6 +112,10 @@ class Supervisor final : public detail::PluginWorker {
   void run();
   // Reads frames until the worker ends, watching the calls meanwhile.
   Ending serve();
+  // Reads and handles what the channel holds now. kKilled: the worker sent a frame the host
+  // must not trust (`why`), and was killed.
+  enum class Read { kMore, kClosed, kKilled };
+  Read read_channel(WorkerProcess &w, std::string &why);
   // Call `id` if the worker has it (sent, not answered); nullptr otherwise. Under mu_.
   Entry *sent(uint64_t id);
   // Handles one frame; false (with `why`) for a frame the host must not trust.
@@ -130,7 +139,9 @@ class Supervisor final : public detail::PluginWorker {
   std::condition_variable changed_;
   State state_ = State::kStarting;
   std::shared_ptr<WorkerProcess> worker_;  // the running one; senders copy it
-  FrameReader reader_;                     // of worker_'s channel; the thread's
+  // Of worker_'s channel: the thread's, or, while a ChannelWatch reads it, the watch's.
+  FrameReader reader_;
+  ChunkView checked_;  // a chunk being checked
   uint64_t next_id_ = 0;
   std::unordered_map<uint64_t, Entry> calls_;
   std::deque<Clock::time_point> recent_crashes_;  // within crash_loop_window
