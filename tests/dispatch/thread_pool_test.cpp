@@ -3,10 +3,13 @@
 // maximum, and shrinks back when the burst is over.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <latch>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "dispatch/thread_pool.hpp"
 
@@ -74,6 +77,25 @@ TEST_CASE("never more threads than the maximum: the rest queue, in order, and al
   release = true;
   CHECK(within(20s, [&] { return done.load() == 12; }));
   CHECK(peak.load() == 3);
+
+  // In order: one thread takes the queue first in, first out.
+  ThreadPool one(1, 1, 50ms);
+  std::mutex mu;
+  std::vector<int> order;
+  std::latch started(1);
+  one.post([&] { started.wait(); });  // holds the thread while the rest queue
+  for (int i = 0; i < 10; ++i)
+    one.post([&, i] {
+      std::lock_guard lock(mu);
+      order.push_back(i);
+    });
+  started.count_down();
+  CHECK(within(20s, [&] {
+    std::lock_guard lock(mu);
+    return order.size() == 10;
+  }));
+  std::lock_guard lock(mu);
+  CHECK(std::is_sorted(order.begin(), order.end()));
 }
 
 TEST_CASE("destruction runs every queued job, including jobs posted by jobs, then joins") {

@@ -64,11 +64,11 @@ TEST_CASE("a Retry-After longer than the deadline is not waited for") {
   });
   llmhost::Host host(host_options());
   llmhost::Request r = chat_to(server, "hi");
-  r.timeout_s = 2;
+  r.timeout_s = 20;
   const auto start = Clock::now();
   const auto e = error_of([&] { host.complete(r); });
   CHECK(e.status() == 429);
-  CHECK(Clock::now() - start < 1s);
+  CHECK(Clock::now() - start < test::kSoon);  // not the 20 s deadline
   CHECK(server.request_count() == 1);
 }
 
@@ -96,7 +96,8 @@ TEST_CASE("a server that accepts and never answers gives 408 within the timeout"
 }
 
 TEST_CASE("a refused port is a connection error naming the URL without the key") {
-  const int port = refused_port();
+  const RefusedPort refused;
+  const int port = refused.port();
   llmhost::Host host(host_options());
   llmhost::Request r = test::chat("openai/gpt-test", "hi");
   r.api_base = "http://127.0.0.1:" + std::to_string(port) + "/v1";

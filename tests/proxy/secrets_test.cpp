@@ -79,7 +79,8 @@ struct Transcript {
 TEST_CASE("serve: no key in any response, log line, metric or message, whichever way it arrived") {
   auto upstream = echoing_upstream();
   const std::string up = upstream.base_url();
-  const int refused = test::http::refused_port();
+  const test::http::RefusedPort refused_port;
+  const int refused = refused_port.port();
   test::TempDir dir;
   const auto cfg = dir.path() / "config.yaml";
   write_file(cfg,
@@ -196,8 +197,9 @@ TEST_CASE("CLI: no key in the output or the error of any command") {
   CHECK(run({"stream", "openai/gpt-test", "stream-error", "--api-key", kCli, "--api-base", up}).exit_code == 1);
   CHECK(run({"stream", "openai/gpt-test", "fail-401", "--api-key", kCli, "--api-base", up, "--json"}).exit_code == 1);
   CHECK(run({"embed", "openai/text-embedding-3-small", "x", "--api-key", kCli, "--api-base", up}).exit_code == 1);
+  const test::http::RefusedPort refused_port;
   const std::string leaky =
-      "http://user:" + kCli + "@127.0.0.1:" + std::to_string(test::http::refused_port()) + "/v1?key=" + kCli;
+      "http://user:" + kCli + "@127.0.0.1:" + std::to_string(refused_port.port()) + "/v1?key=" + kCli;
   CHECK(run({"complete", "openai/gpt-test", "say-ok", "--api-key", kCli, "--api-base", leaky}).exit_code == 1);
   bool cli_sent = false;
   for (const auto &r : upstream.requests()) cli_sent |= r.header("authorization") == "Bearer " + kCli;

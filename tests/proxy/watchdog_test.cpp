@@ -136,8 +136,9 @@ TEST_CASE("a stream whose plugin goes quiet is ended with an error event after -
     CHECK(has(r.body, "\"code\":\"stream_idle_timeout\""));
     CHECK(eventually([&] { return has(read_file(p.marker()), "stream cancelled"); }));
     // The cancelled call's own error (499) comes later and changes nothing: the record is 408.
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const std::string m = c.get("/metrics").body;
+    // Once the call has returned, nothing is abandoned, and nothing more can be recorded.
+    std::string m;
+    CHECK(eventually([&] { return has(m = c.get("/metrics").body, "llmhost_abandoned_calls 0\n"); }));
     CHECK(has(m, "model=\"drip/x\",provider=\"drip\",status=\"408\""));
     CHECK_FALSE(has(m, "status=\"499\""));
   }

@@ -1,5 +1,7 @@
 #include "mock_server.hpp"
 
+#include <doctest/doctest.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -198,16 +200,17 @@ void MockServer::serve(int fd, int id) {
   ::close(fd);
 }
 
-int refused_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+RefusedPort::RefusedPort() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  REQUIRE(fd_ >= 0);
+  REQUIRE(::bind(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
+  REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr *>(&addr), &len) == 0);
+  port_ = ntohs(addr.sin_port);
 }
+
+RefusedPort::~RefusedPort() { ::close(fd_); }
 
 }  // namespace test::http

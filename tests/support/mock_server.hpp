@@ -82,7 +82,19 @@ class MockServer {
   std::thread acceptor_;
 };
 
-// A port on 127.0.0.1 where nothing listens (bound, then closed): connecting is refused.
-int refused_port();
+// A port on 127.0.0.1 that refuses connections: held by a bound socket that never listens, so
+// that no other test (ctest -j) can take it while this lives.
+class RefusedPort {
+ public:
+  RefusedPort();
+  ~RefusedPort();
+  RefusedPort(const RefusedPort &) = delete;
+  RefusedPort &operator=(const RefusedPort &) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
 
 }  // namespace test::http

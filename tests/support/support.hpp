@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -15,6 +16,10 @@
 namespace test {
 
 namespace fs = std::filesystem;
+
+// The bound for "it did not wait for the long timer the test set up" (5 s and more): loose
+// enough that a loaded machine or a sanitizer never trips it. Speed is measured in bench/.
+inline constexpr std::chrono::seconds kSoon{3};
 
 inline fs::path test_plugin(const std::string &file) { return fs::path(LLMHOST_TEST_PLUGINS) / file; }
 inline fs::path bundled_plugins() { return LLMHOST_BUNDLED_PLUGINS; }

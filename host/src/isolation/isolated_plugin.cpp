@@ -6,6 +6,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include <llmhost/views.hpp>
@@ -64,36 +65,59 @@ void fill(const llmh_response_builder &b, const Response &r) {
   }
 }
 
+// A call whose answer goes into a builder of the host's. The supervisor's thread polls
+// cancelled() while the answer may be handled on another (the I/O loop reading the channel),
+// and the builder goes with the call's end: so cancelled() reads it only until on_done takes it.
+template <class Builder>
+class BuilderCall : public PendingCall {
+ public:
+  explicit BuilderCall(const Builder *out) : out_(out) {}
+  void on_chunk(std::string_view) override {}  // never: the supervisor checks what a call gets
+  bool cancelled() override {
+    std::lock_guard lock(mu_);
+    return out_ && out_->cancelled(out_) != 0;
+  }
+
+ protected:
+  // The builder, once: from here on cancelled() is false.
+  const Builder &take() {
+    std::lock_guard lock(mu_);
+    return *std::exchange(out_, nullptr);
+  }
+
+ private:
+  std::mutex mu_;
+  const Builder *out_;
+};
+
 // A completion in flight: its answer goes into the host's builder, then to `finish`.
-class CompleteCall final : public PendingCall {
+class CompleteCall final : public BuilderCall<llmh_response_builder> {
  public:
   using Finish = std::function<void(const llmh_error *)>;
-  CompleteCall(const llmh_response_builder *out, Finish finish) : out_(out), finish_(std::move(finish)) {}
-  void on_chunk(std::string_view) override {}  // never: the supervisor checks what a call gets
+  CompleteCall(const llmh_response_builder *out, Finish finish) : BuilderCall(out), finish_(std::move(finish)) {}
   void on_done(DoneMessage &&done, const char *code) override {
+    const llmh_response_builder &out = take();
     if (done.kind != DoneKind::kError) {
-      fill(*out_, done.response);
+      fill(out, done.response);
       return finish_(nullptr);
     }
-    if (code) detail::tag_error(*out_, code);
+    if (code) detail::tag_error(out, code);
     const llmh_error err = error_of(done);
     finish_(&err);
   }
-  bool cancelled() override { return out_->cancelled(out_) != 0; }
 
  private:
-  const llmh_response_builder *out_;
   Finish finish_;
 };
 
 // An embedding in flight; the caller waits for `result`.
-class EmbedCall final : public PendingCall {
+class EmbedCall final : public BuilderCall<llmh_embedding_builder> {
  public:
-  EmbedCall(const llmh_embedding_builder *out, size_t inputs) : out_(out), inputs_(inputs) {}
-  void on_chunk(std::string_view) override {}
+  EmbedCall(const llmh_embedding_builder *out, size_t inputs) : BuilderCall(out), inputs_(inputs) {}
   void on_done(DoneMessage &&done, const char *code) override {
+    const llmh_embedding_builder &out = take();
     if (done.kind == DoneKind::kError) {
-      if (code) detail::tag_error(*out_, code);
+      if (code) detail::tag_error(out, code);
       return result.set_value(error_of(done));
     }
     const EmbeddingResponse &r = done.embeddings;
@@ -103,18 +127,16 @@ class EmbedCall final : public PendingCall {
                      std::to_string(inputs_) + " inputs";
       return result.set_value(error_of(done));
     }
-    for (size_t i = 0; i < r.data.size(); ++i) out_->set_embedding(out_, i, r.data[i].data(), r.data[i].size());
+    for (size_t i = 0; i < r.data.size(); ++i) out.set_embedding(&out, i, r.data[i].data(), r.data[i].size());
     const llmh_usage usage = usage_of(r.usage);
-    out_->set_usage(out_, &usage);
-    if (!r.model.empty()) out_->set_model(out_, str(r.model));
+    out.set_usage(&out, &usage);
+    if (!r.model.empty()) out.set_model(&out, str(r.model));
     result.set_value(std::nullopt);
   }
-  bool cancelled() override { return out_->cancelled(out_) != 0; }
 
   std::promise<std::optional<llmh_error>> result;
 
  private:
-  const llmh_embedding_builder *out_;
   size_t inputs_;
 };
 
