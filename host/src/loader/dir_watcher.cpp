@@ -94,7 +94,9 @@ void DirWatcher::run() {
     if (::poll(fds, 2, timeout_ms) < 0 && errno != EINTR) return;
     if (fds[1].revents) return;
 
-    if (fds[0].revents & POLLIN) {
+    // Read even when poll only timed out: an event that came since (a writer opening the file
+    // again) must be seen before the file is reported.
+    {
       for (;;) {
         const ssize_t len = ::read(inotify_fd_, buf, sizeof buf);
         if (len <= 0) break;

@@ -97,7 +97,7 @@ void PluginManager::sync_locked(const std::filesystem::path &file, bool force) {
     if (old != serving_.end() && !old->second.gone_until) gone(old, t0);
     return;
   }
-  const FileId id{st.st_dev, st.st_ino, st.st_size, int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+  const FileId id = FileId::of(st);
   if (old != serving_.end()) {
     old->second.gone_until.reset();    // back, or a new build coming in
     if (old->second.id == id) return;  // the build serving it (renamed away and back, rescanned)
@@ -124,6 +124,10 @@ void PluginManager::sync_locked(const std::filesystem::path &file, bool force) {
     }
     plugin = load_(file, copy);
   } catch (const LoadException &e) {
+    // A writer that began after the watcher's last look (the file changed while it was copied
+    // and loaded) is not a broken build: its close brings the whole one.
+    struct stat now {};
+    if (::stat(file.c_str(), &now) == 0 && !(FileId::of(now) == id)) return;
     return fail(file, e.error(), id, t0);
   } catch (const std::filesystem::filesystem_error &e) {
     return fail(file,

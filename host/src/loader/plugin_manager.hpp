@@ -9,6 +9,7 @@
 // replaces it like any new build; a thread of the manager's own removes it when the grace ends.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <condition_variable>
@@ -58,6 +59,9 @@ class PluginManager {
     off_t size = 0;
     int64_t mtime_ns = 0;
     bool operator==(const FileId &) const = default;
+    static FileId of(const struct stat &st) {
+      return {st.st_dev, st.st_ino, st.st_size, int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+    }
   };
   struct Serving {
     std::string name;

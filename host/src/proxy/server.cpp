@@ -1,5 +1,7 @@
 #include "proxy/server.hpp"
 
+#include <pthread.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -219,7 +221,11 @@ bool Server::run(ServerHooks hooks) {
   d.accept();
   d.wait_signal();
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < d.options.io_threads; ++i) threads.emplace_back([&d] { d.ioc.run(); });
+  for (unsigned i = 1; i < d.options.io_threads; ++i)
+    threads.emplace_back([&d] {
+      ::pthread_setname_np(::pthread_self(), "llmh-io");  // the first I/O thread is the caller's
+      d.ioc.run();
+    });
   d.ioc.run();
   for (auto &t : threads) t.join();
   d.shared.stopped = true;
