@@ -114,5 +114,7 @@ TEST_CASE("metrics: past 5000 distinct models, new ones count as model=\"other\"
   CHECK(has(m, "model=\"echo/m4999\""));
   CHECK_FALSE(has(m, "model=\"echo/m5000\""));
   CHECK_FALSE(has(m, "model=\"echo/m5001\""));
-  CHECK(has(m, "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"other\",provider=\"echo\",status=\"200\"} 2\n"));
+  CHECK(has(
+      m,
+      "llmhost_requests_total{route=\"/v1/chat/completions\",model=\"other\",provider=\"echo\",status=\"200\"} 2\n"));
 }
