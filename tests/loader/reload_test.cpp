@@ -264,6 +264,28 @@ TEST_CASE("a broken build dropped over a working one: the working one keeps answ
   CHECK(w.host->load_errors().empty());
 }
 
+TEST_CASE("a build that arrives by reload is trust-checked: world-writable, it is refused and the old one serves") {
+  Watched w;
+  copy_over(v1(), w.file("libswap.so"));
+  w.wait_events(1);
+  // Written world-writable, then closed: what the watcher reports is a file anyone could change.
+  const fs::path incoming = w.folder.dir() / "libswap.so";
+  {
+    std::ofstream out(incoming, std::ios::binary | std::ios::trunc);
+    std::ifstream in(v2(), std::ios::binary);
+    out << in.rdbuf();
+    out.flush();
+    fs::permissions(incoming, fs::perms::others_write, fs::perm_options::add);
+  }
+  const auto e = w.wait_for(Kind::kFailed, 1);
+  CHECK(e.message.find("world-writable") != std::string::npos);
+  CHECK(e.old_version == "1.0.0");
+  CHECK(w.answer() == "v1");
+  const auto errors = w.host->load_errors();
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].kind == llmhost::LoadErrorKind::kUntrusted);
+}
+
 TEST_CASE("reload() rescans on demand without a watcher") {
   Watched w(/*watch=*/false, 100ms);
   copy_over(v1(), w.file("libswap.so"));

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "mock_server.hpp"
 #include "proxy_support.hpp"
 
 using namespace ptest;
@@ -103,6 +104,32 @@ TEST_CASE("chunks are flushed one by one: the first arrives while the plugin sti
   const Response r = client.finish();
   CHECK(r.body.find("\"content\":\" done\"") != std::string::npos);
   CHECK(r.body.find("data: [DONE]\n\n") != std::string::npos);
+}
+
+TEST_CASE("an upstream stream that ends without [DONE] or a finish_reason still ends the client's properly") {
+  using test::http::Conn;
+  using test::http::HttpRequest;
+  test::http::MockServer upstream([](const HttpRequest &, Conn &c) {
+    c.begin_chunked();
+    c.chunk(
+        R"(data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"cut"},"finish_reason":null}]})"
+        "\n\n");
+    c.end_chunked();  // no [DONE], no finish_reason: the body just ends
+  });
+  test::TempDir dir;
+  const auto cfg = dir.path() / "config.yaml";
+  write_file(cfg,
+             "model_list:\n  - model_name: up\n    litellm_params:\n      model: openai/gpt-test\n"
+             "      api_key: sk-test\n      api_base: " +
+                 upstream.base_url() + "\n");
+  Server server({"--config", cfg.string()});
+  Client c(server.port());
+  const Response r = c.post("/v1/chat/completions", chat_body("up", "hi", "\"stream\":true"));
+  CHECK(r.status == 200);
+  CHECK(r.body.find("\"content\":\"cut\"") != std::string::npos);
+  CHECK(r.body.find("\"finish_reason\":\"stop\"") != std::string::npos);  // made up, as the framing promises
+  CHECK(r.body.size() >= 14);
+  CHECK(r.body.substr(r.body.size() - 14) == "data: [DONE]\n\n");
 }
 
 TEST_CASE("embeddings as floats and as base64 of the same float32 values") {
