@@ -214,3 +214,46 @@ TEST_CASE("the isolation settings as docs/isolation.md shows them, and their mis
   CHECK(error_of("general_settings:\n  plugin_max_memory_mb: 0.5\n") ==
         "/cfg/config.yaml:2:25: \"general_settings.plugin_max_memory_mb\" must be a whole number of MiB, at least 1");
 }
+
+TEST_CASE("num_retries is a whole number 0..100; api_base reads os.environ/ as api_key does") {
+  const auto deployment = [](const std::string &params) {
+    return "model_list:\n  - model_name: a\n    litellm_params:\n      model: x/y\n" + params;
+  };
+  const config::Config c = config::parse(deployment("      num_retries: 100\n      api_base: os.environ/CFG_BASE\n"),
+                                         "/c.yaml", env_of({{"CFG_BASE", "http://10.0.0.7:8000/v1"}}));
+  REQUIRE(c.models.size() == 1);
+  CHECK(c.models[0].deployments[0].num_retries == 100u);
+  CHECK(c.models[0].deployments[0].api_base == "http://10.0.0.7:8000/v1");
+  CHECK(
+      config::parse(deployment("      num_retries: 0\n"), "/c.yaml", env_of({})).models[0].deployments[0].num_retries ==
+      0u);
+  for (const char *bad : {"101", "-1", "2.5", "many"}) {
+    CAPTURE(bad);
+    CHECK(error_of(deployment(std::string("      num_retries: ") + bad + "\n"))
+              .find(":5:20: \"model_list[0].litellm_params.num_retries\"") != std::string::npos);
+  }
+  CHECK(error_of(deployment("      api_base: os.environ/CFG_UNSET_BASE\n")) ==
+        "/cfg/config.yaml:5:17: \"model_list[0].litellm_params.api_base\": environment variable CFG_UNSET_BASE is not "
+        "set");
+}
+
+TEST_CASE("plugin_removal_grace: seconds, 0 allowed, not negative") {
+  CHECK(config::parse("general_settings:\n  plugin_removal_grace: 0\n", "/c.yaml", env_of({})).plugin_removal_grace_s ==
+        0.0);
+  CHECK(
+      config::parse("general_settings:\n  plugin_removal_grace: 2.5\n", "/c.yaml", env_of({})).plugin_removal_grace_s ==
+      2.5);
+  CHECK(error_of("general_settings:\n  plugin_removal_grace: -1\n") ==
+        "/cfg/config.yaml:2:25: \"general_settings.plugin_removal_grace\" must be a non-negative number");
+}
+
+TEST_CASE("serve: a model_list entry whose provider is not loaded is a warning naming the line, and a 404") {
+  test::TempDir dir;
+  const auto cfg = dir.path() / "config.yaml";
+  write_file(cfg, "model_list:\n  - model_name: ghost\n    litellm_params:\n      model: nosuch/x\n");
+  Server server({"--config", cfg.string()});
+  CHECK(server.err().find("warning: " + cfg.string() + ":2: model \"ghost\" uses provider \"nosuch\", which is not " +
+                          "loaded (requests get 404 until it is)") != std::string::npos);
+  Client c(server.port());
+  CHECK(c.post("/v1/chat/completions", chat_body("ghost", "hi")).status == 404);
+}
