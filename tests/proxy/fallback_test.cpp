@@ -3,6 +3,10 @@
 // next; a request the client got wrong fails at once. Through the real serve binary and echo.
 #include <doctest/doctest.h>
 
+#include <atomic>
+
+#include "http_support.hpp"
+#include "mock_server.hpp"
 #include "proxy_support.hpp"
 
 using namespace ptest;
@@ -102,4 +106,74 @@ TEST_CASE("a fallback naming an unknown model or itself stops start-up with file
   write_file(cfg, models + "litellm_settings:\n  fallbacks:\n    - b: [a]\n");
   r = serve_fails({"--plugins", test::bundled_plugins().string(), "--config", cfg.string()});
   CHECK(has(r.err, "\"b\" is not a model_name in model_list"));
+}
+
+TEST_CASE("which failures move on: 401, 403, 408 do; 400, 413, 422 and a client gone (499) stay") {
+  std::string yaml = "model_list:\n";
+  const int statuses[] = {401, 403, 408, 400, 413, 422, 499};
+  for (int status : statuses) {
+    const std::string name = "s" + std::to_string(status);
+    yaml += deployment(name, "echo/a", status) + deployment(name, "echo/b", 0, "moved");
+  }
+  Fixture f(yaml);
+  for (int status : statuses) {
+    CAPTURE(status);
+    const Response r = f.chat("s" + std::to_string(status));  // the first request starts on echo/a
+    if (status == 401 || status == 403 || status == 408) {
+      CHECK(r.status == 200);
+      CHECK(has(r.body, "\"content\":\"moved\""));
+    } else {
+      CHECK(r.status == status);
+      CHECK_FALSE(has(r.body, "after"));
+    }
+  }
+}
+
+TEST_CASE("several fallback names are tried in order") {
+  Fixture f(std::string("model_list:\n") + deployment("main", "echo/m", 503) + deployment("first", "echo/f", 502) +
+            deployment("second", "echo/s", 0, "from-second") + deployment("third", "echo/t", 0, "from-third") +
+            "litellm_settings:\n  fallbacks:\n    - main: [first, second, third]\n");
+  const Response r = f.chat("main");
+  CHECK(r.status == 200);
+  CHECK(has(r.body, "\"content\":\"from-second\""));  // not third: in order
+  CHECK(eventually([&] {
+    const std::string m = f.metrics();
+    return has(m, "llmhost_deployment_failures_total{model=\"main\",provider=\"echo\",status=\"503\"} 1\n") &&
+           has(m, "llmhost_deployment_failures_total{model=\"main\",provider=\"echo\",status=\"502\"} 1\n");
+  }));
+}
+
+TEST_CASE("each attempt gets its deployment's own timeout and num_retries") {
+  using test::http::Conn;
+  using test::http::HttpRequest;
+  std::atomic<int> to_busy{0}, to_slow{0}, to_good{0};
+  test::http::MockServer busy([&](const HttpRequest &, Conn &c) {
+    ++to_busy;
+    c.respond(503, R"({"error":{"message":"busy"}})", {"Retry-After: 0"});
+  });
+  test::http::MockServer slow([&](const HttpRequest &, Conn &c) {
+    ++to_slow;
+    c.wait_peer_close(std::chrono::seconds(10));  // answers nothing: only a timeout ends it
+    c.close_after();
+  });
+  test::http::MockServer good([&](const HttpRequest &, Conn &c) {
+    ++to_good;
+    c.respond(200, test::http::completion_json("from-good"));
+  });
+  const auto openai = [](const std::string &base, const std::string &params) {
+    return "  - model_name: m\n    litellm_params:\n      model: openai/x\n      api_key: sk-test\n      api_base: " +
+           base + "\n" + params;
+  };
+  Fixture f("model_list:\n" + openai(busy.base_url(), "      num_retries: 2\n") +
+            openai(slow.base_url(), "      timeout: 0.5\n      num_retries: 0\n") +
+            openai(good.base_url(), "      timeout: 30\n      num_retries: 0\n"));
+  const auto start = std::chrono::steady_clock::now();
+  const Response r = f.chat("m");
+  CHECK(r.status == 200);
+  CHECK(has(r.body, "\"content\":\"from-good\""));
+  CHECK(to_busy.load() == 3);  // its own num_retries: 2 retries after the first try
+  CHECK(to_slow.load() == 1);  // num_retries 0: a timeout is not retried anyway
+  CHECK(to_good.load() == 1);
+  // The slow deployment's own 0.5 s, not the next one's 30 s, nor the 10 s it would hang.
+  CHECK(std::chrono::steady_clock::now() - start < test::kSoon);
 }
