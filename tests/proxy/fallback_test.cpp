@@ -177,3 +177,27 @@ TEST_CASE("each attempt gets its deployment's own timeout and num_retries") {
   // The slow deployment's own 0.5 s, not the next one's 30 s, nor the 10 s it would hang.
   CHECK(std::chrono::steady_clock::now() - start < test::kSoon);
 }
+
+TEST_CASE("a stream moves on only before its first chunk: after it, a failure is an error event") {
+  using test::http::Conn;
+  using test::http::HttpRequest;
+  test::http::MockServer breaks([&](const HttpRequest &, Conn &c) {
+    c.begin_chunked();
+    c.chunk(
+        R"(data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"part"},"finish_reason":null}]})"
+        "\n\n");
+    c.chunk(R"(data: {"error":{"message":"upstream broke mid-stream"}})"
+            "\n\n");
+    c.end_chunked();
+  });
+  Fixture f(
+      "model_list:\n  - model_name: m\n    litellm_params:\n      model: openai/x\n      api_key: sk-test\n"
+      "      api_base: " +
+      breaks.base_url() + "\n" + deployment("m", "echo/b", 0, "from-echo"));
+  const Response r = f.chat("m", "\"stream\":true");  // the first request starts on the openai one
+  CHECK(r.status == 200);
+  CHECK(has(r.body, "\"content\":\"part\""));
+  CHECK(has(r.body, "upstream broke mid-stream"));
+  CHECK_FALSE(has(r.body, "from-echo"));  // the client had a chunk: no other deployment takes over
+  CHECK(has(r.body, "data: [DONE]"));
+}
