@@ -5,6 +5,9 @@
 #include <chrono>
 #include <thread>
 
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
 #include "proxy_support.hpp"
 
 using namespace ptest;
@@ -209,4 +212,28 @@ TEST_CASE("master key: every API route needs Bearer <key>; health and metrics do
   REQUIRE(eventually([&] { return server.err().find("\"path\":\"/metrics\"") != std::string::npos; }));
   CHECK(server.err().find("sk-test-secret-123") == std::string::npos);
   CHECK(server.err().find("sk-wrong") == std::string::npos);
+}
+
+TEST_CASE("a client that half-closes after its request is taken as gone: its call is cancelled, it reads 499") {
+  Server server({"--no-access-log"});
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket s(ioc);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
+  const std::string body = chat_body("echo/x", "hi", "\"mock_delay_ms\":10000");
+  const std::string request =
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  boost::asio::write(s, boost::asio::buffer(request));
+  s.shutdown(boost::asio::ip::tcp::socket::shutdown_send);  // FIN: as a client that closed
+  const auto start = std::chrono::steady_clock::now();
+  std::string reply;
+  boost::system::error_code ec;
+  boost::asio::read(s, boost::asio::dynamic_buffer(reply), ec);  // until the server closes
+  CHECK(reply.rfind("HTTP/1.1 499", 0) == 0);
+  CHECK(std::chrono::steady_clock::now() - start < test::kSoon);  // not the plugin's 10 s
+  Client c(server.port());
+  CHECK(eventually([&] {
+    return c.get("/metrics").body.find("model=\"echo/x\",provider=\"echo\",status=\"499\"} 1\n") != std::string::npos;
+  }));
 }

@@ -72,6 +72,7 @@ void check_small_limits(uint16_t port) {
     CHECK(r.status == 431);
     CHECK(has(r.body, "request has 11 header fields; the limit is 10"));
     CHECK_FALSE(r.keep_alive);
+    CHECK(d.closed_by_server());  // and it did close
   }
   still_serving(port);
   {
