@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -172,9 +173,13 @@ int64_t coarse_now_ns() {
   return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+std::chrono::nanoseconds timeout_of(double timeout_s) {
+  return timeout_s > 0 ? std::chrono::nanoseconds(static_cast<int64_t>(std::min(timeout_s, 1e7) * 1e9))
+                       : std::chrono::nanoseconds(0);
+}
+
 CallControl::CallControl(std::stop_token token, double timeout_s) : cancel(std::move(token)) {
-  // Capped at 1e7 s (115 days): a bigger double would overflow the int64 nanoseconds (UB).
-  if (timeout_s > 0) deadline_ns = coarse_now_ns() + static_cast<int64_t>((timeout_s < 1e7 ? timeout_s : 1e7) * 1e9);
+  if (timeout_s > 0) deadline_ns = coarse_now_ns() + timeout_of(timeout_s).count();
 }
 
 Error call_failure(const Plugin &plugin, llmh_error &err, const CallControl &control, const llmh_request &req,

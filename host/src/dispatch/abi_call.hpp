@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -46,6 +47,10 @@ void require(const Plugin &plugin, uint64_t cap, const char *call);
 // The coarse monotonic clock in ns. Deadlines are read per chunk: a few ns per read instead of
 // ~20, at a resolution (1-4 ms) far finer than any sensible timeout.
 int64_t coarse_now_ns();
+
+// A request's timeout_s as a duration; zero when it sets none (<= 0). At most 1e7 s (115 days):
+// a bigger double would overflow int64 nanoseconds (UB).
+std::chrono::nanoseconds timeout_of(double timeout_s);
 
 // What ends a call early: the caller's stop token, and the request's timeout as a deadline.
 struct CallControl {

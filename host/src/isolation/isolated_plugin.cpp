@@ -252,9 +252,7 @@ int stream(void *instance, const llmh_request *req, const llmh_stream_sink *sink
   Supervisor &supervisor = supervisor_of(instance);
   // As for the other calls (Supervisor::watch_calls), the worker keeps the deadline itself:
   // from a little before it on, a cancelled() sink is not taken for the caller's cancel.
-  const auto deadline = req->timeout_s > 0 ? std::chrono::steady_clock::now() +
-                                                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                     std::chrono::duration<double>(std::min(req->timeout_s, 1e7))) -
+  const auto deadline = req->timeout_s > 0 ? std::chrono::steady_clock::now() + detail::timeout_of(req->timeout_s) -
                                                  std::chrono::milliseconds(100)
                                            : std::chrono::steady_clock::time_point::max();
   auto call = std::make_shared<StreamCall>();

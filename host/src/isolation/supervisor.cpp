@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "dispatch/abi_call.hpp"
 #include "isolation/channel_watch.hpp"
 #include "loader/plugin.hpp"
 
@@ -456,8 +457,7 @@ uint64_t Supervisor::begin(std::shared_ptr<PendingCall> call, CallKind kind, con
   Entry entry;
   entry.call = call;
   entry.kind = kind;
-  if (request.timeout_s > 0)
-    entry.deadline_ns = now_ns() + static_cast<int64_t>(std::min(request.timeout_s, 1e7) * 1e9);
+  if (request.timeout_s > 0) entry.deadline_ns = now_ns() + detail::timeout_of(request.timeout_s).count();
   std::shared_ptr<WorkerProcess> w;
   uint64_t id;
   {

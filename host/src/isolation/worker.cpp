@@ -159,9 +159,7 @@ std::string done_error(const Error &e) {
 }
 
 std::chrono::steady_clock::time_point deadline_of(const Request &r) {
-  const double timeout_s = r.timeout_s > 0 ? std::min(r.timeout_s, 1e7) : 1e7;
-  return std::chrono::steady_clock::now() +
-         std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_s));
+  return std::chrono::steady_clock::now() + detail::timeout_of(r.timeout_s > 0 ? r.timeout_s : 1e7);
 }
 
 // Runs one call on a pool thread through the plugin's blocking functions.
