@@ -257,3 +257,11 @@ TEST_CASE("serve: a model_list entry whose provider is not loaded is a warning n
   Client c(server.port());
   CHECK(c.post("/v1/chat/completions", chat_body("ghost", "hi")).status == 404);
 }
+
+TEST_CASE("max_connections: a whole number, at least 1") {
+  CHECK(config::parse("general_settings:\n  max_connections: 64\n", "/c.yaml", env_of({})).limits.max_connections ==
+        64u);
+  CHECK(error_of("general_settings:\n  max_connections: 0\n") ==
+        "/cfg/config.yaml:2:20: \"general_settings.max_connections\" must be at least 1");
+  CHECK(error_of("general_settings:\n  max_connections: 2.5\n").find(":2:20:") != std::string::npos);
+}

@@ -185,3 +185,25 @@ TEST_CASE("a limit with a bad value stops start-up with file, line and cause") {
   Client c(server.port());
   CHECK(c.post("/v1/chat/completions", messages_body(3000)).status == 200);
 }
+
+TEST_CASE("the connection cap: past max_connections a new connection is closed at once; --max-connections wins") {
+  test::TempDir dir;
+  const auto cfg = dir.path() / "config.yaml";
+  write_file(cfg, "general_settings:\n  max_connections: 100\n");
+  Server server({"--plugins", test::bundled_plugins().string(), "--config", cfg.string(), "--max-connections", "3"});
+  std::vector<std::unique_ptr<Client>> held;
+  for (int i = 0; i < 3; ++i) {  // each proven open by an answer
+    held.push_back(std::make_unique<Client>(server.port()));
+    REQUIRE(held.back()->get("/health/liveliness").status == 200);
+  }
+  Client extra(server.port());  // the TCP handshake completes in the kernel; the server closes it
+  CHECK(extra.closed_by_server());
+  held.pop_back();  // one closes: room again
+  CHECK(eventually([&] {
+    try {
+      return Client(server.port()).get("/health/liveliness").status == 200;
+    } catch (const std::exception &) {
+      return false;
+    }
+  }));
+}

@@ -84,6 +84,7 @@ void apply_limits(const ServeOptions &o, const config::Limits &c, proxy::ServerO
   s.max_header_bytes = static_cast<uint32_t>(
       std::min(pick(o.max_header_kb, c.max_header_kb, s.max_header_bytes / 1024.0), 4.0 * (1 << 20)) * 1024);
   s.max_header_count = pick(o.max_header_count, c.max_header_count, s.max_header_count);
+  s.max_connections = pick(o.max_connections, c.max_connections, static_cast<uint32_t>(s.max_connections));
   s.max_messages = pick(o.max_messages, c.max_messages, s.max_messages);
   s.idle_timeout = millis(pick(o.idle_timeout_s, c.idle_timeout_s, secs(s.idle_timeout)));
   s.request_timeout = millis(pick(o.request_timeout_s, c.request_timeout_s, secs(s.request_timeout)));
@@ -156,6 +157,9 @@ void add_serve_options(CLI::App *serve, ServeOptions &o) {
   serve->add_option("--max-header-count", o.max_header_count, "most request header fields; more get 431 (0: no limit)")
       ->default_str("100")
       ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
+  serve->add_option("--max-connections", o.max_connections, "most open client connections; more are closed at once")
+      ->default_str("4096")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   serve->add_option("--max-messages", o.max_messages, "most messages in a chat request; more get 400 (0: no limit)")
       ->default_str("2048")
       ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));

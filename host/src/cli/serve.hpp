@@ -25,6 +25,7 @@ struct ServeOptions {
   double max_body_mb = -1;
   double max_header_kb = -1;
   int64_t max_header_count = -1;
+  int64_t max_connections = -1;
   int64_t max_messages = -1;
   double idle_timeout_s = -1;
   double request_timeout_s = -1;

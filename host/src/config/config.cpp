@@ -265,7 +265,10 @@ class Reader {
       number(l.max_header_kb, true);
     else if (key == "max_header_count")
       count(l.max_header_count);
-    else if (key == "max_messages")
+    else if (key == "max_connections") {
+      count(l.max_connections);
+      if (*l.max_connections == 0) fail(v.Mark(), "\"" + name + "\" must be at least 1");
+    } else if (key == "max_messages")
       count(l.max_messages);
     else if (key == "idle_timeout")
       number(l.idle_timeout_s, true);

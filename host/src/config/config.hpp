@@ -55,6 +55,7 @@ struct Limits {
   std::optional<double> max_body_mb;            // max_body_mb (LiteLLM: max_request_size_mb)
   std::optional<double> max_header_kb;          // max_header_kb
   std::optional<uint32_t> max_header_count;     // max_header_count
+  std::optional<uint32_t> max_connections;      // max_connections
   std::optional<uint32_t> max_messages;         // max_messages
   std::optional<double> idle_timeout_s;         // idle_timeout
   std::optional<double> request_timeout_s;      // request_timeout
