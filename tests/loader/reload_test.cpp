@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <set>
 #include <thread>
@@ -288,9 +289,21 @@ TEST_CASE("a build that arrives by reload is trust-checked: world-writable, it i
 
 TEST_CASE("reload() rescans on demand without a watcher") {
   Watched w(/*watch=*/false, 100ms);
-  copy_over(v1(), w.file("libswap.so"));
-  std::this_thread::sleep_for(50ms);
-  CHECK(w.event_count() == 0);  // nobody watching
+  {
+    // A watching Host on the same folder: once it has loaded the file, a watcher would have.
+    llmhost::HostOptions o = test::options_for({w.folder.dir()});
+    o.watch = true;
+    std::promise<void> seen;
+    std::atomic<bool> told{false};
+    o.on_reload = [&](const llmhost::ReloadEvent &) {
+      if (!told.exchange(true)) seen.set_value();
+    };
+    llmhost::Host watching(std::move(o));
+    copy_over(v1(), w.file("libswap.so"));
+    REQUIRE(seen.get_future().wait_for(10s) == std::future_status::ready);
+  }
+  CHECK(w.event_count() == 0);  // nobody watching here
+  CHECK(w.host->providers().empty());
   w.host->reload();
   CHECK(w.answer() == "v1");
   w.host->reload();  // nothing changed: nothing happens
