@@ -2,7 +2,11 @@
 // loopback mock: answers, keep-alive, concurrency without a thread per call, where and when
 // `done` runs, retries, the deadline, cancellation, line streaming, connection errors,
 // malformed requests, shutdown with requests in flight, and an embedder's executor.
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -136,6 +140,7 @@ struct Send {
   std::string body{};
   std::vector<std::pair<std::string, std::string>> headers{};
   double timeout_s = 0;
+  double connect_timeout_s = 0;
   uint32_t num_retries = 0;
   bool lines = false;
   bool cancellable = false;
@@ -154,6 +159,7 @@ void send(const llmh_http_api *http, Ticket &t, std::string url, Send s = {}) {
   r.header_count = headers.size();
   r.body = view(s.body);
   r.timeout_s = s.timeout_s;
+  r.connect_timeout_s = s.connect_timeout_s;
   r.num_retries = s.num_retries;
   r.on_line = s.lines ? &on_line : nullptr;
   r.cancelled = s.cancellable ? &is_cancelled : nullptr;
@@ -462,6 +468,42 @@ TEST_CASE("async: a refused connection is 503 naming the URL without its query")
   CHECK(o.message.find("could not connect to http://127.0.0.1:" + std::to_string(port) + "/v1/x") != std::string::npos);
   CHECK(o.message.find("sk-never-shown") == std::string::npos);
   CHECK(async.log().find("sk-never-shown") == std::string::npos);
+}
+
+TEST_CASE("async: connect_timeout_s bounds a connection attempt that gets no answer") {
+  // A listener whose accept queue is full: the kernel drops further SYNs, so connecting hangs
+  // until the client gives up.
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr *>(&addr), &len) == 0);
+  REQUIRE(::listen(listener, 0) == 0);
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    ::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
+    fillers.push_back(fd);
+  }
+  std::this_thread::sleep_for(100ms);  // the handshakes the queue has room for complete
+  Async async;
+  Ticket t;
+  t.async = &async;
+  const auto start = Clock::now();
+  send(async.http, t, "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/v1/x",
+       {.method = "GET", .timeout_s = 30, .connect_timeout_s = 0.5});
+  REQUIRE(async.wait(1, 20s));
+  const auto took = Clock::now() - start;
+  const Outcome o = async.outcomes().at(0);
+  CHECK(o.failed);
+  CHECK(took >= 400ms);
+  CHECK(took < test::kSoon);  // the attempt's 0.5 s, not the default 10 s nor the 30 s deadline
+  CHECK(o.status == 503);
+  CHECK(o.message.find("could not connect to http://127.0.0.1:") != std::string::npos);
+  for (int fd : fillers) ::close(fd);
+  ::close(listener);
 }
 
 TEST_CASE("async: malformed requests report 400 through done, on the loop, never inside perform_async") {
