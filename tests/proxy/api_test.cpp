@@ -126,7 +126,7 @@ TEST_CASE("an upstream stream that ends without [DONE] or a finish_reason still 
   Client c(server.port());
   const Response r = c.post("/v1/chat/completions", chat_body("up", "hi", "\"stream\":true"));
   CHECK(r.status == 200);
-  CHECK(r.body.find("\"content\":\"cut\"") != std::string::npos);
+  CHECK(answer_text(r.body) == "cut");
   CHECK(r.body.find("\"finish_reason\":\"stop\"") != std::string::npos);  // made up, as the framing promises
   CHECK(r.body.size() >= 14);
   CHECK(r.body.substr(r.body.size() - 14) == "data: [DONE]\n\n");

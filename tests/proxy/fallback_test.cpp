@@ -121,7 +121,7 @@ TEST_CASE("which failures move on: 401, 403, 408 do; 400, 413, 422 and a client 
     const Response r = f.chat("s" + std::to_string(status));  // the first request starts on echo/a
     if (status == 401 || status == 403 || status == 408) {
       CHECK(r.status == 200);
-      CHECK(has(r.body, "\"content\":\"moved\""));
+      CHECK(answer_text(r.body) == "moved");
     } else {
       CHECK(r.status == status);
       CHECK_FALSE(has(r.body, "after"));
@@ -135,7 +135,7 @@ TEST_CASE("several fallback names are tried in order") {
             "litellm_settings:\n  fallbacks:\n    - main: [first, second, third]\n");
   const Response r = f.chat("main");
   CHECK(r.status == 200);
-  CHECK(has(r.body, "\"content\":\"from-second\""));  // not third: in order
+  CHECK(answer_text(r.body) == "from-second");  // not third: in order
   CHECK(eventually([&] {
     const std::string m = f.metrics();
     return has(m, "llmhost_deployment_failures_total{model=\"main\",provider=\"echo\",status=\"503\"} 1\n") &&
@@ -170,7 +170,7 @@ TEST_CASE("each attempt gets its deployment's own timeout and num_retries") {
   const auto start = std::chrono::steady_clock::now();
   const Response r = f.chat("m");
   CHECK(r.status == 200);
-  CHECK(has(r.body, "\"content\":\"from-good\""));
+  CHECK(answer_text(r.body) == "from-good");
   CHECK(to_busy.load() == 3);  // its own num_retries: 2 retries after the first try
   CHECK(to_slow.load() == 1);  // num_retries 0: a timeout is not retried anyway
   CHECK(to_good.load() == 1);
@@ -196,8 +196,7 @@ TEST_CASE("a stream moves on only before its first chunk: after it, a failure is
       breaks.base_url() + "\n" + deployment("m", "echo/b", 0, "from-echo"));
   const Response r = f.chat("m", "\"stream\":true");  // the first request starts on the openai one
   CHECK(r.status == 200);
-  CHECK(has(r.body, "\"content\":\"part\""));
+  CHECK(answer_text(r.body) == "part");  // the client had a chunk: no other deployment takes over
   CHECK(has(r.body, "upstream broke mid-stream"));
-  CHECK_FALSE(has(r.body, "from-echo"));  // the client had a chunk: no other deployment takes over
   CHECK(has(r.body, "data: [DONE]"));
 }

@@ -1,5 +1,7 @@
 #include "proxy_support.hpp"
 
+#include <simdjson.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -181,6 +183,36 @@ std::string chat_body(const std::string &model, const std::string &prompt, const
   std::string body = "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]";
   if (!extra.empty()) body += "," + extra;
   return body + "}";
+}
+
+}  // namespace ptest
+
+namespace ptest {
+
+std::string answer_text(const std::string &body) {
+  simdjson::dom::parser parser;
+  std::string text;
+  const auto content_of = [&](std::string_view json, const char *member) {
+    simdjson::dom::element doc;
+    if (parser.parse(json).get(doc)) return false;
+    simdjson::dom::array choices;
+    if (doc["choices"].get(choices) || choices.size() == 0) return true;  // a usage or error event
+    std::string_view part;
+    if (!choices.at(0)[member]["content"].get(part)) text += part;
+    return true;
+  };
+  // What cannot be read comes back as itself, marked, so that a comparison fails saying why;
+  // never an exception: client threads call this.
+  const auto unreadable = [&](std::string_view what) { return "<unreadable: " + std::string(what) + ">"; };
+  if (body.rfind("data: ", 0) != 0) return content_of(body, "message") ? text : unreadable(body);
+  for (size_t at = 0; at < body.size();) {
+    const size_t end = body.find("\n\n", at);
+    if (end == std::string::npos || body.compare(at, 6, "data: ") != 0) return unreadable(body.substr(at));
+    const std::string_view data(body.data() + at + 6, end - at - 6);
+    if (data != "[DONE]" && !content_of(data, "delta")) return unreadable(data);
+    at = end + 2;
+  }
+  return text;
 }
 
 }  // namespace ptest

@@ -88,6 +88,11 @@ class Client {
 // A chat request body.
 std::string chat_body(const std::string &model, const std::string &prompt, const std::string &extra = {});
 
+// The text of an answer, read as JSON: a chat.completion's choices[0].message.content, or a
+// stream's choices[0].delta.content joined over its events; "<unreadable: ...>" for a body it
+// cannot read that way. Any thread.
+std::string answer_text(const std::string &body);
+
 // Polls `fn` every 10 ms until it is true or `limit` passes; returns its last value.
 template <class Fn>
 bool eventually(Fn fn, std::chrono::seconds limit = std::chrono::seconds(30)) {

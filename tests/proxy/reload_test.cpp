@@ -16,19 +16,6 @@ namespace {
 
 bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
 
-// The build that answered, from a completion or a whole stream (its content deltas joined):
-// "v1", "v2", or whatever mix of them came.
-std::string build_in(const std::string &body) {
-  std::string text;
-  const std::string key = "\"content\":\"";
-  for (size_t at = body.find(key); at != std::string::npos; at = body.find(key, at)) {
-    at += key.size();
-    const size_t end = body.find('"', at);
-    text += body.substr(at, end - at);
-  }
-  return text;
-}
-
 }  // namespace
 
 TEST_CASE("stress through serve: every way of replacing a plugin file, under load, zero failed requests") {
@@ -52,7 +39,7 @@ TEST_CASE("stress through serve: every way of replacing a plugin file, under loa
               c->post("/v1/chat/completions", chat_body("swap/m", "hi", stream ? "\"stream\":true" : ""));
           if (r.status != 200 || (stream && !contains(r.body, "data: [DONE]"))) {
             if (failures++ < 5) MESSAGE("status " << r.status << ": " << r.body);
-          } else if (const std::string b = build_in(r.body); b != "v1" && b != "v2") {
+          } else if (const std::string b = answer_text(r.body); b != "v1" && b != "v2") {
             if (mixed++ < 5) MESSAGE("not one build's answer: \"" << b << "\"");
           }
         } catch (const std::exception &e) {
@@ -65,7 +52,7 @@ TEST_CASE("stress through serve: every way of replacing a plugin file, under loa
 
   Client probe(server.port());
   const auto answers = [&](const std::string &build) {
-    return build_in(probe.post("/v1/chat/completions", chat_body("swap/m", "hi")).body) == build;
+    return answer_text(probe.post("/v1/chat/completions", chat_body("swap/m", "hi")).body) == build;
   };
   const size_t kinds = std::size(test::kEverySwap);
   const size_t swaps = 4 * kinds;
