@@ -249,11 +249,14 @@ Supervisor::Ending Supervisor::serve() {
       wake();
       return false;
     });
+  const auto untrusted = [](const std::string &why) {
+    return Ending{"protocol", "was killed because it " + why, false};
+  };
   // What a read found, for the loop: false when the worker ends now.
   const auto after = [&](Read read, std::string &why) {
     if (read == Read::kMore) return true;
     if (read == Read::kKilled) {
-      killed = Ending{"protocol", "was killed because it " + why, false};
+      killed = untrusted(why);
       return false;
     }
     pollfd exited{w->pidfd(), POLLIN, 0};
@@ -289,8 +292,7 @@ Supervisor::Ending Supervisor::serve() {
     if (fds[0].revents) {
       // Gone: take what it sent before it went (answers it finished are answers), then reap.
       std::string why;
-      if (!killed && read_channel(*w, why) == Read::kKilled)
-        killed = Ending{"protocol", "was killed because it " + why, false};
+      if (!killed && read_channel(*w, why) == Read::kKilled) killed = untrusted(why);
       break;
     }
     if (fds[2].revents && !killed) {

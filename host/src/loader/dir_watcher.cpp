@@ -96,40 +96,37 @@ void DirWatcher::run() {
 
     // Read even when poll only timed out: an event that came since (a writer opening the file
     // again) must be seen before the file is reported.
-    {
-      for (;;) {
-        const ssize_t len = ::read(inotify_fd_, buf, sizeof buf);
-        if (len <= 0) break;
-        for (ssize_t off = 0; off < len;) {
-          const auto *ev = reinterpret_cast<const inotify_event *>(buf + off);
-          off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
-          if (ev->mask & IN_Q_OVERFLOW) {
-            on_settled_({});  // events were lost: the owner rescans everything
-            continue;
+    for (;;) {
+      const ssize_t len = ::read(inotify_fd_, buf, sizeof buf);
+      if (len <= 0) break;
+      for (ssize_t off = 0; off < len;) {
+        const auto *ev = reinterpret_cast<const inotify_event *>(buf + off);
+        off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+        if (ev->mask & IN_Q_OVERFLOW) {
+          on_settled_({});  // events were lost: the owner rescans everything
+          continue;
+        }
+        if (ev->len == 0) continue;
+        const auto t = Clock::now();
+        for (Folder &f : folders_) {
+          if (ev->wd == f.parent_wd && f.name == ev->name) {
+            rewatch(f);  // the folder's path was re-pointed: watch where it leads now
+            pending[{}].due = t + debounce_;
           }
-          if (ev->len == 0) continue;
-          const auto t = Clock::now();
-          for (Folder &f : folders_) {
-            if (ev->wd == f.parent_wd && f.name == ev->name) {
-              rewatch(f);  // the folder's path was re-pointed: watch where it leads now
-              pending[{}].due = t + debounce_;
+          if (ev->wd != f.wd) continue;
+          const std::filesystem::path file = f.dir / ev->name;
+          struct stat st {};
+          if (is_plugin_file(file)) {
+            Pending &p = pending[file];
+            if (ev->mask & (IN_CREATE | IN_MODIFY)) {
+              p.writing = true;
+              p.due = t + kStaleWriter;
+            } else {  // closed after writing, renamed in or out, deleted: settled soon
+              p.writing = false;
+              p.due = t + debounce_;
             }
-            if (ev->wd != f.wd) continue;
-            const std::filesystem::path file = f.dir / ev->name;
-            struct stat st {};
-            if (is_plugin_file(file)) {
-              Pending &p = pending[file];
-              if (ev->mask & (IN_CREATE | IN_MODIFY)) {
-                p.writing = true;
-                p.due = t + kStaleWriter;
-              } else {  // closed after writing, renamed in or out, deleted: settled soon
-                p.writing = false;
-                p.due = t + debounce_;
-              }
-            } else if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && ::lstat(file.c_str(), &st) == 0 &&
-                       S_ISLNK(st.st_mode)) {
-              pending[{}].due = t + debounce_;  // a link that plugin files may lead through
-            }
+          } else if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && ::lstat(file.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+            pending[{}].due = t + debounce_;  // a link that plugin files may lead through
           }
         }
       }
