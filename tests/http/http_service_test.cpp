@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "http/http_service.hpp"
+#include "http/retry.hpp"
 #include "http_support.hpp"
 
 using namespace test::http;
@@ -138,6 +139,35 @@ TEST_CASE("a body that does not finish within the timeout is a 408") {
   CHECK(error_of([&] { host.complete(r); }).status() == 408);
   CHECK(Clock::now() - start < 1s + test::kSoon);
   CHECK(server.request_count() == 1);
+}
+
+TEST_CASE("a body over 512 MiB is a 502 naming the cause; the next call is served") {
+  std::atomic<int> n{0};
+  MockServer server([&](const HttpRequest &, Conn &c) {
+    if (++n > 1) return void(c.respond(200, completion_json("small again")));
+    // Chunked, so that no Content-Length gives the size away: the limit is met while reading.
+    c.begin_chunked(200, "application/json");
+    const std::string mib(size_t{1} << 20, 'x');
+    for (int i = 0; i < 513 && c.chunk(mib);) ++i;
+    c.close_after();
+  });
+  llmhost::Host host(host_options());
+  const auto e = error_of([&] { host.complete(chat_to(server, "hi")); });
+  CHECK(e.status() == 502);
+  CHECK_MESSAGE(std::string(e.what()).find("the response body is too large") != std::string::npos, e.what());
+  CHECK(server.request_count() == 1);  // a body too large is not worth fetching again
+  CHECK(host.complete(chat_to(server, "hi")).content == "small again");
+}
+
+TEST_CASE("backoff doubles from about 0.5 s and stops growing at 8 s, jittered down to half") {
+  using llmhost::detail::http::backoff_delay;
+  const int64_t full[] = {500, 1000, 2000, 4000, 8000, 8000, 8000};
+  for (uint32_t attempt = 0; attempt < std::size(full); ++attempt) {
+    CAPTURE(attempt);
+    CHECK(backoff_delay(attempt, 1.0).count() == full[attempt]);
+    CHECK(backoff_delay(attempt, 0.0).count() == full[attempt] / 2);
+  }
+  CHECK(backoff_delay(1000, 0.999).count() <= 8000);  // no overflow for a huge num_retries
 }
 
 TEST_CASE("a cancel while waiting between retries ends the blocking call at once with 499") {
