@@ -19,15 +19,19 @@ llmhost_install_deps
 # Node for the OpenAI client test: Debian's, unless a node with its own npm (NodeSource) is there.
 command -v npm >/dev/null 2>&1 || llmhost_install_deps nodejs npm
 llmhost_build "$build_dir" "${cmake_args[@]}"
-# The OpenAI client test (tests/proxy/openai_client) uses the official openai npm package, at the
-# versions package-lock.json pins. Under CI=true every test must run: a failure here fails.
-client="$LLMHOST_ROOT/tests/proxy/openai_client"
-if [ ! -f "$client/node_modules/.package-lock.json" ] || [ "$client/package-lock.json" -nt "$client/node_modules/.package-lock.json" ]; then
-  if ! (cd "$client" && timeout 300 npm ci --no-audit --no-fund --silent); then
-    [ "${CI:-}" = true ] && { echo "llmhost: npm ci failed in $client, and CI runs every test" >&2; exit 1; }
-    echo "llmhost: WARNING: npm ci failed in $client: test_proxy_openai_client will be SKIPPED" >&2
+# The tests with a Node reference: the official openai package against the proxy
+# (tests/proxy/openai_client) and js-tiktoken against the tokenizer
+# (tests/tokens/tiktoken_reference), at the versions each package-lock.json pins. Under CI=true
+# every test must run: a failure here fails.
+for node_dir in tests/proxy/openai_client tests/tokens/tiktoken_reference; do
+  dir="$LLMHOST_ROOT/$node_dir"
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    if ! (cd "$dir" && timeout 300 npm ci --no-audit --no-fund --silent); then
+      [ "${CI:-}" = true ] && { echo "llmhost: npm ci failed in $dir, and CI runs every test" >&2; exit 1; }
+      echo "llmhost: WARNING: npm ci failed in $dir: its test will be SKIPPED" >&2
+    fi
   fi
-fi
+done
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1}

@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/serve.hpp"
+#include "cli/tokens_command.hpp"
 #include "isolation/worker.hpp"
 
 namespace {
@@ -61,6 +62,13 @@ int main(int argc, char **argv) {
   add_call_options(embed, embed_opts);
   embed->add_option("TEXT", embed_texts, "texts to embed")->required();
 
+  TokensOptions tokens_opts;
+  auto *tokens = app.add_subcommand("tokens", "count tokens as the model's tiktoken encoding does (no plugin needed)");
+  tokens->add_option("MODEL", tokens_opts.model, "the model whose encoding counts, e.g. gpt-4o")->required();
+  tokens->add_option("TEXT", tokens_opts.text, "the text, or - to read standard input")->required();
+  tokens->add_option("--encoding", tokens_opts.encoding, "count with this encoding instead: o200k_base, cl100k_base");
+  tokens->add_flag("--json", tokens_opts.json, "print the encoding, the count and the token ids as JSON");
+
   std::string check_file;
   auto *check = app.add_subcommand("check", "load one plugin file and print its descriptor or the error");
   check->add_option("FILE", check_file, "the plugin file")->required();
@@ -95,6 +103,7 @@ int main(int argc, char **argv) {
     return llmhost::isolation::run_worker(worker_opts);
   }
   if (check->parsed()) return run_check(check_file, allow_untrusted);
+  if (tokens->parsed()) return run_tokens(tokens_opts);
   if (serve->parsed()) {
     serve_opts.plugin_dirs = plugin_dirs;
     serve_opts.allow_untrusted_plugins = allow_untrusted;

@@ -1,0 +1,29 @@
+#include "tokens/chat_tokens.hpp"
+
+namespace llmhost::detail::tokens {
+namespace {
+
+size_t count_calls(const Encoding &encoding, std::span<const ToolCall> calls) {
+  size_t n = 0;
+  for (const ToolCall &c : calls) n += encoding.count(c.name) + encoding.count(c.arguments);
+  return n;
+}
+
+}  // namespace
+
+size_t count_chat_prompt(const Encoding &encoding, std::span<const Message> messages) {
+  size_t n = kReplyPriming;
+  for (const Message &m : messages) {
+    n += kTokensPerMessage + encoding.count(m.role) + encoding.count(m.content) + encoding.count(m.tool_call_id);
+    if (!m.name.empty()) n += kTokensPerName + encoding.count(m.name);
+    n += count_calls(encoding, m.tool_calls);
+  }
+  return n;
+}
+
+size_t count_completion(const Encoding &encoding, std::string_view content, std::string_view reasoning,
+                        std::span<const ToolCall> tool_calls) {
+  return encoding.count(content) + encoding.count(reasoning) + count_calls(encoding, tool_calls);
+}
+
+}  // namespace llmhost::detail::tokens

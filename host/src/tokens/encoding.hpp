@@ -1,0 +1,37 @@
+// A tiktoken encoding: its pre-tokenizer pattern and its ranks. llmhost ships the two that
+// OpenAI's chat models use, o200k_base and cl100k_base, and counts exactly as tiktoken does.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "tokens/bpe_ranks.hpp"
+#include "tokens/pretokenizer.hpp"
+
+namespace llmhost::detail::tokens {
+
+class Encoding {
+ public:
+  // The shipped encoding named `name`, loaded on first use (tens of milliseconds), or nullptr
+  // for a name llmhost does not ship. The Encoding lives until the process exits. Any thread.
+  static const Encoding *find(std::string_view name);
+  // The names find() knows, in a fixed order.
+  static const std::vector<std::string_view> &names();
+
+  std::string_view name() const { return name_; }
+  // Token ids of `text`, special tokens (<|endoftext|>, ...) read as plain text, as tiktoken's
+  // encode_ordinary does. Throws std::invalid_argument when `text` is not valid UTF-8. Any thread.
+  std::vector<uint32_t> encode(std::string_view text) const;
+  // encode(text).size(), without keeping the ids.
+  size_t count(std::string_view text) const;
+
+  Encoding(std::string_view name, std::string_view pattern, std::string_view rank_file);
+
+ private:
+  std::string_view name_;
+  Pretokenizer pretokenizer_;
+  BpeRanks ranks_;
+};
+
+}  // namespace llmhost::detail::tokens

@@ -1,0 +1,31 @@
+// Splits text into the pieces a tiktoken encoding byte-pair-encodes one by one, with the
+// encoding's own regular expression. The patterns use lookahead and Unicode classes, so this is
+// PCRE2 (JIT-compiled), not std::regex.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace llmhost::detail::tokens {
+
+class Pretokenizer {
+ public:
+  // Compiles `pattern` (UTF-8, Unicode properties). Throws std::runtime_error with PCRE2's
+  // message and the offset in the pattern when it does not compile.
+  explicit Pretokenizer(std::string_view pattern);
+  ~Pretokenizer();
+  Pretokenizer(const Pretokenizer &) = delete;
+  Pretokenizer &operator=(const Pretokenizer &) = delete;
+
+  // Appends to `pieces` every match, left to right (views into `text`). Throws
+  // std::invalid_argument naming the byte offset when `text` is not valid UTF-8. Any thread:
+  // the compiled pattern is shared, match state is per call.
+  void split(std::string_view text, std::vector<std::string_view> &pieces) const;
+
+ private:
+  struct Compiled;
+  std::unique_ptr<Compiled> compiled_;
+};
+
+}  // namespace llmhost::detail::tokens
