@@ -20,6 +20,8 @@
 #include "loader/plugin_manager.hpp"
 #include "loader/plugin_trust.hpp"
 #include "loader/registry.hpp"
+#include "tokens/encoding.hpp"
+#include "tokens/model_encoding.hpp"
 
 namespace llmhost {
 
@@ -78,6 +80,7 @@ struct Host::Impl {
             options.on_reload,
             [this](const std::filesystem::path &file, const std::filesystem::path &copy) { return load(file, copy); }),
         pool(pool_size(options.async_threads)) {
+    services->usage_encoding = usage_encoding_lookup(options);
     // Makes the deferred-unload reaper (a function-local static) before this Host, so that it
     // outlives even a Host with static storage.
     detail::wait_deferred_unloads();
@@ -89,6 +92,24 @@ struct Host::Impl {
         else
           manager.sync(file, true);
       });
+  }
+
+  // Which encoding counts a model's unreported usage; empty when none is counted. Throws
+  // Error 400 for an unknown default encoding.
+  static std::function<const detail::tokens::Encoding *(std::string_view)> usage_encoding_lookup(
+      const HostOptions &o) {
+    using detail::tokens::Encoding;
+    const auto &names = Encoding::names();
+    if (std::find(names.begin(), names.end(), o.default_encoding) == names.end()) {
+      std::string known;
+      for (std::string_view n : names) known += (known.empty() ? "" : ", ") + std::string(n);
+      throw Error(400, "unknown default_encoding \"" + o.default_encoding + "\"; known: " + known);
+    }
+    if (!o.estimate_usage) return {};
+    // Encodings load on their first count, not here: a Host that never counts never pays.
+    return [fallback = o.default_encoding](std::string_view model) {
+      return Encoding::find(detail::tokens::encoding_for_model(model, fallback));
+    };
   }
 
   static std::shared_ptr<detail::HostServices> make_services(
@@ -116,7 +137,7 @@ struct Host::Impl {
     settings.executable = worker_executable();
     settings.max_memory_mb = how.max_memory_mb;
     if (options.http_io_context) settings.reader = options.http_io_context->get_executor();
-    return isolation::load_isolated(file, copy, services->config_for, settings, services->log);
+    return isolation::load_isolated(file, copy, services, settings);
   }
 
   // The llmhost binary isolated plugins' workers run; throws LoadException when there is none.
@@ -223,7 +244,7 @@ void stream_on(const Target &target, const detail::Plugin &plugin, const Request
   std::string body_storage;
   const detail::Body body = detail::request_body(request, body_storage);
   const detail::CRequest creq(request, target.model(), body, plugin.reads_body_members());
-  detail::call_stream(plugin, *creq.get(), on_chunk, std::move(cancel));
+  detail::call_stream(plugin, *creq.get(), on_chunk, std::move(cancel), &request);
 }
 
 // A blocking completion on a resolved target.

@@ -110,6 +110,14 @@ struct HostOptions {
   // Where plugin log lines and host notices go; default: stderr for WARN and above.
   std::function<void(int level, std::string_view provider, std::string_view message)> log;
 
+  // Usage a provider does not report (all zero) is counted by the host with the model's
+  // tiktoken encoding, for completions and streams, and marked Usage::estimated
+  // (docs/tokens.md). false: usage stays as the provider reported it.
+  bool estimate_usage = true;
+  // The encoding that counts models tiktoken's table does not know: "cl100k_base" (LiteLLM's
+  // default) or "o200k_base". The Host constructor throws Error 400 for another name.
+  std::string default_encoding = "cl100k_base";
+
   // Hot reload: watch the plugin folders (inotify) and load, swap and remove providers as
   // their files come, change and go. Calls in flight finish on the build they started on.
   bool watch = false;

@@ -62,6 +62,9 @@ struct Usage {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   int64_t total_tokens = 0;
+  // Counted by the host with the model's tiktoken encoding, because the provider reported no
+  // usage (HostOptions::estimate_usage, docs/tokens.md).
+  bool estimated = false;
 };
 
 // Members of the upstream's answer that llmhost does not model (system_fingerprint, logprobs,

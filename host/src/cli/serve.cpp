@@ -102,6 +102,7 @@ class MetricsExchange final : public proxy::Exchange {
     inner_->label(std::move(route), std::move(model), std::move(provider), stream);
   }
   void outcome(int status) override { inner_->outcome(status); }
+  void usage(const Usage &u) override { inner_->usage(u); }
   void reply(proxy::Reply r) override {
     if (r.status == 200) append(r.body);
     inner_->reply(std::move(r));
@@ -235,6 +236,8 @@ int run_serve(const ServeOptions &o) {
   host_options.async_threads = 1;  // serve runs calls on its own pool
   host_options.watch = !o.no_watch;
   if (cfg.plugin_removal_grace_s) host_options.removal_grace = millis(*cfg.plugin_removal_grace_s);
+  if (cfg.estimate_usage) host_options.estimate_usage = *cfg.estimate_usage;
+  if (cfg.default_encoding) host_options.default_encoding = *cfg.default_encoding;
   host_options.on_reload = log_reload;
   // The HTTP service runs on the server's I/O threads: an upstream exchange of a plugin with the
   // asynchronous call form never leaves them. That loop must then run until the Host is gone.

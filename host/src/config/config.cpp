@@ -2,11 +2,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "config/yaml_json.hpp"
+#include "tokens/encoding.hpp"
 
 namespace llmhost::config {
 namespace {
@@ -218,14 +220,27 @@ class Reader {
         cfg.plugin_max_memory_mb = megabytes(v, "general_settings.plugin_max_memory_mb");
       } else if (limit(key, v)) {
       } else if (key == "direct_provider_routing") {
-        bool b;
-        if (!v.IsScalar() || !parse_bool(v.Scalar(), b))
-          fail(v.Mark(), "\"general_settings.direct_provider_routing\" must be true or false");
-        cfg.direct_routing = b;
+        cfg.direct_routing = boolean(v, "general_settings.direct_provider_routing");
+      } else if (key == "estimate_usage") {
+        cfg.estimate_usage = boolean(v, "general_settings.estimate_usage");
+      } else if (key == "default_encoding") {
+        const auto &known = detail::tokens::Encoding::names();
+        if (!v.IsScalar() || std::find(known.begin(), known.end(), v.Scalar()) == known.end()) {
+          std::string names;
+          for (std::string_view n : known) names += (names.empty() ? "" : " or ") + std::string(n);
+          fail(v.Mark(), "\"general_settings.default_encoding\" must be " + names);
+        }
+        cfg.default_encoding = v.Scalar();
       } else {
         warn(kv.first.Mark(), "general_settings." + key + " is not supported and is ignored");
       }
     }
+  }
+
+  bool boolean(const YAML::Node &v, const std::string &name) const {
+    bool b = false;
+    if (!v.IsScalar() || !parse_bool(v.Scalar(), b)) fail(v.Mark(), "\"" + name + "\" must be true or false");
+    return b;
   }
 
   Isolation isolation(const YAML::Node &v, const std::string &name) const {

@@ -79,6 +79,8 @@ struct Config {
   std::optional<uint32_t> plugin_crash_loop_crashes;
   std::optional<double> plugin_crash_loop_window_s, plugin_hang_grace_s;
   std::optional<double> plugin_removal_grace_s;  // general_settings.plugin_removal_grace (seconds)
+  std::optional<bool> estimate_usage;            // general_settings.estimate_usage
+  std::optional<std::string> default_encoding;   // general_settings.default_encoding
   std::vector<std::string> warnings;             // ignored keys, "file:line: ..." each
 };
 

@@ -90,7 +90,12 @@ StreamState &state(const llmh_stream_sink *s) { return *static_cast<StreamState 
 // The rare chunk with tool calls: lays its deltas out (on the stack up to 8) and hands the chunk
 // on. Kept out of line: with the array in stream_emit, the compiler zeroed it on every text
 // chunk, which cost more than the rest of the crossing.
-[[gnu::noinline]] bool deliver_with_tool_calls(const ChunkCallback &on_chunk, Chunk &chunk, const llmh_chunk &c) {
+bool deliver(StreamState &st, const Chunk &chunk) {
+  if (st.tally) st.tally->add(chunk);
+  return (*st.on_chunk)(chunk);
+}
+
+[[gnu::noinline]] bool deliver_with_tool_calls(StreamState &st, Chunk &chunk, const llmh_chunk &c) {
   std::array<ToolCallDelta, 8> small;
   std::vector<ToolCallDelta> large;
   ToolCallDelta *out = small.data();
@@ -103,7 +108,7 @@ StreamState &state(const llmh_stream_sink *s) { return *static_cast<StreamState 
     out[i] = ToolCallDelta{d.index, sv(d.id), sv(d.name), sv(d.arguments)};
   }
   chunk.tool_calls = std::span<const ToolCallDelta>(out, c.tool_call_count);
-  return on_chunk(chunk);
+  return deliver(st, chunk);
 }
 
 // A chunk as ABI 1.0 laid it out: anything smaller leaves fields unknowable.
@@ -124,7 +129,7 @@ int stream_emit(const llmh_stream_sink *s, const llmh_chunk *c) {
     if (const char *bad = take_upstream_members(c->upstream_members, chunk.upstream_members, &st.checked))
       return st.bad_members = bad, st.stopped = true, 1;
   const bool go_on =
-      c->tool_calls && c->tool_call_count ? deliver_with_tool_calls(*st.on_chunk, chunk, *c) : (*st.on_chunk)(chunk);
+      c->tool_calls && c->tool_call_count ? deliver_with_tool_calls(st, chunk, *c) : deliver(st, chunk);
   if (!go_on) return st.stopped = true, 1;
   return 0;
 }
@@ -216,6 +221,12 @@ Error current_error() {
 void fill_defaults(Response &response, const Request &request, const Plugin &plugin) {
   if (response.model.empty()) response.model = request.model;
   response.provider = plugin.name();
+  fill_usage(response, request, plugin);
+}
+
+void close_stream_usage(StreamState &st, const Request &request) {
+  if (!st.tally || st.stopped) return;
+  if (std::optional<Chunk> last = st.tally->closing_chunk(request)) (*st.on_chunk)(*last);
 }
 
 llmh_error fresh_error() {
@@ -336,14 +347,18 @@ std::optional<Error> response_failure(const Plugin &plugin, const CompleteState 
   return Error(500, "provider " + plugin.name() + " handed over " + st.bad_members + " that is not a JSON object");
 }
 
-void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallback &on_chunk, std::stop_token cancel) {
+void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallback &on_chunk, std::stop_token cancel,
+                 const Request *request) {
   require(plugin, LLMH_CAP_STREAM, "stream");
   const CallControl control(std::move(cancel), req.timeout_s);
   StreamState st{&on_chunk, &control};
+  const std::unique_ptr<StreamTally> tally = request ? StreamTally::for_call(plugin, request->model) : nullptr;
+  st.tally = tally.get();
   const llmh_stream_sink sink = stream_sink(st);
   llmh_error err = fresh_error();
   const int rc = plugin.descriptor().stream(plugin.instance(), &req, &sink, &err);
   if (std::optional<Error> e = stream_failure(plugin, rc != 0, err, st, control, req)) throw std::move(*e);
+  if (request) close_stream_usage(st, *request);
 }
 
 std::optional<Error> stream_failure(const Plugin &plugin, bool failed, llmh_error &err, const StreamState &st,

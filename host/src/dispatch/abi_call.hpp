@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dispatch/request_body.hpp"
+#include "dispatch/usage_fill.hpp"
 #include "llmhost/host.hpp"
 #include "llmhost/provider.h"
 #include "loader/plugin.hpp"
@@ -130,7 +131,11 @@ struct StreamState {
   bool bad_chunk = false;             // the plugin sent a chunk too small to read
   const char *bad_members = nullptr;  // or one whose upstream_members text was no JSON object
   CheckedMembers checked;
+  StreamTally *tally = nullptr;  // sees every chunk delivered, when usage may need counting
 };
+// After a stream that ended well: its estimated usage chunk to `st`'s consumer, when the
+// provider reported none (and st.tally is set).
+void close_stream_usage(StreamState &st, const Request &request);
 // The host's llmh_stream_sink delivering to `st`. Its functions may be called from any thread,
 // one at a time.
 llmh_stream_sink stream_sink(StreamState &st);
@@ -140,7 +145,10 @@ std::optional<Error> stream_failure(const Plugin &plugin, bool failed, llmh_erro
                                     const CallControl &control, const llmh_request &req);
 
 Response call_complete(const Plugin &plugin, const llmh_request &req, std::stop_token cancel);
-void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallback &on_chunk, std::stop_token cancel);
+// `request`: the call's request, whose usage the host counts when the provider reports none;
+// null (a worker process) to count none.
+void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallback &on_chunk, std::stop_token cancel,
+                 const Request *request = nullptr);
 EmbeddingResponse call_embed(const Plugin &plugin, const llmh_request &req, std::stop_token cancel);
 
 }  // namespace llmhost::detail

@@ -100,9 +100,13 @@ struct AsyncStream : AsyncCall {
 
   std::optional<Error> outcome(const llmh_error *plugin_err) {
     llmh_error err = plugin_err ? copy_error(*plugin_err) : fresh_error();
-    return stream_failure(*plugin, plugin_err != nullptr, err, state, control, *creq->get());
+    std::optional<Error> failure = stream_failure(*plugin, plugin_err != nullptr, err, state, control, *creq->get());
+    if (!failure) close_stream_usage(state, request);
+    return failure;
   }
   void start() {  // as AsyncComplete::start
+    tally = StreamTally::for_call(*plugin, request.model);
+    state.tally = tally.get();
     sink = stream_sink(state);
     plugin->async_stream()(plugin->instance(), creq->get(), &sink, &finish);
   }
@@ -110,6 +114,7 @@ struct AsyncStream : AsyncCall {
   ChunkCallback on_chunk;
   StreamDoneHandler done;
   StreamState state{&on_chunk, &control};
+  std::unique_ptr<StreamTally> tally;
   llmh_stream_sink sink{};
 };
 

@@ -301,8 +301,8 @@ const void *get_extension(void *instance, const char *id) {
 }  // namespace
 
 std::shared_ptr<detail::Plugin> load_isolated(const std::filesystem::path &file, const std::filesystem::path &copy,
-                                              Supervisor::ConfigFn config_for, const SupervisorSettings &settings,
-                                              Supervisor::LogFn log) {
+                                              std::shared_ptr<const detail::HostServices> services,
+                                              const SupervisorSettings &settings) {
   // The worker restarts from a copy of its own: `copy` goes once the host has loaded it.
   std::filesystem::path own = copy;
   own += ".worker";
@@ -311,7 +311,7 @@ std::shared_ptr<detail::Plugin> load_isolated(const std::filesystem::path &file,
   if (ec) std::filesystem::copy_file(copy, own, std::filesystem::copy_options::overwrite_existing);
 
   auto in = std::make_shared<StandIn>();
-  in->supervisor = std::make_shared<Supervisor>(file, own, std::move(config_for), settings, std::move(log));
+  in->supervisor = std::make_shared<Supervisor>(file, own, services->config_for, settings, services->log);
   const HelloMessage &hello = in->supervisor->hello();
   for (const std::string &m : hello.info.models) in->models.push_back(m.c_str());
   in->models.push_back(nullptr);
@@ -340,7 +340,7 @@ std::shared_ptr<detail::Plugin> load_isolated(const std::filesystem::path &file,
   const llmh_provider *descriptor = &in->descriptor;
   void *instance = in.get();
   return detail::Plugin::host_implemented(file, descriptor, instance, std::move(info), std::move(worker),
-                                          std::move(in));
+                                          std::move(in), std::move(services));
 }
 
 }  // namespace llmhost::isolation

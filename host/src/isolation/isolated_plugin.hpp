@@ -15,9 +15,10 @@ namespace llmhost::isolation {
 
 // Loads `file` (from `copy`, the host's private copy of it) in a worker process and returns its
 // stand-in. The worker keeps a copy of its own to restart from. Throws LoadException when the
-// worker cannot start or the plugin does not load there, naming `file`.
+// worker cannot start or the plugin does not load there, naming `file`. `services`: the Host's;
+// the worker is given the plugin's config and log, the stand-in counts usage with them.
 std::shared_ptr<detail::Plugin> load_isolated(const std::filesystem::path &file, const std::filesystem::path &copy,
-                                              Supervisor::ConfigFn config_for, const SupervisorSettings &settings,
-                                              Supervisor::LogFn log);
+                                              std::shared_ptr<const detail::HostServices> services,
+                                              const SupervisorSettings &settings);
 
 }  // namespace llmhost::isolation

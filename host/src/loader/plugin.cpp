@@ -160,9 +160,11 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const st
 std::shared_ptr<Plugin> Plugin::host_implemented(const std::filesystem::path &file, const llmh_provider *descriptor,
                                                  void *instance, ProviderInfo info,
                                                  std::shared_ptr<const PluginWorker> worker,
-                                                 std::shared_ptr<void> owner) {
+                                                 std::shared_ptr<void> owner,
+                                                 std::shared_ptr<const HostServices> services) {
   std::shared_ptr<Plugin> p(new Plugin(), &delete_plugin);
   p->owner_ = std::move(owner);
+  p->services_ = std::move(services);
   validate_descriptor(descriptor, file);
   p->desc_ = descriptor;
   p->instance_ = instance;

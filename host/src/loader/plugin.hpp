@@ -19,6 +19,10 @@
 
 namespace llmhost::detail {
 
+namespace tokens {
+class Encoding;
+}
+
 // What the host offers every plugin; shared by all plugins of one Host.
 struct HostServices {
   std::function<void(int level, std::string_view provider, std::string_view message)> log;
@@ -26,6 +30,9 @@ struct HostServices {
   std::function<const void *(std::string_view id)> extension;
   // The JSON object handed to create() of provider `name`; "{}" when unset.
   std::function<std::string(std::string_view name)> config_for;
+  // The encoding that counts the usage a provider did not report for `model`; null (or unset:
+  // a worker process, where the host counts instead) when usage is not estimated.
+  std::function<const tokens::Encoding *(std::string_view model)> usage_encoding;
 };
 
 // What the host knows of a plugin that runs in a worker process (isolation/): implemented there,
@@ -49,11 +56,13 @@ class Plugin {
   // A plugin whose descriptor the host implements itself: an isolated plugin's stand-in, whose
   // calls go to a worker process. `descriptor` and `instance` (already created) live in
   // `owner`, which the Plugin keeps until after destroy(instance); `info` is what it lists,
-  // `worker` what it reports of its worker. Throws LoadException for an invalid descriptor.
+  // `worker` what it reports of its worker; `services` the Host's. Throws LoadException for an
+  // invalid descriptor.
   static std::shared_ptr<Plugin> host_implemented(const std::filesystem::path &file, const llmh_provider *descriptor,
                                                   void *instance, ProviderInfo info,
                                                   std::shared_ptr<const PluginWorker> worker,
-                                                  std::shared_ptr<void> owner);
+                                                  std::shared_ptr<void> owner,
+                                                  std::shared_ptr<const HostServices> services);
   ~Plugin();
   Plugin(const Plugin &) = delete;
   Plugin &operator=(const Plugin &) = delete;
@@ -64,6 +73,7 @@ class Plugin {
   bool reads_body_members() const { return (desc_->capabilities & LLMH_CAP_BODY_MEMBERS) != 0; }
   void *instance() const { return instance_; }
   const ProviderInfo &info() const { return info_; }
+  const HostServices &services() const { return *services_; }
   // The worker of an isolated plugin; nullptr for one loaded in process.
   const PluginWorker *worker() const { return worker_.get(); }
   const std::string &name() const { return info_.name; }

@@ -23,6 +23,12 @@ void usage_members(json::Writer &w, const Usage &u, bool with_completion = true)
   w.member("total_tokens", u.total_tokens).end_object();
 }
 
+// Usage the host counted because the provider reported none says so, beside the usage object
+// (whose members stay OpenAI's own): docs/tokens.md.
+void mark_estimated(json::Writer &w, const Usage &u) {
+  if (u.estimated) w.member("x_llmhost_usage", "estimated");
+}
+
 // Appends base64 of `values` as little-endian float32 bytes, whatever this machine's byte order.
 void append_base64_f32le(std::string &out, const std::vector<float> &values) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -128,6 +134,7 @@ void write_completion(std::string &out, const Response &r) {
   w.end_object().end_array();
   w.key("usage");
   usage_members(w, r.usage);
+  mark_estimated(w, r.usage);
   upstream.top(w);
   w.end_object();
 }
@@ -181,6 +188,7 @@ void write_chunk(std::string &out, const StreamMeta &meta, const Chunk &c, bool 
   if (c.usage) {
     w.key("usage");
     usage_members(w, *c.usage);
+    mark_estimated(w, *c.usage);
   }
   upstream.top(w);
   w.end_object();

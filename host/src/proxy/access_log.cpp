@@ -34,8 +34,12 @@ std::string access_log_line(const Record &r) {
       .member("stream", r.stream)
       .member("latency_ms", std::chrono::duration<double, std::milli>(r.latency).count())
       .member("bytes_in", static_cast<int64_t>(r.bytes_in))
-      .member("bytes_out", static_cast<int64_t>(r.bytes_out))
-      .end_object();
+      .member("bytes_out", static_cast<int64_t>(r.bytes_out));
+  if (r.usage)
+    w.member("prompt_tokens", r.usage->prompt_tokens)
+        .member("completion_tokens", r.usage->completion_tokens)
+        .member("usage", r.usage->estimated ? "estimated" : "reported");
+  w.end_object();
   return out;
 }
 

@@ -89,6 +89,7 @@ void Api::stream(std::shared_ptr<StreamCall> s) {
   host_.stream(
       std::move(target), std::move(req),
       [s](const Chunk &c) {
+        if (c.usage) s->ex->usage(*c.usage);
         s->frames.clear();
         s->framer.chunk(s->frames, c);
         return s->frames.empty() || s->ex->stream(std::move(s->frames));
@@ -127,7 +128,9 @@ void Api::on_completed(const std::shared_ptr<Completion> &c, CompleteResult &res
     r->id = openai::new_id("chatcmpl");
     r->created = openai::unix_now();
     r->model = reported_model(r->model, c->routed, c->attempts.asked());
+    c->ex->usage(r->usage);
     Reply reply;
+    if (r->usage.estimated) reply.headers.emplace_back("x-llmhost-usage", "estimated");
     openai::write_completion(reply.body, *r);
     return c->ex->reply(std::move(reply));
   }

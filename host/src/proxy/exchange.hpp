@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "llmhost/types.hpp"
+
 namespace llmhost::proxy {
 
 struct Incoming {
@@ -35,6 +37,7 @@ struct Record {
   bool stream = false;
   std::chrono::nanoseconds latency{0};
   uint64_t bytes_in = 0, bytes_out = 0;
+  std::optional<Usage> usage;  // a completion's or a stream's, reported or estimated
 };
 
 class Exchange {
@@ -45,6 +48,8 @@ class Exchange {
   // status in the record when a stream fails after its 200 went out (0 = keep).
   virtual void label(std::string route, std::string model, std::string provider, bool stream) = 0;
   virtual void outcome(int status) = 0;
+  // The call's token usage, for the log line and metrics; the last one given counts.
+  virtual void usage(const Usage &u) = 0;
   // Sends the whole reply. Thread-safe; at most once, and not after stream().
   virtual void reply(Reply r) = 0;
   // Server-Sent Events: the first call sends a 200 text/event-stream header. Queues the bytes

@@ -1,5 +1,6 @@
 #include "proxy/metrics.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace llmhost::proxy {
@@ -61,6 +62,13 @@ void Metrics::finished(const Record &r) {
   if (b < kBuckets.size()) ++h.counts[b];
   ++h.count;
   h.sum += seconds;
+  if (r.usage) {
+    std::tuple<std::string, std::string, bool> token_key{std::get<1>(key), r.provider, r.usage->estimated};
+    if (tokens_.size() >= kMaxSeries && !tokens_.contains(token_key)) std::get<0>(token_key) = "other";
+    auto &[prompt, completion] = tokens_[std::move(token_key)];
+    prompt += static_cast<uint64_t>(std::max<int64_t>(0, r.usage->prompt_tokens));
+    completion += static_cast<uint64_t>(std::max<int64_t>(0, r.usage->completion_tokens));
+  }
 }
 
 void Metrics::deployment_failed(const std::string &model, const std::string &provider, int status) {
@@ -114,6 +122,19 @@ std::string Metrics::render(const Host &host) const {
       out += ",provider=";
       label_value(out, std::get<1>(k));
       out += ",status=\"" + std::to_string(std::get<2>(k)) + "\"} " + std::to_string(n) + '\n';
+    }
+    help(out, "llmhost_tokens_total", "counter",
+         "Tokens of completions and streams, by model, provider, type (prompt, completion) and usage (reported by "
+         "the provider, or estimated by the host).");
+    for (const auto &[k, n] : tokens_) {
+      for (auto [type, count] : {std::pair{"prompt", n.first}, {"completion", n.second}}) {
+        out += "llmhost_tokens_total{model=";
+        label_value(out, std::get<0>(k));
+        out += ",provider=";
+        label_value(out, std::get<1>(k));
+        out += std::string(",type=\"") + type + "\",usage=\"" + (std::get<2>(k) ? "estimated" : "reported") + "\"} " +
+               std::to_string(count) + '\n';
+      }
     }
   }
   help(out, "llmhost_requests_in_flight", "gauge", "Requests being handled now (the scrape itself included).");

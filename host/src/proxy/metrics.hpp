@@ -1,5 +1,6 @@
 // Prometheus metrics of the proxy: requests and errors by route, model, provider and status;
-// a latency histogram by route; requests in flight; plugin reloads. Text exposition format 0.0.4.
+// a latency histogram by route; tokens by model, provider and kind, reported or estimated;
+// requests in flight; plugin reloads. Text exposition format 0.0.4.
 #pragma once
 
 #include <array>
@@ -57,6 +58,8 @@ class Metrics {
   std::map<Key, uint64_t, KeyLess> requests_;
   std::map<std::string, Histogram, std::less<>> latency_;                              // by route
   std::map<std::tuple<std::string, std::string, int>, uint64_t> deployment_failures_;  // model, provider, status
+  // Tokens by model, provider and whether the host estimated them: {prompt, completion}.
+  std::map<std::tuple<std::string, std::string, bool>, std::pair<uint64_t, uint64_t>> tokens_;
   std::atomic<int64_t> in_flight_{0};
 };
 

@@ -168,6 +168,7 @@ void Session::take_labels() {
   record_.model = state_->model;
   record_.provider = state_->provider;
   record_.stream = state_->stream;
+  record_.usage = state_->usage;
 }
 
 void Session::on_call_started(double timeout_s) {

@@ -42,6 +42,7 @@ struct Session::CallState {
   std::mutex mu;
   std::string route, model, provider;
   bool stream = false;
+  std::optional<Usage> usage;
   bool deadline = false;  // a call with a timeout of its own has started (the watchdog knows)
   // The event stream: frames the worker produced and the socket has not taken yet.
   std::condition_variable room;  // signalled when `queued` is taken or the stream is gone
@@ -81,6 +82,10 @@ class Session::Call final : public Exchange {
     }
     // A stream has deadlines of its own (idle, duration): the watchdog must know now.
     if (now_stream) post([](Session &s) { s.on_stream_label(); });
+  }
+  void usage(const Usage &u) override {
+    std::lock_guard lock(state_->mu);
+    state_->usage = u;
   }
   void outcome(int status) override {
     post([status](Session &s) {

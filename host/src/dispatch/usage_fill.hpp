@@ -1,0 +1,37 @@
+// Usage for the calls whose provider reported none: the host counts it with the model's
+// tiktoken encoding and marks it estimated (docs/tokens.md).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "llmhost/types.hpp"
+#include "loader/plugin.hpp"
+
+namespace llmhost::detail {
+
+// Fills response.usage when it is all zero and `plugin`'s services estimate usage. Throws
+// nothing: text that cannot be counted leaves the usage as it was.
+void fill_usage(Response &response, const Request &request, const Plugin &plugin);
+
+// One stream's answer, kept while it streams so that its usage can be counted at the end when
+// the provider reported none. Chunks are added one at a time (a stream's rule).
+class StreamTally {
+ public:
+  // Null when `plugin`'s services do not estimate usage for `model`: nothing to keep.
+  static std::unique_ptr<StreamTally> for_call(const Plugin &plugin, std::string_view model);
+  explicit StreamTally(const tokens::Encoding &encoding) : encoding_(encoding) {}
+
+  void add(const Chunk &c);
+  // The estimated usage chunk to send last, or nothing when the provider reported usage.
+  std::optional<Chunk> closing_chunk(const Request &request);
+
+ private:
+  const tokens::Encoding &encoding_;
+  bool reported_ = false;
+  std::string content_, reasoning_;
+  std::vector<ToolCall> calls_;  // by delta index
+};
+
+}  // namespace llmhost::detail
