@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "mock_server.hpp"
@@ -57,10 +58,9 @@ TEST_CASE("streamed chat completion: OpenAI's SSE framing byte for byte") {
     CHECK(r.header("cache-control") == "no-cache");
     CHECK(r.header("transfer-encoding") == "chunked");
     // id and created are the same on every chunk; take them from the first.
-    const auto id_at = r.body.find("\"id\":\"") + 6;
-    const std::string id = r.body.substr(id_at, r.body.find('"', id_at) - id_at);
-    const auto created_at = r.body.find("\"created\":") + 10;
-    const std::string created = r.body.substr(created_at, r.body.find(',', created_at) - created_at);
+    const std::string first = sse_events(r.body)[0];
+    const std::string id = json_at(first, "/id");
+    const std::string created = json_at(first, "/created");
     const std::string head = "data: {\"id\":\"" + id +
                              "\",\"object\":\"chat.completion.chunk\",\"created\":" + created +
                              ",\"model\":\"echo/x\",\"choices\":[";
@@ -81,10 +81,19 @@ TEST_CASE("an empty streamed reply still has the role chunk, a finish chunk and 
   Client client(server.port());
   const Response r = client.post("/v1/chat/completions", chat_body("echo/x", "", "\"stream\":true"));
   REQUIRE(r.status == 200);
-  const auto role = r.body.find("\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null");
-  const auto stop = r.body.find("\"delta\":{},\"finish_reason\":\"stop\"");
-  CHECK(role != std::string::npos);
-  CHECK(stop != std::string::npos);
+  const std::vector<std::string> events = sse_events(r.body);
+  const auto first_where = [&](std::string_view pointer, std::string_view value) {
+    return std::find_if(events.begin(), events.end(),
+                        [&](const std::string &e) { return json_at(e, pointer) == value; });
+  };
+  const auto role = first_where("/choices/0/delta/role", "assistant");
+  const auto stop = first_where("/choices/0/finish_reason", "stop");
+  REQUIRE(role != events.end());
+  REQUIRE(stop != events.end());
+  CHECK(json_at(*role, "/choices/0/delta/content") == "");
+  CHECK(json_items(*role, "/choices/0/delta").size() == 2);  // role and content, nothing else
+  CHECK(json_at(*role, "/choices/0/finish_reason") == "null");
+  CHECK(json_at(*stop, "/choices/0/delta") == "{}");
   CHECK(role < stop);
   CHECK(r.body.size() > 14);
   CHECK(r.body.substr(r.body.size() - 14) == "data: [DONE]\n\n");
@@ -98,7 +107,7 @@ TEST_CASE("chunks are flushed one by one: the first arrives while the plugin sti
   Client client(server.port());
   client.send("POST", "/v1/chat/completions", chat_body("drip/x", "hi", "\"stream\":true"));
   const std::string first = client.read_until("\n\n");  // blocks forever if the server buffered
-  CHECK(first.find("\"content\":\"v1\"") != std::string::npos);
+  CHECK(json_at(sse_events(first)[0], "/choices/0/delta/content") == "v1");
   CHECK(first.find("[DONE]") == std::string::npos);
   write_file(release, "");
   const Response r = client.finish();
@@ -127,7 +136,7 @@ TEST_CASE("an upstream stream that ends without [DONE] or a finish_reason still 
   const Response r = c.post("/v1/chat/completions", chat_body("up", "hi", "\"stream\":true"));
   CHECK(r.status == 200);
   CHECK(answer_text(r.body) == "cut");
-  CHECK(r.body.find("\"finish_reason\":\"stop\"") != std::string::npos);  // made up, as the framing promises
+  CHECK(!where(sse_events(r.body), "/choices/0/finish_reason", "stop").empty());  // made up, as the framing promises
   CHECK(r.body.size() >= 14);
   CHECK(r.body.substr(r.body.size() - 14) == "data: [DONE]\n\n");
 }
@@ -178,7 +187,7 @@ TEST_CASE("models, liveliness and readiness (with a refused plugin file listed)"
   for (const char *path : {"/v1/models", "/models"}) {
     const Response m = client.get(path);
     CHECK(m.status == 200);
-    CHECK(m.body.find(R"({"id":"echo/*","object":"model")") != std::string::npos);
+    CHECK_MESSAGE(!where(where(json_items(m.body, "/data"), "/id", "echo/*"), "/object", "model").empty(), m.body);
   }
   const Response live = client.get("/health/liveliness");
   CHECK(live.status == 200);
@@ -229,12 +238,19 @@ TEST_CASE("one structured access-log line per request") {
     REQUIRE(client.post("/v1/chat/completions", chat_body("echo/x", "hi")).status == 200);
     REQUIRE(client.get("/nope").status == 404);
   }
-  REQUIRE(eventually([&] { return server.err().find("\"path\":\"/nope\"") != std::string::npos; }));
+  REQUIRE(eventually([&] { return !where(log_lines(server.err()), "/path", "/nope").empty(); }));
   const std::string log = server.err();
-  CHECK(
-      log.find(
-          R"("method":"POST","path":"/v1/chat/completions","route":"/v1/chat/completions","model":"echo/x","provider":"echo","status":200,"stream":false,"latency_ms":)") !=
-      std::string::npos);
-  CHECK(log.find("\"bytes_in\":") != std::string::npos);
-  CHECK(log.find("\"bytes_out\":") != std::string::npos);
+  const std::vector<std::string> chats = where(log_lines(log), "/path", "/v1/chat/completions");
+  REQUIRE_MESSAGE(!chats.empty(), log);
+  const std::string &line = chats[0];
+  CHECK(json_at(line, "/method") == "POST");
+  CHECK(json_at(line, "/route") == "/v1/chat/completions");
+  CHECK(json_at(line, "/model") == "echo/x");
+  CHECK(json_at(line, "/provider") == "echo");
+  CHECK(json_at(line, "/status") == "200");
+  CHECK(json_at(line, "/stream") == "false");
+  for (const char *member : {"/latency_ms", "/bytes_in", "/bytes_out"}) {
+    CAPTURE(member);
+    CHECK(json_has(line, member));
+  }
 }

@@ -133,7 +133,7 @@ TEST_CASE("a body over the default 10 MiB limit gets 413; one under it is served
   const std::string pad(9 * 1024 * 1024, 'x');
   const Response ok = c.post("/v1/chat/completions", chat_body("echo/x", "small", "\"pad\":\"" + pad + "\""));
   CHECK(ok.status == 200);
-  CHECK(ok.body.find("\"content\":\"small\"") != std::string::npos);
+  CHECK(answer_text(ok.body) == "small");
 }
 
 TEST_CASE("--max-body-mb lowers the limit; a chunked body over it is refused too") {
@@ -209,7 +209,7 @@ TEST_CASE("master key: every API route needs Bearer <key>; health and metrics do
   CHECK(c.get("/health/readiness").status == 200);
   CHECK(c.get("/metrics").status == 200);
   c.close();
-  REQUIRE(eventually([&] { return server.err().find("\"path\":\"/metrics\"") != std::string::npos; }));
+  REQUIRE(eventually([&] { return !where(log_lines(server.err()), "/path", "/metrics").empty(); }));
   CHECK(server.err().find("sk-test-secret-123") == std::string::npos);
   CHECK(server.err().find("sk-wrong") == std::string::npos);
 }

@@ -46,7 +46,7 @@ TEST_CASE("a failing deployment hands the request to the next one behind the sam
     const Response r = f.chat("flaky");
     CHECK(r.status == 200);
     CHECK(answer_text(r.body) == "from-b");
-    CHECK(has(r.body, "\"model\":\"flaky\""));
+    CHECK(json_at(r.body, "/model") == "flaky");
   }
   const Response s = f.chat("flaky", "\"stream\":true");
   CHECK(s.status == 200);
@@ -71,7 +71,7 @@ TEST_CASE("when every deployment fails, the last error is returned and names the
   CHECK(has(first.body, "(after echo/a -> 503)"));
   CHECK(second.status == 503);
   CHECK(has(second.body, "(after echo/b -> 429)"));
-  CHECK(has(first.body, "\"error\""));
+  CHECK(json_has(first.body, "/error"));
 }
 
 TEST_CASE("litellm_settings.fallbacks: another model name takes over after its own deployments") {
@@ -83,7 +83,7 @@ TEST_CASE("litellm_settings.fallbacks: another model name takes over after its o
     const Response r = f.chat("primary", "\"stream\":" + std::string(i ? "true" : "false"));
     CHECK(r.status == 200);
     CHECK(has(r.body, "cecho: "));  // the backup's plugin answered
-    CHECK(has(r.body, "\"model\":\"primary\""));
+    CHECK(json_at(i ? sse_events(r.body)[0] : r.body, "/model") == "primary");
   }
   // A 400 is the client's request: another deployment would refuse it the same way.
   const Response bad = f.chat("strict");

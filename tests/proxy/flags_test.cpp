@@ -74,7 +74,7 @@ TEST_CASE("--no-access-log: no line per request; the default writes one") {
     }
     server.signal(SIGTERM);
     CHECK(server.wait() == 0);  // whatever it logs is written by now
-    CHECK(has(server.err(), "\"path\":\"/v1/chat/completions\"") == !quiet);
+    CHECK(where(log_lines(server.err()), "/path", "/v1/chat/completions").empty() == quiet);
   }
 }
 
@@ -85,7 +85,7 @@ TEST_CASE("SIGINT drains as SIGTERM does: the stream in flight finishes, then ex
   Server server({"--plugins", dir.path().string()}, {"DRIP_RELEASE=" + release.string()});
   Client c(server.port());
   c.send("POST", "/v1/chat/completions", chat_body("drip/x", "hi", "\"stream\":true"));
-  REQUIRE(has(c.read_until("\n\n"), "\"content\":\"v1\""));
+  REQUIRE(json_at(sse_events(c.read_until("\n\n"))[0], "/choices/0/delta/content") == "v1");
   server.signal(SIGINT);
   write_file(release, "");
   const Response r = c.finish();

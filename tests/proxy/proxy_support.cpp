@@ -18,6 +18,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <variant>
 
 namespace ptest {
 
@@ -213,6 +214,102 @@ std::string answer_text(const std::string &body) {
     at = end + 2;
   }
   return text;
+}
+
+namespace {
+
+std::string marked(std::string_view mark, std::string_view what) {
+  return "<" + std::string(mark) + ": " + std::string(what) + ">";
+}
+
+// A value as json_at gives it: a string unquoted, anything else minified.
+std::string text_of(simdjson::dom::element e) {
+  std::string_view s;
+  return e.get(s) ? simdjson::minify(e) : std::string(s);
+}
+
+// The value at `pointer`, or the marked string saying why there is none. `parser` holds the
+// document the element points into.
+std::variant<simdjson::dom::element, std::string> value_at(simdjson::dom::parser &parser, std::string_view json,
+                                                           std::string_view pointer) {
+  simdjson::dom::element doc, at;
+  if (parser.parse(json.data(), json.size()).get(doc)) return marked("unreadable", json);
+  if (doc.at_pointer(pointer).get(at)) return marked("absent", pointer);
+  return at;
+}
+
+}  // namespace
+
+std::string json_at(std::string_view json, std::string_view pointer) {
+  simdjson::dom::parser parser;
+  auto at = value_at(parser, json, pointer);
+  if (auto *why = std::get_if<std::string>(&at)) return std::move(*why);
+  return text_of(std::get<simdjson::dom::element>(at));
+}
+
+bool json_has(std::string_view json, std::string_view pointer) {
+  simdjson::dom::parser parser;
+  return std::holds_alternative<simdjson::dom::element>(value_at(parser, json, pointer));
+}
+
+std::vector<std::string> json_items(std::string_view json, std::string_view pointer) {
+  simdjson::dom::parser parser;
+  auto at = value_at(parser, json, pointer);
+  if (auto *why = std::get_if<std::string>(&at)) return {std::move(*why)};
+  const simdjson::dom::element e = std::get<simdjson::dom::element>(at);
+  std::vector<std::string> items;
+  simdjson::dom::array array;
+  simdjson::dom::object object;
+  if (!e.get(array)) {
+    for (simdjson::dom::element item : array) items.push_back(text_of(item));
+  } else if (!e.get(object)) {
+    for (simdjson::dom::key_value_pair member : object) items.push_back(text_of(member.value));
+  } else {
+    items.push_back(marked("not an array or object", text_of(e)));
+  }
+  return items;
+}
+
+std::vector<std::string> where(const std::vector<std::string> &jsons, std::string_view pointer,
+                               std::string_view value) {
+  std::vector<std::string> out;
+  for (const std::string &json : jsons)
+    if (json_at(json, pointer) == value) out.push_back(json);
+  return out;
+}
+
+std::vector<std::string> sse_events(std::string_view body) {
+  std::vector<std::string> events;
+  size_t at = 0;
+  while (at < body.size() && body.compare(at, 6, "data: ") == 0) {
+    const size_t end = body.find("\n\n", at);
+    if (end == std::string_view::npos) break;
+    events.emplace_back(body.substr(at + 6, end - at - 6));
+    at = end + 2;
+  }
+  if (at < body.size() || events.empty())
+    events.push_back(marked("unreadable", body.empty() ? "an empty body" : body.substr(at)));
+  return events;
+}
+
+std::string error_event(std::string_view body) {
+  for (const std::string &event : sse_events(body))
+    if (json_has(event, "/error")) return event;
+  return marked("absent", "no event with an error in " + std::string(body));
+}
+
+std::vector<std::string> log_lines(std::string_view text) {
+  std::vector<std::string> lines;
+  simdjson::dom::parser parser;
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t end = std::min(text.find('\n', at), text.size());
+    const std::string_view line = text.substr(at, end - at);
+    simdjson::dom::object object;
+    if (!parser.parse(line.data(), line.size()).get(object)) lines.emplace_back(line);
+    at = end + 1;
+  }
+  return lines;
 }
 
 }  // namespace ptest

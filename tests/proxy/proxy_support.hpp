@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "support.hpp"
@@ -92,6 +93,31 @@ std::string chat_body(const std::string &model, const std::string &prompt, const
 // stream's choices[0].delta.content joined over its events; "<unreadable: ...>" for a body it
 // cannot read that way. Any thread.
 std::string answer_text(const std::string &body);
+
+// JSON read field by field, so that a test holds the server to what a client reads, not to the
+// member order or number formatting its writer happens to have. Like answer_text, these never
+// throw (client threads call them), and give what they cannot read as a marked string
+// ("<unreadable: ...>", "<absent: ...>") so that a comparison fails saying why.
+
+// The value at a JSON Pointer (RFC 6901; "" is the whole document): a string unquoted, any other
+// value as minified JSON ("7", "true", "null", "{\"a\":1}"); "<absent: POINTER>" when there is none.
+std::string json_at(std::string_view json, std::string_view pointer);
+// Whether there is a value at `pointer`, whatever it is.
+bool json_has(std::string_view json, std::string_view pointer);
+// The elements of the array, or the member values of the object, at `pointer`, each as json_at
+// gives it; one marked entry when there is no array or object there.
+std::vector<std::string> json_items(std::string_view json, std::string_view pointer);
+// Those of `jsons` whose value at `pointer` is `value` (as json_at gives it), in order.
+std::vector<std::string> where(const std::vector<std::string> &jsons, std::string_view pointer, std::string_view value);
+
+// The data of each event of an SSE body ("data: X\n\n"), "[DONE]" included. What is not such an
+// event, as a body cut short, ends the list as one marked entry; a body with no event at all
+// gives that entry alone, so events[0] can be checked without a size check first.
+std::vector<std::string> sse_events(std::string_view body);
+// The data of a stream's first event that carries an "error" member; "<absent: ...>" when none does.
+std::string error_event(std::string_view body);
+// The lines of `text` (a server's stderr) that are JSON objects: its access-log lines, in order.
+std::vector<std::string> log_lines(std::string_view text);
 
 // Polls `fn` every 10 ms until it is true or `limit` passes; returns its last value.
 template <class Fn>

@@ -130,7 +130,7 @@ TEST_CASE("serve: no key in any response, log line, metric or message, whichever
   CHECK(chat("up", "fail-200").status == 502);
   const Response mid = chat("up", "stream-error", true);
   CHECK(mid.status == 200);
-  CHECK(has(mid.body, "\"content\":\"part\""));
+  CHECK(answer_text(mid.body) == "part");
   CHECK(has(mid.body, "stream broke for"));  // the upstream's message, minus the key
   CHECK(chat("leaky-url", "say-ok").status == 503);
   CHECK(chat("openai/gpt-test", "fail-401").status == 401);  // OPENAI_API_KEY / OPENAI_BASE_URL
@@ -163,7 +163,7 @@ TEST_CASE("serve: no key in any response, log line, metric or message, whichever
   server.signal(SIGTERM);
   CHECK(server.wait() == 0);
   const std::string err = server.err();
-  CHECK(has(err, "\"status\":401"));  // the access log is there ...
+  CHECK(!where(log_lines(err), "/status", "401").empty());  // the access log is there ...
   CHECK_MESSAGE(!has(t.text, kCanary), t.text);
   CHECK_MESSAGE(!has(err, kCanary), err);  // ... and names no key
 }
