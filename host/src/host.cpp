@@ -20,8 +20,10 @@
 #include "loader/plugin_manager.hpp"
 #include "loader/plugin_trust.hpp"
 #include "loader/registry.hpp"
+#include "tokens/chat_tokens.hpp"
 #include "tokens/encoding.hpp"
 #include "tokens/model_encoding.hpp"
+#include "tokens/tokens_extension.hpp"
 
 namespace llmhost {
 
@@ -80,7 +82,9 @@ struct Host::Impl {
             options.on_reload,
             [this](const std::filesystem::path &file, const std::filesystem::path &copy) { return load(file, copy); }),
         pool(pool_size(options.async_threads)) {
-    services->usage_encoding = usage_encoding_lookup(options);
+    services->usage_encoding = usage_encoding_lookup(options);  // checks default_encoding first
+    services->extension =
+        detail::extension_chain(services->extension, detail::tokens::make_tokens_extension(options.default_encoding));
     // Makes the deferred-unload reaper (a function-local static) before this Host, so that it
     // outlives even a Host with static storage.
     detail::wait_deferred_unloads();
@@ -96,8 +100,7 @@ struct Host::Impl {
 
   // Which encoding counts a model's unreported usage; empty when none is counted. Throws
   // Error 400 for an unknown default encoding.
-  static std::function<const detail::tokens::Encoding *(std::string_view)> usage_encoding_lookup(
-      const HostOptions &o) {
+  static std::function<const detail::tokens::Encoding *(std::string_view)> usage_encoding_lookup(const HostOptions &o) {
     using detail::tokens::Encoding;
     const auto &names = Encoding::names();
     if (std::find(names.begin(), names.end(), o.default_encoding) == names.end()) {
@@ -136,6 +139,7 @@ struct Host::Impl {
     static_cast<WorkerSettings &>(settings) = options.workers;
     settings.executable = worker_executable();
     settings.max_memory_mb = how.max_memory_mb;
+    settings.default_encoding = options.default_encoding;
     if (options.http_io_context) settings.reader = options.http_io_context->get_executor();
     return isolation::load_isolated(file, copy, services, settings);
   }
@@ -352,6 +356,29 @@ EmbeddingResponse Host::embed(const Target &target, const Request &request, std:
   if (response.model.empty()) response.model = request.model;
   response.provider = target.provider();
   return response;
+}
+
+namespace {
+// Counts with `model`'s encoding; the text's UTF-8 error as Error 400.
+template <class Count>
+TokenCount count_with(std::string_view model, const std::string &fallback, Count count) {
+  const detail::tokens::Encoding &e =
+      *detail::tokens::Encoding::find(detail::tokens::encoding_for_model(model, fallback));
+  try {
+    return TokenCount{static_cast<int64_t>(count(e)), std::string(e.name())};
+  } catch (const std::invalid_argument &bad) {
+    throw Error(400, bad.what());
+  }
+}
+}  // namespace
+
+TokenCount Host::count_tokens(std::string_view model, std::string_view text) const {
+  return count_with(model, impl_->options.default_encoding, [&](const auto &e) { return e.count(text); });
+}
+
+TokenCount Host::count_tokens(std::string_view model, std::span<const Message> messages) const {
+  return count_with(model, impl_->options.default_encoding,
+                    [&](const auto &e) { return detail::tokens::count_chat_prompt(e, messages); });
 }
 
 namespace {

@@ -43,6 +43,7 @@ struct StreamOutcome {
   std::condition_variable cv;
   std::string text;
   int chunks = 0;
+  std::optional<llmhost::Usage> usage;  // the last chunk that carried one
   std::set<std::thread::id> chunk_threads;
   bool ended = false;
   std::optional<llmhost::Error> error;
@@ -53,6 +54,7 @@ struct StreamOutcome {
       std::lock_guard lock(mu);
       CHECK(!ended);
       text += c.content;
+      if (c.usage) usage = c.usage;
       chunk_threads.insert(std::this_thread::get_id());
       return ++chunks != stop_after;
     };
@@ -162,7 +164,9 @@ TEST_CASE("the stream callback form runs an async plugin's stream without a host
     s.wait();
     CHECK_FALSE(s.error);
     CHECK(s.text == "deferred v1: hello in_flight=1");
-    CHECK(s.chunks == 4);
+    CHECK(s.chunks == 5);  // 4 of text, then the usage the host counted (deferred streams report none)
+    REQUIRE(s.usage);
+    CHECK(s.usage->estimated);
     CHECK_FALSE(s.chunk_threads.count(caller));
   }
 

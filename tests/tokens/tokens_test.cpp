@@ -29,8 +29,9 @@ llmhost::Message message(std::string role, std::string content, std::string name
 }  // namespace
 
 TEST_CASE("models map to encodings as tiktoken maps them; an unknown model gets the fallback") {
-  for (const char *m : {"gpt-4o", "gpt-4o-mini", "gpt-4o-2024-08-06", "openai/gpt-4o", "azure/gpt-4.1-mini", "o1",
-                        "o1-mini", "o3-mini", "o4-mini", "gpt-5", "chatgpt-4o-latest", "ft:gpt-4o:acme::abc", "gpt-4.5-preview"}) {
+  for (const char *m :
+       {"gpt-4o", "gpt-4o-mini", "gpt-4o-2024-08-06", "openai/gpt-4o", "azure/gpt-4.1-mini", "o1", "o1-mini", "o3-mini",
+        "o4-mini", "gpt-5", "chatgpt-4o-latest", "ft:gpt-4o:acme::abc", "gpt-4.5-preview"}) {
     CAPTURE(m);
     CHECK(encoding_for_model(m) == "o200k_base");
   }
@@ -61,7 +62,8 @@ TEST_CASE("a chat prompt costs 3 per message, 1 per name and 3 to prime the repl
   CHECK(count_chat_prompt(e, three) == 3 + (3 + 1 + 3) + (3 + 1 + 2) + (3 + 1 + 1 + 1 + 1));
   CHECK(count_chat_prompt(e, {}) == 3);
   const std::vector<llmhost::ToolCall> calls{{"c1", "function", "get_weather", R"({"city":"Paris"})"}};
-  CHECK(count_completion(e, "Sunny", "", calls) == e.count("Sunny") + e.count("get_weather") + e.count(R"({"city":"Paris"})"));
+  CHECK(count_completion(e, "Sunny", "", calls) ==
+        e.count("Sunny") + e.count("get_weather") + e.count(R"({"city":"Paris"})"));
 }
 
 TEST_CASE("a damaged rank file is refused, naming the file and the line") {

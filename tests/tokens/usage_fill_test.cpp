@@ -138,3 +138,34 @@ TEST_CASE("with estimate_usage off, unreported usage stays zero") {
   CHECK(r.usage.total_tokens == 0);
   CHECK(stream(host, test::chat("unmetered/gpt-4o", "hi")).usages.empty());
 }
+
+TEST_CASE(
+    "a plugin counts with llmhost.tokens.v1 (C, and C++'s llmh::Tokens): the host's numbers and default encoding") {
+  const std::string prompt = "Combien de jetons ? 何個のトークン？";
+  const std::string answer = "Counted: " + prompt;
+  for (const char *encoding : {"cl100k_base", "o200k_base"}) {
+    CAPTURE(encoding);
+    llmhost::HostOptions o = options();
+    o.default_encoding = encoding;  // reaches an isolated plugin's worker too
+    llmhost::Host host(std::move(o));
+    // gpt-4o names its encoding; "some-model" is not in tiktoken's table: the default counts.
+    for (const std::string provider : {"counted", "counted_c"})
+      for (const std::string model : {"gpt-4o", "some-model"}) {
+        CAPTURE(provider);
+        CAPTURE(model);
+        const llmhost::Response r = host.complete(test::chat(provider + "/" + model, prompt));
+        CHECK(r.content == answer);
+        const llmhost::Usage want = expected(model == "gpt-4o" ? "o200k_base" : encoding, prompt, answer);
+        CHECK_FALSE(r.usage.estimated);  // the plugin reported it
+        CHECK(r.usage.prompt_tokens == want.prompt_tokens);
+        CHECK(r.usage.completion_tokens == want.completion_tokens);
+        CHECK(host.count_tokens("openai/" + model, prompt).tokens ==
+              static_cast<int64_t>(Encoding::find(model == "gpt-4o" ? "o200k_base" : encoding)->count(prompt)));
+      }
+    for (const std::string provider : {"counted", "counted_c"}) {
+      const llmhost::Error e = test::error_of([&] { host.complete(test::chat(provider + "/gpt-4o", "invalid")); });
+      CHECK(e.status() == 400);
+      CHECK(std::string(e.what()).find("not valid UTF-8 at byte 3") != std::string::npos);
+    }
+  }
+}

@@ -243,6 +243,14 @@ class Host {
   void reload();
   ReloadStats reload_stats() const;
 
+  // Tokens as `model`'s tiktoken encoding counts them (docs/tokens.md): o200k_base or
+  // cl100k_base by tiktoken's table, HostOptions::default_encoding for a model it does not
+  // know; "provider/" prefixes are ignored. Throws Error 400 for text that is not UTF-8. The
+  // encoding loads on its first use. Any thread.
+  TokenCount count_tokens(std::string_view model, std::string_view text) const;
+  // A chat prompt's tokens with OpenAI's framing: 3 per message, 1 per name, 3 for the reply.
+  TokenCount count_tokens(std::string_view model, std::span<const Message> messages) const;
+
   // Loads one file on its own (not registered) and describes it; throws LoadException.
   static ProviderInfo check(const std::filesystem::path &file, bool allow_untrusted = false);
 

@@ -67,6 +67,12 @@ struct Usage {
   bool estimated = false;
 };
 
+// A token count and the tiktoken encoding that made it ("o200k_base", "cl100k_base").
+struct TokenCount {
+  int64_t tokens = 0;
+  std::string encoding;
+};
+
 // Members of the upstream's answer that llmhost does not model (system_fingerprint, logprobs,
 // refusal, ...), as JSON object texts, one per level of the OpenAI object the front ends write;
 // each object's members are appended there verbatim. Empty: none.

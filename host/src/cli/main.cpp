@@ -85,6 +85,8 @@ int main(int argc, char **argv) {
   worker->add_option("--fd", worker_opts.fd, "the channel to the host")->required();
   worker->add_option("--max-memory-mb", worker_opts.max_memory_mb, "the plugin's address space cap");
   worker->add_option("--shown-as", worker_opts.shown_as, "the plugin file its errors name");
+  worker->add_option("--default-encoding", worker_opts.default_encoding,
+                     "llmhost.tokens.v1's encoding for unknown models");
   worker->add_option("FILE", worker_file, "the plugin file")->required();
 
   try {

@@ -128,8 +128,7 @@ int stream_emit(const llmh_stream_sink *s, const llmh_chunk *c) {
   if (LLMH_HAS_FIELD(c, llmh_chunk, upstream_members) && c->upstream_members)
     if (const char *bad = take_upstream_members(c->upstream_members, chunk.upstream_members, &st.checked))
       return st.bad_members = bad, st.stopped = true, 1;
-  const bool go_on =
-      c->tool_calls && c->tool_call_count ? deliver_with_tool_calls(st, chunk, *c) : deliver(st, chunk);
+  const bool go_on = c->tool_calls && c->tool_call_count ? deliver_with_tool_calls(st, chunk, *c) : deliver(st, chunk);
   if (!go_on) return st.stopped = true, 1;
   return 0;
 }
@@ -352,7 +351,7 @@ void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallb
   require(plugin, LLMH_CAP_STREAM, "stream");
   const CallControl control(std::move(cancel), req.timeout_s);
   StreamState st{&on_chunk, &control};
-  const std::unique_ptr<StreamTally> tally = request ? StreamTally::for_call(plugin, request->model) : nullptr;
+  const std::unique_ptr<StreamTally> tally = request ? StreamTally::for_call(plugin) : nullptr;
   st.tally = tally.get();
   const llmh_stream_sink sink = stream_sink(st);
   llmh_error err = fresh_error();

@@ -105,7 +105,7 @@ struct AsyncStream : AsyncCall {
     return failure;
   }
   void start() {  // as AsyncComplete::start
-    tally = StreamTally::for_call(*plugin, request.model);
+    tally = StreamTally::for_call(*plugin);
     state.tally = tally.get();
     sink = stream_sink(state);
     plugin->async_stream()(plugin->instance(), creq->get(), &sink, &finish);

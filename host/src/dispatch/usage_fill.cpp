@@ -36,9 +36,8 @@ void fill_usage(Response &response, const Request &request, const Plugin &plugin
     if (auto u = estimate(*e, request, response.content, response.reasoning, response.tool_calls)) response.usage = *u;
 }
 
-std::unique_ptr<StreamTally> StreamTally::for_call(const Plugin &plugin, std::string_view model) {
-  const tokens::Encoding *e = encoding_for(plugin, model);
-  return e ? std::make_unique<StreamTally>(*e) : nullptr;
+std::unique_ptr<StreamTally> StreamTally::for_call(const Plugin &plugin) {
+  return plugin.services().usage_encoding ? std::make_unique<StreamTally>(plugin) : nullptr;
 }
 
 void StreamTally::add(const Chunk &c) {
@@ -58,7 +57,8 @@ void StreamTally::add(const Chunk &c) {
 
 std::optional<Chunk> StreamTally::closing_chunk(const Request &request) {
   if (reported_) return std::nullopt;
-  std::optional<Usage> u = estimate(encoding_, request, content_, reasoning_, calls_);
+  const tokens::Encoding *e = encoding_for(plugin_, request.model);
+  std::optional<Usage> u = e ? estimate(*e, request, content_, reasoning_, calls_) : std::nullopt;
   if (!u) return std::nullopt;
   Chunk c;
   c.usage = *u;

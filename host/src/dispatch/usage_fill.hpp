@@ -2,6 +2,8 @@
 // tiktoken encoding and marks it estimated (docs/tokens.md).
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,16 +21,17 @@ void fill_usage(Response &response, const Request &request, const Plugin &plugin
 // the provider reported none. Chunks are added one at a time (a stream's rule).
 class StreamTally {
  public:
-  // Null when `plugin`'s services do not estimate usage for `model`: nothing to keep.
-  static std::unique_ptr<StreamTally> for_call(const Plugin &plugin, std::string_view model);
-  explicit StreamTally(const tokens::Encoding &encoding) : encoding_(encoding) {}
+  // Null when `plugin`'s services do not estimate usage: nothing to keep. The encoding is
+  // found (and loaded, the first time) only when the stream ends without usage.
+  static std::unique_ptr<StreamTally> for_call(const Plugin &plugin);
+  explicit StreamTally(const Plugin &plugin) : plugin_(plugin) {}
 
   void add(const Chunk &c);
   // The estimated usage chunk to send last, or nothing when the provider reported usage.
   std::optional<Chunk> closing_chunk(const Request &request);
 
  private:
-  const tokens::Encoding &encoding_;
+  const Plugin &plugin_;  // pinned by the call for as long as the tally lives
   bool reported_ = false;
   std::string content_, reasoning_;
   std::vector<ToolCall> calls_;  // by delta index

@@ -339,8 +339,8 @@ std::shared_ptr<detail::Plugin> load_isolated(const std::filesystem::path &file,
   std::shared_ptr<const detail::PluginWorker> worker = in->supervisor;
   const llmh_provider *descriptor = &in->descriptor;
   void *instance = in.get();
-  return detail::Plugin::host_implemented(file, descriptor, instance, std::move(info), std::move(worker),
-                                          std::move(in), std::move(services));
+  return detail::Plugin::host_implemented(file, descriptor, instance, std::move(info), std::move(worker), std::move(in),
+                                          std::move(services));
 }
 
 }  // namespace llmhost::isolation

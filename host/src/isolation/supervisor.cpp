@@ -95,8 +95,8 @@ void Supervisor::wake() {
 Supervisor::Launch Supervisor::launch(HelloMessage &hello) {
   Launch out;
   try {
-    out.worker = std::make_shared<WorkerProcess>(
-        WorkerCommand{settings_.executable, copy_, file_, settings_.max_memory_mb, settings_.hang_grace});
+    out.worker = std::make_shared<WorkerProcess>(WorkerCommand{
+        settings_.executable, copy_, file_, settings_.max_memory_mb, settings_.hang_grace, settings_.default_encoding});
   } catch (const std::system_error &e) {
     out.error = std::string("cannot start its worker process: ") + e.what();
     out.worker.reset();

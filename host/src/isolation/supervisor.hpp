@@ -36,6 +36,8 @@ namespace llmhost::isolation {
 // plugin's memory cap.
 struct SupervisorSettings : WorkerSettings {
   size_t max_memory_mb = 0;  // the worker's address space cap; 0 = none
+  // The encoding the worker's llmhost.tokens.v1 counts unknown models with (the Host's).
+  std::string default_encoding = "cl100k_base";
   // Where the worker's channel is read: an I/O loop of the host's (ChannelWatch), or, empty,
   // the supervisor's own thread.
   boost::asio::any_io_executor reader;

@@ -28,6 +28,7 @@
 #include "isolation/messages.hpp"
 #include "isolation/outbox.hpp"
 #include "loader/plugin.hpp"
+#include "tokens/tokens_extension.hpp"
 
 namespace llmhost::isolation {
 namespace {
@@ -351,7 +352,8 @@ int run_worker(const WorkerOptions &options) {
     outbox.send(FrameType::kLog, 0, payload);
   };
   auto services = std::make_shared<detail::HostServices>();
-  services->extension = detail::http::make_extension_lookup(log);
+  services->extension = detail::extension_chain(detail::http::make_extension_lookup(log),
+                                                detail::tokens::make_tokens_extension(options.default_encoding));
   services->log = log;
   // The loader asks once it knows the provider's name; the host answers with its config.
   services->config_for = [&outbox, &inbox](std::string_view name) {

@@ -10,10 +10,11 @@
 namespace llmhost::isolation {
 
 struct WorkerOptions {
-  int fd = -1;                     // the channel; owned by the worker from here on
-  std::filesystem::path file;      // the plugin file to load (the supervisor's private copy)
-  std::filesystem::path shown_as;  // the file errors name (the one in the plugin folder); empty: `file`
-  size_t max_memory_mb = 0;        // the address space the plugin may use (RLIMIT_AS); 0 = no cap
+  int fd = -1;                                   // the channel; owned by the worker from here on
+  std::filesystem::path file;                    // the plugin file to load (the supervisor's private copy)
+  std::filesystem::path shown_as;                // the file errors name (the one in the plugin folder); empty: `file`
+  size_t max_memory_mb = 0;                      // the address space the plugin may use (RLIMIT_AS); 0 = no cap
+  std::string default_encoding = "cl100k_base";  // llmhost.tokens.v1's for unknown models (the Host's)
 };
 
 // Reads the plugin's config (the host's first frame), loads the plugin and serves until the

@@ -59,9 +59,14 @@ WorkerProcess::WorkerProcess(const WorkerCommand &command) {
   const std::string exe = command.executable.string(), plugin = command.plugin.string(),
                     shown_as = command.shown_as.string(), fd = std::to_string(kWorkerChannelFd),
                     memory = std::to_string(command.max_memory_mb);
-  std::vector<char *> argv{const_cast<char *>(exe.c_str()),  const_cast<char *>("__worker"),
-                           const_cast<char *>("--fd"),       const_cast<char *>(fd.c_str()),
-                           const_cast<char *>("--shown-as"), const_cast<char *>(shown_as.c_str())};
+  std::vector<char *> argv{const_cast<char *>(exe.c_str()),
+                           const_cast<char *>("__worker"),
+                           const_cast<char *>("--fd"),
+                           const_cast<char *>(fd.c_str()),
+                           const_cast<char *>("--shown-as"),
+                           const_cast<char *>(shown_as.c_str()),
+                           const_cast<char *>("--default-encoding"),
+                           const_cast<char *>(command.default_encoding.c_str())};
   if (command.max_memory_mb) {
     argv.push_back(const_cast<char *>("--max-memory-mb"));
     argv.push_back(const_cast<char *>(memory.c_str()));

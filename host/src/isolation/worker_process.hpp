@@ -22,6 +22,7 @@ struct WorkerCommand {
   std::filesystem::path shown_as;    // the file its errors name (the one in the plugin folder)
   size_t max_memory_mb = 0;          // its address space cap; 0 = none
   std::chrono::milliseconds send_timeout{5000};
+  std::string default_encoding = "cl100k_base";  // its llmhost.tokens.v1's for unknown models
 };
 
 // How a worker ended, as waitid reports it.

@@ -23,11 +23,21 @@ namespace tokens {
 class Encoding;
 }
 
+using ExtensionLookup = std::function<const void *(std::string_view id)>;
+
+// A lookup asking `first`, then `second`: the host's extensions come from several modules.
+inline ExtensionLookup extension_chain(ExtensionLookup first, ExtensionLookup second) {
+  return [first = std::move(first), second = std::move(second)](std::string_view id) {
+    const void *table = first(id);
+    return table ? table : second(id);
+  };
+}
+
 // What the host offers every plugin; shared by all plugins of one Host.
 struct HostServices {
   std::function<void(int level, std::string_view provider, std::string_view message)> log;
   // Extension tables by id ("llmhost.http.v1", ...); NULL when not offered.
-  std::function<const void *(std::string_view id)> extension;
+  ExtensionLookup extension;
   // The JSON object handed to create() of provider `name`; "{}" when unset.
   std::function<std::string(std::string_view name)> config_for;
   // The encoding that counts the usage a provider did not report for `model`; null (or unset:

@@ -42,6 +42,12 @@ ModelTable::ModelTable(const config::Config &cfg) : direct_(cfg.direct_routing) 
   }
 }
 
+std::string_view ModelTable::first_model(std::string_view name) const {
+  const size_t i = index_of(name);
+  return i < groups_.size() && !groups_[i].group.deployments.empty() ? groups_[i].group.deployments.front().model
+                                                                     : name;
+}
+
 size_t ModelTable::index_of(std::string_view name) const {
   size_t i = 0;
   while (i < groups_.size() && groups_[i].group.name != name) ++i;

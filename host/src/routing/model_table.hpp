@@ -53,6 +53,10 @@ class ModelTable {
 
   std::vector<std::string> names(const std::vector<ProviderInfo> &loaded) const;
 
+  // The "provider/model" a configured name's first deployment calls; `name` itself when it is
+  // not configured. For counting tokens with the model that would answer.
+  std::string_view first_model(std::string_view name) const;
+
  private:
   struct Group {
     config::ModelGroup group;

@@ -37,8 +37,8 @@ struct Pretokenizer::Compiled {
 Pretokenizer::Pretokenizer(std::string_view pattern) : compiled_(std::make_unique<Compiled>()) {
   int error = 0;
   PCRE2_SIZE at = 0;
-  compiled_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                  PCRE2_UTF | PCRE2_UCP, &error, &at, nullptr);
+  compiled_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_UTF | PCRE2_UCP,
+                                  &error, &at, nullptr);
   if (!compiled_->code)
     throw std::runtime_error("pre-tokenizer pattern does not compile at offset " + std::to_string(at) + ": " +
                              pcre2_message(error));
@@ -60,8 +60,8 @@ void Pretokenizer::split(std::string_view text, std::vector<std::string_view> &p
     const int rc = pcre2_match(compiled_->code, subject, text.size(), at, options, md.data, thread_context.context);
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21)
-      throw std::invalid_argument("the text is not valid UTF-8 at byte " + std::to_string(pcre2_get_startchar(md.data)) +
-                                  ": " + pcre2_message(rc));
+      throw std::invalid_argument("the text is not valid UTF-8 at byte " +
+                                  std::to_string(pcre2_get_startchar(md.data)) + ": " + pcre2_message(rc));
     if (rc < 0) throw std::runtime_error("pre-tokenizer: " + pcre2_message(rc));
     options = PCRE2_NO_UTF_CHECK;
     const PCRE2_SIZE *span = pcre2_get_ovector_pointer(md.data);
