@@ -21,10 +21,11 @@ const std::string kProse = repeat(
     "Large language models are trained on vast corpora of text. They predict the next token, one at a time, "
     "and a gateway counts those tokens to bill, to limit and to plot them. It's 5 o'clock somewhere.\n",
     64 * 1024);
-const std::string kCode = repeat(
-    "int main(int argc, char **argv) {\n    for (int i = 0; i < argc; ++i) printf(\"%s\\n\", argv[i]);\n}\n",
-    64 * 1024);
-const std::string kCjk = repeat("大型语言模型通过预测下一个词元来生成文本。吾輩は猫である。대규모 언어 모델", 64 * 1024);
+const std::string kCode =
+    repeat("int main(int argc, char **argv) {\n    for (int i = 0; i < argc; ++i) printf(\"%s\\n\", argv[i]);\n}\n",
+           64 * 1024);
+const std::string kCjk =
+    repeat("大型语言模型通过预测下一个词元来生成文本。吾輩は猫である。대규모 언어 모델", 64 * 1024);
 const std::string kRun(64 * 1024, 'a');
 
 void count(benchmark::State &state, const char *encoding, const std::string *text) {
@@ -34,7 +35,6 @@ void count(benchmark::State &state, const char *encoding, const std::string *tex
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text->size()));
   state.counters["tokens"] = static_cast<double>(tokens);
 }
-
 
 }  // namespace
 

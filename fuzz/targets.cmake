@@ -12,3 +12,4 @@ llmhost_fuzz_target(request_body SOURCES request_body_fuzz.cpp LIBS llmhost_core
 llmhost_fuzz_target(chat_request SOURCES chat_request_fuzz.cpp LIBS llmhost_openai llmhost_dispatch)
 llmhost_fuzz_target(config SOURCES config_fuzz.cpp LIBS llmhost_config llmhost::sdk)
 llmhost_fuzz_target(frame SOURCES frame_fuzz.cpp LIBS llmhost_isolation llmhost::sdk)
+llmhost_fuzz_target(tokens SOURCES tokens_fuzz.cpp LIBS llmhost_tokens)

@@ -73,8 +73,9 @@ TEST_CASE("a completion with no reported usage: counted, marked in a header and 
 TEST_CASE("a stream with no reported usage: the include_usage chunk carries the count, marked") {
   Fixture f;
   Client c(f.server->port());
-  const Response r = c.post("/v1/chat/completions",
-                            chat_body("unmetered/gpt-4o", "Hello!", R"("stream":true,"stream_options":{"include_usage":true})"));
+  const Response r =
+      c.post("/v1/chat/completions",
+             chat_body("unmetered/gpt-4o", "Hello!", R"("stream":true,"stream_options":{"include_usage":true})"));
   REQUIRE(r.status == 200);
   CHECK(answer_text(r.body) == kReply);
   const std::vector<std::string> events = sse_events(r.body);
@@ -97,7 +98,8 @@ TEST_CASE("a stream with no reported usage: the include_usage chunk carries the 
 TEST_CASE("general_settings.estimate_usage: false leaves unreported usage at zero, unmarked") {
   test::TempDir plugins, dir;
   plugins.add(test::test_plugin("libunmetered.so"));
-  write_file(dir.path() / "config.yaml", "general_settings:\n  estimate_usage: false\n  default_encoding: o200k_base\n");
+  write_file(dir.path() / "config.yaml",
+             "general_settings:\n  estimate_usage: false\n  default_encoding: o200k_base\n");
   Server server({"--plugins", plugins.path().string(), "--config", (dir.path() / "config.yaml").string()});
   const Response r = Client(server.port()).post("/v1/chat/completions", chat_body("unmetered/gpt-4o", "Hello!"));
   CHECK(r.header("x-llmhost-usage").empty());

@@ -43,6 +43,7 @@ TEST_CASE("every text gets the ids js-tiktoken gives it, under both encodings") 
       CAPTURE(text);
       CHECK(ids_text(got) == ids_text(expected));
       CHECK(encoding.count(text) == expected.size());
+      CHECK(encoding.decode(expected) == text);
       ++compared;
     }
   }

@@ -46,9 +46,14 @@ TEST_CASE("models map to encodings as tiktoken maps them; an unknown model gets 
   CHECK(Encoding::find("p50k_base") == nullptr);
 }
 
-TEST_CASE("known ids: hello world") {
-  CHECK(Encoding::find("cl100k_base")->encode("hello world") == std::vector<uint32_t>{15339, 1917});
+TEST_CASE("known ids: hello world; ids decode to their bytes, and an unknown id is refused") {
+  const Encoding &cl100k = *Encoding::find("cl100k_base");
+  CHECK(cl100k.encode("hello world") == std::vector<uint32_t>{15339, 1917});
   CHECK(Encoding::find("o200k_base")->encode("hello world") == std::vector<uint32_t>{24912, 2375});
+  CHECK(cl100k.decode(std::vector<uint32_t>{15339, 1917}) == "hello world");
+  CHECK(cl100k.decode(std::vector<uint32_t>{}).empty());
+  CHECK_THROWS_WITH_AS(cl100k.decode(std::vector<uint32_t>{15339, 100257}), "cl100k_base has no token 100257",
+                       std::out_of_range);  // <|endoftext|>: a special token, never produced by encode
 }
 
 TEST_CASE("a chat prompt costs 3 per message, 1 per name and 3 to prime the reply, beyond its text") {
@@ -80,6 +85,7 @@ TEST_CASE("a damaged rank file is refused, naming the file and the line") {
   CHECK(error_of("I*== 0\n") == "x.tiktoken:1: the token is not base64");
   CHECK(error_of("IQ== zero\n") == "x.tiktoken:1: the rank is not a number");
   CHECK(error_of("IQ== 0\nIQ== 1\n") == "x.tiktoken:2: the token appears twice");
+  CHECK(error_of("IQ== 0\nIg== 0\n") == "x.tiktoken: rank 0 is given to two tokens");
 }
 
 TEST_CASE("text that is not UTF-8 is refused, naming the byte") {

@@ -16,7 +16,8 @@ void Api::token_counter(std::shared_ptr<Exchange> ex) {
   simdjson::dom::parser parser;
   simdjson::dom::object doc;
   if (parser.parse(body).get(doc))
-    return ex->reply(error_reply(400, "the body is not a JSON object: send {\"model\", \"messages\"} or {\"model\", \"prompt\"}"));
+    return ex->reply(
+        error_reply(400, "the body is not a JSON object: send {\"model\", \"messages\"} or {\"model\", \"prompt\"}"));
   std::string_view model;
   if (doc["model"].get(model) || model.empty())
     return ex->reply(error_reply(400, "\"model\" must be a non-empty string", "model"));
@@ -25,7 +26,8 @@ void Api::token_counter(std::shared_ptr<Exchange> ex) {
     TokenCount count;
     if (doc["messages"].error() != simdjson::NO_SUCH_FIELD) {
       openai::ChatParse chat = openai::parse_chat_request(body);
-      if (auto *bad = std::get_if<openai::RequestError>(&chat)) return ex->reply(error_reply(400, bad->message, bad->param));
+      if (auto *bad = std::get_if<openai::RequestError>(&chat))
+        return ex->reply(error_reply(400, bad->message, bad->param));
       count = host_.count_tokens(used, std::get<openai::ChatRequest>(chat).request.messages);
     } else {
       std::string_view prompt;

@@ -65,6 +65,12 @@ BpeRanks BpeRanks::parse(std::string_view text, std::string_view source) {
     if (ec != std::errc() || end != digits.data() + digits.size()) fail("the rank is not a number");
     if (!r.ranks_.emplace(bytes, rank).second) fail("the token appears twice");
   }
+  for (const auto &[token, rank] : r.ranks_) {
+    if (rank >= r.by_rank_.size()) r.by_rank_.resize(size_t{rank} + 1);
+    if (r.by_rank_[rank].data())
+      throw std::runtime_error(std::string(source) + ": rank " + std::to_string(rank) + " is given to two tokens");
+    r.by_rank_[rank] = token;
+  }
   return r;
 }
 

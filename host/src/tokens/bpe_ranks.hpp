@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace llmhost::detail::tokens {
 
@@ -23,6 +24,11 @@ class BpeRanks {
     return it == ranks_.end() ? std::nullopt : std::optional<uint32_t>(it->second);
   }
   size_t size() const { return ranks_.size(); }
+  // The bytes of token `rank`; nullopt for a rank the file does not have. Any thread.
+  std::optional<std::string_view> bytes_of(uint32_t rank) const {
+    if (rank >= by_rank_.size() || !by_rank_[rank].data()) return std::nullopt;
+    return by_rank_[rank];
+  }
 
  private:
   struct Hash {
@@ -30,6 +36,7 @@ class BpeRanks {
     size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> ranks_;
+  std::vector<std::string_view> by_rank_;  // views of ranks_' keys, which never move
 };
 
 }  // namespace llmhost::detail::tokens

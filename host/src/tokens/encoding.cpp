@@ -2,6 +2,8 @@
 
 #include "tokens/byte_pair_merge.hpp"
 
+#include <stdexcept>
+
 extern "C" {
 extern const char llmhost_rank_file_cl100k_base_begin[], llmhost_rank_file_cl100k_base_end[];
 extern const char llmhost_rank_file_o200k_base_begin[], llmhost_rank_file_o200k_base_end[];
@@ -61,6 +63,16 @@ std::vector<uint32_t> Encoding::encode(std::string_view text) const {
   ids.reserve(text.size() / 3);
   for (std::string_view piece : pieces) byte_pair_encode(ranks_, piece, ids);
   return ids;
+}
+
+std::string Encoding::decode(std::span<const uint32_t> ids) const {
+  std::string text;
+  for (uint32_t id : ids) {
+    const auto bytes = ranks_.bytes_of(id);
+    if (!bytes) throw std::out_of_range(std::string(name_) + " has no token " + std::to_string(id));
+    text += *bytes;
+  }
+  return text;
 }
 
 size_t Encoding::count(std::string_view text) const {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,6 +27,9 @@ class Encoding {
   std::vector<uint32_t> encode(std::string_view text) const;
   // encode(text).size(), without keeping the ids.
   size_t count(std::string_view text) const;
+  // The text of `ids`: their bytes joined. Throws std::out_of_range for an id the encoding does
+  // not have. Any thread.
+  std::string decode(std::span<const uint32_t> ids) const;
 
   Encoding(std::string_view name, std::string_view pattern, std::string_view rank_file);
 

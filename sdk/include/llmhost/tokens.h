@@ -42,8 +42,7 @@ typedef struct llmh_tokens_api {
    * Returns 0; non-zero with `err` filled when it cannot count: 400 when `text` is not valid
    * UTF-8 (the message names the byte). The encoding loads on its first use in the process
    * (tens of milliseconds); later calls cost only the counting. */
-  int (*count_text)(const struct llmh_tokens_api *api, llmh_str model, llmh_str text, uint64_t *count,
-                    llmh_error *err);
+  int (*count_text)(const struct llmh_tokens_api *api, llmh_str model, llmh_str text, uint64_t *count, llmh_error *err);
 
   /* [thread: any] The prompt tokens of a chat, as OpenAI bills them: each message's role,
    * content, name and tool_call_id, its tool calls' names and arguments, plus 3 tokens per
