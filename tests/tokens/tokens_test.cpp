@@ -84,7 +84,7 @@ TEST_CASE("a damaged rank file is refused, naming the file and the line") {
   CHECK(error_of("IQ== 0\nIg==1\n") == "x.tiktoken:2: expected \"BASE64 RANK\"");
   CHECK(error_of("I*== 0\n") == "x.tiktoken:1: the token is not base64");
   CHECK(error_of("IQ== zero\n") == "x.tiktoken:1: the rank is not a number");
-  CHECK(error_of("IQ== 0\nIQ== 1\n") == "x.tiktoken:2: the token appears twice");
+  CHECK(error_of("IQ== 0\nIQ== 1\n") == "x.tiktoken: the token of rank 1 appears twice");
   CHECK(error_of("IQ== 0\nIg== 0\n") == "x.tiktoken: rank 0 is given to two tokens");
 }
 

@@ -44,7 +44,13 @@ bool decode_base64(std::string_view in, std::string &out) {
 
 BpeRanks BpeRanks::parse(std::string_view text, std::string_view source) {
   BpeRanks r;
-  r.ranks_.reserve(text.size() / 16);
+  struct Entry {
+    uint32_t offset, rank;
+    uint16_t size;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(text.size() / 16);
+  r.arena_.reserve(text.size() / 2);
   std::string bytes;
   size_t line_no = 0;
   while (!text.empty()) {
@@ -58,19 +64,34 @@ BpeRanks BpeRanks::parse(std::string_view text, std::string_view source) {
     };
     const size_t space = line.find(' ');
     if (space == std::string_view::npos) fail("expected \"BASE64 RANK\"");
-    if (!decode_base64(line.substr(0, space), bytes)) fail("the token is not base64");
+    if (!decode_base64(line.substr(0, space), bytes) || bytes.empty()) fail("the token is not base64");
+    if (bytes.size() > kMaxToken) fail("the token is longer than 65535 bytes");
     uint32_t rank = 0;
     const std::string_view digits = line.substr(space + 1);
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), rank);
     if (ec != std::errc() || end != digits.data() + digits.size()) fail("the rank is not a number");
-    if (!r.ranks_.emplace(bytes, rank).second) fail("the token appears twice");
+    entries.push_back({static_cast<uint32_t>(r.arena_.size()), rank, static_cast<uint16_t>(bytes.size())});
+    r.arena_ += bytes;
   }
-  for (const auto &[token, rank] : r.ranks_) {
-    if (rank >= r.by_rank_.size()) r.by_rank_.resize(size_t{rank} + 1);
-    if (r.by_rank_[rank].data())
-      throw std::runtime_error(std::string(source) + ": rank " + std::to_string(rank) + " is given to two tokens");
-    r.by_rank_[rank] = token;
+  size_t slots = 16;
+  while (slots < entries.size() * 2) slots *= 2;
+  r.slots_.assign(slots, Slot{});
+  r.mask_ = slots - 1;
+  for (const Entry &e : entries) {
+    const std::string_view token(r.arena_.data() + e.offset, e.size);
+    if (r.find(token))
+      throw std::runtime_error(std::string(source) + ": the token of rank " + std::to_string(e.rank) +
+                               " appears twice");
+    const uint64_t head = head_of(token);
+    size_t i = hash(head, token.size()) & r.mask_;
+    while (r.slots_[i].size != 0) i = (i + 1) & r.mask_;
+    r.slots_[i] = Slot{head, e.offset, e.rank, e.size};
+    if (e.rank >= r.by_rank_.size()) r.by_rank_.resize(size_t{e.rank} + 1);
+    if (r.by_rank_[e.rank].size != 0)
+      throw std::runtime_error(std::string(source) + ": rank " + std::to_string(e.rank) + " is given to two tokens");
+    r.by_rank_[e.rank] = Span{e.offset, e.size};
   }
+  r.count_ = entries.size();
   return r;
 }
 

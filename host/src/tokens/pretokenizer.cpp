@@ -31,6 +31,7 @@ struct ThreadMatchContext {
 
 struct Pretokenizer::Compiled {
   pcre2_code *code = nullptr;
+  bool jit = false;
   ~Compiled() { pcre2_code_free(code); }
 };
 
@@ -43,7 +44,7 @@ Pretokenizer::Pretokenizer(std::string_view pattern) : compiled_(std::make_uniqu
     throw std::runtime_error("pre-tokenizer pattern does not compile at offset " + std::to_string(at) + ": " +
                              pcre2_message(error));
   // Without JIT (a platform PCRE2 lacks it for) matching is slower but the same.
-  pcre2_jit_compile(compiled_->code, PCRE2_JIT_COMPLETE);
+  compiled_->jit = pcre2_jit_compile(compiled_->code, PCRE2_JIT_COMPLETE) == 0;
 }
 
 Pretokenizer::~Pretokenizer() = default;
@@ -57,7 +58,12 @@ void Pretokenizer::split(std::string_view text, std::vector<std::string_view> &p
   const auto *subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   uint32_t options = 0;  // the first match checks the whole text is UTF-8; the later ones need not
   for (size_t at = 0; at < text.size();) {
-    const int rc = pcre2_match(compiled_->code, subject, text.size(), at, options, md.data, thread_context.context);
+    // pcre2_jit_match skips pcre2_match's checks of its arguments, a third of a short match;
+    // the first match still goes through pcre2_match, which checks the text is UTF-8.
+    const int rc =
+        compiled_->jit && options
+            ? pcre2_jit_match(compiled_->code, subject, text.size(), at, options, md.data, thread_context.context)
+            : pcre2_match(compiled_->code, subject, text.size(), at, options, md.data, thread_context.context);
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21)
       throw std::invalid_argument("the text is not valid UTF-8 at byte " +
