@@ -32,19 +32,20 @@ thread_local Scratch scratch;
 
 }  // namespace
 
-Encoding::Encoding(std::string_view name, std::string_view pattern, std::string_view rank_file)
-    : name_(name), pretokenizer_(pattern), ranks_(BpeRanks::parse(rank_file, name)) {}
+Encoding::Encoding(std::string_view name, std::string_view pattern, PiecePattern ascii, std::string_view rank_file)
+    : name_(name), pattern_(pattern), pretokenizer_(pattern, ascii), ranks_(BpeRanks::parse(rank_file, name)) {}
 
 const Encoding *Encoding::find(std::string_view name) {
   // Never destroyed: a thread still counting while the process exits must not see it go.
   if (name == "o200k_base") {
-    static const Encoding *o200k = new Encoding(
-        "o200k_base", kO200kPattern, embedded(llmhost_rank_file_o200k_base_begin, llmhost_rank_file_o200k_base_end));
+    static const Encoding *o200k =
+        new Encoding("o200k_base", kO200kPattern, PiecePattern::kO200k,
+                     embedded(llmhost_rank_file_o200k_base_begin, llmhost_rank_file_o200k_base_end));
     return o200k;
   }
   if (name == "cl100k_base") {
     static const Encoding *cl100k =
-        new Encoding("cl100k_base", kCl100kPattern,
+        new Encoding("cl100k_base", kCl100kPattern, PiecePattern::kCl100k,
                      embedded(llmhost_rank_file_cl100k_base_begin, llmhost_rank_file_cl100k_base_end));
     return cl100k;
   }

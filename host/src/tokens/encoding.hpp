@@ -31,10 +31,14 @@ class Encoding {
   // not have. Any thread.
   std::string decode(std::span<const uint32_t> ids) const;
 
-  Encoding(std::string_view name, std::string_view pattern, std::string_view rank_file);
+  // The pre-tokenizer's regular expression (tiktoken's own).
+  std::string_view pattern() const { return pattern_; }
+
+  Encoding(std::string_view name, std::string_view pattern, PiecePattern ascii, std::string_view rank_file);
 
  private:
   std::string_view name_;
+  std::string_view pattern_;
   Pretokenizer pretokenizer_;
   BpeRanks ranks_;
 };

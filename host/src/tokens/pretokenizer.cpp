@@ -35,7 +35,8 @@ struct Pretokenizer::Compiled {
   ~Compiled() { pcre2_code_free(code); }
 };
 
-Pretokenizer::Pretokenizer(std::string_view pattern) : compiled_(std::make_unique<Compiled>()) {
+Pretokenizer::Pretokenizer(std::string_view pattern, std::optional<PiecePattern> ascii)
+    : compiled_(std::make_unique<Compiled>()), ascii_(ascii) {
   int error = 0;
   PCRE2_SIZE at = 0;
   compiled_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_UTF | PCRE2_UCP,
@@ -56,8 +57,16 @@ void Pretokenizer::split(std::string_view text, std::vector<std::string_view> &p
     ~MatchData() { pcre2_match_data_free(data); }
   } md{pcre2_match_data_create_from_pattern(compiled_->code, nullptr)};
   const auto *subject = reinterpret_cast<PCRE2_SPTR>(text.data());
-  uint32_t options = 0;  // the first match checks the whole text is UTF-8; the later ones need not
+  // The first PCRE2 match checks that the text from there on is UTF-8; the later ones need not.
+  // Whatever the ASCII path took before it is ASCII.
+  uint32_t options = 0;
   for (size_t at = 0; at < text.size();) {
+    if (ascii_)
+      if (const size_t n = ascii_piece(*ascii_, text, at)) {
+        pieces.emplace_back(text.data() + at, n);
+        at += n;
+        continue;
+      }
     // pcre2_jit_match skips pcre2_match's checks of its arguments, a third of a short match;
     // the first match still goes through pcre2_match, which checks the text is UTF-8.
     const int rc =

@@ -4,16 +4,20 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
+
+#include "tokens/ascii_pieces.hpp"
 
 namespace llmhost::detail::tokens {
 
 class Pretokenizer {
  public:
   // Compiles `pattern` (UTF-8, Unicode properties). Throws std::runtime_error with PCRE2's
-  // message and the offset in the pattern when it does not compile.
-  explicit Pretokenizer(std::string_view pattern);
+  // message and the offset in the pattern when it does not compile. `ascii`: the hand-written
+  // evaluation of that same pattern, used wherever the text is ASCII; none: PCRE2 everywhere.
+  explicit Pretokenizer(std::string_view pattern, std::optional<PiecePattern> ascii = std::nullopt);
   ~Pretokenizer();
   Pretokenizer(const Pretokenizer &) = delete;
   Pretokenizer &operator=(const Pretokenizer &) = delete;
@@ -26,6 +30,7 @@ class Pretokenizer {
  private:
   struct Compiled;
   std::unique_ptr<Compiled> compiled_;
+  std::optional<PiecePattern> ascii_;
 };
 
 }  // namespace llmhost::detail::tokens
