@@ -96,6 +96,13 @@ TEST_CASE("text that is not UTF-8 is refused, naming the byte") {
   } catch (const std::invalid_argument &err) {
     CHECK(std::string(err.what()).find("not valid UTF-8 at byte 3") != std::string::npos);
   }
+  // ASCII, then a byte that continues a character no lead byte began.
+  for (std::string_view name : Encoding::names()) {
+    CAPTURE(name);
+    CHECK_THROWS_WITH_AS(Encoding::find(name)->count("12345678;w\xbc\xa9 3.14"),
+                         "the text is not valid UTF-8 at byte 10: UTF-8 error: isolated byte with 0x80 bit set",
+                         std::invalid_argument);
+  }
   CHECK(e.count("café ok") == e.encode("café ok").size());  // valid text after a refusal still counts
 }
 

@@ -77,6 +77,11 @@ void Pretokenizer::split(std::string_view text, std::vector<std::string_view> &p
     if (rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21)
       throw std::invalid_argument("the text is not valid UTF-8 at byte " +
                                   std::to_string(pcre2_get_startchar(md.data)) + ": " + pcre2_message(rc));
+    // The ASCII path stopped at a byte that continues a character no lead byte began: what
+    // PCRE2 reports had it checked from the start.
+    if (rc == PCRE2_ERROR_BADUTFOFFSET)
+      throw std::invalid_argument("the text is not valid UTF-8 at byte " + std::to_string(at) + ": " +
+                                  pcre2_message(PCRE2_ERROR_UTF8_ERR20));
     if (rc < 0) throw std::runtime_error("pre-tokenizer: " + pcre2_message(rc));
     options = PCRE2_NO_UTF_CHECK;
     const PCRE2_SIZE *span = pcre2_get_ovector_pointer(md.data);
