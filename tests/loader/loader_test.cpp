@@ -94,6 +94,30 @@ TEST_CASE("each broken plugin is refused with a typed error naming the cause") {
   }
 }
 
+TEST_CASE("a plugin file cut short, as one caught mid-write, is refused as truncated; the host lives on") {
+  // dlopen would map the missing tail and fault (SIGBUS) on touching it: the whole host gone.
+  TempDir dir;
+  std::string bytes;
+  {
+    std::ifstream in(test::test_plugin("libswap_v1.so"), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  for (const size_t keep : {bytes.size() / 2, bytes.size() - 1, size_t{100}}) {
+    CAPTURE(keep);
+    const auto cut = dir.path() / ("libcut" + std::to_string(keep) + ".so");
+    std::ofstream(cut, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(keep));
+    try {
+      llmhost::Host::check(cut);
+      FAIL("check() accepted a file cut to " << keep << " bytes");
+    } catch (const llmhost::LoadException &e) {
+      CHECK(e.error().kind == llmhost::LoadErrorKind::kNotSharedLibrary);
+      CHECK(contains(e.error().message, cut.string()));
+      CHECK(contains(e.error().message, "truncated: " + std::to_string(keep) + " bytes where its ELF headers need "));
+    }
+  }
+  CHECK(llmhost::Host::check(test::test_plugin("libswap_v1.so")).name == "swap");  // the whole file loads
+}
+
 TEST_CASE("a folder with broken plugins still loads every good one") {
   TempDir dir;
   for (const char *f :

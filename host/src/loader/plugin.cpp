@@ -8,6 +8,7 @@
 
 #include <llmhost/views.hpp>
 
+#include "loader/elf_extent.hpp"
 #include "loader/plugin_reaper.hpp"
 
 namespace llmhost::detail {
@@ -104,6 +105,11 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const st
                                      std::shared_ptr<const HostServices> services) {
   std::error_code fs_ec;
   if (!std::filesystem::is_regular_file(load_path, fs_ec)) refuse(LoadErrorKind::kNotFound, file, "no such file");
+
+  if (const auto needed = elf_extent(load_path); needed && *needed > std::filesystem::file_size(load_path))
+    refuse(LoadErrorKind::kNotSharedLibrary, file,
+           "truncated: " + std::to_string(std::filesystem::file_size(load_path)) +
+               " bytes where its ELF headers need " + std::to_string(*needed) + " (still being written?)");
 
   std::shared_ptr<Plugin> p(new Plugin(), &delete_plugin);
   p->services_ = std::move(services);
