@@ -11,8 +11,7 @@ namespace llmhost::detail {
 
 std::optional<uint64_t> elf_extent(const std::filesystem::path &file) {
   std::ifstream in(file, std::ios::binary);
-  if (!in)
-    throw std::filesystem::filesystem_error("cannot open", file, std::make_error_code(std::errc::io_error));
+  if (!in) throw std::filesystem::filesystem_error("cannot open", file, std::make_error_code(std::errc::io_error));
   Elf64_Ehdr eh{};
   if (!in.read(reinterpret_cast<char *>(&eh), sizeof eh)) return std::nullopt;  // shorter than a header
   if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||

@@ -55,9 +55,14 @@ class BpeRanks {
     std::memcpy(&h, s.data(), s.size() < 8 ? s.size() : 8);
     return h;
   }
+  // MurmurHash3's 64-bit finalizer: the low bits, which pick the slot, depend on every byte of
+  // the head (a plain multiply would leave tokens sharing a first byte, " " above all, in one
+  // cluster).
   static size_t hash(uint64_t head, size_t size) {
-    uint64_t h = (head ^ (size * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
-    return static_cast<size_t>(h ^ (h >> 31));
+    uint64_t h = head ^ (size * 0x9e3779b97f4a7c15ull);
+    h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
+    h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53ull;
+    return static_cast<size_t>(h ^ (h >> 33));
   }
 
   std::string arena_;        // every token's bytes, back to back
