@@ -40,12 +40,13 @@ std::unique_ptr<StreamTally> StreamTally::for_call(const Plugin &plugin) {
   return plugin.services().usage_encoding ? std::make_unique<StreamTally>(plugin) : nullptr;
 }
 
-void StreamTally::add(const Chunk &c) {
-  if (c.usage && reported(*c.usage)) reported_ = true;
-  if (reported_) return;  // nothing more to keep
-  content_ += c.content;
-  reasoning_ += c.reasoning;
-  for (const ToolCallDelta &d : c.tool_calls) {
+void StreamTally::note_usage(const Usage &u, const Chunk &c) {
+  reported_ = reported(u);
+  if (!reported_) keep(c);
+}
+
+void StreamTally::keep_calls(std::span<const ToolCallDelta> deltas) {
+  for (const ToolCallDelta &d : deltas) {
     if (d.index >= calls_.size()) {
       if (d.index > 1024) continue;  // no answer calls that many tools; never grow unbounded
       calls_.resize(d.index + 1);

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,11 +27,25 @@ class StreamTally {
   static std::unique_ptr<StreamTally> for_call(const Plugin &plugin);
   explicit StreamTally(const Plugin &plugin) : plugin_(plugin) {}
 
-  void add(const Chunk &c);
+  // Inline: it runs on every chunk of every stream, where a call out would cost more than the
+  // copy of a few bytes of text.
+  void add(const Chunk &c) {
+    if (reported_) return;  // nothing more to keep
+    if (c.usage) return note_usage(*c.usage, c);
+    keep(c);
+  }
   // The estimated usage chunk to send last, or nothing when the provider reported usage.
   std::optional<Chunk> closing_chunk(const Request &request);
 
  private:
+  void note_usage(const Usage &u, const Chunk &c);
+  void keep(const Chunk &c) {
+    if (!c.content.empty()) content_.append(c.content.data(), c.content.size());
+    if (!c.reasoning.empty()) reasoning_.append(c.reasoning.data(), c.reasoning.size());
+    if (!c.tool_calls.empty()) keep_calls(c.tool_calls);
+  }
+  void keep_calls(std::span<const ToolCallDelta> deltas);
+
   const Plugin &plugin_;  // pinned by the call for as long as the tally lives
   bool reported_ = false;
   std::string content_, reasoning_;
