@@ -89,53 +89,51 @@ size_t digits(const Text &t, size_t i) {
   return j - i;
 }
 
-size_t o200k(const Text &t, size_t i) {
+// Where a word starts if one starts at i: [^\r\n\p{L}\p{N}]? before letters takes one
+// byte that is neither a line break, a letter nor a digit.
+size_t word_start(const Text &t, size_t i) {
   const int c = t.cls(i);
-  bool undecided = false;
-  // [^\r\n\p{L}\p{N}]?[\p{Lu}...]*[\p{Ll}...]+C?  then  [^\r\n\p{L}\p{N}]?[\p{Lu}...]+[\p{Ll}...]*C?
-  // In ASCII the upper and lower classes are A-Z and a-z; marks and other letters are wide.
-  const size_t word = (c == kOther || c == kSpace) && letter(t.cls(i + 1)) ? i + 1 : i;
-  if (letter(t.cls(word))) {
-    const size_t upper_end = t.run(word, kUpper);
-    const size_t lower_end = t.run(upper_end, kLower);
-    if (t.cls(lower_end) == kWide) return kUndecided;  // a mark or letter would go on
-    // Lower letters after the capitals: the first form. Capitals alone: the second, which also
-    // covers a capital run the first form could not end in lower case.
-    const size_t end = lower_end;
-    const size_t tail = contraction(t, end, undecided);
-    return undecided ? kUndecided : end + tail - i;
-  }
-  if (c == kWide) return kUndecided;
-  if (c == kDigit) return digits(t, i);
-  if (c == kOther || t.at(i) == ' ') {
-    if (const size_t n = punctuation(t, i, true, undecided)) return n;
-    if (undecided) return kUndecided;
-  }
-  if (is_space(c)) return whitespace(t, i);
-  return 1;  // not reached: every ASCII byte is covered above
+  return (c == kOther || c == kSpace) && letter(t.cls(i + 1)) ? i + 1 : i;
 }
 
-size_t cl100k(const Text &t, size_t i) {
+// The alternatives after the word ones, the same in both patterns but for what may trail
+// punctuation: \p{N}{1,3}, then ` ?[^\s\p{L}\p{N}]+` and its trail, then whitespace.
+size_t not_a_word(const Text &t, size_t i, bool slash_trails) {
   const int c = t.cls(i);
+  if (c == kWide) return kUndecided;
+  if (c == kDigit) return digits(t, i);
+  bool undecided = false;
+  if (c == kOther || t.at(i) == ' ') {
+    if (const size_t n = punctuation(t, i, slash_trails, undecided)) return n;
+    if (undecided) return kUndecided;
+  }
+  return whitespace(t, i);  // all that is left: kOther always matched punctuation
+}
+
+// [^\r\n\p{L}\p{N}]?[\p{Lu}...]*[\p{Ll}...]+C?  then  [^\r\n\p{L}\p{N}]?[\p{Lu}...]+[\p{Ll}...]*C?
+// In ASCII the upper and lower classes are A-Z and a-z; marks and other letters are wide.
+// Either form is the capitals then the lower-case letters that follow them: the first when
+// there are lower-case letters, the second when there are none.
+size_t o200k(const Text &t, size_t i) {
+  const size_t word = word_start(t, i);
+  if (!letter(t.cls(word))) return not_a_word(t, i, true);
+  const size_t end = t.run(t.run(word, kUpper), kLower);
+  if (t.cls(end) == kWide) return kUndecided;  // a mark or letter would go on
+  bool undecided = false;
+  const size_t tail = contraction(t, end, undecided);
+  return undecided ? kUndecided : end + tail - i;
+}
+
+// (?i:'s|'t|'re|'ve|'m|'ll|'d), then [^\r\n\p{L}\p{N}]?\p{L}+, then the rest.
+size_t cl100k(const Text &t, size_t i) {
   bool undecided = false;
   if (const size_t n = contraction(t, i, undecided)) return n;
   if (undecided) return kUndecided;
-  // [^\r\n\p{L}\p{N}]?\p{L}+
-  const size_t word = (c == kOther || c == kSpace) && letter(t.cls(i + 1)) ? i + 1 : i;
-  if (letter(t.cls(word))) {
-    size_t end = word;
-    while (letter(t.cls(end))) ++end;
-    if (t.cls(end) == kWide) return kUndecided;
-    return end - i;
-  }
-  if (c == kWide) return kUndecided;
-  if (c == kDigit) return digits(t, i);
-  if (c == kOther || t.at(i) == ' ') {
-    if (const size_t n = punctuation(t, i, false, undecided)) return n;
-    if (undecided) return kUndecided;
-  }
-  if (is_space(c)) return whitespace(t, i);
-  return 1;
+  const size_t word = word_start(t, i);
+  if (!letter(t.cls(word))) return not_a_word(t, i, false);
+  size_t end = word;
+  while (letter(t.cls(end))) ++end;
+  return t.cls(end) == kWide ? kUndecided : end - i;
 }
 
 }  // namespace
