@@ -34,7 +34,7 @@ for node_dir in tests/proxy/openai_client tests/tokens/tiktoken_reference; do
 done
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-export TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1:suppressions=$LLMHOST_ROOT/scripts/tsan.supp}
 # --no-tests=error: a label filter that matches nothing fails instead of passing.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
