@@ -22,7 +22,6 @@
 #include "loader/registry.hpp"
 #include "tokens/chat_tokens.hpp"
 #include "tokens/encoding.hpp"
-#include "tokens/model_encoding.hpp"
 #include "tokens/tokens_extension.hpp"
 
 namespace llmhost {
@@ -110,9 +109,7 @@ struct Host::Impl {
     }
     if (!o.estimate_usage) return {};
     // Encodings load on their first count, not here: a Host that never counts never pays.
-    return [fallback = o.default_encoding](std::string_view model) {
-      return Encoding::find(detail::tokens::encoding_for_model(model, fallback));
-    };
+    return [fallback = o.default_encoding](std::string_view model) { return &Encoding::for_model(model, fallback); };
   }
 
   static std::shared_ptr<detail::HostServices> make_services(
@@ -362,8 +359,7 @@ namespace {
 // Counts with `model`'s encoding; the text's UTF-8 error as Error 400.
 template <class Count>
 TokenCount count_with(std::string_view model, const std::string &fallback, Count count) {
-  const detail::tokens::Encoding &e =
-      *detail::tokens::Encoding::find(detail::tokens::encoding_for_model(model, fallback));
+  const detail::tokens::Encoding &e = detail::tokens::Encoding::for_model(model, fallback);
   try {
     return TokenCount{static_cast<int64_t>(count(e)), std::string(e.name())};
   } catch (const std::invalid_argument &bad) {

@@ -6,10 +6,11 @@
 
 #include "http/asio.hpp"
 #include "llmhost/provider.h"
+#include "loader/extension_lookup.hpp"
 
 namespace llmhost::detail::http {
 
-using ExtensionLookup = std::function<const void *(std::string_view id)>;
+using detail::ExtensionLookup;
 
 // Makes the host's extension lookup: LLMH_HTTP_EXTENSION_ID gives an llmh_http_api table backed
 // by one HTTP service (its own connection pool) that logs through `log`; any other id gives

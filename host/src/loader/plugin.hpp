@@ -15,22 +15,13 @@
 #include "llmhost/errors.hpp"
 #include "llmhost/provider.h"
 #include "llmhost/types.hpp"
+#include "loader/extension_lookup.hpp"
 #include "loader/plugin_reaper.hpp"
 
 namespace llmhost::detail {
 
 namespace tokens {
 class Encoding;
-}
-
-using ExtensionLookup = std::function<const void *(std::string_view id)>;
-
-// A lookup asking `first`, then `second`: the host's extensions come from several modules.
-inline ExtensionLookup extension_chain(ExtensionLookup first, ExtensionLookup second) {
-  return [first = std::move(first), second = std::move(second)](std::string_view id) {
-    const void *table = first(id);
-    return table ? table : second(id);
-  };
 }
 
 // What the host offers every plugin; shared by all plugins of one Host.

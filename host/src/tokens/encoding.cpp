@@ -1,6 +1,7 @@
 #include "tokens/encoding.hpp"
 
 #include "tokens/byte_pair_merge.hpp"
+#include "tokens/model_encoding.hpp"
 
 #include <stdexcept>
 
@@ -50,6 +51,10 @@ const Encoding *Encoding::find(std::string_view name) {
     return cl100k;
   }
   return nullptr;
+}
+
+const Encoding &Encoding::for_model(std::string_view model, std::string_view fallback) {
+  return *find(encoding_for_model(model, fallback));
 }
 
 const std::vector<std::string_view> &Encoding::names() {

@@ -18,6 +18,9 @@ class Encoding {
   // The shipped encoding named `name`, loaded on first use (tens of milliseconds), or nullptr
   // for a name llmhost does not ship. The Encoding lives until the process exits. Any thread.
   static const Encoding *find(std::string_view name);
+  // The encoding that counts `model` (encoding_for_model, `fallback` for a model tiktoken's
+  // table does not know; `fallback` must be a name find() knows). Any thread.
+  static const Encoding &for_model(std::string_view model, std::string_view fallback);
   // The names find() knows, in a fixed order.
   static const std::vector<std::string_view> &names();
 

@@ -9,7 +9,6 @@
 
 #include "tokens/chat_tokens.hpp"
 #include "tokens/encoding.hpp"
-#include "tokens/model_encoding.hpp"
 
 namespace llmhost::detail::tokens {
 namespace {
@@ -26,7 +25,7 @@ const Encoding &encoding_of(const llmh_tokens_api *api, llmh_str model) {
   const std::string_view name = sv(model);
   if (const Encoding *e = Encoding::find(name)) return *e;
   const auto &ext = *static_cast<const Extension *>(api->host_data);
-  return *Encoding::find(encoding_for_model(name, ext.default_encoding));
+  return Encoding::for_model(name, ext.default_encoding);
 }
 
 int fail(llmh_error *err, int status, const std::string &message) {
@@ -87,7 +86,7 @@ int count_messages(const llmh_tokens_api *api, llmh_str model, const llmh_messag
 
 }  // namespace
 
-std::function<const void *(std::string_view id)> make_tokens_extension(std::string default_encoding) {
+ExtensionLookup make_tokens_extension(std::string default_encoding) {
   auto ext = std::make_shared<Extension>();
   ext->default_encoding = std::move(default_encoding);
   ext->table.struct_size = sizeof(llmh_tokens_api);

@@ -2,15 +2,15 @@
 // plugins, in the host process and in isolated plugins' workers alike.
 #pragma once
 
-#include <functional>
 #include <string>
-#include <string_view>
+
+#include "loader/extension_lookup.hpp"
 
 namespace llmhost::detail::tokens {
 
 // The table for id LLMH_TOKENS_EXTENSION_ID, nullptr for any other id. It counts models
 // tiktoken's table does not know with `default_encoding` (a name Encoding::find knows). The
 // table lives as long as the returned function and its copies. Any thread.
-std::function<const void *(std::string_view id)> make_tokens_extension(std::string default_encoding);
+ExtensionLookup make_tokens_extension(std::string default_encoding);
 
 }  // namespace llmhost::detail::tokens
