@@ -19,7 +19,19 @@ namespace {
 
 constexpr std::string_view kReply = "Sunny and mild, 21°C.";  // the unmetered fixture's answer
 
-llmhost::HostOptions options() { return test::options_for({test::bundled_plugins(), test::test_plugin("")}); }
+// Only the plugins these tests call: each host here starts them all, and under isolation and a
+// sanitizer every worker costs a process start.
+llmhost::HostOptions options() {
+  static const test::TempDir dir;
+  static const bool filled = [] {
+    for (const char *fixture : {"libunmetered.so", "libcounted.so", "libcounted_c.so"})
+      dir.add(test::test_plugin(fixture));
+    dir.add(test::bundled_plugins() / "libecho.so");
+    return true;
+  }();
+  (void)filled;
+  return test::options_for({dir.path()});
+}
 
 // What OpenAI bills for one user message `prompt` answered with `reply`, under `encoding`.
 llmhost::Usage expected(std::string_view encoding, const std::string &prompt, std::string_view reply) {
