@@ -9,6 +9,7 @@
 #include "http/http_call.hpp"
 #include "http/response.hpp"
 #include "http/transfer.hpp"
+#include "http/wire_exchange.hpp"
 #include "loader/plugin_reaper.hpp"
 
 namespace llmhost::detail::http {
@@ -24,16 +25,20 @@ constexpr const char *kShuttingDown = "the HTTP service is shutting down";
 // address (curl's private pointer and the attempt's callbacks point at it); loop only after
 // start().
 struct AsyncClient::Call {
-  Call(llmh_http_done_fn fn, void *user_data) : done(fn), user(user_data) { err.struct_size = sizeof err; }
+  Call(AsyncClient *owner, llmh_http_done_fn fn, void *user_data) : client(owner), done(fn), user(user_data) {
+    err.struct_size = sizeof err;
+  }
+  AsyncClient *client;
   HttpCall call;
   Attempt attempt;
   llmh_http_done_fn done;
   void *user;
   llmh_error err{};
-  bool malformed = false;  // err already says why; no attempt is made
-  bool polled = false;     // counted in polled_
-  CURL *easy = nullptr;    // during an attempt
-  uint32_t number = 0;     // of the current attempt, 0 = first
+  bool malformed = false;              // err already says why; no attempt is made
+  bool polled = false;                 // counted in polled_
+  CURL *easy = nullptr;                // during an attempt on curl
+  std::shared_ptr<WireExchange> wire;  // made at the first attempt on the Asio client
+  uint32_t number = 0;                 // of the current attempt, 0 = first
   Clock::time_point started;
   std::optional<boost::asio::steady_timer> backoff;  // made at the first retry
   // A backoff wait is pending: its handler will run (even after a cancel, and possibly with
@@ -44,27 +49,29 @@ struct AsyncClient::Call {
   Call *next = nullptr;
 };
 
-AsyncClient::AsyncClient(boost::asio::any_io_executor executor, CurlPool &pool, CallPolicy &policy)
+AsyncClient::AsyncClient(boost::asio::any_io_executor executor, CurlPool &pool, CallPolicy &policy, bool wire)
     : policy_(policy),
-      multi_(std::move(executor), pool, &AsyncClient::on_finished, this),
-      poll_timer_(multi_.executor()) {}
+      wire_(wire),
+      multi_(executor, pool, pending_, &AsyncClient::on_finished, this),
+      wire_pool_(executor),
+      poll_timer_(std::move(executor)) {}
 
 AsyncClient::~AsyncClient() { shutdown(); }
 
 void AsyncClient::start(const llmh_http_request &request, llmh_http_done_fn done) {
-  auto c = std::make_unique<Call>(done, request.user);
+  auto c = std::make_unique<Call>(this, done, request.user);
   c->malformed = !c->call.prepare(request, /*own_body=*/true, c->err);
   Call *raw = c.get();
-  boost::asio::post(multi_.executor(), multi_.tracked([this, raw] { begin(raw); }));
+  boost::asio::post(multi_.executor(), pending_.tracked([this, raw] { begin(raw); }));
   c.release();
 }
 
 void AsyncClient::reject(void *user, llmh_http_done_fn done, int32_t status, const char *message) {
-  auto c = std::make_unique<Call>(done, user);
+  auto c = std::make_unique<Call>(this, done, user);
   c->malformed = true;
   llmh_error_set(&c->err, status, message);
   Call *raw = c.get();
-  boost::asio::post(multi_.executor(), multi_.tracked([this, raw] { begin(raw); }));
+  boost::asio::post(multi_.executor(), pending_.tracked([this, raw] { begin(raw); }));
   c.release();
 }
 
@@ -84,6 +91,15 @@ void AsyncClient::begin(Call *c) {
 
 void AsyncClient::next_attempt(Call *c) {
   if (!c->call.next_attempt(c->err)) return finish(c, nullptr);  // 408
+  c->started = Clock::now();
+  if (wire_ && c->call.plain_target()) {
+    try {
+      if (!c->wire) c->wire = std::make_shared<WireExchange>(wire_pool_, pending_, &AsyncClient::on_wire_done, c);
+    } catch (const std::exception &e) {
+      return fail(c, 500, (std::string("HTTP service failure: ") + e.what()).c_str());
+    }
+    return c->wire->start(c->call.spec(), *c->call.plain_target());
+  }
   try {
     c->easy = multi_.take_easy();
   } catch (const std::exception &e) {
@@ -91,22 +107,30 @@ void AsyncClient::next_attempt(Call *c) {
   }
   c->attempt.begin(c->easy, c->call.spec());
   curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
-  c->started = Clock::now();
   multi_.add(c->easy);
 }
 
 void AsyncClient::on_finished(void *self, CURL *easy, CURLcode code) {
   char *call = nullptr;
   curl_easy_getinfo(easy, CURLINFO_PRIVATE, &call);
-  static_cast<AsyncClient *>(self)->settle(reinterpret_cast<Call *>(call), code);
+  static_cast<AsyncClient *>(self)->settle_curl(reinterpret_cast<Call *>(call), code);
+}
+
+void AsyncClient::on_wire_done(void *call, TransferResult &t) {
+  Call *c = static_cast<Call *>(call);
+  c->client->settle(c, t);
 }
 
 // The attempt's transfer is over (finished, failed, or abandoned by cancel()) and its handle
 // out of the multi handle.
-void AsyncClient::settle(Call *c, CURLcode code) {
+void AsyncClient::settle_curl(Call *c, CURLcode code) {
   TransferResult &t = c->attempt.finish(code);
   multi_.give_back(c->easy);
   c->easy = nullptr;
+  settle(c, t);
+}
+
+void AsyncClient::settle(Call *c, TransferResult &t) {
   try {
     const Verdict v = policy_.judge(c->call, c->number, t, c->started, c->err);
     switch (v.kind) {
@@ -123,7 +147,7 @@ void AsyncClient::back_off(Call *c, Millis delay) {
   if (!c->backoff) c->backoff.emplace(multi_.executor());
   c->backoff->expires_after(delay);
   c->waiting = true;
-  c->backoff->async_wait(multi_.tracked([this, c](const boost::system::error_code &ec) {
+  c->backoff->async_wait(pending_.tracked([this, c](const boost::system::error_code &ec) {
     c->waiting = false;
     // A cancel or shutdown may have finished the call after this handler was already queued
     // with success: the call is then ours to free, whatever `ec` says.
@@ -141,7 +165,8 @@ void AsyncClient::finish(Call *c, llmh_http_response *response) {
     multi_.give_back(c->easy);
     c->easy = nullptr;
   }
-  const CallingPlugin calling;  // done may release the plugin's build: unload it after done
+  if (c->wire) c->wire->abandon();  // same; its handlers hold the exchange, never `c`
+  const CallingPlugin calling;      // done may release the plugin's build: unload it after done
   c->finished = true;
   std::unique_ptr<Call> own(c);
   if (c->waiting) {
@@ -160,7 +185,7 @@ void AsyncClient::arm_poll() {
   if (poll_armed_ || polled_ == 0 || stopping_) return;
   poll_armed_ = true;
   poll_timer_.expires_after(kPollEvery);
-  poll_timer_.async_wait(multi_.tracked([this](const boost::system::error_code &ec) {
+  poll_timer_.async_wait(pending_.tracked([this](const boost::system::error_code &ec) {
     poll_armed_ = false;
     if (ec || stopping_) return;
     poll();
@@ -181,9 +206,10 @@ void AsyncClient::cancel(Call *c) {
   if (c->easy) {
     multi_.remove(c->easy);  // closes the connection: it is mid-exchange
     c->attempt.mark_cancelled();
-    return settle(c, CURLE_OK);  // 499, logged like the blocking path's
+    return settle_curl(c, CURLE_OK);  // 499, logged like the blocking path's
   }
-  c->call.fail_cancelled(c->err);  // waiting between attempts
+  if (c->wire && c->wire->in_flight()) return c->wire->cancel();  // settles from its handler
+  c->call.fail_cancelled(c->err);                                 // waiting between attempts
   finish(c, nullptr);
 }
 
@@ -192,6 +218,7 @@ void AsyncClient::stop_all() {
   while (head_) fail(head_, 499, kShuttingDown);
   poll_timer_.cancel();
   multi_.close();
+  wire_pool_.close();
 }
 
 bool AsyncClient::on_loop() const {
@@ -215,7 +242,7 @@ void AsyncClient::shutdown() {
   std::future<void> done = drained->get_future();
   boost::asio::post(multi_.executor(), [this, drained] {
     stop_all();
-    multi_.drain([drained] { drained->set_value(); });
+    pending_.drain([drained] { drained->set_value(); });
   });
   done.wait();
 }

@@ -1,8 +1,10 @@
 // perform_async's engine: runs plugin requests on an event loop with no thread per request.
-// Every transfer of every request shares one curl multi handle (curl_multi_loop.hpp, one
-// connection cache); retries wait on Asio timers; one periodic timer polls the `cancelled`
-// hooks, and only while requests that have one are in flight. Attempts are judged by the same
-// CallPolicy as the blocking path.
+// Plain-HTTP upstreams are carried by the Asio client (wire_exchange.hpp: Beast's parser on the
+// loop's own sockets, keep-alive connections per origin), unless the service says otherwise;
+// everything else (https, proxies, userinfo) by libcurl, every transfer of which shares one curl
+// multi handle (curl_multi_loop.hpp, one connection cache). Retries wait on Asio timers; one
+// periodic timer polls the `cancelled` hooks, and only while requests that have one are in
+// flight. Attempts are judged by the same CallPolicy as the blocking path.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +14,9 @@
 #include "http/call_policy.hpp"
 #include "http/curl_multi_loop.hpp"
 #include "http/curl_pool.hpp"
+#include "http/pending_handlers.hpp"
+#include "http/transfer_result.hpp"
+#include "http/wire_pool.hpp"
 #include "llmhost/http.h"
 
 namespace llmhost::detail::http {
@@ -20,8 +25,9 @@ class AsyncClient {
  public:
   // Runs on `executor`, which must run its handlers one at a time (a single-threaded
   // io_context, or a strand); every callback of every request runs there. `pool` and `policy`
-  // must outlive the client. Throws std::runtime_error. Any thread.
-  AsyncClient(boost::asio::any_io_executor executor, CurlPool &pool, CallPolicy &policy);
+  // must outlive the client. With `wire`, plain http:// URLs go through the Asio client, else
+  // through curl too. Throws std::runtime_error. Any thread.
+  AsyncClient(boost::asio::any_io_executor executor, CurlPool &pool, CallPolicy &policy, bool wire);
   // Calls shutdown(). Same rules.
   ~AsyncClient();
   AsyncClient(const AsyncClient &) = delete;
@@ -46,9 +52,11 @@ class AsyncClient {
   struct Call;
 
   static void on_finished(void *self, CURL *easy, CURLcode code);
+  static void on_wire_done(void *call, TransferResult &t);
   void begin(Call *c);
   void next_attempt(Call *c);
-  void settle(Call *c, CURLcode code);
+  void settle_curl(Call *c, CURLcode code);
+  void settle(Call *c, TransferResult &t);
   void back_off(Call *c, Millis delay);
   void finish(Call *c, llmh_http_response *response);
   void fail(Call *c, int32_t status, const char *message);
@@ -59,7 +67,10 @@ class AsyncClient {
   bool on_loop() const;
 
   CallPolicy &policy_;
+  const bool wire_;
+  PendingHandlers pending_;  // every handler of this client: shutdown drains them
   CurlMultiLoop multi_;
+  WirePool wire_pool_;
   boost::asio::steady_timer poll_timer_;
   bool poll_armed_ = false;
   Call *head_ = nullptr;   // requests begun and not finished, linked through Call::prev/next

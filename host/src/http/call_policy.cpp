@@ -6,14 +6,6 @@
 #include "http/url.hpp"
 
 namespace llmhost::detail::http {
-namespace {
-
-bool connect_failure(CURLcode c) {
-  return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST || c == CURLE_COULDNT_RESOLVE_PROXY;
-}
-
-}  // namespace
-
 CallPolicy::CallPolicy(LogFn log, int min_level)
     : log_(std::move(log)), min_level_(min_level), rng_(std::random_device{}()) {}
 
@@ -49,24 +41,24 @@ Verdict CallPolicy::judge(const HttpCall &call, uint32_t attempt, const Transfer
     call.fail_cancelled(err);
     return fail;
   }
-  if (t.code != CURLE_OK) {
+  if (t.failure != Failure::kNone) {
     const bool deadline_hit = Clock::now() + Millis(20) >= call.deadline();
-    const bool timed_out = t.code == CURLE_OPERATION_TIMEDOUT;
-    const std::string_view cause = curl_easy_strerror(t.code);
+    const bool timed_out = t.failure == Failure::kTimeout;
+    const std::string_view cause = t.cause;
     log_attempt(LLMH_LOG_WARN, call, attempt, {" failed after ", ms, " ms: ", cause});
     if (timed_out && (deadline_hit || t.status != 0)) {
       call.fail(err, 408, " timed out after " + std::to_string(call.total().count()) + " ms");
       return fail;
     }
     // A connect timeout before the deadline counts as a failure to connect.
-    const bool connect = connect_failure(t.code) || timed_out;
+    const bool connect = t.failure == Failure::kConnect || timed_out;
     if (connect && can_retry) return Verdict{Verdict::kRetry, backoff_delay(attempt, random01())};
     if (t.too_large) {
       call.fail(err, 502, ": the response body is too large");
     } else if (connect) {
-      llmh_error_set(&err, 503, ("could not connect to " + redact_url(call.url()) + ": " + std::string(cause)).c_str());
+      llmh_error_set(&err, 503, ("could not connect to " + redact_url(call.url()) + ": " + t.cause).c_str());
     } else {
-      call.fail(err, 502, " failed: " + std::string(cause));
+      call.fail(err, 502, " failed: " + t.cause);
     }
     return fail;
   }

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "http/http_call.hpp"
-#include "http/transfer.hpp"
+#include "http/transfer_result.hpp"
 
 namespace llmhost::detail::http {
 

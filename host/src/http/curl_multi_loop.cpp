@@ -34,8 +34,14 @@ struct CurlMultiLoop::Watch {
   bool gone = false;  // closed or let go: freed once no wait is pending
 };
 
-CurlMultiLoop::CurlMultiLoop(boost::asio::any_io_executor executor, CurlPool &pool, FinishedFn finished, void *owner)
-    : executor_(std::move(executor)), pool_(pool), finished_(finished), owner_(owner), timer_(executor_) {
+CurlMultiLoop::CurlMultiLoop(boost::asio::any_io_executor executor, CurlPool &pool, PendingHandlers &pending,
+                             FinishedFn finished, void *owner)
+    : executor_(std::move(executor)),
+      pool_(pool),
+      pending_(pending),
+      finished_(finished),
+      owner_(owner),
+      timer_(executor_) {
   multi_ = curl_multi_init();
   if (!multi_) throw std::runtime_error("libcurl could not create a multi handle");
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlMultiLoop::on_socket);
@@ -192,13 +198,15 @@ void CurlMultiLoop::arm(Watch *w) {
   if (closed_ || w->gone) return;
   if ((w->want & CURL_POLL_IN) && !w->reading) {
     w->reading = true;
-    w->desc.async_wait(stream_descriptor::wait_read,
-                       tracked([this, w](const boost::system::error_code &ec) { on_ready(w, CURL_POLL_IN, ec); }));
+    w->desc.async_wait(stream_descriptor::wait_read, pending_.tracked([this, w](const boost::system::error_code &ec) {
+      on_ready(w, CURL_POLL_IN, ec);
+    }));
   }
   if ((w->want & CURL_POLL_OUT) && !w->writing) {
     w->writing = true;
-    w->desc.async_wait(stream_descriptor::wait_write,
-                       tracked([this, w](const boost::system::error_code &ec) { on_ready(w, CURL_POLL_OUT, ec); }));
+    w->desc.async_wait(stream_descriptor::wait_write, pending_.tracked([this, w](const boost::system::error_code &ec) {
+      on_ready(w, CURL_POLL_OUT, ec);
+    }));
   }
 }
 
@@ -228,7 +236,7 @@ int CurlMultiLoop::on_timer(CURLM *, long timeout_ms, void *self_) {
       self->due_.reset();
       if (!self->kick_posted_) {
         self->kick_posted_ = true;
-        boost::asio::post(self->executor_, self->tracked([self] {
+        boost::asio::post(self->executor_, self->pending_.tracked([self] {
           self->kick_posted_ = false;
           self->act(CURL_SOCKET_TIMEOUT, 0);
         }));
@@ -247,7 +255,7 @@ int CurlMultiLoop::on_timer(CURLM *, long timeout_ms, void *self_) {
 void CurlMultiLoop::arm_timer(SteadyClock::time_point at) {
   armed_ = at;
   timer_.expires_at(at);  // a wait already pending completes as aborted
-  timer_.async_wait(tracked([this](const boost::system::error_code &ec) { on_timer_fired(ec); }));
+  timer_.async_wait(pending_.tracked([this](const boost::system::error_code &ec) { on_timer_fired(ec); }));
 }
 
 void CurlMultiLoop::on_timer_fired(const boost::system::error_code &ec) {
@@ -286,21 +294,6 @@ void CurlMultiLoop::close() {
   timer_.cancel();
   for (CURL *easy : idle_) curl_easy_cleanup(easy);
   idle_.clear();
-}
-
-void CurlMultiLoop::drain(std::function<void()> then) {
-  if (pending_.load(std::memory_order_acquire) == 0) {
-    then();
-    return;
-  }
-  drained_ = std::move(then);
-}
-
-void CurlMultiLoop::op_done() {
-  if (pending_.fetch_sub(1, std::memory_order_acq_rel) != 1 || !drained_) return;
-  std::function<void()> then = std::move(drained_);
-  drained_ = nullptr;
-  then();  // may let the owner destroy this object: nothing after it touches `this`
 }
 
 }  // namespace llmhost::detail::http

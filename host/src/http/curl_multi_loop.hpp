@@ -18,10 +18,8 @@
 
 #include <curl/curl.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
-#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -29,6 +27,7 @@
 
 #include "http/asio.hpp"
 #include "http/curl_pool.hpp"
+#include "http/pending_handlers.hpp"
 
 namespace llmhost::detail::http {
 
@@ -38,10 +37,12 @@ class CurlMultiLoop {
   // handle; the handle then belongs to the caller again.
   using FinishedFn = void (*)(void *owner, CURL *easy, CURLcode code);
 
-  // Easy handles come from `pool` (its DNS cache and shared options). Throws
-  // std::runtime_error when curl cannot make the multi handle. Any thread.
-  CurlMultiLoop(boost::asio::any_io_executor executor, CurlPool &pool, FinishedFn finished, void *owner);
-  // After close() and the drain, or when nothing ever ran. Any thread then.
+  // Easy handles come from `pool` (its DNS cache and shared options); every wait is tracked in
+  // `pending` (which must outlive the loop's waits: see close()). Throws std::runtime_error when
+  // curl cannot make the multi handle. Any thread.
+  CurlMultiLoop(boost::asio::any_io_executor executor, CurlPool &pool, PendingHandlers &pending, FinishedFn finished,
+                void *owner);
+  // After close() and the pending handlers' drain, or when nothing ever ran. Any thread then.
   ~CurlMultiLoop();
   CurlMultiLoop(const CurlMultiLoop &) = delete;
   CurlMultiLoop &operator=(const CurlMultiLoop &) = delete;
@@ -58,24 +59,9 @@ class CurlMultiLoop {
   // (never reused half-read). Loop only.
   void remove(CURL *easy);
 
-  // Wraps a handler that will run on this loop's executor (a completion handler, or a post
-  // from another thread) so that drain() waits for it. Any thread.
-  template <class Handler>
-  auto tracked(Handler handler) {
-    pending_.fetch_add(1, std::memory_order_relaxed);
-    return [this, handler = std::move(handler)](auto &&...args) mutable {
-      handler(std::forward<decltype(args)>(args)...);
-      op_done();
-    };
-  }
-
   // Closes every connection and stops the timer; the multi handle is cleaned up, so every
   // transfer must have been removed first. Loop only.
   void close();
-  // Calls `then` (loop only, maybe at once) when no tracked handler nor wait of this loop is
-  // pending any more: after it, nothing of this object runs on the executor again, and
-  // `then` must be the last thing to touch it on the loop. Loop only, after close().
-  void drain(std::function<void()> then);
 
  private:
   struct Watch;
@@ -92,10 +78,10 @@ class CurlMultiLoop {
   void arm_timer(std::chrono::steady_clock::time_point at);
   void on_timer_fired(const boost::system::error_code &ec);
   void act(curl_socket_t fd, int mask);
-  void op_done();
 
   boost::asio::any_io_executor executor_;
   CurlPool &pool_;
+  PendingHandlers &pending_;
   FinishedFn finished_;
   void *owner_;
   CURLM *multi_ = nullptr;
@@ -112,8 +98,6 @@ class CurlMultiLoop {
   bool kick_posted_ = false;                                    // a "time out now" is already on its way
 
   bool closed_ = false;
-  std::atomic<size_t> pending_{0};  // tracked handlers not yet completed
-  std::function<void()> drained_;
 };
 
 }  // namespace llmhost::detail::http

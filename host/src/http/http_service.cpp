@@ -1,6 +1,7 @@
 #include "http/http_service.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -22,10 +23,26 @@ bool wait(Millis delay, const TransferSpec &spec) {
   return true;
 }
 
+bool set(const char *variable) {
+  const char *value = std::getenv(variable);
+  return value && *value;
+}
+
+bool wire_for_plain_http(const LogFn &log) {
+  if (const char *choice = std::getenv("LLMHOST_HTTP_CLIENT"); choice && *choice) {
+    const std::string_view c = choice;
+    if (c == "curl") return false;
+    if (c != "auto")
+      log(LLMH_LOG_WARN, "http",
+          "LLMHOST_HTTP_CLIENT=\"" + std::string(c).substr(0, 32) + "\" is neither \"auto\" nor \"curl\": using auto");
+  }
+  return !set("http_proxy") && !set("all_proxy") && !set("ALL_PROXY");
+}
+
 }  // namespace
 
 HttpService::HttpService(LogFn log, int min_level, boost::asio::any_io_executor loop)
-    : policy_(std::move(log), min_level), loop_(std::move(loop)) {}
+    : wire_(wire_for_plain_http(log)), policy_(std::move(log), min_level), loop_(std::move(loop)) {}
 
 HttpService::~HttpService() {
   // The client's handlers use the pool and the policy, and run on the loop: end them first.
@@ -75,7 +92,7 @@ AsyncClient &HttpService::async_client() {
       own_loop_ = std::make_unique<EventLoop>();
       executor = own_loop_->executor();  // one thread: no strand needed
     }
-    async_ = std::make_unique<AsyncClient>(executor, pool_, policy_);
+    async_ = std::make_unique<AsyncClient>(executor, pool_, policy_, wire_);
   });
   return *async_;
 }

@@ -1,7 +1,11 @@
 // The host HTTP service behind the "llmhost.http.v1" extension: validates a plugin's request,
-// runs attempts on pooled connections (perform: on the calling thread; perform_async: on an
-// event loop), retries transient failures within one deadline, and logs each attempt without
-// secrets.
+// runs attempts on pooled connections (perform: on the calling thread, with libcurl;
+// perform_async: on an event loop, with the Asio client for plain http:// and libcurl for the
+// rest), retries transient failures within one deadline, and logs each attempt without secrets.
+//
+// LLMHOST_HTTP_CLIENT=curl in the environment sends every call through libcurl; so does a proxy
+// variable that applies to http:// (http_proxy, all_proxy, ALL_PROXY), since only curl reads
+// them and no_proxy. Read once, when the service is made.
 #pragma once
 
 #include <memory>
@@ -53,6 +57,7 @@ class HttpService {
   std::unique_ptr<llmh_http_response> perform_or_throw(const llmh_http_request &request, llmh_error &err);
   AsyncClient &async_client();
 
+  const bool wire_;  // plain http:// goes through the Asio client
   CallPolicy policy_;
   CurlPool pool_;
   boost::asio::any_io_executor loop_;  // the embedder's, or empty

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "http/transfer.hpp"
+#include "http/transfer_result.hpp"
 
 struct llmh_http_response {
   long status = 0;

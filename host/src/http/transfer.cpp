@@ -1,63 +1,31 @@
 #include "http/transfer.hpp"
 
-#include <strings.h>
-
-#include <llmhost/views.hpp>
-
 namespace llmhost::detail::http {
 namespace {
 
-// Bodies kept in memory are capped; an upstream sending more is treated as broken.
-constexpr size_t kMaxBody = size_t{512} << 20;
 // How long the wait loop sleeps at most before polling the cancel hook again.
 constexpr int kPollMs = 50;
 
-}  // namespace
-
-bool Attempt::deliver(std::string_view line) {
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  out_.delivered = true;
-  if (spec_->on_line(spec_->user, llmh::str(line)) != 0) {
-    out_.consumer_stop = true;
-    return false;
+Failure failure_of(CURLcode code) {
+  switch (code) {
+    case CURLE_OK: return Failure::kNone;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY: return Failure::kConnect;
+    case CURLE_OPERATION_TIMEDOUT: return Failure::kTimeout;
+    default: return Failure::kBroken;
   }
-  return true;
 }
+
+}  // namespace
 
 size_t Attempt::on_body(char *data, size_t size, size_t count, void *self) {
   Attempt &st = *static_cast<Attempt *>(self);
   const size_t n = size * count;
-  if (!st.decided_) {
-    long status = 0;
-    curl_easy_getinfo(st.easy_, CURLINFO_RESPONSE_CODE, &status);
-    st.lines_ = st.spec_->on_line && status >= 200 && status < 300;
-    st.decided_ = true;
-  }
-  if (!st.lines_) {
-    if (st.out_.body.size() + n > kMaxBody) return st.out_.too_large = true, 0;
-    st.out_.body.append(data, n);
-    return n;
-  }
-  std::string_view in(data, n);
-  while (!in.empty()) {
-    const size_t nl = in.find('\n');
-    if (nl == std::string_view::npos) {
-      if (st.pending_.size() + in.size() > kMaxBody) return st.out_.too_large = true, 0;
-      st.pending_.append(in);
-      break;
-    }
-    bool go_on;
-    if (st.pending_.empty()) {
-      go_on = st.deliver(in.substr(0, nl));  // the common case: no copy
-    } else {
-      st.pending_.append(in.substr(0, nl));
-      go_on = st.deliver(st.pending_);
-      st.pending_.clear();
-    }
-    if (!go_on) return 0;  // curl aborts the transfer with CURLE_WRITE_ERROR
-    in.remove_prefix(nl + 1);
-  }
-  return n;
+  long status = 0;
+  curl_easy_getinfo(st.easy_, CURLINFO_RESPONSE_CODE, &status);
+  // 0 makes curl abort the transfer with CURLE_WRITE_ERROR.
+  return st.body_.write(std::string_view(data, n), status) ? n : 0;
 }
 
 size_t Attempt::on_header(char *data, size_t size, size_t count, void *self) {
@@ -79,12 +47,10 @@ size_t Attempt::on_header(char *data, size_t size, size_t count, void *self) {
 // curl_pool.cpp sets once, and costs a round of frees and defaults per call), so every option a
 // transfer uses is set on every transfer: nothing of the previous call may leak.
 void Attempt::begin(CURL *e, const TransferSpec &spec) {
-  spec_ = &spec;
   easy_ = e;
   out_ = TransferResult{};
   out_.headers.reserve(16);  // a typical response's, in one allocation rather than five
-  decided_ = lines_ = false;
-  pending_.clear();
+  body_.begin(spec.on_line, spec.user, out_);
 
   curl_easy_setopt(e, CURLOPT_URL, spec.url);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, spec.headers);
@@ -109,14 +75,10 @@ void Attempt::begin(CURL *e, const TransferSpec &spec) {
 }
 
 TransferResult &Attempt::finish(CURLcode code) {
-  out_.code = code;
+  out_.failure = failure_of(code);
+  if (code != CURLE_OK) out_.cause = curl_easy_strerror(code);
   curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &out_.status);
-  if (code == CURLE_OK && !out_.cancelled && lines_ && !pending_.empty()) {
-    // The last line had no terminator; it is still a line.
-    const std::string last = std::move(pending_);
-    pending_.clear();
-    deliver(last);
-  }
+  if (code == CURLE_OK && !out_.cancelled) body_.end();
   return out_;
 }
 
@@ -153,12 +115,6 @@ TransferResult run_transfer(const CurlSlot &slot, const TransferSpec &spec) {
   // Removing an unfinished transfer makes curl close its connection rather than reuse it.
   curl_multi_remove_handle(slot.multi, slot.easy);
   return std::move(attempt.finish(code));
-}
-
-const std::string *find_header(const Headers &headers, std::string_view name) {
-  for (const auto &[key, value] : headers)
-    if (key.size() == name.size() && strncasecmp(key.data(), name.data(), name.size()) == 0) return &value;
-  return nullptr;
 }
 
 }  // namespace llmhost::detail::http

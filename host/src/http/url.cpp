@@ -21,4 +21,33 @@ bool is_http_url(std::string_view url) {
   return !llmh::split_url(url).authority.empty();
 }
 
+std::optional<PlainHttpTarget> plain_http_target(std::string_view url) {
+  if (!iequals_prefix(url, "http://")) return std::nullopt;
+  std::string_view rest = url.substr(7);
+  PlainHttpTarget t;
+  const size_t authority_end = rest.find_first_of("/?#");
+  t.authority = rest.substr(0, authority_end);
+  if (t.authority.empty() || t.authority.find('@') != std::string_view::npos) return std::nullopt;
+  rest.remove_prefix(t.authority.size());
+  t.target = rest.substr(0, rest.find('#'));
+  std::string_view host = t.authority, port = "80";
+  if (host.front() == '[') {  // an IPv6 literal
+    const size_t close = host.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    if (close + 1 < host.size()) {
+      if (host[close + 1] != ':') return std::nullopt;
+      port = host.substr(close + 2);
+    }
+    host = host.substr(1, close - 1);
+  } else if (const size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+    port = host.substr(colon + 1);
+    host = host.substr(0, colon);
+  }
+  if (host.empty() || port.empty() || port.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  t.host = host;
+  t.port = port;
+  return t;
+}
+
 }  // namespace llmhost::detail::http

@@ -1,0 +1,68 @@
+#include "http/wire_pool.hpp"
+
+#include <algorithm>
+
+namespace llmhost::detail::http {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Under the idle timeouts of common upstreams (nginx 75 s, Node 5 s is the outlier: a reused
+// connection it closed is retried on a new one by the exchange).
+constexpr auto kIdleFor = std::chrono::seconds(60);
+// Kept per origin at most: past the concurrency of a busy gateway, with room for bursts.
+constexpr size_t kIdleCap = 1024;
+constexpr auto kAddressesFor = std::chrono::seconds(60);  // curl's DNS cache timeout
+
+}  // namespace
+
+WirePool::Origin &WirePool::origin(std::string_view name) {
+  auto it = origins_.find(name);
+  if (it == origins_.end()) it = origins_.emplace(std::string(name), Origin{}).first;
+  return it->second;
+}
+
+std::unique_ptr<WireConnection> WirePool::take(std::string_view name) {
+  auto it = origins_.find(name);
+  if (it == origins_.end() || it->second.idle.empty()) return nullptr;
+  std::vector<std::unique_ptr<WireConnection>> &idle = it->second.idle;
+  if (Clock::now() - idle.back()->idle_since >= kIdleFor) {  // the newest is stale: all are
+    idle.clear();
+    return nullptr;
+  }
+  std::unique_ptr<WireConnection> c = std::move(idle.back());
+  idle.pop_back();
+  return c;
+}
+
+void WirePool::keep(std::string_view name, std::unique_ptr<WireConnection> c) {
+  if (closed_) return;  // destroying `c` closes it
+  std::vector<std::unique_ptr<WireConnection>> &idle = origin(name).idle;
+  const Clock::time_point now = Clock::now();
+  // Oldest first: the stale ones are a prefix.
+  const auto fresh = std::find_if(idle.begin(), idle.end(), [&](const auto &k) { return now - k->idle_since < kIdleFor; });
+  idle.erase(idle.begin(), fresh);
+  if (idle.size() >= kIdleCap) idle.erase(idle.begin());
+  c->idle_since = now;
+  idle.push_back(std::move(c));
+}
+
+const WirePool::Endpoints *WirePool::addresses(std::string_view name) {
+  auto it = origins_.find(name);
+  if (it == origins_.end() || it->second.endpoints.empty()) return nullptr;
+  if (Clock::now() - it->second.resolved_at >= kAddressesFor) return nullptr;
+  return &it->second.endpoints;
+}
+
+void WirePool::remember(std::string_view name, Endpoints endpoints) {
+  Origin &o = origin(name);
+  o.endpoints = std::move(endpoints);
+  o.resolved_at = Clock::now();
+}
+
+void WirePool::close() {
+  closed_ = true;
+  origins_.clear();
+}
+
+}  // namespace llmhost::detail::http

@@ -1,0 +1,73 @@
+// The Asio client's keep-alive connections and resolved addresses, per origin (the URL's
+// host[:port]). A connection that carried a complete exchange waits here for the next call to
+// the same origin, most recently used first; addresses are kept for a minute, as curl's DNS
+// cache keeps them. Everything here runs on the client's executor ("loop only").
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "http/asio.hpp"
+
+namespace llmhost::detail::http {
+
+// One TCP connection and the buffers its exchanges reuse, so that a kept connection costs no
+// allocation per call.
+struct WireConnection {
+  explicit WireConnection(const boost::asio::any_io_executor &executor) : socket(executor) {}
+  boost::asio::ip::tcp::socket socket;
+  boost::beast::flat_buffer buffer;  // read and not yet parsed
+  std::string head;                  // the request head being sent
+  std::chrono::steady_clock::time_point idle_since;
+};
+
+class WirePool {
+ public:
+  using Endpoints = boost::asio::ip::tcp::resolver::results_type;
+
+  explicit WirePool(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
+
+  const boost::asio::any_io_executor &executor() const { return executor_; }
+
+  // The most recently kept connection to `origin`, or null. Loop only.
+  std::unique_ptr<WireConnection> take(std::string_view origin);
+  // A connection not yet connected. Loop only.
+  std::unique_ptr<WireConnection> fresh() const { return std::make_unique<WireConnection>(executor_); }
+  // Keeps `c`, which has just carried a complete exchange and has nothing left to read, for the
+  // next call to `origin`. Connections idle for long are closed here, since an upstream closes
+  // them on its own side anyway (nginx after 75 s). Loop only.
+  void keep(std::string_view origin, std::unique_ptr<WireConnection> c);
+
+  // The addresses `origin` resolved to less than a minute ago, or null. Loop only.
+  const Endpoints *addresses(std::string_view origin);
+  void remember(std::string_view origin, Endpoints endpoints);
+
+  // Closes every kept connection; later keep() calls close theirs. Loop only.
+  void close();
+
+ private:
+  struct Origin {
+    std::vector<std::unique_ptr<WireConnection>> idle;  // oldest first
+    Endpoints endpoints;
+    std::chrono::steady_clock::time_point resolved_at{};
+  };
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  Origin &origin(std::string_view name);
+
+  boost::asio::any_io_executor executor_;
+  std::unordered_map<std::string, Origin, Hash, std::equal_to<>> origins_;
+  bool closed_ = false;
+};
+
+}  // namespace llmhost::detail::http

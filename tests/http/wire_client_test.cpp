@@ -1,0 +1,201 @@
+// The Asio client (plain http:// upstreams, host/src/http/wire_exchange.hpp) and libcurl side by
+// side against the loopback mock: the request an upstream sees, framing an upstream may choose
+// (a body that ends at the close, an interim 100, a trickle of single bytes), broken answers,
+// and kept connections the upstream closed. Each case runs through both clients
+// (LLMHOST_HTTP_CLIENT picks one when the service is made).
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+#include "async_support.hpp"
+#include "http_support.hpp"
+
+using namespace test::http;
+
+namespace {
+
+constexpr const char *kClients[] = {"auto", "curl"};
+
+// Sets LLMHOST_HTTP_CLIENT for the services made in its scope, then puts back what was there.
+class ClientChoice {
+ public:
+  explicit ClientChoice(const char *client) {
+    if (const char *was = std::getenv("LLMHOST_HTTP_CLIENT")) was_ = was;
+    ::setenv("LLMHOST_HTTP_CLIENT", client, 1);
+  }
+  ~ClientChoice() {
+    if (was_) {
+      ::setenv("LLMHOST_HTTP_CLIENT", was_->c_str(), 1);
+    } else {
+      ::unsetenv("LLMHOST_HTTP_CLIENT");
+    }
+  }
+
+ private:
+  std::optional<std::string> was_;
+};
+
+// One call through a new service of `client`; its outcome.
+Outcome call(const char *client, const std::string &url, Send s = {}, std::vector<std::string> *lines = nullptr,
+             std::string *log = nullptr) {
+  const ClientChoice choice(client);
+  Async async;
+  Ticket t;
+  t.async = &async;
+  send(async.http, t, url, std::move(s));
+  REQUIRE(async.wait(1));
+  if (lines) *lines = t.lines;
+  if (log) *log = async.log();
+  return async.outcomes().at(0);
+}
+
+// A mock answering every request with the same raw bytes, then closing the connection.
+MockServer raw_server(std::string bytes) {
+  return MockServer([bytes](const HttpRequest &, Conn &c) {
+    c.send(bytes);
+    c.close_after();
+  });
+}
+
+}  // namespace
+
+TEST_CASE("either client: the upstream sees the same request line, headers and body") {
+  MockServer server([](const HttpRequest &, Conn &c) { c.respond(200, "{}"); });
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/v1/x?q=1&key=k";
+  for (const std::string client : kClients) {
+    CAPTURE(client);
+    Send post{"POST", R"({"a":1})", {{"Authorization", "Bearer sk-1"}, {"Content-Type", "application/json"}}};
+    post.headers.emplace_back("X-Empty", "");
+    CHECK(call(client.c_str(), url, post).status == 200);
+    CHECK(call(client.c_str(), "http://127.0.0.1:" + std::to_string(server.port())).status == 200);  // no path
+  }
+  const std::vector<HttpRequest> seen = server.requests();
+  REQUIRE(seen.size() == 4);
+  const HttpRequest &post = seen[0], &get = seen[1];
+  CHECK(post.method == "POST");
+  CHECK(post.target == "/v1/x?q=1&key=k");
+  CHECK(post.body == R"({"a":1})");
+  CHECK(post.header("host") == "127.0.0.1:" + std::to_string(server.port()));
+  CHECK(post.header("authorization") == "Bearer sk-1");
+  CHECK(post.header("content-type") == "application/json");
+  CHECK(post.header("content-length") == "7");
+  CHECK(post.header("user-agent") == "llmhost/0.1");
+  CHECK(post.headers.count("x-empty") == 1);
+  CHECK(post.header("x-empty").empty());
+  CHECK(post.headers.count("expect") == 0);  // no 100-continue round trip
+  CHECK(get.method == "GET");
+  CHECK(get.target == "/");
+  CHECK(get.headers.count("content-length") == 0);
+  // curl's requests, seen[2] and seen[3], are the same in every part.
+  for (size_t i = 0; i < 2; ++i) {
+    CAPTURE(i);
+    CHECK(seen[i + 2].method == seen[i].method);
+    CHECK(seen[i + 2].target == seen[i].target);
+    CHECK(seen[i + 2].headers == seen[i].headers);
+    CHECK(seen[i + 2].body == seen[i].body);
+  }
+}
+
+TEST_CASE("either client: kept connections the upstream closed while idle are replaced, unseen by the caller") {
+  // Keep-alive by HTTP/1.1's default, then closed by the upstream once the answer is out.
+  MockServer server = raw_server("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  const std::string url = server.base_url() + "/x";
+  for (const std::string client : kClients) {
+    CAPTURE(client);
+    const ClientChoice choice(client.c_str());
+    const int accepted = server.accepted();
+    Async async;
+    std::vector<Ticket> tickets(5);
+    for (size_t i = 0; i < tickets.size(); ++i) {
+      tickets[i].async = &async;
+      send(async.http, tickets[i], url);
+      REQUIRE(async.wait(i + 1));  // one after the other: each finds the previous connection kept
+    }
+    for (const Outcome &o : async.outcomes()) {
+      CAPTURE(o.message);
+      CAPTURE(o.status);
+      CHECK_FALSE(o.failed);
+      CHECK(o.body == "ok");
+    }
+    CHECK(server.accepted() - accepted == 5);
+    CHECK(async.log().find("attempt 2") == std::string::npos);  // no retry was spent on it
+    CHECK(async.log().find("failed") == std::string::npos);
+  }
+}
+
+TEST_CASE("either client: a body that ends when the upstream closes arrives whole, and as lines") {
+  MockServer server = raw_server("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: a\n\ndata: b");
+  for (const std::string client : kClients) {
+    CAPTURE(client);
+    const Outcome whole = call(client.c_str(), server.base_url());
+    CHECK(whole.status == 200);
+    CHECK(whole.body == "data: a\n\ndata: b");
+    std::vector<std::string> lines;
+    Send s;
+    s.lines = true;
+    const Outcome streamed = call(client.c_str(), server.base_url(), s, &lines);
+    CHECK(streamed.status == 200);
+    CHECK(lines == std::vector<std::string>{"data: a", "", "data: b"});
+  }
+}
+
+TEST_CASE("either client: an interim 100 Continue is passed over for the answer after it") {
+  MockServer server = raw_server(
+      "HTTP/1.1 100 Continue\r\nX-Reply: interim\r\n\r\n"
+      "HTTP/1.1 201 Created\r\nX-Reply: final\r\nContent-Length: 4\r\n\r\ndone");
+  for (const std::string client : kClients) {
+    CAPTURE(client);
+    const Outcome o = call(client.c_str(), server.base_url());
+    CHECK(o.status == 201);
+    CHECK(o.body == "done");
+    CHECK(o.reply_header == "final");
+  }
+}
+
+TEST_CASE("either client: an answer that trickles in one byte at a time is framed and split the same") {
+  MockServer server([](const HttpRequest &, Conn &c) {
+    const std::string answer =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "b\r\ndata: one\n\n\r\n"
+        "d\r\ndata: two\r\n\r\n\r\n"
+        "0\r\n\r\n";
+    for (char ch : answer) c.send(std::string_view(&ch, 1));
+  });
+  for (const std::string client : kClients) {
+    CAPTURE(client);
+    std::vector<std::string> lines;
+    Send s;
+    s.lines = true;
+    CHECK(call(client.c_str(), server.base_url(), s, &lines).status == 200);
+    CHECK(lines == std::vector<std::string>{"data: one", "", "data: two", ""});
+  }
+}
+
+TEST_CASE("either client: a malformed answer is 502 naming the call, and the next call is served") {
+  std::atomic<int> n{0};
+  MockServer server([&](const HttpRequest &, Conn &c) {
+    if (n++ % 2 == 0) {
+      c.send("HTTP/1.1 200 OK\r\nContent-Length: twelve\r\n\r\n");
+      c.close_after();
+    } else {
+      c.respond(200, "fine");
+    }
+  });
+  for (const std::string client : kClients) {
+    CAPTURE(client);
+    const Outcome bad = call(client.c_str(), server.base_url() + "/chat?key=secret");
+    CHECK(bad.failed);
+    CHECK(bad.status == 502);
+    CHECK(bad.message.find("GET http://127.0.0.1:" + std::to_string(server.port()) + "/v1/chat failed: ") == 0);
+    CHECK(bad.message.find("secret") == std::string::npos);
+    const Outcome good = call(client.c_str(), server.base_url() + "/chat");
+    CHECK(good.body == "fine");
+  }
+}
+
+TEST_CASE("LLMHOST_HTTP_CLIENT with an unknown value is logged, and calls still work") {
+  MockServer server([](const HttpRequest &, Conn &c) { c.respond(200, "ok"); });
+  std::string log;
+  CHECK(call("libcurl", server.base_url(), {}, nullptr, &log).body == "ok");
+  CHECK(log.find(R"(LLMHOST_HTTP_CLIENT="libcurl" is neither "auto" nor "curl": using auto)") != std::string::npos);
+}
