@@ -13,3 +13,4 @@ llmhost_fuzz_target(chat_request SOURCES chat_request_fuzz.cpp LIBS llmhost_open
 llmhost_fuzz_target(config SOURCES config_fuzz.cpp LIBS llmhost_config llmhost::sdk)
 llmhost_fuzz_target(frame SOURCES frame_fuzz.cpp LIBS llmhost_isolation llmhost::sdk)
 llmhost_fuzz_target(tokens SOURCES tokens_fuzz.cpp LIBS llmhost_tokens)
+llmhost_fuzz_target(http_response SOURCES http_response_fuzz.cpp LIBS llmhost_http)

@@ -19,9 +19,8 @@ class PendingHandlers {
     pending_.fetch_add(1, std::memory_order_relaxed);
     // Constrained, so that Asio's overloads that test a handler's signature (async_connect's)
     // see the handler's own.
-    return [this, handler = std::move(handler)](auto &&...args) mutable
-      requires std::is_invocable_v<Handler &, decltype(args)...>
-    {
+    return [ this, handler = std::move(handler) ](
+        auto &&...args) mutable requires std::is_invocable_v<Handler &, decltype(args)...> {
       handler(std::forward<decltype(args)>(args)...);
       done();
     };

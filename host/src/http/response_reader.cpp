@@ -1,6 +1,7 @@
 #include "http/response_reader.hpp"
 
 #include <boost/asio/error.hpp>
+#include <boost/beast/http/error.hpp>
 
 namespace llmhost::detail::http {
 namespace {
@@ -10,11 +11,38 @@ constexpr std::uint32_t kHeaderLimit = 256 * 1024;
 
 }  // namespace
 
-ResponseReader::ResponseReader(TransferResult &out, BodySink &body, bool head_request) : out_(out), body_(body) {
+ResponseReader::ResponseReader(TransferResult &out, BodySink &body, bool head_request)
+    : out_(out), body_(body), head_request_(head_request) {
   header_limit(kHeaderLimit);
   body_limit(boost::none);  // BodySink caps what is kept; a stream's lines may add up to more
   eager(true);              // parse the body in the same put() as the header that precedes it
   skip(head_request);
+}
+
+ResponseReader::Parsed ResponseReader::feed(std::optional<ResponseReader> &reader, boost::beast::flat_buffer &buffer,
+                                            boost::beast::error_code &ec) {
+  while (buffer.size() > 0) {
+    const size_t used = reader->put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == boost::beast::http::error::need_more) {
+      ec = {};
+      return Parsed::kNeedMore;
+    }
+    if (ec) return reader->stopped_ ? Parsed::kStopped : Parsed::kMalformed;
+    if (reader->is_done()) {
+      const long status = reader->out_.status;
+      if (status < 100 || status >= 200 || status == 101) return Parsed::kDone;
+      reader.emplace(reader->out_, reader->body_, reader->head_request_);  // past the interim
+      continue;
+    }
+    if (used == 0) return Parsed::kNeedMore;
+  }
+  return Parsed::kNeedMore;
+}
+
+ResponseReader::Parsed ResponseReader::closed(boost::beast::error_code &ec) {
+  put_eof(ec);
+  return !ec && is_done() ? Parsed::kDone : Parsed::kMalformed;
 }
 
 void ResponseReader::on_request_impl(boost::beast::http::verb, string_view, string_view, int, error_code &ec) {

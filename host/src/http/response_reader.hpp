@@ -4,7 +4,10 @@
 // No copy and no allocation per body piece. One per response; the connection keeps it in place.
 #pragma once
 
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
+
+#include <optional>
 
 #include "http/body_sink.hpp"
 #include "http/transfer_result.hpp"
@@ -17,11 +20,22 @@ class ResponseReader final : public boost::beast::http::basic_parser<false> {
   // headers say. `out` and `body` must outlive the reader.
   ResponseReader(TransferResult &out, BodySink &body, bool head_request);
 
-  // The body sink said stop (on_line returned non-zero, or the body is too large): put() failed
-  // with operation_canceled because of it.
-  bool stopped() const { return stopped_; }
-  // An interim 1xx answer (not 101): once it is done, the real answer follows in a new reader.
-  bool interim() const { return out_.status >= 100 && out_.status < 200 && out_.status != 101; }
+  enum class Parsed {
+    kNeedMore,   // the answer is not complete yet: read more
+    kDone,       // a complete final answer
+    kStopped,    // the body sink said stop (on_line returned non-zero, or the body is too large)
+    kMalformed,  // not HTTP, or not the HTTP it claims to be: `ec` says how
+  };
+
+  // Feeds what `buffer` holds to `reader`, consuming what it parsed. An interim 1xx answer (not
+  // 101) is passed over: `reader` is made anew for the answer that follows it. Thread of the
+  // connection.
+  static Parsed feed(std::optional<ResponseReader> &reader, boost::beast::flat_buffer &buffer,
+                     boost::beast::error_code &ec);
+  // The connection was closed after what feed() saw: kDone when that ends the answer (a body
+  // that runs to the close), else kMalformed. Not for a reader that got no byte at all
+  // (got_some(): that is no answer, not a malformed one).
+  Parsed closed(boost::beast::error_code &ec);
 
  private:
   using error_code = boost::beast::error_code;
@@ -39,6 +53,7 @@ class ResponseReader final : public boost::beast::http::basic_parser<false> {
 
   TransferResult &out_;
   BodySink &body_;
+  const bool head_request_;
   bool stopped_ = false;
 };
 

@@ -5,7 +5,6 @@
 #include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/error.hpp>
 
 namespace llmhost::detail::http {
 namespace {
@@ -58,6 +57,7 @@ void WireExchange::start(const TransferSpec &spec, const PlainHttpTarget &target
   if (!conn_) return connect();
   reused_ = true;
   got_bytes_ = false;
+  connecting_ = false;
   arm_timer(deadline_);
   send();
 }
@@ -98,7 +98,10 @@ void WireExchange::arm_timer(Clock::time_point at) {
 bool WireExchange::stopped_meanwhile() {
   switch (stop_) {
     case Stop::kNone: return false;
-    case Stop::kCancelled: out_.cancelled = true; complete(false); return true;
+    case Stop::kCancelled:
+      out_.cancelled = true;
+      complete(false);
+      return true;
     case Stop::kTimedOut:
       fail(Failure::kTimeout, connecting_ ? "connection timed out" : "timed out waiting for the response");
       return true;
@@ -158,55 +161,44 @@ void WireExchange::send() {
 
 void WireExchange::receive() {
   if (parse()) return;
-  conn_->socket.async_read_some(
-      conn_->buffer.prepare(kReadSize),
-      pending_.tracked([self = shared_from_this()](const error_code &ec, size_t n) {
-        if (self->stopped_meanwhile()) return;
-        if (ec == boost::asio::error::eof) return self->on_eof();
-        if (ec) return self->broken_before_answer("receiving the response failed: " + ec.message());
-        self->conn_->buffer.commit(n);
-        self->got_bytes_ = true;
-        self->receive();
-      }));
+  conn_->socket.async_read_some(conn_->buffer.prepare(kReadSize),
+                                pending_.tracked([self = shared_from_this()](const error_code &ec, size_t n) {
+                                  if (self->stopped_meanwhile()) return;
+                                  if (ec == boost::asio::error::eof) return self->on_eof();
+                                  if (ec)
+                                    return self->broken_before_answer("receiving the response failed: " + ec.message());
+                                  self->conn_->buffer.commit(n);
+                                  self->got_bytes_ = true;
+                                  self->receive();
+                                }));
 }
 
 // Feeds what is buffered to the reader; true when that ended the attempt.
 bool WireExchange::parse() {
-  while (conn_->buffer.size() > 0) {
-    error_code ec;
-    const size_t used = reader_->put(conn_->buffer.data(), ec);
-    conn_->buffer.consume(used);
-    if (ec == boost::beast::http::error::need_more) return false;
-    if (ec) {
-      if (!reader_->stopped()) {
-        fail(Failure::kBroken, "the response is malformed: " + ec.message());
-      } else if (out_.too_large) {
+  error_code ec;
+  switch (ResponseReader::feed(reader_, conn_->buffer, ec)) {
+    case ResponseReader::Parsed::kNeedMore: return false;
+    case ResponseReader::Parsed::kDone: complete(reader_->keep_alive() && conn_->buffer.size() == 0); break;
+    case ResponseReader::Parsed::kStopped:
+      if (out_.too_large) {
         fail(Failure::kBroken, "the response body is too large");
       } else {
         complete(false);  // on_line said stop: a complete answer as far as the caller cares
       }
-      return true;
-    }
-    if (reader_->is_done()) {
-      if (reader_->interim()) {
-        reader_.emplace(out_, body_, head_request());
-        continue;
-      }
-      complete(reader_->keep_alive() && conn_->buffer.size() == 0);
-      return true;
-    }
-    if (used == 0) return false;
+      break;
+    case ResponseReader::Parsed::kMalformed:
+      fail(Failure::kBroken, "the response is malformed: " + ec.message());
+      break;
   }
-  return false;
+  return true;
 }
 
 void WireExchange::on_eof() {
   // Beast reads an end before any byte as a complete empty message: it is no answer at all.
   if (!reader_->got_some()) return broken_before_answer("the upstream closed the connection without answering");
   error_code ec;
-  reader_->put_eof(ec);
-  if (!ec && reader_->is_done()) return complete(false);  // a body that ends at the close
-  broken_before_answer("the upstream closed the connection before the response ended");
+  if (reader_->closed(ec) == ResponseReader::Parsed::kDone) return complete(false);  // a body that ends at the close
+  fail(Failure::kBroken, "the upstream closed the connection before the response ended");
 }
 
 void WireExchange::broken_before_answer(std::string cause) {

@@ -40,7 +40,8 @@ void WirePool::keep(std::string_view name, std::unique_ptr<WireConnection> c) {
   std::vector<std::unique_ptr<WireConnection>> &idle = origin(name).idle;
   const Clock::time_point now = Clock::now();
   // Oldest first: the stale ones are a prefix.
-  const auto fresh = std::find_if(idle.begin(), idle.end(), [&](const auto &k) { return now - k->idle_since < kIdleFor; });
+  const auto fresh =
+      std::find_if(idle.begin(), idle.end(), [&](const auto &k) { return now - k->idle_since < kIdleFor; });
   idle.erase(idle.begin(), fresh);
   if (idle.size() >= kIdleCap) idle.erase(idle.begin());
   c->idle_since = now;
