@@ -1,7 +1,7 @@
 // The Asio client's response parsing (host/src/http/response_reader.hpp): whatever an upstream
 // sends, fed whole or in random pieces (as reads split it), must give the same outcome and, for
-// a well-formed answer, the same status, headers, body and lines; no line holds a line break. Input: [flags byte][split-seed
-// byte][the bytes the upstream sends, then its close].
+// a well-formed answer, the same status, headers, body and lines; no line holds a line break. Input: [flags
+// byte][split-seed byte][the bytes the upstream sends, then its close].
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,7 +66,8 @@ Run parse(std::string_view bytes, uint8_t flags, uint32_t seed, size_t max_piece
   if (run.outcome == Parsed::kDone && !run.out.consumer_stop) body.end();
   for (const auto &[name, value] : run.out.headers) {
     if (name.find_first_of("\r\n:") != std::string::npos) llmhost_fuzz::fail("http_response: a bad header name");
-    if (value.find_first_of("\r\n") != std::string::npos) llmhost_fuzz::fail("http_response: a header value holds CRLF");
+    if (value.find_first_of("\r\n") != std::string::npos)
+      llmhost_fuzz::fail("http_response: a header value holds CRLF");
   }
   return run;
 }
@@ -79,7 +80,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const uint32_t seed = in.byte();
   const std::string_view bytes = in.all();
   const Run whole = parse(bytes, flags, seed, 0);
-  if (!(parse(bytes, flags, seed, 1) == whole)) llmhost_fuzz::fail("http_response: byte-by-byte feeding changed the result");
+  if (!(parse(bytes, flags, seed, 1) == whole))
+    llmhost_fuzz::fail("http_response: byte-by-byte feeding changed the result");
   if (!(parse(bytes, flags, seed, seed % 61 + 2) == whole))
     llmhost_fuzz::fail("http_response: split feeding changed the result");
   return 0;

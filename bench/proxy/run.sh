@@ -14,7 +14,7 @@
 # Installs what is missing (nginx-light, wrk, python3; linux-perf with BENCH_PROFILE=1), builds
 # llmhost, the bundled plugins and the fixed-rate load generator (openloop.cpp) into
 # build-bench/ (RelWithDebInfo, for symbols in the profiles; bench/run.sh configures the same
-# folder as Release, so alternating the two rebuilds), starts on loopback: an nginx mock upstream, an nginx proxy_pass to it and
+# folder as Release, so alternating the two rebuilds), starts on loopback: an nginx mock upstream (plain and TLS, a self-signed certificate), an nginx proxy_pass to it (each way) and
 # llmhost serve (openai provider to the mock, and echo), measures, stops everything, and prints
 # markdown tables. The gateway under test is pinned to one core (BENCH_GW_CPU, default 0), the
 # mock upstream and the load generators to the other (BENCH_LOAD_CPU, default 1).
@@ -39,7 +39,7 @@ STREAMS=${BENCH_STREAMS:-1000}
 HOLD_S=${BENCH_HOLD_S:-30}
 [ "$QUICK" = 1 ] && HOLD_S=${BENCH_HOLD_S:-5}
 
-extra=(nginx-light wrk python3)
+extra=(nginx-light wrk python3 openssl)
 if [ "$PROFILE" = 1 ] || [ "$COUNT" = 1 ]; then extra+=(linux-perf); fi
 # Any nginx flavour will do; do not pull nginx-light next to an installed nginx.
 if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then extra=("${extra[@]:1}"); fi
@@ -94,6 +94,7 @@ start_serve() {
   env -u OPENAI_API_KEY -u OPENAI_BASE_URL -u OPENAI_API_BASE \
     LLMHOST_BENCH_UPSTREAM="http://127.0.0.1:$MOCK_PORT/v1" \
     LLMHOST_BENCH_UPSTREAM_STREAM="http://127.0.0.1:$MOCK_PORT/stream/v1" \
+    LLMHOST_BENCH_UPSTREAM_TLS="https://127.0.0.1:$MOCK_TLS_PORT/v1" SSL_CERT_FILE="$OUT/cert.pem" \
     "${on_gw[@]}" "$BUILD/bin/llmhost" --plugins "$BUILD/plugins" serve --config "$HERE/config.yaml" \
     --port 0 --workers "$2" --no-access-log --no-watch ${BENCH_SERVE_ARGS:-} >"$log" 2>"$OUT/$1.err" &
   SERVE_PID=$!
@@ -108,8 +109,8 @@ start_serve() {
   echo "bench: llmhost serve did not start:" >&2; cat "$OUT/$1.err" >&2; return 1
 }
 
-MOCK_PORT=$(free_port); PROXY_PORT=$(free_port)
-"$PY" "$HERE/bench.py" files "$OUT" "$MOCK_PORT" "$PROXY_PORT"
+MOCK_PORT=$(free_port); PROXY_PORT=$(free_port); MOCK_TLS_PORT=$(free_port); PROXY_TLS_PORT=$(free_port)
+"$PY" "$HERE/bench.py" files "$OUT" "$MOCK_PORT" "$PROXY_PORT" "$MOCK_TLS_PORT" "$PROXY_TLS_PORT"
 "${on_load[@]}" "$NGINX" -p "$OUT" -c "$OUT/mock.conf" &
 pids+=($!)
 "${on_gw[@]}" "$NGINX" -p "$OUT" -c "$OUT/proxy.conf" &
@@ -118,6 +119,7 @@ pids+=("$PROXY_PID")
 start_serve serve 64
 wait_http "http://127.0.0.1:$MOCK_PORT/"
 wait_http "http://127.0.0.1:$PROXY_PORT/"
+wait_http "http://127.0.0.1:$PROXY_TLS_PORT/"
 wait_http "http://127.0.0.1:$SERVE_PORT/health/liveliness"
 
 # Every path answers what it should before anything is timed.
@@ -130,6 +132,8 @@ for u in "http://127.0.0.1:$MOCK_PORT" "http://127.0.0.1:$PROXY_PORT" "http://12
   check "$u/v1/chat/completions" "$OUT/req.json" '"content":"The capital of France is Paris."'
 done
 check "http://127.0.0.1:$SERVE_PORT/v1/chat/completions" "$OUT/req-echo.json" '"content":"The capital of France is Paris."'
+check "http://127.0.0.1:$PROXY_TLS_PORT/v1/chat/completions" "$OUT/req.json" '"content":"The capital of France is Paris."'
+check "http://127.0.0.1:$SERVE_PORT/v1/chat/completions" "$OUT/req-tls.json" '"content":"The capital of France is Paris."'
 check "http://127.0.0.1:$SERVE_PORT/v1/chat/completions" "$OUT/req-stream.json" 'data: [DONE]'
 check "http://127.0.0.1:$PROXY_PORT/stream/v1/chat/completions" "$OUT/req-stream.json" 'data: [DONE]'
 check "http://127.0.0.1:$SERVE_PORT/v1/chat/completions" "$OUT/req-echo-stream.json" '"content":" Tower."'
@@ -169,7 +173,7 @@ if [ "$COUNT" = 1 ]; then
 fi
 
 quick=(); [ "$QUICK" = 1 ] && quick=(--quick)
-"${on_load[@]}" "$PY" "$HERE/bench.py" measure --dir "$OUT" --mock "$MOCK_PORT" --proxy "$PROXY_PORT" \
+"${on_load[@]}" "$PY" "$HERE/bench.py" measure --dir "$OUT" --mock "$MOCK_PORT" --proxy "$PROXY_PORT" --proxy-tls "$PROXY_TLS_PORT" \
   --serve "$SERVE_PORT" --serve-pid "$SERVE_PID" --openloop "$BUILD/bin/openloop" --max-wait "${BENCH_MAX_WAIT:-240}" --wait-each "${BENCH_WAIT_EACH:-60}" "${quick[@]}"
 echo
 

@@ -1,8 +1,8 @@
 // The Asio client (plain http:// upstreams, host/src/http/wire_exchange.hpp) and libcurl side by
 // side against the loopback mock: the request an upstream sees, framing an upstream may choose
 // (a body that ends at the close, an interim 100, a trickle of single bytes), broken answers,
-// and kept connections the upstream closed. Each case runs through both clients
-// (LLMHOST_HTTP_CLIENT picks one when the service is made).
+// kept connections the upstream closed, and TLS (SSL_CERT_FILE, an untrusted certificate). Each case runs through both
+// clients (LLMHOST_HTTP_CLIENT picks one when the service is made).
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -16,23 +16,33 @@ namespace {
 
 constexpr const char *kClients[] = {"auto", "curl"};
 
-// Sets LLMHOST_HTTP_CLIENT for the services made in its scope, then puts back what was there.
-class ClientChoice {
+// Sets (or, with NULL, unsets) an environment variable for the services made in its scope, then
+// puts back what was there. The services read it when they are made.
+class EnvVar {
  public:
-  explicit ClientChoice(const char *client) {
-    if (const char *was = std::getenv("LLMHOST_HTTP_CLIENT")) was_ = was;
-    ::setenv("LLMHOST_HTTP_CLIENT", client, 1);
+  EnvVar(const char *name, const char *value) : name_(name) {
+    if (const char *was = std::getenv(name)) was_ = was;
+    set(value);
   }
-  ~ClientChoice() {
-    if (was_) {
-      ::setenv("LLMHOST_HTTP_CLIENT", was_->c_str(), 1);
-    } else {
-      ::unsetenv("LLMHOST_HTTP_CLIENT");
-    }
-  }
+  ~EnvVar() { set(was_ ? was_->c_str() : nullptr); }
+  EnvVar(const EnvVar &) = delete;
+  EnvVar &operator=(const EnvVar &) = delete;
 
  private:
+  void set(const char *value) {
+    if (value) {
+      ::setenv(name_, value, 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  const char *name_;
   std::optional<std::string> was_;
+};
+
+// LLMHOST_HTTP_CLIENT for the services made in its scope.
+struct ClientChoice : EnvVar {
+  explicit ClientChoice(const char *client) : EnvVar("LLMHOST_HTTP_CLIENT", client) {}
 };
 
 // One call through a new service of `client`; its outcome.
@@ -198,4 +208,56 @@ TEST_CASE("LLMHOST_HTTP_CLIENT with an unknown value is logged, and calls still 
   std::string log;
   CHECK(call("libcurl", server.base_url(), {}, nullptr, &log).body == "ok");
   CHECK(log.find(R"(LLMHOST_HTTP_CLIENT="libcurl" is neither "auto" nor "curl": using auto)") != std::string::npos);
+}
+
+TEST_CASE("either client over https: answers, lines and kept connections, verified against SSL_CERT_FILE") {
+  MockServer server(
+      [](const HttpRequest &r, Conn &c) {
+        if (r.target == "/v1/stream") {
+          c.begin_chunked();
+          c.chunk("data: one\n\n");
+          c.chunk("data: [DONE]\n\n");
+          c.end_chunked();
+        } else {
+          c.respond(200, "secure:" + r.body);
+        }
+      },
+      Transport::kTls);
+  const EnvVar ca("SSL_CERT_FILE", MockServer::tls_ca_file().c_str());
+  for (const std::string client : kClients) {
+    CAPTURE(client);
+    const ClientChoice choice(client.c_str());
+    const int accepted = server.accepted();
+    Async async;
+    std::vector<Ticket> tickets(3);
+    for (size_t i = 0; i < tickets.size(); ++i) {
+      tickets[i].async = &async;
+      Send s{"POST", "n" + std::to_string(i)};
+      send(async.http, tickets[i], server.base_url() + "/chat", s);
+      REQUIRE(async.wait(i + 1));
+    }
+    for (size_t i = 0; i < tickets.size(); ++i) CHECK(async.outcomes()[i].body == "secure:n" + std::to_string(i));
+    CHECK(server.accepted() - accepted == 1);  // one TLS connection, kept
+    Ticket streamed;
+    streamed.async = &async;
+    Send s;
+    s.lines = true;
+    send(async.http, streamed, server.base_url() + "/stream", s);
+    REQUIRE(async.wait(4));
+    CHECK(streamed.lines == std::vector<std::string>{"data: one", "", "data: [DONE]", ""});
+  }
+}
+
+TEST_CASE("either client over https: a certificate nobody trusts is 502 naming TLS, and nothing is sent") {
+  MockServer server([](const HttpRequest &, Conn &c) { c.respond(200, "should not be read"); }, Transport::kTls);
+  // The system store, which does not hold the mock's self-signed certificate.
+  const EnvVar ca("SSL_CERT_FILE", nullptr);
+  for (const std::string client : kClients) {
+    CAPTURE(client);
+    const Outcome o = call(client.c_str(), server.base_url() + "/chat");
+    CHECK(o.failed);
+    CHECK(o.status == 502);
+    CHECK(o.message.find("certificate") != std::string::npos);
+  }
+  CHECK(server.request_count() == 0);
 }

@@ -9,9 +9,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 namespace test::http {
@@ -34,12 +40,12 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Reads one request from `fd` into `req`, using and refilling `buf`. False on EOF or error.
-bool read_request(int fd, std::string &buf, HttpRequest &req) {
+// Reads one request from `link` into `req`, using and refilling `buf`. False on EOF or error.
+bool read_request(const Link &link, std::string &buf, HttpRequest &req) {
   char tmp[16384];
   size_t head_end;
   while ((head_end = buf.find("\r\n\r\n")) == std::string::npos) {
-    const ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
+    const long n = link.recv(tmp, sizeof tmp);
     if (n <= 0) return false;
     buf.append(tmp, static_cast<size_t>(n));
   }
@@ -64,7 +70,7 @@ bool read_request(int fd, std::string &buf, HttpRequest &req) {
   }
   const size_t length = std::stoul(req.header("content-length").empty() ? "0" : req.header("content-length"));
   while (buf.size() < length) {
-    const ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
+    const long n = link.recv(tmp, sizeof tmp);
     if (n <= 0) return false;
     buf.append(tmp, static_cast<size_t>(n));
   }
@@ -73,11 +79,77 @@ bool read_request(int fd, std::string &buf, HttpRequest &req) {
   return true;
 }
 
+// The server side of every TLS mock: the key and the self-signed certificate of tls_ca_file().
+struct TlsIdentity {
+  EVP_PKEY *key = nullptr;
+  X509 *cert = nullptr;
+  SSL_CTX *ctx = nullptr;
+  std::string ca_file;
+
+  TlsIdentity() {
+    key = EVP_EC_gen("P-256");
+    cert = X509_new();
+    if (!key || !cert) throw std::runtime_error("OpenSSL could not make a test key");
+    X509_set_version(cert, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 7 * 86400);
+    X509_set_pubkey(cert, key);
+    X509_NAME *name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char *>("llmhost test"), -1,
+                               -1, 0);
+    X509_set_issuer_name(cert, name);
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, cert, cert, nullptr, nullptr, 0);
+    for (const auto &[nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost"},
+                                     std::pair{NID_basic_constraints, "critical,CA:TRUE"},
+                                     std::pair{NID_key_usage, "digitalSignature,keyCertSign"}}) {
+      X509_EXTENSION *ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value);
+      if (!ext) throw std::runtime_error("OpenSSL could not make a test certificate extension");
+      X509_add_ext(cert, ext, -1);
+      X509_EXTENSION_free(ext);
+    }
+    if (X509_sign(cert, key, EVP_sha256()) == 0) throw std::runtime_error("OpenSSL could not sign a test certificate");
+    ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx || SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1)
+      throw std::runtime_error("OpenSSL could not make the mock's TLS context");
+    ca_file =
+        (std::filesystem::temp_directory_path() / ("llmhost-test-ca-" + std::to_string(::getpid()) + ".pem")).string();
+    FILE *f = std::fopen(ca_file.c_str(), "w");
+    if (!f || PEM_write_X509(f, cert) != 1) throw std::runtime_error("could not write " + ca_file);
+    std::fclose(f);
+  }
+  ~TlsIdentity() {
+    std::remove(ca_file.c_str());
+    SSL_CTX_free(ctx);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+  }
+};
+
+TlsIdentity &tls_identity() {
+  static TlsIdentity identity;
+  return identity;
+}
+
 }  // namespace
+
+long Link::recv(char *into, size_t n) const {
+  if (tls) return SSL_read(tls, into, static_cast<int>(n));
+  return ::recv(fd, into, n, 0);
+}
+
+long Link::send(const char *from, size_t n) const {
+  if (tls) return SSL_write(tls, from, static_cast<int>(n));
+  return ::send(fd, from, n, MSG_NOSIGNAL);
+}
+
+const std::string &MockServer::tls_ca_file() { return tls_identity().ca_file; }
 
 bool Conn::send(std::string_view bytes) {
   while (!bytes.empty()) {
-    const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    const long n = link_.send(bytes.data(), bytes.size());
     if (n <= 0) return false;
     bytes.remove_prefix(static_cast<size_t>(n));
   }
@@ -119,16 +191,18 @@ bool Conn::wait_peer_close(std::chrono::milliseconds timeout) {
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{link_.fd, POLLIN, 0};
     const int r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 50)));
     if (r > 0) {
-      const ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+      const long n = link_.recv(tmp, sizeof tmp);
       if (n <= 0) return true;  // EOF or reset: the peer is gone
     }
   }
 }
 
-MockServer::MockServer(Handler handler) : handler_(std::move(handler)) {
+MockServer::MockServer(Handler handler, Transport transport)
+    : handler_(std::move(handler)), tls_(transport == Transport::kTls) {
+  if (tls_) tls_identity();  // made here, not in a connection thread
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) throw std::runtime_error("socket failed");
   sockaddr_in addr{};
@@ -181,20 +255,28 @@ void MockServer::accept_loop() {
 }
 
 void MockServer::serve(int fd, int id) {
+  Link link{fd, nullptr};
+  if (tls_) {
+    link.tls = SSL_new(tls_identity().ctx);
+    if (link.tls) SSL_set_fd(link.tls, fd);
+  }
+  // A client that gives up on the handshake (an untrusted certificate) ends the connection here.
+  const bool ready = !tls_ || (link.tls && SSL_accept(link.tls) == 1);
   std::string buf;
   for (;;) {
     HttpRequest req;
-    if (stopping_ || !read_request(fd, buf, req)) break;
+    if (!ready || stopping_ || !read_request(link, buf, req)) break;
     req.connection = id;
     ++requests_;
     {
       std::lock_guard lock(mu_);
       seen_.push_back(req);
     }
-    Conn conn(fd);
+    Conn conn(link);
     handler_(req, conn);
     if (conn.closing()) break;
   }
+  SSL_free(link.tls);  // NULL for plain
   std::lock_guard lock(mu_);
   fds_.erase(std::remove(fds_.begin(), fds_.end(), fd), fds_.end());
   ::close(fd);

@@ -1,6 +1,7 @@
 // A real HTTP/1.1 server on 127.0.0.1 for the HTTP service and openai provider tests: plain
-// sockets, one thread per connection, keep-alive, and a scripted handler per request that can
-// answer in one piece, stream in chunks with delays, hang, or close. Counts what it saw.
+// sockets (or TLS over them, with OpenSSL), one thread per connection, keep-alive, and a
+// scripted handler per request that can answer in one piece, stream in chunks with delays,
+// hang, or close. Counts what it saw.
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,8 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+struct ssl_st;
 
 namespace test::http {
 
@@ -26,10 +29,18 @@ struct HttpRequest {
   }
 };
 
+// One accepted connection's byte stream: the socket, or TLS over it.
+struct Link {
+  int fd = -1;
+  ssl_st *tls = nullptr;  // OpenSSL's SSL, when the server speaks TLS
+  long recv(char *into, size_t n) const;
+  long send(const char *from, size_t n) const;
+};
+
 // The connection a handler answers on. Writes report false once the peer has gone.
 class Conn {
  public:
-  explicit Conn(int fd) : fd_(fd) {}
+  explicit Conn(Link link) : link_(link) {}
   // Writes raw bytes.
   bool send(std::string_view bytes);
   // A complete response with Content-Length. `extra_headers` are full lines without CRLF.
@@ -46,21 +57,32 @@ class Conn {
   bool closing() const { return close_; }
 
  private:
-  int fd_;
+  Link link_;
   bool close_ = false;
 };
+
+enum class Transport { kPlain, kTls };
 
 class MockServer {
  public:
   using Handler = std::function<void(const HttpRequest &, Conn &)>;
-  explicit MockServer(Handler handler);
+  // kTls: HTTPS with the certificate in tls_ca_file().
+  explicit MockServer(Handler handler, Transport transport = Transport::kPlain);
   ~MockServer();
   MockServer(const MockServer &) = delete;
   MockServer &operator=(const MockServer &) = delete;
 
   int port() const { return port_; }
-  // "http://127.0.0.1:PORT/v1"
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  // "http://127.0.0.1:PORT" (https:// for kTls)
+  std::string origin() const {
+    return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_);
+  }
+  // origin() + "/v1"
+  std::string base_url() const { return origin() + "/v1"; }
+
+  // The self-signed certificate every TLS mock of this process presents, for 127.0.0.1 and
+  // localhost, as a PEM file: trust it with SSL_CERT_FILE. Made at the first use.
+  static const std::string &tls_ca_file();
   int accepted() const { return accepted_.load(); }
   int request_count() const { return requests_.load(); }
   std::vector<HttpRequest> requests() const;
@@ -70,6 +92,7 @@ class MockServer {
   void serve(int fd, int id);
 
   Handler handler_;
+  bool tls_ = false;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};

@@ -49,9 +49,9 @@ struct AsyncClient::Call {
   Call *next = nullptr;
 };
 
-AsyncClient::AsyncClient(boost::asio::any_io_executor executor, CurlPool &pool, CallPolicy &policy, bool wire)
+AsyncClient::AsyncClient(boost::asio::any_io_executor executor, CurlPool &pool, CallPolicy &policy, WireRoutes routes)
     : policy_(policy),
-      wire_(wire),
+      routes_(routes),
       multi_(executor, pool, pending_, &AsyncClient::on_finished, this),
       wire_pool_(executor),
       poll_timer_(std::move(executor)) {}
@@ -92,13 +92,13 @@ void AsyncClient::begin(Call *c) {
 void AsyncClient::next_attempt(Call *c) {
   if (!c->call.next_attempt(c->err)) return finish(c, nullptr);  // 408
   c->started = Clock::now();
-  if (wire_ && c->call.plain_target()) {
+  if (const auto &t = c->call.wire_target(); t && (t->tls ? routes_.https : routes_.http)) {
     try {
       if (!c->wire) c->wire = std::make_shared<WireExchange>(wire_pool_, pending_, &AsyncClient::on_wire_done, c);
     } catch (const std::exception &e) {
       return fail(c, 500, (std::string("HTTP service failure: ") + e.what()).c_str());
     }
-    return c->wire->start(c->call.spec(), *c->call.plain_target());
+    return c->wire->start(c->call.spec(), *t);
   }
   try {
     c->easy = multi_.take_easy();

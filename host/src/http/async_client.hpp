@@ -1,10 +1,10 @@
 // perform_async's engine: runs plugin requests on an event loop with no thread per request.
-// Plain-HTTP upstreams are carried by the Asio client (wire_exchange.hpp: Beast's parser on the
-// loop's own sockets, keep-alive connections per origin), unless the service says otherwise;
-// everything else (https, proxies, userinfo) by libcurl, every transfer of which shares one curl
-// multi handle (curl_multi_loop.hpp, one connection cache). Retries wait on Asio timers; one
-// periodic timer polls the `cancelled` hooks, and only while requests that have one are in
-// flight. Attempts are judged by the same CallPolicy as the blocking path.
+// http:// and https:// upstreams are carried by the Asio client (wire_exchange.hpp: Beast's
+// parser on the loop's own sockets, keep-alive connections per origin), where the service's
+// WireRoutes say so; the rest (proxies, userinfo, LLMHOST_HTTP_CLIENT=curl) by libcurl, every
+// transfer of which shares one curl multi handle (curl_multi_loop.hpp, one connection cache). Retries wait on Asio
+// timers; one periodic timer polls the `cancelled` hooks, and only while requests that have one are in flight. Attempts
+// are judged by the same CallPolicy as the blocking path.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +17,7 @@
 #include "http/pending_handlers.hpp"
 #include "http/transfer_result.hpp"
 #include "http/wire_pool.hpp"
+#include "http/wire_routes.hpp"
 #include "llmhost/http.h"
 
 namespace llmhost::detail::http {
@@ -25,9 +26,9 @@ class AsyncClient {
  public:
   // Runs on `executor`, which must run its handlers one at a time (a single-threaded
   // io_context, or a strand); every callback of every request runs there. `pool` and `policy`
-  // must outlive the client. With `wire`, plain http:// URLs go through the Asio client, else
-  // through curl too. Throws std::runtime_error. Any thread.
-  AsyncClient(boost::asio::any_io_executor executor, CurlPool &pool, CallPolicy &policy, bool wire);
+  // must outlive the client. `routes` picks the client per scheme. Throws std::runtime_error.
+  // Any thread.
+  AsyncClient(boost::asio::any_io_executor executor, CurlPool &pool, CallPolicy &policy, WireRoutes routes);
   // Calls shutdown(). Same rules.
   ~AsyncClient();
   AsyncClient(const AsyncClient &) = delete;
@@ -67,7 +68,7 @@ class AsyncClient {
   bool on_loop() const;
 
   CallPolicy &policy_;
-  const bool wire_;
+  const WireRoutes routes_;
   PendingHandlers pending_;  // every handler of this client: shutdown drains them
   CurlMultiLoop multi_;
   WirePool wire_pool_;

@@ -1,5 +1,6 @@
 #include "http/curl_pool.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 
 namespace llmhost::detail::http {
@@ -65,6 +66,10 @@ CURL *CurlPool::new_easy() {
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, "llmhost/0.1");
+  // The CA overrides OpenSSL reads, and so the Asio client: Debian's libcurl has a CA bundle
+  // compiled in and would look nowhere else.
+  if (const char *file = std::getenv("SSL_CERT_FILE"); file && *file) curl_easy_setopt(easy, CURLOPT_CAINFO, file);
+  if (const char *dir = std::getenv("SSL_CERT_DIR"); dir && *dir) curl_easy_setopt(easy, CURLOPT_CAPATH, dir);
   return easy;
 }
 

@@ -62,7 +62,7 @@ bool HttpCall::prepare(const llmh_http_request &r, bool own_body, llmh_error &er
   spec_.url = out;
   put(url);
   *out++ = '\0';
-  plain_ = plain_http_target(spec_.url);
+  wire_ = http::wire_target(spec_.url);
   auto add_line = [&](std::string_view name, std::string_view separator, std::string_view value) {
     curl_slist *n = ::new (static_cast<void *>(node)) curl_slist{out, nullptr};
     if (node != reinterpret_cast<curl_slist *>(storage_.get())) (node - 1)->next = n;

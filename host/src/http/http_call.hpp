@@ -44,8 +44,8 @@ class HttpCall {
   std::string what() const;
 
   const TransferSpec &spec() const { return spec_; }
-  // Where a plain http:// URL goes (views into this call); nullopt for https and userinfo.
-  const std::optional<PlainHttpTarget> &plain_target() const { return plain_; }
+  // Where the URL goes, for the Asio client (views into this call); nullopt with userinfo.
+  const std::optional<WireTarget> &wire_target() const { return wire_; }
   std::string_view method() const { return method_; }
   std::string_view url() const { return spec_.url; }
   uint32_t num_retries() const { return num_retries_; }
@@ -56,7 +56,7 @@ class HttpCall {
   std::unique_ptr<std::byte[]> storage_;  // header nodes, then URL, header lines and body text
   std::string method_;
   TransferSpec spec_;
-  std::optional<PlainHttpTarget> plain_;
+  std::optional<WireTarget> wire_;
   Millis total_{0};
   Millis connect_timeout_{0};
   Clock::time_point deadline_;

@@ -28,21 +28,23 @@ bool set(const char *variable) {
   return value && *value;
 }
 
-bool wire_for_plain_http(const LogFn &log) {
+WireRoutes wire_routes(const LogFn &log) {
   if (const char *choice = std::getenv("LLMHOST_HTTP_CLIENT"); choice && *choice) {
     const std::string_view c = choice;
-    if (c == "curl") return false;
+    if (c == "curl") return WireRoutes{false, false};
     if (c != "auto")
       log(LLMH_LOG_WARN, "http",
           "LLMHOST_HTTP_CLIENT=\"" + std::string(c).substr(0, 32) + "\" is neither \"auto\" nor \"curl\": using auto");
   }
-  return !set("http_proxy") && !set("all_proxy") && !set("ALL_PROXY");
+  const bool all = set("all_proxy") || set("ALL_PROXY");
+  // curl reads no HTTP_PROXY in capitals (a CGI program's request could set it: "httpoxy").
+  return WireRoutes{!all && !set("http_proxy"), !all && !set("https_proxy") && !set("HTTPS_PROXY")};
 }
 
 }  // namespace
 
 HttpService::HttpService(LogFn log, int min_level, boost::asio::any_io_executor loop)
-    : wire_(wire_for_plain_http(log)), policy_(std::move(log), min_level), loop_(std::move(loop)) {}
+    : routes_(wire_routes(log)), policy_(std::move(log), min_level), loop_(std::move(loop)) {}
 
 HttpService::~HttpService() {
   // The client's handlers use the pool and the policy, and run on the loop: end them first.
@@ -92,7 +94,7 @@ AsyncClient &HttpService::async_client() {
       own_loop_ = std::make_unique<EventLoop>();
       executor = own_loop_->executor();  // one thread: no strand needed
     }
-    async_ = std::make_unique<AsyncClient>(executor, pool_, policy_, wire_);
+    async_ = std::make_unique<AsyncClient>(executor, pool_, policy_, routes_);
   });
   return *async_;
 }

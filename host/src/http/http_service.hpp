@@ -1,11 +1,12 @@
 // The host HTTP service behind the "llmhost.http.v1" extension: validates a plugin's request,
 // runs attempts on pooled connections (perform: on the calling thread, with libcurl;
-// perform_async: on an event loop, with the Asio client for plain http:// and libcurl for the
-// rest), retries transient failures within one deadline, and logs each attempt without secrets.
+// perform_async: on an event loop, with the Asio client, or libcurl where only it will do),
+// retries transient failures within one deadline, and logs each attempt without secrets.
 //
 // LLMHOST_HTTP_CLIENT=curl in the environment sends every call through libcurl; so does a proxy
-// variable that applies to http:// (http_proxy, all_proxy, ALL_PROXY), since only curl reads
-// them and no_proxy. Read once, when the service is made.
+// variable that applies to a scheme (http_proxy; https_proxy or HTTPS_PROXY; all_proxy or
+// ALL_PROXY for both), since only curl reads them and no_proxy. Read once, when the service is
+// made.
 #pragma once
 
 #include <memory>
@@ -16,6 +17,7 @@
 #include "http/call_policy.hpp"
 #include "http/curl_pool.hpp"
 #include "http/response.hpp"
+#include "http/wire_routes.hpp"
 #include "llmhost/http.h"
 
 namespace llmhost::detail::http {
@@ -57,7 +59,7 @@ class HttpService {
   std::unique_ptr<llmh_http_response> perform_or_throw(const llmh_http_request &request, llmh_error &err);
   AsyncClient &async_client();
 
-  const bool wire_;  // plain http:// goes through the Asio client
+  const WireRoutes routes_;
   CallPolicy policy_;
   CurlPool pool_;
   boost::asio::any_io_executor loop_;  // the embedder's, or empty

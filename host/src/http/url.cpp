@@ -21,16 +21,24 @@ bool is_http_url(std::string_view url) {
   return !llmh::split_url(url).authority.empty();
 }
 
-std::optional<PlainHttpTarget> plain_http_target(std::string_view url) {
-  if (!iequals_prefix(url, "http://")) return std::nullopt;
-  std::string_view rest = url.substr(7);
-  PlainHttpTarget t;
-  const size_t authority_end = rest.find_first_of("/?#");
-  t.authority = rest.substr(0, authority_end);
+std::optional<WireTarget> wire_target(std::string_view url) {
+  WireTarget t;
+  size_t scheme = 0;
+  if (iequals_prefix(url, "http://")) {
+    scheme = 7;
+  } else if (iequals_prefix(url, "https://")) {
+    scheme = 8;
+    t.tls = true;
+  } else {
+    return std::nullopt;
+  }
+  std::string_view rest = url.substr(scheme);
+  t.authority = rest.substr(0, rest.find_first_of("/?#"));
   if (t.authority.empty() || t.authority.find('@') != std::string_view::npos) return std::nullopt;
+  t.origin = url.substr(0, scheme + t.authority.size());
   rest.remove_prefix(t.authority.size());
   t.target = rest.substr(0, rest.find('#'));
-  std::string_view host = t.authority, port = "80";
+  std::string_view host = t.authority, port = t.tls ? "443" : "80";
   if (host.front() == '[') {  // an IPv6 literal
     const size_t close = host.find(']');
     if (close == std::string_view::npos) return std::nullopt;

@@ -2,8 +2,12 @@
 
 #include <strings.h>
 
+#include <openssl/ssl.h>
+
 #include <array>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
 
 namespace llmhost::detail::http {
@@ -44,7 +48,7 @@ HeaderLine split(std::string_view line) {
 WireExchange::WireExchange(WirePool &pool, PendingHandlers &pending, DoneFn done, void *owner)
     : pool_(pool), pending_(pending), done_(done), owner_(owner), timer_(pool.executor()) {}
 
-void WireExchange::start(const TransferSpec &spec, const PlainHttpTarget &target) {
+void WireExchange::start(const TransferSpec &spec, const WireTarget &target) {
   spec_ = &spec;
   target_ = target;
   out_ = TransferResult{};
@@ -79,7 +83,7 @@ void WireExchange::interrupt() {
   error_code ignored;
   timer_.cancel();
   if (resolver_) resolver_->cancel();
-  if (conn_) conn_->socket.close(ignored);
+  if (conn_) conn_->socket().close(ignored);
 }
 
 void WireExchange::arm_timer(Clock::time_point at) {
@@ -118,7 +122,11 @@ void WireExchange::connect() {
   reused_ = false;
   got_bytes_ = false;
   connecting_ = true;
-  conn_ = pool_.fresh();
+  try {
+    conn_ = pool_.fresh(target_.tls);
+  } catch (const std::exception &e) {
+    return fail(Failure::kBroken, std::string("the TLS settings could not be loaded: ") + e.what());
+  }
   arm_timer(std::min(Clock::now() + spec_->connect_timeout, deadline_));
   if (const WirePool::Endpoints *known = pool_.addresses(target_.authority)) return dial(*known);
   if (!resolver_) resolver_.emplace(pool_.executor());
@@ -133,44 +141,71 @@ void WireExchange::connect() {
 }
 
 void WireExchange::dial(const WirePool::Endpoints &endpoints) {
-  boost::asio::async_connect(conn_->socket, endpoints,
+  boost::asio::async_connect(conn_->socket(), endpoints,
                              pending_.tracked([self = shared_from_this()](const error_code &ec, const tcp::endpoint &) {
                                if (self->stopped_meanwhile()) return;
                                if (ec) return self->fail(Failure::kConnect, ec.message());
-                               self->connecting_ = false;
                                error_code ignored;
-                               self->conn_->socket.set_option(tcp::no_delay(true), ignored);
-                               self->conn_->socket.set_option(boost::asio::socket_base::keep_alive(true), ignored);
-                               self->arm_timer(self->deadline_);
-                               self->send();
+                               self->conn_->socket().set_option(tcp::no_delay(true), ignored);
+                               self->conn_->socket().set_option(boost::asio::socket_base::keep_alive(true), ignored);
+                               if (self->conn_->tls()) return self->handshake();
+                               self->connected();
                              }));
+}
+
+// TLS under the connect timeout, as curl counts it: the server's name sent (SNI) and checked
+// against its certificate, which must chain to a trusted root.
+void WireExchange::handshake() {
+  WireConnection::Tls &tls = *conn_->tls();
+  const std::string host(target_.host);
+  if (!SSL_set_tlsext_host_name(tls.native_handle(), host.c_str()))
+    return fail(Failure::kBroken, "TLS: the server name could not be set");
+  tls.set_verify_callback(boost::asio::ssl::host_name_verification(host));
+  tls.async_handshake(boost::asio::ssl::stream_base::client,
+                      pending_.tracked([self = shared_from_this()](const error_code &ec) {
+                        if (self->stopped_meanwhile()) return;
+                        if (ec) return self->fail(Failure::kBroken, "TLS handshake failed: " + ec.message());
+                        self->connected();
+                      }));
+}
+
+void WireExchange::connected() {
+  connecting_ = false;
+  arm_timer(deadline_);
+  send();
 }
 
 void WireExchange::send() {
   write_head(conn_->head);
   const std::array<boost::asio::const_buffer, 2> request{boost::asio::buffer(conn_->head),
                                                          boost::asio::buffer(spec_->body)};
-  boost::asio::async_write(conn_->socket, request,
-                           pending_.tracked([self = shared_from_this()](const error_code &ec, size_t) {
-                             if (self->stopped_meanwhile()) return;
-                             if (ec) return self->broken_before_answer("sending the request failed: " + ec.message());
-                             self->reader_.emplace(self->out_, self->body_, self->head_request());
-                             self->receive();
-                           }));
+  conn_->with_stream([&](auto &stream) {
+    boost::asio::async_write(stream, request,
+                             pending_.tracked([self = shared_from_this()](const error_code &ec, size_t) {
+                               if (self->stopped_meanwhile()) return;
+                               if (ec) return self->broken_before_answer("sending the request failed: " + ec.message());
+                               self->reader_.emplace(self->out_, self->body_, self->head_request());
+                               self->receive();
+                             }));
+  });
 }
 
 void WireExchange::receive() {
   if (parse()) return;
-  conn_->socket.async_read_some(conn_->buffer.prepare(kReadSize),
-                                pending_.tracked([self = shared_from_this()](const error_code &ec, size_t n) {
-                                  if (self->stopped_meanwhile()) return;
-                                  if (ec == boost::asio::error::eof) return self->on_eof();
-                                  if (ec)
-                                    return self->broken_before_answer("receiving the response failed: " + ec.message());
-                                  self->conn_->buffer.commit(n);
-                                  self->got_bytes_ = true;
-                                  self->receive();
-                                }));
+  conn_->with_stream([&](auto &stream) {
+    stream.async_read_some(conn_->buffer.prepare(kReadSize),
+                           pending_.tracked([self = shared_from_this()](const error_code &ec, size_t n) {
+                             if (self->stopped_meanwhile()) return;
+                             // A TLS peer that closes without close_notify (most do) ends the stream as truncated.
+                             if (ec == boost::asio::error::eof || ec == boost::asio::ssl::error::stream_truncated)
+                               return self->on_eof();
+                             if (ec)
+                               return self->broken_before_answer("receiving the response failed: " + ec.message());
+                             self->conn_->buffer.commit(n);
+                             self->got_bytes_ = true;
+                             self->receive();
+                           }));
+  });
 }
 
 // Feeds what is buffered to the reader; true when that ended the attempt.
@@ -234,7 +269,7 @@ void WireExchange::release_connection(bool keep) {
   if (!conn_) return;
   if (keep) return pool_.keep(target_.authority, std::move(conn_));
   error_code ignored;
-  conn_->socket.close(ignored);
+  conn_->socket().close(ignored);
   conn_.reset();
 }
 

@@ -1,8 +1,9 @@
-// One attempt of a call to a plain-HTTP upstream, carried by the Asio client on the event loop:
-// a kept connection or a new one (resolve, connect under connect_timeout), the request written
-// in one gather (head, then the caller's body as it is), and the response parsed from the
-// connection's own buffer by a ResponseReader, its body handed to the BodySink as views. The
-// attempt's timeout, a cancel and an abandon all end it by closing its connection.
+// One attempt of a call to an HTTP/1.1 upstream, carried by the Asio client on the event loop:
+// a kept connection or a new one (resolve, connect and, for https, the TLS handshake under
+// connect_timeout), the request written in one gather (head, then the caller's body as it is),
+// and the response parsed from the connection's own buffer by a ResponseReader, its body handed
+// to the BodySink as views. The attempt's timeout, a cancel and an abandon all end it by
+// closing its connection.
 //
 // A kept connection the upstream closed while it sat idle fails before any byte of an answer
 // arrives; the exchange then goes once more on a new connection, as curl and nginx do, and the
@@ -43,7 +44,7 @@ class WireExchange : public std::enable_shared_from_this<WireExchange> {
   // Starts an attempt of `spec` to `target`: done(owner, result) runs on the loop when it ends,
   // never inside start. `spec` and `target` (and what they view) must stay valid until then, or
   // until abandon(). Loop only, when no attempt is in flight.
-  void start(const TransferSpec &spec, const PlainHttpTarget &target);
+  void start(const TransferSpec &spec, const WireTarget &target);
   // Ends the attempt in flight with `cancelled` set; its connection is closed (never reused
   // half-read). done still comes, from a handler. No-op when nothing is in flight. Loop only.
   void cancel();
@@ -57,6 +58,8 @@ class WireExchange : public std::enable_shared_from_this<WireExchange> {
 
   void connect();
   void dial(const WirePool::Endpoints &endpoints);
+  void handshake();
+  void connected();
   void send();
   void receive();
   bool parse();
@@ -78,7 +81,7 @@ class WireExchange : public std::enable_shared_from_this<WireExchange> {
   void *owner_;
 
   const TransferSpec *spec_ = nullptr;
-  PlainHttpTarget target_;
+  WireTarget target_;
   std::unique_ptr<WireConnection> conn_;
   std::optional<boost::asio::ip::tcp::resolver> resolver_;  // made at the first resolve
   boost::asio::steady_timer timer_;

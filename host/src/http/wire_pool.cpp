@@ -61,6 +61,23 @@ void WirePool::remember(std::string_view name, Endpoints endpoints) {
   o.resolved_at = Clock::now();
 }
 
+std::unique_ptr<WireConnection> WirePool::fresh(bool tls) {
+  return std::make_unique<WireConnection>(executor_, tls ? &tls_settings() : nullptr);
+}
+
+boost::asio::ssl::context &WirePool::tls_settings() {
+  if (!tls_) {
+    boost::asio::ssl::context c(boost::asio::ssl::context::tls_client);
+    c.set_options(boost::asio::ssl::context::default_workarounds | boost::asio::ssl::context::no_sslv2 |
+                  boost::asio::ssl::context::no_sslv3 | boost::asio::ssl::context::no_tlsv1 |
+                  boost::asio::ssl::context::no_tlsv1_1);
+    c.set_verify_mode(boost::asio::ssl::verify_peer);
+    c.set_default_verify_paths();
+    tls_.emplace(std::move(c));
+  }
+  return *tls_;
+}
+
 void WirePool::close() {
   closed_ = true;
   origins_.clear();

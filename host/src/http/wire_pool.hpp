@@ -1,14 +1,18 @@
 // The Asio client's keep-alive connections and resolved addresses, per origin (the URL's
-// host[:port]). A connection that carried a complete exchange waits here for the next call to
-// the same origin, most recently used first; addresses are kept for a minute, as curl's DNS
-// cache keeps them. Everything here runs on the client's executor ("loop only").
+// scheme://host[:port]), and its TLS settings. A connection that carried a complete exchange
+// waits here for the next call to the same origin, most recently used first; addresses are
+// kept for a minute, as curl's DNS cache keeps them. Everything here runs on the client's
+// executor ("loop only").
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -18,14 +22,42 @@
 
 namespace llmhost::detail::http {
 
-// One TCP connection and the buffers its exchanges reuse, so that a kept connection costs no
-// allocation per call.
-struct WireConnection {
-  explicit WireConnection(const boost::asio::any_io_executor &executor) : socket(executor) {}
-  boost::asio::ip::tcp::socket socket;
+// One connection, TCP or TLS over TCP, and the buffers its exchanges reuse, so that a kept
+// connection costs no allocation per call.
+class WireConnection {
+ public:
+  using Tls = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+
+  // A TLS connection when `tls` is given (its settings must outlive the connection).
+  WireConnection(const boost::asio::any_io_executor &executor, boost::asio::ssl::context *tls) {
+    if (tls) {
+      tls_.emplace(executor, *tls);
+    } else {
+      tcp_.emplace(executor);
+    }
+  }
+
+  // The TCP socket under it all: connect, options, close.
+  boost::asio::ip::tcp::socket &socket() { return tls_ ? tls_->next_layer() : *tcp_; }
+  // The TLS stream, or null for plain TCP.
+  Tls *tls() { return tls_ ? &*tls_ : nullptr; }
+  // Calls f(stream) with the stream that carries HTTP: the TLS stream or the socket.
+  template <class F>
+  void with_stream(F &&f) {
+    if (tls_) {
+      f(*tls_);
+    } else {
+      f(*tcp_);
+    }
+  }
+
   boost::beast::flat_buffer buffer;  // read and not yet parsed
   std::string head;                  // the request head being sent
   std::chrono::steady_clock::time_point idle_since;
+
+ private:
+  std::optional<boost::asio::ip::tcp::socket> tcp_;
+  std::optional<Tls> tls_;
 };
 
 class WirePool {
@@ -38,8 +70,9 @@ class WirePool {
 
   // The most recently kept connection to `origin`, or null. Loop only.
   std::unique_ptr<WireConnection> take(std::string_view origin);
-  // A connection not yet connected. Loop only.
-  std::unique_ptr<WireConnection> fresh() const { return std::make_unique<WireConnection>(executor_); }
+  // A connection not yet connected, with TLS for `tls`. Throws what loading the TLS settings
+  // throws (boost::system::system_error). Loop only.
+  std::unique_ptr<WireConnection> fresh(bool tls);
   // Keeps `c`, which has just carried a complete exchange and has nothing left to read, for the
   // next call to `origin`. Connections idle for long are closed here, since an upstream closes
   // them on its own side anyway (nginx after 75 s). Loop only.
@@ -51,6 +84,11 @@ class WirePool {
 
   // Closes every kept connection; later keep() calls close theirs. Loop only.
   void close();
+
+  // Where TLS certificates are verified against: OpenSSL's default store (on Debian
+  // /etc/ssl/certs), or SSL_CERT_FILE / SSL_CERT_DIR, which OpenSSL reads; loaded at the first
+  // https call, not when the service starts.
+  boost::asio::ssl::context &tls_settings();
 
  private:
   struct Origin {
@@ -66,6 +104,7 @@ class WirePool {
   Origin &origin(std::string_view name);
 
   boost::asio::any_io_executor executor_;
+  std::optional<boost::asio::ssl::context> tls_;
   std::unordered_map<std::string, Origin, Hash, std::equal_to<>> origins_;
   bool closed_ = false;
 };
