@@ -118,14 +118,15 @@ MOCK_SERVER = """  server {{
   }}"""
 
 # TLS to the mock, as production upstreams are reached: the same locations on a second port
-# (HTTPS_SERVER), and the nginx proxy's second server passing to it over TLS with the
-# certificate verified, as llmhost verifies it.
+# (HTTPS_LISTEN), and the nginx proxy's second server passing to it over TLS with the
+# certificate verified, as llmhost verifies it (PROXY_TLS_LOCATIONS).
 HTTPS_LISTEN = """    listen 127.0.0.1:{tls_port} ssl backlog=4096;
     ssl_certificate {dir}/cert.pem;
     ssl_certificate_key {dir}/key.pem;
 """
 
-PROXY_TLS_SERVER = """  upstream mock_tls {{
+# The nginx proxy: a keep-alive upstream pool and a server in front of it.
+PROXY = """  upstream {name} {{
     server 127.0.0.1:{upstream};
     keepalive 512;
     keepalive_requests 1000000;
@@ -134,26 +135,18 @@ PROXY_TLS_SERVER = """  upstream mock_tls {{
     listen 127.0.0.1:{port} backlog=4096;
     proxy_http_version 1.1;
     proxy_set_header Connection "";
-    proxy_ssl_verify on;
+{locations}
+  }}"""
+
+PROXY_LOCATIONS = """    location / { proxy_pass http://mock; }
+    location /stream/ { proxy_pass http://mock; proxy_buffering off; }"""
+
+PROXY_TLS_LOCATIONS = """    proxy_ssl_verify on;
     proxy_ssl_trusted_certificate {dir}/cert.pem;
     proxy_ssl_name localhost;
     proxy_ssl_server_name on;
     proxy_ssl_session_reuse on;
-    location / {{ proxy_pass https://mock_tls; }}
-  }}"""
-
-PROXY_SERVER = """  upstream mock {{
-    server 127.0.0.1:{upstream};
-    keepalive 512;
-    keepalive_requests 1000000;
-  }}
-  server {{
-    listen 127.0.0.1:{port} backlog=4096;
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    location / {{ proxy_pass http://mock; }}
-    location /stream/ {{ proxy_pass http://mock; proxy_buffering off; }}
-  }}"""
+    location / {{ proxy_pass https://mock_tls; }}"""
 
 
 def write_files(d, mock_port, proxy_port, mock_tls_port, proxy_tls_port):
@@ -170,8 +163,9 @@ def write_files(d, mock_port, proxy_port, mock_tls_port, proxy_tls_port):
     mock = mock.replace("backlog=4096;\n", "backlog=4096;\n" + HTTPS_LISTEN.format(tls_port=mock_tls_port, dir=d), 1)
     put("stream.sse", sse_body())
     put("mock.conf", NGINX_COMMON.format(dir=d, name="mock", body=mock))
-    proxies = PROXY_SERVER.format(port=proxy_port, upstream=mock_port) + "\n" + PROXY_TLS_SERVER.format(
-        port=proxy_tls_port, upstream=mock_tls_port, dir=d)
+    proxies = (PROXY.format(name="mock", port=proxy_port, upstream=mock_port, locations=PROXY_LOCATIONS) + "\n" +
+               PROXY.format(name="mock_tls", port=proxy_tls_port, upstream=mock_tls_port,
+                            locations=PROXY_TLS_LOCATIONS.format(dir=d)))
     put("proxy.conf", NGINX_COMMON.format(dir=d, name="proxy", body=proxies))
     put("req.json", compact(CHAT_REQUEST))
     put("req-tls.json", compact({**CHAT_REQUEST, "model": "bench-openai-tls"}))

@@ -4,6 +4,7 @@
 // kept connections the upstream closed, and TLS (SSL_CERT_FILE, an untrusted certificate). Each case runs through both
 // clients (LLMHOST_HTTP_CLIENT picks one when the service is made).
 #include <cstdlib>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -57,6 +58,21 @@ Outcome call(const char *client, const std::string &url, Send s = {}, std::vecto
   if (lines) *lines = t.lines;
   if (log) *log = async.log();
   return async.outcomes().at(0);
+}
+
+// `n` calls through `async`, each started once the previous one is done (so that each finds the
+// previous one's connection kept), the i-th with make(i); their outcomes, in order.
+std::vector<Outcome> one_after_another(Async &async, size_t n, const std::string &url,
+                                       const std::function<Send(size_t)> &make = nullptr) {
+  std::vector<Ticket> tickets(n);
+  const size_t before = async.outcomes().size();
+  for (size_t i = 0; i < n; ++i) {
+    tickets[i].async = &async;
+    send(async.http, tickets[i], url, make ? make(i) : Send{});
+    REQUIRE(async.wait(before + i + 1));
+  }
+  const std::vector<Outcome> all = async.outcomes();
+  return std::vector<Outcome>(all.begin() + static_cast<std::ptrdiff_t>(before), all.end());
 }
 
 // A mock answering every request with the same raw bytes, then closing the connection.
@@ -115,13 +131,7 @@ TEST_CASE("either client: kept connections the upstream closed while idle are re
     const ClientChoice choice(client.c_str());
     const int accepted = server.accepted();
     Async async;
-    std::vector<Ticket> tickets(5);
-    for (size_t i = 0; i < tickets.size(); ++i) {
-      tickets[i].async = &async;
-      send(async.http, tickets[i], url);
-      REQUIRE(async.wait(i + 1));  // one after the other: each finds the previous connection kept
-    }
-    for (const Outcome &o : async.outcomes()) {
+    for (const Outcome &o : one_after_another(async, 5, url)) {
       CAPTURE(o.message);
       CAPTURE(o.status);
       CHECK_FALSE(o.failed);
@@ -229,14 +239,10 @@ TEST_CASE("either client over https: answers, lines and kept connections, verifi
     const ClientChoice choice(client.c_str());
     const int accepted = server.accepted();
     Async async;
-    std::vector<Ticket> tickets(3);
-    for (size_t i = 0; i < tickets.size(); ++i) {
-      tickets[i].async = &async;
-      Send s{"POST", "n" + std::to_string(i)};
-      send(async.http, tickets[i], server.base_url() + "/chat", s);
-      REQUIRE(async.wait(i + 1));
-    }
-    for (size_t i = 0; i < tickets.size(); ++i) CHECK(async.outcomes()[i].body == "secure:n" + std::to_string(i));
+    const std::vector<Outcome> answers = one_after_another(async, 3, server.base_url() + "/chat", [](size_t i) {
+      return Send{"POST", "n" + std::to_string(i)};
+    });
+    for (size_t i = 0; i < answers.size(); ++i) CHECK(answers[i].body == "secure:n" + std::to_string(i));
     CHECK(server.accepted() - accepted == 1);  // one TLS connection, kept
     Ticket streamed;
     streamed.async = &async;
