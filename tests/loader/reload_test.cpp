@@ -336,7 +336,10 @@ TEST_CASE("a stream in flight finishes on the build it started on") {
 }
 
 TEST_CASE("stress: 200 swaps, every way, under 8 threads of calls and streams: zero failures, no leftovers") {
-  Watched w(true, 500ms);
+  // The default grace: "rm + cp" runs two processes between the removal and the new file, and
+  // on a loaded machine (a fresh clone's suite beside a TSan run) that once took over 500 ms.
+  constexpr auto kGrace = 2s;
+  Watched w(true, kGrace);
   copy_over(v1(), w.file("libswap.so"));
   w.wait_events(1);
 
@@ -359,11 +362,22 @@ TEST_CASE("stress: 200 swaps, every way, under 8 threads of calls and streams: z
           if (got != "v1" && got != "v2") ++mixed;
         } catch (const std::exception &e) {
           ++failures;
-          MESSAGE("call failed: " << e.what());
+          MESSAGE("call failed: " << std::string(e.what()));
         }
         ++calls;
       }
     });
+  // A failed REQUIRE below leaves through here: stop and join the callers, so that it is
+  // reported rather than ending the process with std::terminate.
+  const auto stop_callers = [&] {
+    done = true;
+    for (auto &t : callers)
+      if (t.joinable()) t.join();
+  };
+  struct AtExit {
+    const decltype(stop_callers) &fn;
+    ~AtExit() { fn(); }
+  } at_exit{stop_callers};
 
   const size_t kinds = std::size(test::kEverySwap);
   for (size_t i = 0; i < 200; ++i) {
@@ -376,9 +390,8 @@ TEST_CASE("stress: 200 swaps, every way, under 8 threads of calls and streams: z
     REQUIRE(e.new_version == (i % 2 ? "1.0.0" : "2.0.0"));
     if (i % kinds == kinds - 1) w.folder.rename_away_and_back("libswap.so", 20ms);
   }
-  std::this_thread::sleep_for(1s);  // the last grace ends: nothing may have been removed
-  done = true;
-  for (auto &t : callers) t.join();
+  std::this_thread::sleep_for(kGrace + 500ms);  // the last grace ends: nothing may have been removed
+  stop_callers();
 
   CHECK(failures == 0);
   CHECK(mixed == 0);

@@ -43,7 +43,7 @@ TEST_CASE("stress through serve: every way of replacing a plugin file, under loa
             if (mixed++ < 5) MESSAGE("not one build's answer: \"" << b << "\"");
           }
         } catch (const std::exception &e) {
-          if (failures++ < 5) MESSAGE("request failed: " << e.what());
+          if (failures++ < 5) MESSAGE("request failed: " << std::string(e.what()));
           c.emplace(server.port());  // a fresh connection: the old one's state is unknown
         }
         ++requests;
