@@ -25,6 +25,10 @@ class BodySink {
   // The body ended complete: a last line with no terminator is still a line.
   void end();
 
+  // Whether write() has read the status yet: until then, a caller that must look it up (curl)
+  // does; afterwards it may pass anything.
+  bool decided() const { return decided_; }
+
  private:
   bool deliver(std::string_view line);
 

@@ -22,8 +22,8 @@ Failure failure_of(CURLcode code) {
 size_t Attempt::on_body(char *data, size_t size, size_t count, void *self) {
   Attempt &st = *static_cast<Attempt *>(self);
   const size_t n = size * count;
-  long status = 0;
-  curl_easy_getinfo(st.easy_, CURLINFO_RESPONSE_CODE, &status);
+  long status = 0;  // looked up once per body, not per piece
+  if (!st.body_.decided()) curl_easy_getinfo(st.easy_, CURLINFO_RESPONSE_CODE, &status);
   // 0 makes curl abort the transfer with CURLE_WRITE_ERROR.
   return st.body_.write(std::string_view(data, n), status) ? n : 0;
 }
