@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and runs each one for
-# $1 seconds (default 60) from its seed corpus. Fails on the first target that crashes and
-# prints the crashing input. Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+# $1 seconds (default 60) from its seed corpus, as many at once as there are CPUs. Fails if any
+# target crashes, and prints the crashing input. Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 # Env: LLMHOST_FUZZ_BUILD (build folder, default build-fuzz), LLMHOST_FUZZ_OUT (where each
-# target's working corpus, log and crashes go; default a fresh temp folder).
+# target's working corpus, log and crashes go; default a fresh temp folder), LLMHOST_FUZZ_JOBS
+# (targets at once, default nproc).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
 
@@ -20,6 +21,7 @@ CC=clang CXX=clang++ cmake -S "$LLMHOST_ROOT" -B "$build" -G Ninja -DLLMHOST_BUI
 cmake --build "$build" --target $(printf 'fuzz_%s ' "${targets[@]}")  # the targets only, not the CLI
 
 out=${LLMHOST_FUZZ_OUT:-$(mktemp -d -t llmhost-fuzz.XXXXXX)}
+mkdir -p "$out"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -32,30 +34,45 @@ max_len() {
   esac
 }
 
-failed=0
-for t in "${targets[@]}"; do
-  bin="$build/bin/fuzz_$t"
-  dir="$out/$t"
+# fuzz_one TARGET: its regressions, then SECONDS of fuzzing; prints what it found.
+fuzz_one() {
+  local t=$1 bin="$build/bin/fuzz_$1" dir="$out/$1"
   mkdir -p "$dir/corpus" "$dir/crashes"
   cp "$LLMHOST_ROOT/fuzz/corpus/$t/"* "$dir/corpus/"
   # Old crashes first: each must pass before fuzzing starts.
-  regressions=("$LLMHOST_ROOT/fuzz/regressions/$t/"*)
+  local regressions=("$LLMHOST_ROOT/fuzz/regressions/$t/"*)
   if [ -e "${regressions[0]}" ] && ! "$bin" "${regressions[@]}" >"$dir/regressions.log" 2>&1; then
     echo "llmhost-fuzz: $t: a regression input crashes again; see $dir/regressions.log" >&2
-    failed=1
-    continue
+    return 1
   fi
-  echo "llmhost-fuzz: $t: ${seconds}s"
   if ! "$bin" "$dir/corpus" -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 \
         -artifact_prefix="$dir/crashes/" >"$dir/fuzz.log" 2>&1; then
-    failed=1
     echo "llmhost-fuzz: $t: CRASH; log: $dir/fuzz.log" >&2
     for c in "$dir/crashes/"*; do [ -e "$c" ] && echo "llmhost-fuzz: $t: crashing input: $c" >&2; done
     grep -m1 -E "ERROR: |runtime error|fuzz invariant broken|deadly signal" "$dir/fuzz.log" >&2 || true
-    continue
+    return 1
   fi
+  echo "llmhost-fuzz: $t: ${seconds}s"
   grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::(average_exec_per_sec|peak_rss_mb)" "$dir/fuzz.log" | sed "s/^/  $t: /"
+}
+
+# A target is one single-threaded process: as many run at once as there are CPUs
+# (LLMHOST_FUZZ_JOBS), each for the full time. Each one's report is printed whole when it ends.
+jobs_max=${LLMHOST_FUZZ_JOBS:-$(nproc)}
+failed=0
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs_max" ]; then
+    wait -n || failed=1
+    running=$((running - 1))
+  fi
+  fuzz_one "$t" >"$out/$t.report" 2>&1 && cat "$out/$t.report" || { cat "$out/$t.report" >&2; exit 1; } &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || failed=1
+  running=$((running - 1))
 done
 [ $failed -eq 0 ] && echo "llmhost-fuzz: all targets clean ($out)"
 exit $failed

@@ -6,7 +6,9 @@ calls this; it needs only the Python standard library, wrk and openloop (openloo
   bench.py measure --dir DIR --mock P --proxy P --serve P --serve-pid PID
                                               every measurement; markdown on stdout,
                                               raw numbers in DIR/results.json
-  bench.py hold --dir DIR --port P --pid PID  N open SSE streams to echo, RSS of PID sampled
+  bench.py hold --kind echo|openai --dir DIR --port P --pid PID
+                                              N SSE streams open at once, each read to its end
+                                              and checked; RSS of PID sampled
   bench.py wrk URL BODY CONNS SECONDS         one wrk run, its JSON line (for profiling)
   bench.py perf-categories FILE               where serve's CPU goes, from `perf script` output
   bench.py count --pid P --url U --body B ... syscalls, context switches, mallocs per request
@@ -35,7 +37,7 @@ LUA = os.path.join(HERE, "post.lua")
 ANSWER = "The capital of France is Paris."
 STREAM_TEXT = ("The capital of France is Paris, a city on the Seine known for its museums, "
                "cafes and the Eiffel Tower.")  # 20 words: 20 content chunks + 1 finish chunk
-HOLD_TEXT = " ".join(["word"] * 120)              # 120 chunks, one per mock_delay_ms
+SLOW_STREAM_S = 30  # how long the mock's slow path (bench-openai-slow) takes to send its stream
 
 CHAT_REQUEST = {
     "model": "bench-openai",
@@ -77,6 +79,11 @@ def sse_body():
     return "".join("data: " + compact(e) + "\n\n" for e in events) + "data: [DONE]\n\n"
 
 
+def slow_rate():
+    """nginx limit_rate (bytes/s) at which the SSE body takes SLOW_STREAM_S to send."""
+    return max(1, len(sse_body()) // SLOW_STREAM_S)
+
+
 def nginx_quote(text):
     """A single-quoted nginx string: the parser turns \\n, \\", \\' and \\\\ back."""
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
@@ -84,10 +91,10 @@ def nginx_quote(text):
 
 NGINX_COMMON = """worker_processes 1;
 daemon off;
-worker_rlimit_nofile 16384;
+worker_rlimit_nofile 65536;
 error_log {dir}/{name}-error.log warn;
 pid {dir}/{name}.pid;
-events {{ worker_connections 8192; }}
+events {{ worker_connections 32768; }}
 http {{
   access_log off;
   client_body_temp_path {dir}/{name}-body;
@@ -113,6 +120,17 @@ MOCK_SERVER = """  server {{
     location = /stream.sse {{
       internal;
       default_type text/event-stream;
+      alias {dir}/stream.sse;
+    }}
+    # The same stream, sent slowly: the memory run's upstream, which keeps streams open.
+    location = /slow/v1/chat/completions {{
+      error_page 405 =200 /slow.sse;
+      return 405;
+    }}
+    location = /slow.sse {{
+      internal;
+      default_type text/event-stream;
+      limit_rate {slow_rate};
       alias {dir}/stream.sse;
     }}
   }}"""
@@ -159,7 +177,7 @@ def write_files(d, mock_port, proxy_port, mock_tls_port, proxy_tls_port):
                     "-keyout", os.path.join(d, "key.pem"), "-out", os.path.join(d, "cert.pem"), "-days", "2",
                     "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
                    check=True, capture_output=True)
-    mock = MOCK_SERVER.format(port=mock_port, completion=nginx_quote(compact(COMPLETION)), dir=d)
+    mock = MOCK_SERVER.format(port=mock_port, completion=nginx_quote(compact(COMPLETION)), dir=d, slow_rate=slow_rate())
     mock = mock.replace("backlog=4096;\n", "backlog=4096;\n" + HTTPS_LISTEN.format(tls_port=mock_tls_port, dir=d), 1)
     put("stream.sse", sse_body())
     put("mock.conf", NGINX_COMMON.format(dir=d, name="mock", body=mock))
@@ -353,7 +371,7 @@ def stream_bench(targets, rounds, per_round, quickack, quiet):
 
 
 # ---------------------------------------------------------------------------------------------
-# Memory: N open SSE streams held for a while; RSS of the serving process sampled.
+# Memory: N open SSE streams, each read to its end; RSS of the serving process sampled.
 
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
@@ -361,68 +379,120 @@ def rss_kb(pid):
     return int(d["VmRSS"].split()[0]), int(d["Threads"])
 
 
-async def hold_streams(port, body, n, hold_s, pid):
+class Dechunker:
+    """HTTP/1.1 chunked framing, undone as bytes arrive; counts the SSE events of the body."""
+
+    def __init__(self):
+        self.raw, self.body, self.left, self.done = b"", b"", 0, False
+
+    def feed(self, data):
+        self.raw += data
+        while not self.done:
+            if self.left:
+                take = self.raw[:self.left]
+                self.body += take
+                self.raw, self.left = self.raw[len(take):], self.left - len(take)
+                if self.left:
+                    return
+                continue
+            i = self.raw.find(b"\r\n")
+            if i < 0:
+                return
+            line, self.raw = self.raw[:i], self.raw[i + 2:]
+            if not line:  # the CRLF that ends a chunk's data
+                continue
+            size = int(line.split(b";")[0], 16)
+            if size == 0:
+                self.done = True
+            self.left = size
+
+    def events(self):
+        return [e for e in self.body.split(b"\n\n") if e.startswith(b"data: ")]
+
+
+class Live:
+    """How many streams have their answer's head and not yet its end, and the most at once."""
+
+    def __init__(self):
+        self.now, self.most = 0, 0
+
+    def open(self):
+        self.now += 1
+        self.most = max(self.most, self.now)
+
+
+async def read_stream(port, req, timeout, live):
+    """One streamed request on its own connection: (status line, Dechunker)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(req)
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+        status = head.split(b"\r\n", 1)[0].decode()
+        d = Dechunker()
+        if " 200 " not in status or b"chunked" not in head.lower():
+            return status, d
+        live.open()
+        try:
+            loop = asyncio.get_running_loop()
+            end = loop.time() + timeout
+            while not d.done:
+                chunk = await asyncio.wait_for(reader.read(65536), max(0.1, end - loop.time()))
+                if not chunk:
+                    break
+                d.feed(chunk)
+        finally:
+            live.now -= 1
+        return status, d
+    finally:
+        writer.close()
+
+
+async def hold_streams(port, ref_body, body, n, pid, timeout):
+    """The reference request (same events, fast path) says what every stream must deliver; then N
+    streams are opened at once and each is read to its end."""
+    live = Live()
+    _, ref = await read_stream(port, http_request("/v1/chat/completions", "127.0.0.1", port, ref_body), 30, live)
+    live = Live()
+    want = ref.events()
+    if not ref.done or not want or want[-1] != b"data: [DONE]":
+        raise RuntimeError(f"the reference stream did not end with [DONE]: {ref.body[-200:]!r}")
     req = http_request("/v1/chat/completions", "127.0.0.1", port, body)
-    opened = 0
-    all_open = asyncio.Event()
-    stop = asyncio.Event()
+    finished = 0
     errors = []
 
     async def one():
-        nonlocal opened
+        nonlocal finished
         try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError as e:
-            errors.append(str(e))
-            return
-        try:
-            writer.write(req)
-            await writer.drain()
-            head = await reader.readuntil(b"\r\n\r\n")
-            if b" 200 " not in head.split(b"\r\n", 1)[0]:
-                errors.append(head.split(b"\r\n", 1)[0].decode())
-                return
-            await reader.readuntil(b"\n\n")  # the first event: the stream is live
-            opened += 1
-            if opened == n:
-                all_open.set()
-            while not stop.is_set():  # keep reading what arrives, as a client would
-                try:
-                    chunk = await asyncio.wait_for(reader.read(65536), 0.5)
-                except asyncio.TimeoutError:
-                    continue
-                if not chunk:
-                    errors.append("closed early")
-                    return
-        except Exception as e:  # noqa: BLE001 - reported, not raised
+            status, d = await read_stream(port, req, timeout, live)
+        except Exception as e:  # noqa: BLE001 - counted and reported, not raised
             errors.append(repr(e))
-        finally:
-            writer.close()
+            return
+        got = d.events()
+        # The ids and timestamps differ per stream; the number of events and their order of
+        # kinds (content, finish, [DONE]) may not.
+        if not status.endswith("200 OK") or not d.done or len(got) != len(want) or got[-1] != want[-1]:
+            errors.append(f"{status}: {len(got)} of {len(want)} events, ended: {d.done}")
+            return
+        finished += 1
 
     idle = rss_kb(pid)
+    cpu0 = cpu_seconds(pid)
     t0 = time.monotonic()
     tasks = [asyncio.create_task(one()) for _ in range(n)]
-    try:
-        await asyncio.wait_for(all_open.wait(), 60)
-    except asyncio.TimeoutError:
-        pass
-    open_s = time.monotonic() - t0
     samples = []
-    cpu0 = cpu_seconds(pid)
-    end = time.monotonic() + hold_s
-    while time.monotonic() < end:
+    while not all(t.done() for t in tasks):
         samples.append(rss_kb(pid))
-        await asyncio.sleep(1)
-    held = opened
-    cpu_held = (cpu_seconds(pid) - cpu0) / hold_s
-    stop.set()
-    await asyncio.gather(*tasks)
+        await asyncio.sleep(0.5)
+    took = time.monotonic() - t0
+    cpu = (cpu_seconds(pid) - cpu0) / took
     await asyncio.sleep(3)
     after = rss_kb(pid)
-    return {"n": n, "opened": held, "open_s": round(open_s, 2), "errors": errors[:5], "error_count": len(errors),
+    return {"n": n, "finished": finished, "most_open": live.most, "events_each": len(want), "took_s": round(took, 1),
+            "errors": errors[:5], "error_count": len(errors),
             "idle_rss_kb": idle[0], "idle_threads": idle[1],
             "max_rss_kb": max(s[0] for s in samples), "mean_rss_kb": statistics.mean(s[0] for s in samples),
-            "threads_held": max(s[1] for s in samples), "cpu_held_cores": cpu_held, "after_close_rss_kb": after[0], "hold_s": hold_s}
+            "threads_held": max(s[1] for s in samples), "cpu_cores": cpu, "after_close_rss_kb": after[0]}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -692,35 +762,56 @@ def count(a):
           f"{get('probe_libc:malloc'):.1f} | {r['requests'] / (r['duration_us'] / 1e6):,.0f} |")
 
 
+# What each kind of hold opens, and its target: (streams, MB of RSS in all).
+HOLD_TARGETS = {"echo": (1000, 100), "openai": (10000, 300)}
+
+
 def hold(a):
-    body = compact({**CHAT_REQUEST, "model": "echo/bench", "stream": True, "mock_response": HOLD_TEXT,
-                    "mock_delay_ms": a.delay_ms}).encode()
-    r = asyncio.run(hold_streams(a.port, body, a.n, a.seconds, a.pid))
-    with open(os.path.join(a.dir, "memory.json"), "w") as f:
+    if a.kind == "echo":
+        words = max(2, round(a.seconds * 1000 / a.delay_ms))
+        chat = {**CHAT_REQUEST, "model": "echo/bench", "stream": True, "mock_response": " ".join(["word"] * words)}
+        body, ref_body = {**chat, "mock_delay_ms": a.delay_ms}, {**chat, "mock_delay_ms": 0}
+        what = (f"SSE streams to echo, {words} events each, one every {a.delay_ms} ms. Each open echo stream holds "
+                "one worker thread of llmhost serve for its whole duration (echo is a blocking plugin), so "
+                "--workers must be at least the number of concurrent streams")
+    else:
+        body = {**CHAT_REQUEST, "model": "bench-openai-slow", "stream": True}
+        ref_body = {**CHAT_REQUEST, "model": "bench-openai-stream", "stream": True}
+        what = (f"SSE streams through the openai provider to the nginx mock, which sends its {len(sse_body())}-byte "
+                f"stream at {slow_rate()} bytes/s (`limit_rate`), so each stream lasts about {SLOW_STREAM_S} s. "
+                "The openai provider streams asynchronously: an open stream holds no worker thread")
+    r = asyncio.run(hold_streams(a.port, compact(ref_body).encode(), compact(body).encode(), a.n, a.pid,
+                                 timeout=a.seconds + 120))
+    with open(os.path.join(a.dir, f"memory-{a.kind}.json"), "w") as f:
         json.dump(r, f, indent=1)
-    per1k = (r["max_rss_kb"] - r["idle_rss_kb"]) / 1024 * 1000 / max(1, r["opened"])
+    per1k = (r["max_rss_kb"] - r["idle_rss_kb"]) / 1024 * 1000 / max(1, r["most_open"])
     mb = r["max_rss_kb"] * 1024 / 1e6
-    verdict = ("not measured at 1,000" if r["opened"] < 1000 else "met" if mb < 100 else f"**missed** by {mb - 100:.0f} MB")
+    target_n, target_mb = HOLD_TARGETS[a.kind]
+    if r["most_open"] < target_n:
+        projected = (r["idle_rss_kb"] / 1024 + per1k * target_n / 1000) * 1024 * 1024 / 1e6
+        verdict = (f"not measured at {target_n:,}; at the RSS each open stream added here, {target_n:,} would take "
+                   f"{projected:.0f} MB")
+    else:
+        verdict = "met" if mb < target_mb and r["finished"] == r["n"] else "**missed**"
     md = [
-        f"**Memory** (a second llmhost serve, --workers {a.workers}, pinned like the first; {r['opened']} of {r['n']} "
-        f"SSE streams to echo opened in {r['open_s']} s and held {r['hold_s']:.0f} s, each receiving a chunk every "
-        f"{a.delay_ms} ms; {r['error_count']} errors; RSS = VmRSS, sampled every second):",
+        f"**Memory, {a.kind}** (a second llmhost serve, `{a.serve_args}`, pinned like the first): {a.n:,} {what}. "
+        f"RSS = VmRSS, sampled every 0.5 s.",
         "",
-        "| idle RSS | threads | max RSS, streams open | mean RSS | added per 1,000 streams | serve CPU while held | RSS after close |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {r['idle_rss_kb'] / 1024:.1f} MiB | {r['idle_threads']} | {r['max_rss_kb'] / 1024:.1f} MiB | "
-        f"{r['mean_rss_kb'] / 1024:.1f} MiB | {per1k:.1f} MiB | {100 * r['cpu_held_cores']:.0f}% of a core | "
+        "| streams | open at once | delivered whole | took | idle RSS | max RSS | added per 1,000 open | serve CPU | RSS after |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {r['n']:,} | {r['most_open']:,} | {r['finished']:,} | {r['took_s']} s | {r['idle_rss_kb'] / 1024:.1f} MiB | "
+        f"{r['max_rss_kb'] / 1024:.1f} MiB | {per1k:.1f} MiB | {100 * r['cpu_cores']:.0f}% of a core | "
         f"{r['after_close_rss_kb'] / 1024:.1f} MiB |",
         "",
-        f"Target 1,000 open streams < 100 MB RSS: {mb:.1f} MB in all: {verdict}. "
-        "Each open echo stream holds one worker thread of llmhost serve for its whole duration (echo is a blocking "
-        "plugin), so --workers (default 1,024, started on demand) must be at least the number of concurrent streams; "
-        "a plugin with the asynchronous stream form (openai) holds none.",
+        f"Target: {target_n:,} open streams < {target_mb} MB RSS in all, every event delivered: {mb:.1f} MB, "
+        f"{r['finished']:,} of {r['n']:,} streams whole ({r['events_each']} events each): {verdict}.",
     ]
+    if a.note:
+        md += ["", f"Note: {a.note}."]
     if r["errors"]:
-        md += ["", "First errors: " + "; ".join(r["errors"])]
+        md += ["", f"{r['error_count']} streams failed or came short; the first: " + "; ".join(r["errors"])]
     text = "\n".join(md)
-    with open(os.path.join(a.dir, "memory.md"), "w") as f:
+    with open(os.path.join(a.dir, f"memory-{a.kind}.md"), "w") as f:
         f.write(text + "\n")
     print(text)
 
@@ -799,10 +890,12 @@ def main():
     h.add_argument("--dir", required=True)
     h.add_argument("--port", type=int, required=True)
     h.add_argument("--pid", type=int, required=True)
+    h.add_argument("--kind", choices=sorted(HOLD_TARGETS), required=True)
     h.add_argument("--n", type=int, default=1000)
-    h.add_argument("--seconds", type=float, default=30)
-    h.add_argument("--delay-ms", type=int, default=1000)
-    h.add_argument("--workers", type=int, default=0)
+    h.add_argument("--seconds", type=float, default=30, help="how long an echo stream lasts")
+    h.add_argument("--delay-ms", type=int, default=1000, help="echo: between events")
+    h.add_argument("--serve-args", default="", help="how that serve was started, for the report")
+    h.add_argument("--note", default="", help="said in the report (why fewer streams than the target)")
     ct = sub.add_parser("count")
     for k in ("dir", "name", "url", "body"):
         ct.add_argument(f"--{k}", required=True)

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Over-HTTP benchmark of llmhost serve (issue 6). One command from a fresh clone:
 #
-#   bench/proxy/run.sh                  # full run, ~10 minutes on a quiet machine
+#   bench/proxy/run.sh                  # full run, ~12 minutes on a quiet machine
 #   BENCH_QUICK=1 bench/proxy/run.sh    # smoke test, ~3 minutes, numbers not for the record
 #   BENCH_PROFILE=1 bench/proxy/run.sh  # also perf profiles of llmhost serve (c=1, c=256) and
 #                                       # syscalls / context switches / mallocs per request
 #   BENCH_COST=1 bench/proxy/run.sh     # ~1 minute: only the CPU time llmhost serve spends per
 #                                       # request (openai, echo, stream; c=1 and 64), which a
 #                                       # shared machine hardly disturbs; for before/after checks
+#   BENCH_MEMORY=1 bench/proxy/run.sh   # ~2 minutes: only the memory runs (open streams, below)
 #   BENCH_COUNT=1 bench/proxy/run.sh    # ~30 s: only syscalls, context switches and mallocs per
 #                                       # request at c=1 (perf), which load does not change at all
 #
@@ -20,7 +21,9 @@
 # mock upstream and the load generators to the other (BENCH_LOAD_CPU, default 1).
 # Other knobs: BENCH_MAX_WAIT / BENCH_WAIT_EACH (s to wait in all / before one measurement for a
 # busy machine to calm down, default 240 / 60),
-# BENCH_STREAMS (open SSE streams for the memory test, default 1000), BENCH_HOLD_S (default 30),
+# BENCH_STREAMS (open SSE streams to echo for the memory test, default 1000), BENCH_HOLD_S (how
+# long each echo stream lasts, default 30), BENCH_OPENAI_STREAMS (open streams through openai to
+# the mock's slow path, each about 30 s, default 10000; 1000 with BENCH_QUICK=1),
 # BENCH_NICE (priority of everything started, as root; default -19), BENCH_SERVE_ARGS (more
 # flags for llmhost serve, e.g. "--io-threads 1"),
 # LLMHOST_BENCH_OUT (results folder, default build-bench/bench-proxy), BENCH_BUILD (build
@@ -36,8 +39,9 @@ COUNT=${BENCH_COUNT:-0}
 GW_CPU=${BENCH_GW_CPU:-0}
 LOAD_CPU=${BENCH_LOAD_CPU:-1}
 STREAMS=${BENCH_STREAMS:-1000}
+OPENAI_STREAMS=${BENCH_OPENAI_STREAMS:-10000}
 HOLD_S=${BENCH_HOLD_S:-30}
-[ "$QUICK" = 1 ] && HOLD_S=${BENCH_HOLD_S:-5}
+[ "$QUICK" = 1 ] && HOLD_S=${BENCH_HOLD_S:-5} && OPENAI_STREAMS=${BENCH_OPENAI_STREAMS:-1000}
 
 extra=(nginx-light wrk python3 openssl)
 if [ "$PROFILE" = 1 ] || [ "$COUNT" = 1 ]; then extra+=(linux-perf); fi
@@ -88,15 +92,17 @@ wait_http() {  # wait_http URL: until it answers at all (any status), 10 s at mo
   done
   echo "bench: $1 did not come up" >&2; return 1
 }
-# start_serve NAME WORKERS: llmhost serve on a free port, pinned; sets SERVE_PORT and SERVE_PID.
+# start_serve NAME FLAGS...: llmhost serve on a free port, pinned; sets SERVE_PORT and SERVE_PID.
 start_serve() {
-  local log="$OUT/$1.out"
+  local name=$1 log="$OUT/$1.out"
+  shift
   env -u OPENAI_API_KEY -u OPENAI_BASE_URL -u OPENAI_API_BASE \
     LLMHOST_BENCH_UPSTREAM="http://127.0.0.1:$MOCK_PORT/v1" \
     LLMHOST_BENCH_UPSTREAM_STREAM="http://127.0.0.1:$MOCK_PORT/stream/v1" \
+    LLMHOST_BENCH_UPSTREAM_SLOW="http://127.0.0.1:$MOCK_PORT/slow/v1" \
     LLMHOST_BENCH_UPSTREAM_TLS="https://127.0.0.1:$MOCK_TLS_PORT/v1" SSL_CERT_FILE="$OUT/cert.pem" \
     "${on_gw[@]}" "$BUILD/bin/llmhost" --plugins "$BUILD/plugins" serve --config "$HERE/config.yaml" \
-    --port 0 --workers "$2" --no-access-log --no-watch ${BENCH_SERVE_ARGS:-} >"$log" 2>"$OUT/$1.err" &
+    --port 0 --no-access-log --no-watch "$@" ${BENCH_SERVE_ARGS:-} >"$log" 2>"$OUT/$name.err" &
   SERVE_PID=$!
   pids+=("$SERVE_PID")
   local i
@@ -106,7 +112,7 @@ start_serve() {
     kill -0 "$SERVE_PID" 2>/dev/null || break
     sleep 0.1
   done
-  echo "bench: llmhost serve did not start:" >&2; cat "$OUT/$1.err" >&2; return 1
+  echo "bench: llmhost serve did not start:" >&2; cat "$OUT/$name.err" >&2; return 1
 }
 
 MOCK_PORT=$(free_port); PROXY_PORT=$(free_port); MOCK_TLS_PORT=$(free_port); PROXY_TLS_PORT=$(free_port)
@@ -116,7 +122,7 @@ pids+=($!)
 "${on_gw[@]}" "$NGINX" -p "$OUT" -c "$OUT/proxy.conf" &
 PROXY_PID=$!
 pids+=("$PROXY_PID")
-start_serve serve 64
+start_serve serve --workers 64
 wait_http "http://127.0.0.1:$MOCK_PORT/"
 wait_http "http://127.0.0.1:$PROXY_PORT/"
 wait_http "http://127.0.0.1:$PROXY_TLS_PORT/"
@@ -173,7 +179,7 @@ if [ "$COUNT" = 1 ]; then
 fi
 
 quick=(); [ "$QUICK" = 1 ] && quick=(--quick)
-"${on_load[@]}" "$PY" "$HERE/bench.py" measure --dir "$OUT" --mock "$MOCK_PORT" --proxy "$PROXY_PORT" --proxy-tls "$PROXY_TLS_PORT" \
+[ "${BENCH_MEMORY:-0}" = 1 ] || "${on_load[@]}" "$PY" "$HERE/bench.py" measure --dir "$OUT" --mock "$MOCK_PORT" --proxy "$PROXY_PORT" --proxy-tls "$PROXY_TLS_PORT" \
   --serve "$SERVE_PORT" --serve-pid "$SERVE_PID" --openloop "$BUILD/bin/openloop" --max-wait "${BENCH_MAX_WAIT:-240}" --wait-each "${BENCH_WAIT_EACH:-60}" "${quick[@]}"
 echo
 
@@ -203,13 +209,27 @@ if [ "$PROFILE" = 1 ]; then
   echo
 fi
 
-# Memory: a second serve with enough workers for every stream (a stream holds a worker).
+# Memory, echo: a second serve with enough workers for every stream (an echo stream holds one).
+# Then openai: a third, its streams to the mock's slow path; they hold no worker, only connections.
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true
-workers=$((STREAMS + 64))
-start_serve serve-mem "$workers"
-wait_http "http://127.0.0.1:$SERVE_PORT/health/liveliness"
-sleep 2
-"${on_load[@]}" "$PY" "$HERE/bench.py" hold --dir "$OUT" --port "$SERVE_PORT" --pid "$SERVE_PID" \
-  --n "$STREAMS" --seconds "$HOLD_S" --workers "$workers"
-echo
-echo "Results: $OUT/results.md, $OUT/memory.md, raw numbers in $OUT/results.json and $OUT/memory.json"
+hold() {  # hold KIND STREAMS SERVE-ARGS...
+  local kind=$1 n=$2
+  shift 2
+  start_serve "serve-mem-$kind" "$@"
+  wait_http "http://127.0.0.1:$SERVE_PORT/health/liveliness"
+  sleep 2
+  "${on_load[@]}" "$PY" "$HERE/bench.py" hold --kind "$kind" --dir "$OUT" --port "$SERVE_PORT" --pid "$SERVE_PID" \
+    --n "$n" --seconds "$HOLD_S" --serve-args "$*" --note "${HOLD_NOTE:-}"
+  kill -TERM "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true
+  echo
+}
+hold echo "$STREAMS" --workers $((STREAMS + 64)) --max-connections $((STREAMS + 64))
+# Each of these streams holds two descriptors in serve (its client's and its upstream's
+# connection): a machine whose hard limit is lower than that holds as many as it allows.
+fd_room=$(( ($(ulimit -n) - 256) / 2 ))
+if [ "$OPENAI_STREAMS" -gt "$fd_room" ]; then
+  HOLD_NOTE="$OPENAI_STREAMS asked, but this machine's open-file limit (ulimit -n $(ulimit -n), hard) leaves room for $fd_room"
+  OPENAI_STREAMS=$fd_room
+fi
+hold openai "$OPENAI_STREAMS" --workers 64 --max-connections $((OPENAI_STREAMS + 64))
+echo "Results: $OUT/results.md, $OUT/memory-{echo,openai}.md, raw numbers in $OUT/results.json and $OUT/memory-*.json"

@@ -1,9 +1,16 @@
 // The Asio client (plain http:// upstreams, host/src/http/wire_exchange.hpp) and libcurl side by
 // side against the loopback mock: the request an upstream sees, framing an upstream may choose
 // (a body that ends at the close, an interim 100, a trickle of single bytes), broken answers,
-// kept connections the upstream closed, and TLS (SSL_CERT_FILE, an untrusted certificate). Each case runs through both
+// kept connections the upstream closed, running out of descriptors, and TLS (SSL_CERT_FILE, an
+// untrusted certificate). Each case runs through both
 // clients (LLMHOST_HTTP_CLIENT picks one when the service is made).
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -74,6 +81,36 @@ std::vector<Outcome> one_after_another(Async &async, size_t n, const std::string
   const std::vector<Outcome> all = async.outcomes();
   return std::vector<Outcome>(all.begin() + static_cast<std::ptrdiff_t>(before), all.end());
 }
+
+// While in scope, this process can open no file descriptor (its soft limit is lowered and every
+// number under it taken); afterwards, everything is as it was.
+class NoDescriptorsLeft {
+ public:
+  NoDescriptorsLeft() {
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &was_) == 0);
+    rlimit low = was_;
+    low.rlim_cur = std::min<rlim_t>(was_.rlim_cur, highest_open() + 16);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+    for (int fd; (fd = ::dup(0)) >= 0;) taken_.push_back(fd);
+    REQUIRE(errno == EMFILE);
+  }
+  ~NoDescriptorsLeft() {
+    for (int fd : taken_) ::close(fd);
+    ::setrlimit(RLIMIT_NOFILE, &was_);
+  }
+  NoDescriptorsLeft(const NoDescriptorsLeft &) = delete;
+  NoDescriptorsLeft &operator=(const NoDescriptorsLeft &) = delete;
+
+ private:
+  static rlim_t highest_open() {
+    rlim_t most = 0;
+    for (const auto &e : std::filesystem::directory_iterator("/proc/self/fd"))
+      most = std::max<rlim_t>(most, std::stoul(e.path().filename().string()));
+    return most;
+  }
+  rlimit was_{};
+  std::vector<int> taken_;
+};
 
 // A mock answering every request with the same raw bytes, then closing the connection.
 MockServer raw_server(std::string bytes) {
@@ -210,6 +247,36 @@ TEST_CASE("either client: a malformed answer is 502 naming the call, and the nex
     CHECK(bad.message.find("secret") == std::string::npos);
     const Outcome good = call(client.c_str(), server.base_url() + "/chat");
     CHECK(good.body == "fine");
+  }
+}
+
+TEST_CASE("either client: out of file descriptors, a call fails saying so, and the next call is served") {
+  // Every answer closes its connection, so that each call opens a socket of its own.
+  MockServer server([](const HttpRequest &, Conn &c) {
+    c.respond(200, "fine", {"Connection: close"});
+    c.close_after();
+  });
+  for (const std::string client : kClients) {
+    CAPTURE(client);
+    const ClientChoice choice(client.c_str());
+    Async async;
+    Ticket warm, starved, fed;
+    warm.async = starved.async = fed.async = &async;
+    // The first call sets up what lasts (the service's loop, the resolver, the known address);
+    // only the connection is new for the next.
+    send(async.http, warm, server.base_url() + "/chat");
+    REQUIRE(async.wait(1));
+    {
+      const NoDescriptorsLeft none;
+      send(async.http, starved, server.base_url() + "/chat");
+      REQUIRE(async.wait(2));
+    }
+    const Outcome bad = async.outcomes().at(1);
+    CHECK(bad.failed);
+    CHECK(bad.message.find("Too many open files") != std::string::npos);
+    send(async.http, fed, server.base_url() + "/chat");
+    REQUIRE(async.wait(3));
+    CHECK(async.outcomes().at(2).body == "fine");
   }
 }
 

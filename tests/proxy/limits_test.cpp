@@ -2,6 +2,14 @@
 // 4xx (or, for streams, its error event) naming the limit, and the server goes on serving.
 // Limits come from flags, from general_settings, or are the defaults; a flag wins.
 #include <doctest/doctest.h>
+#include <sys/resource.h>
+
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "proxy_support.hpp"
 
@@ -206,4 +214,62 @@ TEST_CASE("the connection cap: past max_connections a new connection is closed a
       return false;
     }
   }));
+}
+
+namespace {
+
+// The lowest descriptor number process `pid` does not have open: the one it would open next.
+rlim_t lowest_free_fd(pid_t pid) {
+  std::set<rlim_t> open;
+  for (const auto &e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
+    open.insert(std::stoul(e.path().filename().string()));
+  rlim_t fd = 0;
+  while (open.count(fd)) ++fd;
+  return fd;
+}
+
+size_t count(const std::string &text, const std::string &needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("out of file descriptors, serve says so once, keeps the client waiting, and serves it when one frees up") {
+  Server server({"--plugins", test::bundled_plugins().string()});
+  auto first = std::make_unique<Client>(server.port());
+  REQUIRE(first->get("/health/liveliness").status == 200);
+  // From outside, as an operator's ulimit would: the next descriptor it would open is past the
+  // limit. One it had open before may still close meanwhile, so clients queue until one is left
+  // waiting.
+  const rlimit lim{lowest_free_fd(server.pid()), lowest_free_fd(server.pid())};
+  REQUIRE(::prlimit(server.pid(), RLIMIT_NOFILE, &lim, nullptr) == 0);
+  const std::string ask = "GET /health/liveliness HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::vector<std::unique_ptr<Client>> queued;
+  const std::string refused = "cannot accept connections: Too many open files";
+  while (queued.size() < 16 && !has(server.err(), refused)) {
+    queued.push_back(std::make_unique<Client>(server.port()));  // completes in the kernel's backlog
+    queued.back()->write_raw(ask);
+    eventually([&] { return has(server.err(), refused); }, std::chrono::seconds(1));
+  }
+  REQUIRE(has(server.err(), refused));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));   // about five retries
+  CHECK(count(server.err(), "cannot accept connections") == 1);  // said once, not per retry
+  first.reset();                                                 // its descriptor frees up once serve reads the close
+  const std::string answer = queued.back()->read_raw_all();
+  CHECK(answer.starts_with("HTTP/1.1 200"));
+  CHECK(eventually([&] { return has(server.err(), "accepting connections again"); }));
+}
+
+TEST_CASE("serve warns at start when its open-file limit is short of what --max-connections needs") {
+  // sh's ulimit lowers the hard limit too, so serve cannot raise it.
+  const test::RunResult r = test::run({"/bin/sh", "-c",
+                                       "ulimit -n 256 && exec timeout -s TERM 3 \"$0\" --plugins \"$1\" serve --port 0 "
+                                       "--max-connections 1000",
+                                       test::cli().string(), test::bundled_plugins().string()});
+  CHECK(has(r.err,
+            "warning: --max-connections 1000 may need 2064 file descriptors (a client and an upstream connection "
+            "each), but this process may open 256 (ulimit -n)"));
+  CHECK(has(r.out, "serving on"));
 }

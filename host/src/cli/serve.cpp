@@ -2,9 +2,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <system_error>
 
@@ -90,6 +93,27 @@ void apply_limits(const ServeOptions &o, const config::Limits &c, proxy::ServerO
   s.request_timeout = millis(pick(o.request_timeout_s, c.request_timeout_s, secs(s.request_timeout)));
   s.stream_idle_timeout = millis(pick(o.stream_idle_timeout_s, c.stream_idle_timeout_s, secs(s.stream_idle_timeout)));
   s.max_stream_duration = millis(pick(o.max_stream_duration_s, c.max_stream_duration_s, secs(s.max_stream_duration)));
+}
+
+// A gateway holds two descriptors per proxied call (the client's connection and the upstream's),
+// so a soft limit of 1024 (systemd's and most shells' default) would fail calls at ~500 open
+// streams. Like Go's runtime and nginx's worker_rlimit_nofile, raise it to the hard limit, and
+// say when even that is short of what --max-connections asks.
+void raise_descriptor_limit(size_t max_connections) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  const rlim_t needed = 2 * static_cast<rlim_t>(max_connections) + 64;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < needed)
+    say("warning: --max-connections " + std::to_string(max_connections) + " may need " + std::to_string(needed) +
+        " file descriptors (a client and an upstream connection each), but this process may open " +
+        std::to_string(lim.rlim_cur) +
+        " (ulimit -n); past that, new connections wait and upstream calls fail with "
+        "\"Too many open files\"");
 }
 
 // /metrics as the API renders it, plus what the watchdog did (it lives in the server).
@@ -207,6 +231,7 @@ int run_serve(const ServeOptions &o) {
   server_options.workers = std::max(1u, o.workers);
   server_options.io_threads = o.io_threads;
   apply_limits(o, cfg.limits, server_options);
+  raise_descriptor_limit(server_options.max_connections);
   server_options.drain_timeout = millis(o.drain_timeout_s);
   std::unique_ptr<proxy::Server> server;
   try {

@@ -1,5 +1,11 @@
 #include "http/transfer.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
 namespace llmhost::detail::http {
 namespace {
 
@@ -72,11 +78,27 @@ void Attempt::begin(CURL *e, const TransferSpec &spec) {
   curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Attempt::on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Attempt::open_socket);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, this);
+  error_[0] = '\0';
+  socket_errno_ = 0;
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, error_);
+}
+
+// curl's own opener, plus close-on-exec (a process a plugin starts must not hold an upstream
+// connection open) and the errno of a failure.
+curl_socket_t Attempt::open_socket(void *self, curlsocktype, curl_sockaddr *address) {
+  const curl_socket_t fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  if (fd == CURL_SOCKET_BAD) static_cast<Attempt *>(self)->socket_errno_ = errno;
+  return fd;
 }
 
 TransferResult &Attempt::finish(CURLcode code) {
   out_.failure = failure_of(code);
-  if (code != CURLE_OK) out_.cause = curl_easy_strerror(code);
+  if (code != CURLE_OK) out_.cause = error_[0] ? error_ : curl_easy_strerror(code);
+  if (code == CURLE_COULDNT_CONNECT && socket_errno_)
+    out_.cause = std::string("could not open a socket: ") + std::strerror(socket_errno_);
+  curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, nullptr);  // the handle may outlive this attempt
   curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &out_.status);
   if (code == CURLE_OK && !out_.cancelled) body_.end();
   return out_;

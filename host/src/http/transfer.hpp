@@ -56,10 +56,15 @@ class Attempt {
  private:
   static size_t on_body(char *data, size_t size, size_t count, void *self);
   static size_t on_header(char *data, size_t size, size_t count, void *self);
+  static curl_socket_t open_socket(void *self, curlsocktype purpose, curl_sockaddr *address);
 
   CURL *easy_ = nullptr;
   TransferResult out_;
   BodySink body_;
+  // curl's own words for a failure ("Failed to connect to HOST port N after 3 ms: ..."), more
+  // than its code's name. Names hosts, not URLs.
+  char error_[CURL_ERROR_SIZE] = {};
+  int socket_errno_ = 0;  // why the socket for a connection could not be opened, which curl does not say
 };
 
 // Runs one attempt to completion, failure or cancellation on the slot's own multi handle,

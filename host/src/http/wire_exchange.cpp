@@ -5,7 +5,6 @@
 #include <openssl/ssl.h>
 
 #include <array>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
@@ -140,17 +139,34 @@ void WireExchange::connect() {
       }));
 }
 
+// The addresses in turn, as curl tries them. Asio's range connect would do the same, but it
+// reports a socket it could not open (out of descriptors, say) as "Operation canceled"; here
+// the operator reads the real cause.
 void WireExchange::dial(const WirePool::Endpoints &endpoints) {
-  boost::asio::async_connect(conn_->socket(), endpoints,
-                             pending_.tracked([self = shared_from_this()](const error_code &ec, const tcp::endpoint &) {
-                               if (self->stopped_meanwhile()) return;
-                               if (ec) return self->fail(Failure::kConnect, ec.message());
-                               error_code ignored;
-                               self->conn_->socket().set_option(tcp::no_delay(true), ignored);
-                               self->conn_->socket().set_option(boost::asio::socket_base::keep_alive(true), ignored);
-                               if (self->conn_->tls()) return self->handshake();
-                               self->connected();
-                             }));
+  endpoints_ = endpoints;  // shares the resolver's list: no copy
+  next_endpoint_ = endpoints_.begin();
+  if (next_endpoint_ == endpoints_.end()) return fail(Failure::kConnect, "the host has no address");
+  dial_next();
+}
+
+void WireExchange::dial_next() {
+  const tcp::endpoint to = *next_endpoint_++;
+  tcp::socket &socket = conn_->socket();
+  error_code ec;
+  socket.close(ec);
+  if (socket.open(to.protocol(), ec)) return fail(Failure::kConnect, "could not open a socket: " + ec.message());
+  socket.async_connect(to, pending_.tracked([self = shared_from_this()](const error_code &ec) {
+    if (self->stopped_meanwhile()) return;
+    if (ec) {
+      if (self->next_endpoint_ != self->endpoints_.end()) return self->dial_next();
+      return self->fail(Failure::kConnect, ec.message());
+    }
+    error_code ignored;
+    self->conn_->socket().set_option(tcp::no_delay(true), ignored);
+    self->conn_->socket().set_option(boost::asio::socket_base::keep_alive(true), ignored);
+    if (self->conn_->tls()) return self->handshake();
+    self->connected();
+  }));
 }
 
 // TLS under the connect timeout, as curl counts it: the server's name sent (SNI) and checked

@@ -58,6 +58,7 @@ class WireExchange : public std::enable_shared_from_this<WireExchange> {
 
   void connect();
   void dial(const WirePool::Endpoints &endpoints);
+  void dial_next();
   void handshake();
   void connected();
   void send();
@@ -84,6 +85,8 @@ class WireExchange : public std::enable_shared_from_this<WireExchange> {
   WireTarget target_;
   std::unique_ptr<WireConnection> conn_;
   std::optional<boost::asio::ip::tcp::resolver> resolver_;  // made at the first resolve
+  WirePool::Endpoints endpoints_;                           // the addresses being dialled
+  WirePool::Endpoints::iterator next_endpoint_;             // the one to try next
   boost::asio::steady_timer timer_;
   uint64_t armed_ = 0;  // which arming of timer_ a firing belongs to: a stale one is ignored
   std::chrono::steady_clock::time_point deadline_;

@@ -12,6 +12,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <thread>
 #include <vector>
@@ -51,6 +52,7 @@ struct Server::Impl {
         control(net::make_strand(ioc)),
         acceptor(control),
         signals(control, SIGINT, SIGTERM, SIGHUP),
+        accept_timer(control),
         drain_timer(control) {
     const tcp::endpoint ep(net::ip::make_address(options.host), options.port);
     acceptor.open(ep.protocol());
@@ -65,6 +67,11 @@ struct Server::Impl {
   void accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket socket) {
       if (!acceptor.is_open()) return;
+      if (ec && out_of_resources(ec)) return accept_later(ec);
+      if (accept_paused) {
+        accept_paused = false;
+        notice("accepting connections again");
+      }
       if (!ec && shared.open.load() >= static_cast<int64_t>(options.max_connections)) {
         boost::system::error_code ignored;
         socket.close(ignored);
@@ -81,6 +88,26 @@ struct Server::Impl {
         s->start();
       }
       accept();
+    });
+  }
+
+  static bool out_of_resources(const boost::system::error_code &ec) {
+    return ec == net::error::no_descriptors || ec == net::error::no_buffer_space || ec == net::error::no_memory ||
+           ec.value() == ENFILE;
+  }
+
+  // Out of descriptors (or kernel memory), accepting again at once would fail again at once and
+  // spin a core while the connection waits in the backlog. Waiting lets calls end and free
+  // theirs; the backlog keeps the waiting clients meanwhile.
+  void accept_later(const boost::system::error_code &ec) {
+    if (!accept_paused) {
+      accept_paused = true;
+      notice("cannot accept connections: " + ec.message() + " (" + std::to_string(shared.open.load()) +
+             " open; --max-connections " + std::to_string(options.max_connections) + "); trying again every 100 ms");
+    }
+    accept_timer.expires_after(std::chrono::milliseconds(100));
+    accept_timer.async_wait([this](boost::system::error_code wait_ec) {
+      if (!wait_ec) accept();
     });
   }
 
@@ -135,6 +162,7 @@ struct Server::Impl {
     if (shared.draining.exchange(true)) return;
     boost::system::error_code ec;
     acceptor.close(ec);
+    accept_timer.cancel();
     signals.cancel(ec);
     notice("draining: no new connections; waiting for requests in flight (up to " +
            std::to_string(options.drain_timeout.count()) + " ms)");
@@ -170,6 +198,8 @@ struct Server::Impl {
   net::strand<net::io_context::executor_type> control;
   tcp::acceptor acceptor;
   net::signal_set signals;
+  net::steady_timer accept_timer;  // accept_later's wait
+  bool accept_paused = false;      // out of descriptors: accepting every 100 ms
   net::steady_timer drain_timer;
   std::chrono::steady_clock::time_point deadline;
   bool forced = false;
