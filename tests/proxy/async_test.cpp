@@ -124,7 +124,8 @@ TEST_CASE("an async deployment that fails hands the request to the next one") {
   Fixture f(
       "model_list:\n"
       "  - model_name: pair\n    litellm_params:\n      model: deferred/a\n      fail_status: 503\n"
-      "  - model_name: pair\n    litellm_params:\n      model: echo/b\n      mock_response: from-echo\n");
+      "  - model_name: pair\n    litellm_params:\n      model: echo/b\n      mock_response: from-echo\n"
+      "router_settings:\n  routing_strategy: round-robin\n");
   for (int i = 0; i < 2; ++i) {  // round robin: once starting on each
     const Response r = Client(f.server->port()).post("/v1/chat/completions", chat_body("pair", "hi"));
     CHECK(r.status == 200);

@@ -111,7 +111,7 @@ TEST_CASE("config errors name the file, the line and the cause") {
 
 TEST_CASE("unsupported keys are warnings, not errors") {
   const config::Config c =
-      config::parse("router_settings: {a: 1}\nlitellm_settings:\n  drop_params: true\n", "/c.yaml", env_of({}));
+      config::parse("environment_variables: {a: 1}\nlitellm_settings:\n  drop_params: true\n", "/c.yaml", env_of({}));
   REQUIRE(c.warnings.size() == 2);
   CHECK(c.warnings[0].rfind("/c.yaml:1:1: ", 0) == 0);
 }

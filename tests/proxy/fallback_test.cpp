@@ -20,9 +20,13 @@ std::string deployment(const std::string &name, const std::string &model, int fa
          (fail ? "      mock_error_status: " + std::to_string(fail) + "\n" : "      mock_response: " + reply + "\n");
 }
 
+// What these tests count on: deployments tried in turn, and never rested however often they
+// fail (routing_test.cpp covers the strategies and cooldowns).
+constexpr const char *kInTurnNoCooldown = "router_settings:\n  routing_strategy: round-robin\n  cooldown_time: 0\n";
+
 struct Fixture {
   explicit Fixture(const std::string &yaml) {
-    write_file(dir.path() / "config.yaml", yaml);
+    write_file(dir.path() / "config.yaml", yaml + kInTurnNoCooldown);
     server.emplace(std::vector<std::string>{"--plugins", test::bundled_plugins().string(), "--config",
                                             (dir.path() / "config.yaml").string()});
   }

@@ -106,6 +106,15 @@ class Reader {
         if (!v.IsScalar() || !parse_number(v.Scalar(), n) || n < 0 || n > 100 || n != static_cast<uint32_t>(n))
           fail(v.Mark(), "\"" + name + "\" must be an integer in 0..100");
         d.num_retries = static_cast<uint32_t>(n);
+      } else if (key == "rpm" || key == "tpm") {
+        double n = 0;
+        if (!v.IsScalar() || !parse_number(v.Scalar(), n) || n < 1 || n > 1e15 || n != static_cast<uint64_t>(n))
+          fail(v.Mark(), "\"" + name + "\" must be a whole number of " + (key == "rpm" ? "requests" : "tokens") +
+                             " per minute, at least 1");
+        (key == "rpm" ? d.rpm : d.tpm) = static_cast<uint64_t>(n);
+      } else if (key == "weight") {
+        if (!v.IsScalar() || !parse_number(v.Scalar(), d.weight) || !(d.weight > 0) || d.weight > 1e9)
+          fail(v.Mark(), "\"" + name + "\" must be a number greater than 0");
       } else {
         builder.add(key, v,
                     [&](const YAML::Node &node, std::string s) { return resolve_env(node, std::move(s), name); });
@@ -195,6 +204,44 @@ class Reader {
         if (!configured(to))
           fail(fallback_marks_[i],
                "litellm_settings.fallbacks." + f.model + ": \"" + to + "\" is not a model_name in model_list");
+      }
+    }
+  }
+
+  void router_settings(const YAML::Node &n) {
+    expect(n, YAML::NodeType::Map, "router_settings", "a mapping");
+    static constexpr std::pair<std::string_view, RoutingStrategy> kStrategies[] = {
+        {"simple-shuffle", RoutingStrategy::kSimpleShuffle},
+        {"least-busy", RoutingStrategy::kLeastBusy},
+        {"latency-based-routing", RoutingStrategy::kLatencyBased},
+        {"usage-based-routing", RoutingStrategy::kUsageBased},
+        {"usage-based-routing-v2", RoutingStrategy::kUsageBased},
+        {"round-robin", RoutingStrategy::kRoundRobin}};
+    for (const auto &kv : n) {
+      const std::string key = kv.first.Scalar();
+      const YAML::Node &v = kv.second;
+      const std::string name = "router_settings." + key;
+      if (key == "routing_strategy") {
+        const auto *known = std::find_if(std::begin(kStrategies), std::end(kStrategies),
+                                         [&](const auto &s) { return v.IsScalar() && s.first == v.Scalar(); });
+        if (known == std::end(kStrategies)) {
+          std::string names;
+          for (const auto &s : kStrategies) names += (names.empty() ? "" : ", ") + std::string(s.first);
+          fail(v.Mark(), "\"" + name + "\" must be one of " + names +
+                             (v.IsScalar() ? "; got \"" + v.Scalar() + "\"" : std::string()));
+        }
+        cfg.router.strategy = known->second;
+      } else if (key == "allowed_fails") {
+        double f = 0;
+        if (!v.IsScalar() || !parse_number(v.Scalar(), f) || f < 0 || f > 1e6 || f != static_cast<uint32_t>(f))
+          fail(v.Mark(), "\"" + name + "\" must be a whole number >= 0");
+        cfg.router.allowed_fails = static_cast<uint32_t>(f);
+      } else if (key == "cooldown_time") {
+        if (!v.IsScalar() || !parse_number(v.Scalar(), cfg.router.cooldown_time_s) || cfg.router.cooldown_time_s < 0 ||
+            cfg.router.cooldown_time_s > 86400)
+          fail(v.Mark(), "\"" + name + "\" must be a number of seconds in 0..86400");
+      } else {
+        warn(kv.first.Mark(), name + " is not supported and is ignored");
       }
     }
   }
@@ -321,6 +368,8 @@ class Reader {
         if (!v.IsNull()) litellm_settings(v);
       } else if (key == "general_settings") {
         if (!v.IsNull()) general_settings(v);
+      } else if (key == "router_settings") {
+        if (!v.IsNull()) router_settings(v);
       } else {
         warn(kv.first.Mark(), "top-level key \"" + key + "\" is not supported and is ignored");
       }

@@ -24,6 +24,24 @@ struct Deployment {
   std::optional<uint32_t> num_retries;
   std::string extra_json;  // every other litellm_params key as a JSON object; "" when none
   int line = 0;            // where the entry is, for messages
+  // LiteLLM's limits and share: requests and tokens per minute (unset: no limit) and the
+  // weight simple-shuffle picks it by (default 1).
+  std::optional<uint64_t> rpm, tpm;
+  double weight = 1;
+};
+
+// router_settings.routing_strategy, by LiteLLM's names (round-robin is llmhost's own).
+enum class RoutingStrategy { kSimpleShuffle, kLeastBusy, kLatencyBased, kUsageBased, kRoundRobin };
+
+// router_settings: how a model name's deployments are picked and when one is rested.
+struct RouterSettings {
+  RoutingStrategy strategy = RoutingStrategy::kSimpleShuffle;
+  // LiteLLM's cooldown: a deployment that fails more than `allowed_fails` times within a
+  // minute is skipped for `cooldown_time_s` (LiteLLM's defaults: 3 and 5 s). As in LiteLLM, the
+  // only deployment of its model name is rested only when allowed_fails is set: with nowhere
+  // else to go, refusing its requests would help no one.
+  std::optional<uint32_t> allowed_fails;
+  double cooldown_time_s = 5;
 };
 
 // A public model name and its deployments, in file order (several entries may share a name).
@@ -72,6 +90,7 @@ struct Config {
   std::string master_key;                          // empty = no auth
   bool direct_routing = true;                      // general_settings.direct_provider_routing
   Limits limits;                                   // general_settings limits
+  RouterSettings router;                           // router_settings
   std::optional<Isolation> plugin_isolation;       // general_settings.plugin_isolation
   size_t plugin_max_memory_mb = 0;                 // general_settings.plugin_max_memory_mb
   // general_settings.plugin_crash_loop_crashes, plugin_crash_loop_window, plugin_hang_grace

@@ -88,7 +88,7 @@ void Api::handle(std::shared_ptr<Exchange> ex) {
     return readiness(*ex);
   } else {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = metrics_.render(host_);
+    r.body = metrics_.render(host_, models_);
   }
   ex->reply(std::move(r));
 }

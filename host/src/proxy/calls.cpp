@@ -72,6 +72,7 @@ struct Api::StreamCall {
   openai::SseFramer framer;
   Request req;         // moved into the last attempt
   std::string frames;  // the SSE text of one chunk
+  Usage usage;         // the last the stream reported
 };
 
 // Starts the next attempt with the callback form: an asynchronous plugin streams from the HTTP
@@ -89,7 +90,10 @@ void Api::stream(std::shared_ptr<StreamCall> s) {
   host_.stream(
       std::move(target), std::move(req),
       [s](const Chunk &c) {
-        if (c.usage) s->ex->usage(*c.usage);
+        if (c.usage) {
+          s->ex->usage(*c.usage);
+          s->usage = *c.usage;
+        }
         s->frames.clear();
         s->framer.chunk(s->frames, c);
         return s->frames.empty() || s->ex->stream(std::move(s->frames));
@@ -110,6 +114,7 @@ void Api::stream(std::shared_ptr<StreamCall> s) {
 void Api::on_streamed(const std::shared_ptr<StreamCall> &s, std::optional<Error> &error) {
   s->frames.clear();
   if (!error) {
+    s->attempts.succeeded(s->usage);
     s->framer.finish(s->frames);
     return s->ex->end_stream(std::move(s->frames));
   }
@@ -119,7 +124,7 @@ void Api::on_streamed(const std::shared_ptr<StreamCall> &s, std::optional<Error>
     return s->ex->end_stream(std::move(s->frames));
   }
   if (std::optional<Error> final = s->attempts.failed(*error, *s->ex, metrics_))
-    return s->ex->reply(error_reply(*final));
+    return s->ex->reply(s->attempts.reply(*final));
   stream(s);
 }
 
@@ -129,13 +134,14 @@ void Api::on_completed(const std::shared_ptr<Completion> &c, CompleteResult &res
     r->created = openai::unix_now();
     r->model = reported_model(r->model, c->routed, c->attempts.asked());
     c->ex->usage(r->usage);
+    c->attempts.succeeded(r->usage);
     Reply reply;
     if (r->usage.estimated) reply.headers.emplace_back("x-llmhost-usage", "estimated");
     openai::write_completion(reply.body, *r);
     return c->ex->reply(std::move(reply));
   }
   if (std::optional<Error> final = c->attempts.failed(std::get<Error>(result), *c->ex, metrics_))
-    return c->ex->reply(error_reply(*final));
+    return c->ex->reply(c->attempts.reply(*final));
   complete(c);
 }
 
@@ -190,12 +196,13 @@ void Api::embeddings(std::shared_ptr<Exchange> ex) {
       const Target target = attempts->start(*ex, req, host_);
       EmbeddingResponse r = host_.embed(target, req, ex->cancelled());
       r.model = reported_model(r.model, req.model, attempts->asked());
+      attempts->succeeded(r.usage);
       Reply reply;
       openai::write_embeddings(reply.body, r,
                                emb.base64 ? openai::EmbeddingEncoding::kBase64 : openai::EmbeddingEncoding::kFloat);
       return ex->reply(std::move(reply));
     } catch (const Error &e) {
-      if (std::optional<Error> final = attempts->failed(e, *ex, metrics_)) return ex->reply(error_reply(*final));
+      if (std::optional<Error> final = attempts->failed(e, *ex, metrics_)) return ex->reply(attempts->reply(*final));
     }
   }
 }

@@ -78,7 +78,67 @@ void Metrics::deployment_failed(const std::string &model, const std::string &pro
   ++deployment_failures_[key];
 }
 
-std::string Metrics::render(const Host &host) const {
+namespace {
+
+// One histogram's series: cumulative buckets, +Inf, sum and count. `counts` are per bucket.
+void histogram(std::string &out, std::string_view name, const std::string &labels,
+               const std::array<uint64_t, Metrics::kBuckets.size()> &counts, uint64_t count, double sum) {
+  const std::string head = std::string(name) + "_bucket{" + labels + ",le=\"";
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b < Metrics::kBuckets.size(); ++b) {
+    cumulative += counts[b];
+    out += head + number(Metrics::kBuckets[b]) + "\"} " + std::to_string(cumulative) + '\n';
+  }
+  out += head + "+Inf\"} " + std::to_string(count) + '\n';
+  out += std::string(name) + "_sum{" + labels + "} " + number(sum) + '\n';
+  out += std::string(name) + "_count{" + labels + "} " + std::to_string(count) + '\n';
+}
+
+void deployments(std::string &out, const routing::ModelTable &models) {
+  struct Row {
+    std::string labels;
+    routing::DeploymentState::Counts counts;
+    uint64_t in_flight;
+  };
+  std::vector<Row> rows;
+  models.each_deployment([&](const std::string &name, const routing::DeploymentState &s) {
+    Row r{"model_name=", s.counts(), s.in_flight()};
+    label_value(r.labels, name);
+    r.labels += ",deployment=";
+    label_value(r.labels, s.deployment().model);
+    rows.push_back(std::move(r));
+  });
+  auto each = [&](const char *name, const char *type, const char *what, auto value) {
+    help(out, name, type, what);
+    for (const Row &r : rows) out += std::string(name) + "{" + r.labels + "} " + std::to_string(value(r)) + '\n';
+  };
+  each("llmhost_deployment_requests_total", "counter", "Calls each configured deployment took (model_list).",
+       [](const Row &r) { return r.counts.requests; });
+  each("llmhost_deployment_tokens_total", "counter",
+       "Tokens of each deployment's answered calls (total_tokens), as its tpm counts them.",
+       [](const Row &r) { return r.counts.tokens; });
+  each("llmhost_deployment_cooldowns_total", "counter",
+       "Times a deployment was rested for cooldown_time after more than allowed_fails failures in a minute.",
+       [](const Row &r) { return r.counts.cooldowns; });
+  each("llmhost_deployment_in_flight", "gauge", "Calls each deployment has in flight now.",
+       [](const Row &r) { return r.in_flight; });
+  help(out, "llmhost_deployment_limited_total", "counter",
+       "Requests that passed a deployment over, by why: its rpm or tpm limit, or its cooldown.");
+  for (const Row &r : rows)
+    for (size_t k = 0; k < 3; ++k)
+      out += "llmhost_deployment_limited_total{" + r.labels + ",limit=\"" + std::array{"rpm", "tpm", "cooldown"}[k] +
+             "\"} " + std::to_string(r.counts.refused[k]) + '\n';
+  help(out, "llmhost_deployment_latency_seconds", "histogram",
+       "Time each deployment's answered calls took (a stream's to its end); latency-based-routing orders by "
+       "its recent average.");
+  for (const Row &r : rows)
+    histogram(out, "llmhost_deployment_latency_seconds", r.labels, r.counts.latency_buckets, r.counts.latency_count,
+              r.counts.latency_sum);
+}
+
+}  // namespace
+
+std::string Metrics::render(const Host &host, const routing::ModelTable &models) const {
   std::string out;
   auto series = [&](const char *name, const Key &k) {
     out += name;
@@ -99,20 +159,9 @@ std::string Metrics::render(const Host &host) const {
       if (std::get<3>(k) >= 400) series("llmhost_request_errors_total", k), out += ' ' + std::to_string(n) + '\n';
     help(out, "llmhost_request_duration_seconds", "histogram", "Time from request read to response written.");
     for (const auto &[route, h] : latency_) {
-      uint64_t cumulative = 0;
-      for (size_t b = 0; b <= kBuckets.size(); ++b) {
-        cumulative += b < kBuckets.size() ? h.counts[b] : 0;
-        out += "llmhost_request_duration_seconds_bucket{route=";
-        label_value(out, route);
-        out += ",le=\"" + (b < kBuckets.size() ? number(kBuckets[b]) : std::string("+Inf")) + "\"} ";
-        out += std::to_string(b < kBuckets.size() ? cumulative : h.count) + '\n';
-      }
-      out += "llmhost_request_duration_seconds_sum{route=";
-      label_value(out, route);
-      out += "} " + number(h.sum) + '\n';
-      out += "llmhost_request_duration_seconds_count{route=";
-      label_value(out, route);
-      out += "} " + std::to_string(h.count) + '\n';
+      std::string labels = "route=";
+      label_value(labels, route);
+      histogram(out, "llmhost_request_duration_seconds", labels, h.counts, h.count, h.sum);
     }
     help(out, "llmhost_deployment_failures_total", "counter",
          "Deployment attempts that failed and were followed by another deployment, by model, provider and status.");
@@ -137,6 +186,7 @@ std::string Metrics::render(const Host &host) const {
       }
     }
   }
+  deployments(out, models);
   help(out, "llmhost_requests_in_flight", "gauge", "Requests being handled now (the scrape itself included).");
   out += "llmhost_requests_in_flight " + std::to_string(in_flight_.load(std::memory_order_relaxed)) + '\n';
 

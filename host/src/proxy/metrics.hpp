@@ -1,6 +1,7 @@
 // Prometheus metrics of the proxy: requests and errors by route, model, provider and status;
 // a latency histogram by route; tokens by model, provider and kind, reported or estimated;
-// requests in flight; plugin reloads. Text exposition format 0.0.4.
+// requests in flight; plugin reloads; per configured deployment, its calls, tokens, limit hits,
+// cooldowns and latency. Text exposition format 0.0.4.
 #pragma once
 
 #include <array>
@@ -14,13 +15,13 @@
 
 #include "llmhost/host.hpp"
 #include "proxy/exchange.hpp"
+#include "routing/model_table.hpp"
 
 namespace llmhost::proxy {
 
 class Metrics {
  public:
-  static constexpr std::array<double, 14> kBuckets = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                                      0.5,   1,     2.5,  5,     10,   30,  60};
+  static constexpr auto kBuckets = routing::kLatencyBuckets;
   // Distinct (route, model, provider, status) series kept; later ones count as model "other".
   static constexpr size_t kMaxSeries = 5000;
 
@@ -29,8 +30,9 @@ class Metrics {
   // One deployment of `model` failed with `status` and the request moved on to the next.
   void deployment_failed(const std::string &model, const std::string &provider, int status);
 
-  // The exposition text; the host's reload counts and provider state are read now.
-  std::string render(const Host &host) const;
+  // The exposition text; the host's reload counts and provider state, and each configured
+  // deployment's (routing/deployment_state.hpp), are read now.
+  std::string render(const Host &host, const routing::ModelTable &models) const;
 
  private:
   struct Histogram {

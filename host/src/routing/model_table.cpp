@@ -2,6 +2,7 @@
 
 #include "json/writer.hpp"
 #include "llmhost/errors.hpp"
+#include "routing/strategy.hpp"
 
 namespace llmhost::routing {
 namespace {
@@ -14,11 +15,11 @@ std::string provider_of(std::string_view model) {
 }  // namespace
 
 Target Route::apply(size_t i, Request &r, const Host &host) const {
-  const config::Deployment *d = attempts_[i];
-  if (!d) {
+  if (!attempts_[i]) {
     r.model = direct_model_;
     return direct_;
   }
+  const config::Deployment *d = &attempts_[i]->deployment();
   r.model = d->model;
   r.api_key = d->api_key;
   r.api_base = d->api_base;
@@ -28,12 +29,19 @@ Target Route::apply(size_t i, Request &r, const Host &host) const {
   return host.resolve(d->model);
 }
 
-const std::string &Route::model(size_t i) const { return attempts_[i] ? attempts_[i]->model : direct_model_; }
+const std::string &Route::model(size_t i) const {
+  return attempts_[i] ? attempts_[i]->deployment().model : direct_model_;
+}
 
 std::string Route::provider(size_t i) const { return provider_of(model(i)); }
 
-ModelTable::ModelTable(const config::Config &cfg) : direct_(cfg.direct_routing) {
-  for (const config::ModelGroup &g : cfg.models) groups_.push_back(Group{g, {}});
+ModelTable::ModelTable(const config::Config &cfg) : router_(cfg.router), direct_(cfg.direct_routing) {
+  groups_.reserve(cfg.models.size());
+  for (const config::ModelGroup &g : cfg.models) {
+    Group &group = groups_.emplace_back(Group{g, {}, {}});
+    for (const config::Deployment &d : group.group.deployments)
+      group.states.push_back(std::make_unique<DeploymentState>(d, router_, group.group.deployments.size() == 1));
+  }
   // config::parse has checked that every name in a fallback list is configured.
   for (const config::Fallback &f : cfg.fallbacks) {
     const size_t from = index_of(f.model);
@@ -60,12 +68,8 @@ Route ModelTable::route(const Request &r, const Host &host) const {
   route.timeout_s_ = r.timeout_s;
   route.num_retries_ = r.num_retries;
   if (const size_t i = index_of(r.model); i < groups_.size()) {
-    const Group *g = &groups_[i];
-    const auto &ds = g->group.deployments;
-    const size_t first = g->next->fetch_add(1, std::memory_order_relaxed) % ds.size();
-    for (size_t k = 0; k < ds.size(); ++k) route.attempts_.push_back(&ds[(first + k) % ds.size()]);
-    for (size_t f : g->fallbacks)
-      for (const config::Deployment &d : groups_[f].group.deployments) route.attempts_.push_back(&d);
+    append_ordered(groups_[i], route);
+    for (size_t f : groups_[i].fallbacks) append_ordered(groups_[f], route);
     return route;
   }
   if (direct_) {
@@ -81,6 +85,14 @@ Route ModelTable::route(const Request &r, const Host &host) const {
   for (const std::string &n : names(host.providers())) available += (available.empty() ? "" : ", ") + n;
   throw Error(404,
               "model \"" + r.model + "\" not found; available models: " + (available.empty() ? "(none)" : available));
+}
+
+void ModelTable::append_ordered(const Group &g, Route &route) const {
+  std::vector<DeploymentState *> ordered;
+  ordered.reserve(g.states.size());
+  for (const auto &s : g.states) ordered.push_back(s.get());
+  order(router_.strategy, ordered, *g.turn, Clock::now());
+  route.attempts_.insert(route.attempts_.end(), ordered.begin(), ordered.end());
 }
 
 std::vector<std::string> ModelTable::names(const std::vector<ProviderInfo> &loaded) const {

@@ -1,0 +1,118 @@
+// The live state of one deployment, shared by every request routed to it: its requests and
+// tokens over the last minute against its rpm and tpm, its calls in flight, its recent failures
+// and cooldown, its latency, and the counts /metrics shows. Lives as long as the ModelTable
+// that made it. Thread-safe: any thread, one short lock per call.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include "config/config.hpp"
+#include "routing/sliding_window.hpp"
+
+namespace llmhost::routing {
+
+// Upper bounds (seconds) of the latency histogram buckets, for calls and requests alike.
+inline constexpr std::array<double, 14> kLatencyBuckets = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                           0.5,   1,     2.5,  5,     10,   30,  60};
+
+// Why a deployment was passed over, and when that stops holding.
+struct Refusal {
+  enum class Kind { kRpm, kTpm, kCooldown };
+  Kind kind;
+  Clock::time_point until;
+};
+
+// A deployment's limits and use this minute, for a 429's x-ratelimit-* headers.
+struct LimitUse {
+  std::optional<uint64_t> rpm, tpm;
+  uint64_t requests = 0, tokens = 0;
+  Clock::time_point requests_reset, tokens_reset;  // when one more would fit
+};
+
+class DeploymentState {
+ public:
+  // `alone`: the only deployment of its model name (see RouterSettings::allowed_fails).
+  DeploymentState(const config::Deployment &d, const config::RouterSettings &router, bool alone);
+  DeploymentState(const DeploymentState &) = delete;
+  DeploymentState &operator=(const DeploymentState &) = delete;
+
+  const config::Deployment &deployment() const { return deployment_; }
+
+  // Counts a request against rpm and holds one call in flight, when the deployment is under
+  // both limits and not cooling down; otherwise says which and until when, and counts nothing.
+  std::optional<Refusal> admit(Clock::time_point now);
+
+  // The end of an admitted call, exactly one of these per admit(). A success records its
+  // latency and counts its tokens against tpm (a stream's at its end). A failure that another
+  // deployment might not have had counts toward the cooldown: more than allowed_fails of them
+  // within a minute rest the deployment for cooldown_time; returns true when this one did.
+  // release() is for a call that ends otherwise (the client went, or sent a bad request).
+  void succeeded(Clock::time_point now, Clock::duration latency, uint64_t tokens);
+  bool failed(Clock::time_point now);
+  void release();
+
+  // What the strategies order by.
+  uint64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  double latency_s() const;  // a moving average of recent calls; 0 before the first
+  uint64_t tokens_this_minute(Clock::time_point now);
+
+  LimitUse limit_use(Clock::time_point now);
+
+  // Totals for /metrics.
+  struct Counts {
+    uint64_t requests = 0, tokens = 0, cooldowns = 0;
+    std::array<uint64_t, 3> refused{};  // by Refusal::Kind
+    std::array<uint64_t, kLatencyBuckets.size()> latency_buckets{};  // per bucket, not cumulative
+    uint64_t latency_count = 0;
+    double latency_sum = 0;
+  };
+  Counts counts() const;
+
+ private:
+  std::optional<Refusal> refusal(Clock::time_point now);  // with mu_ held
+
+  const config::Deployment &deployment_;
+  const uint32_t allowed_fails_;
+  const Clock::duration cooldown_;  // zero: never rested
+  std::atomic<uint64_t> in_flight_{0};
+  mutable std::mutex mu_;
+  SlidingWindow requests_, tokens_, failures_;
+  Clock::time_point cooling_until_{};
+  double latency_avg_s_ = 0;
+  Counts counts_;
+};
+
+// An admitted call's hold on its deployment: it ends the call on the state exactly once,
+// through succeeded() or failed(), or, when the call ends any other way, as the lease goes.
+// Movable, not copyable; one thread at a time.
+class Lease {
+ public:
+  Lease() = default;
+  Lease(DeploymentState &state, Clock::time_point start) : state_(&state), start_(start) {}
+  Lease(Lease &&o) noexcept : state_(std::exchange(o.state_, nullptr)), start_(o.start_) {}
+  Lease &operator=(Lease &&o) noexcept {
+    if (this != &o) {
+      end();
+      state_ = std::exchange(o.state_, nullptr);
+      start_ = o.start_;
+    }
+    return *this;
+  }
+  ~Lease() { end(); }
+
+  void succeeded(uint64_t tokens);
+  bool failed();  // true when it started a cooldown
+
+ private:
+  void end();
+  DeploymentState *state_ = nullptr;
+  Clock::time_point start_;
+};
+
+}  // namespace llmhost::routing
