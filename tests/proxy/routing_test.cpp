@@ -28,8 +28,8 @@ double metric(const std::string &text, const std::string &series) {
 // An echo deployment of `name` answering `reply`, with more litellm_params lines.
 std::string deployment(const std::string &name, const std::string &model, const std::string &reply,
                        const std::string &more = {}) {
-  return "  - model_name: " + name + "\n    litellm_params:\n      model: " + model + "\n      mock_response: " + reply +
-         "\n" + more;
+  return "  - model_name: " + name + "\n    litellm_params:\n      model: " + model +
+         "\n      mock_response: " + reply + "\n" + more;
 }
 
 struct Fixture {
@@ -49,7 +49,8 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("rpm: past every deployment's limit a request gets 429 rate_limit_exceeded with Retry-After and x-ratelimit-*") {
+TEST_CASE(
+    "rpm: past every deployment's limit a request gets 429 rate_limit_exceeded with Retry-After and x-ratelimit-*") {
   Fixture f("model_list:\n" + deployment("capped", "echo/a", "from-a", "      rpm: 2\n") +
             deployment("capped", "echo/b", "from-b", "      rpm: 1\n"));
   std::map<std::string, int> served;
@@ -83,20 +84,22 @@ TEST_CASE("rpm: past every deployment's limit a request gets 429 rate_limit_exce
     return has(m, "llmhost_deployment_requests_total{model_name=\"capped\",deployment=\"echo/a\"} 2\n") &&
            has(m, "llmhost_deployment_requests_total{model_name=\"capped\",deployment=\"echo/b\"} 1\n") &&
            // The two refused requests passed both over; the first three may have too.
-           metric(m, "llmhost_deployment_limited_total{model_name=\"capped\",deployment=\"echo/a\",limit=\"rpm\"}") >= 2 &&
-           metric(m, "llmhost_deployment_limited_total{model_name=\"capped\",deployment=\"echo/b\",limit=\"rpm\"}") >= 2;
+           metric(m, "llmhost_deployment_limited_total{model_name=\"capped\",deployment=\"echo/a\",limit=\"rpm\"}") >=
+               2 &&
+           metric(m, "llmhost_deployment_limited_total{model_name=\"capped\",deployment=\"echo/b\",limit=\"rpm\"}") >=
+               2;
   }));
 }
 
 TEST_CASE("tpm counts the tokens each call reports, a stream's at its end") {
   // echo's usage counts words: "hi" is 1 prompt token, the 10-word reply 10 completion tokens.
-  Fixture f("model_list:\n" + deployment("metered", "echo/a", "one two three four five six seven eight nine ten",
-                                         "      tpm: 20\n"));
+  Fixture f("model_list:\n" +
+            deployment("metered", "echo/a", "one two three four five six seven eight nine ten", "      tpm: 20\n"));
   const Response first = f.chat("metered", "\"stream\":true,\"stream_options\":{\"include_usage\":true}");
   REQUIRE(first.status == 200);
   CHECK(json_at(sse_events(first.body).end()[-2], "/usage/total_tokens") == "11");
-  CHECK(f.chat("metered").status == 200);  // 11 < 20
-  const Response over = f.chat("metered");   // 22 >= 20
+  CHECK(f.chat("metered").status == 200);   // 11 < 20
+  const Response over = f.chat("metered");  // 22 >= 20
   CHECK(over.status == 429);
   CHECK(has(json_at(over.body, "/error/message"), "echo/a (tpm limit, "));
   CHECK(over.header("x-ratelimit-limit-tokens") == "20");
@@ -168,6 +171,7 @@ TEST_CASE("bad router_settings and limits stop start-up with file, line and caus
              "at least 1");
   fails_with("model_list:\n" + deployment("a", "echo/a", "x", "      weight: 0\n"),
              "\"model_list[0].litellm_params.weight\" must be a number greater than 0");
-  fails_with("router_settings:\n  cooldown_time: -1\n", "\"router_settings.cooldown_time\" must be a number of seconds");
+  fails_with("router_settings:\n  cooldown_time: -1\n",
+             "\"router_settings.cooldown_time\" must be a number of seconds");
   fails_with("router_settings:\n  allowed_fails: 1.5\n", "\"router_settings.allowed_fails\" must be a whole number");
 }

@@ -80,9 +80,9 @@ TEST_CASE("rpm holds over every 60 s span: no burst of twice the limit around th
   REQUIRE(next_minute);
   CHECK(next_minute->kind == Refusal::Kind::kRpm);
   CHECK(next_minute->until == t0 + 60s);
-  CHECK(s.admit(t0 + 59999ms));                // still 60 in the window
-  CHECK_FALSE(s.admit(t0 + 60s));              // the first has left: exactly one more fits
-  CHECK(s.admit(t0 + 60s));                    // and no second
+  CHECK(s.admit(t0 + 59999ms));    // still 60 in the window
+  CHECK_FALSE(s.admit(t0 + 60s));  // the first has left: exactly one more fits
+  CHECK(s.admit(t0 + 60s));        // and no second
   CHECK(s.limit_use(t0 + 60s).requests == 60);
 }
 

@@ -67,7 +67,7 @@ class DeploymentState {
   // Totals for /metrics.
   struct Counts {
     uint64_t requests = 0, tokens = 0, cooldowns = 0;
-    std::array<uint64_t, 3> refused{};  // by Refusal::Kind
+    std::array<uint64_t, 3> refused{};                               // by Refusal::Kind
     std::array<uint64_t, kLatencyBuckets.size()> latency_buckets{};  // per bucket, not cumulative
     uint64_t latency_count = 0;
     double latency_sum = 0;
