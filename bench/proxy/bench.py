@@ -111,29 +111,22 @@ MOCK_SERVER = """  server {{
       default_type application/json;
       return 200 {completion};
     }}
-    # The SSE body is over nginx's 4 KiB limit for one config token, so it is a file. A POST
-    # to a static file is 405; error_page turns that into an internal GET of the file.
-    location = /stream/v1/chat/completions {{
-      error_page 405 =200 /stream.sse;
+{sse_locations}  }}"""
+
+# The SSE body is over nginx's 4 KiB limit for one config token, so it is a file. A POST to a
+# static file is 405; error_page turns that into an internal GET of the file. On /stream/v1 it
+# goes all at once; on /slow/v1 (the memory run's upstream, which keeps streams open) at
+# limit_rate.
+SSE_LOCATION = """    location = /{name}/v1/chat/completions {{
+      error_page 405 =200 /{name}.sse;
       return 405;
     }}
-    location = /stream.sse {{
+    location = /{name}.sse {{
       internal;
       default_type text/event-stream;
-      alias {dir}/stream.sse;
+      {rate}alias {dir}/stream.sse;
     }}
-    # The same stream, sent slowly: the memory run's upstream, which keeps streams open.
-    location = /slow/v1/chat/completions {{
-      error_page 405 =200 /slow.sse;
-      return 405;
-    }}
-    location = /slow.sse {{
-      internal;
-      default_type text/event-stream;
-      limit_rate {slow_rate};
-      alias {dir}/stream.sse;
-    }}
-  }}"""
+"""
 
 # TLS to the mock, as production upstreams are reached: the same locations on a second port
 # (HTTPS_LISTEN), and the nginx proxy's second server passing to it over TLS with the
@@ -177,7 +170,9 @@ def write_files(d, mock_port, proxy_port, mock_tls_port, proxy_tls_port):
                     "-keyout", os.path.join(d, "key.pem"), "-out", os.path.join(d, "cert.pem"), "-days", "2",
                     "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
                    check=True, capture_output=True)
-    mock = MOCK_SERVER.format(port=mock_port, completion=nginx_quote(compact(COMPLETION)), dir=d, slow_rate=slow_rate())
+    sse_locations = (SSE_LOCATION.format(name="stream", rate="", dir=d) +
+                     SSE_LOCATION.format(name="slow", rate=f"limit_rate {slow_rate()};\n      ", dir=d))
+    mock = MOCK_SERVER.format(port=mock_port, completion=nginx_quote(compact(COMPLETION)), sse_locations=sse_locations)
     mock = mock.replace("backlog=4096;\n", "backlog=4096;\n" + HTTPS_LISTEN.format(tls_port=mock_tls_port, dir=d), 1)
     put("stream.sse", sse_body())
     put("mock.conf", NGINX_COMMON.format(dir=d, name="mock", body=mock))

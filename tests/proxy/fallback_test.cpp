@@ -24,19 +24,8 @@ std::string deployment(const std::string &name, const std::string &model, int fa
 // fail (routing_test.cpp covers the strategies and cooldowns).
 constexpr const char *kInTurnNoCooldown = "router_settings:\n  routing_strategy: round-robin\n  cooldown_time: 0\n";
 
-struct Fixture {
-  explicit Fixture(const std::string &yaml) {
-    write_file(dir.path() / "config.yaml", yaml + kInTurnNoCooldown);
-    server.emplace(std::vector<std::string>{"--plugins", test::bundled_plugins().string(), "--config",
-                                            (dir.path() / "config.yaml").string()});
-  }
-  Response chat(const std::string &model, const std::string &extra = {}) {
-    return Client(server->port()).post("/v1/chat/completions", chat_body(model, "hi", extra));
-  }
-  std::string metrics() { return Client(server->port()).get("/metrics").body; }
-
-  test::TempDir dir;
-  std::optional<Server> server;
+struct Fixture : ConfiguredServer {
+  explicit Fixture(const std::string &yaml) : ConfiguredServer(yaml + kInTurnNoCooldown) {}
 };
 
 bool has(const std::string &text, const std::string &needle) { return text.find(needle) != std::string::npos; }

@@ -312,4 +312,16 @@ std::vector<std::string> log_lines(std::string_view text) {
   return lines;
 }
 
+ConfiguredServer::ConfiguredServer(const std::string &yaml) {
+  write_file(dir.path() / "config.yaml", yaml);
+  server.emplace(std::vector<std::string>{"--plugins", test::bundled_plugins().string(), "--config",
+                                          (dir.path() / "config.yaml").string()});
+}
+
+Response ConfiguredServer::chat(const std::string &model, const std::string &extra) {
+  return Client(server->port()).post("/v1/chat/completions", chat_body(model, "hi", extra));
+}
+
+std::string ConfiguredServer::metrics() { return Client(server->port()).get("/metrics").body; }
+
 }  // namespace ptest

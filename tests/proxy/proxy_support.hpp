@@ -86,6 +86,17 @@ class Client {
   std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
 };
 
+// `llmhost serve` with the bundled plugins and `yaml` as its config file, and a chat request or
+// a /metrics scrape on a fresh connection in one call each.
+struct ConfiguredServer {
+  explicit ConfiguredServer(const std::string &yaml);
+  Response chat(const std::string &model, const std::string &extra = {});
+  std::string metrics();
+
+  test::TempDir dir;
+  std::optional<Server> server;
+};
+
 // A chat request body.
 std::string chat_body(const std::string &model, const std::string &prompt, const std::string &extra = {});
 

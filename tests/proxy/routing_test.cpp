@@ -32,20 +32,7 @@ std::string deployment(const std::string &name, const std::string &model, const 
          "\n      mock_response: " + reply + "\n" + more;
 }
 
-struct Fixture {
-  explicit Fixture(const std::string &yaml) {
-    write_file(dir.path() / "config.yaml", yaml);
-    server.emplace(std::vector<std::string>{"--plugins", test::bundled_plugins().string(), "--config",
-                                            (dir.path() / "config.yaml").string()});
-  }
-  Response chat(const std::string &model, const std::string &extra = {}) {
-    return Client(server->port()).post("/v1/chat/completions", chat_body(model, "hi", extra));
-  }
-  std::string metrics() { return Client(server->port()).get("/metrics").body; }
-
-  test::TempDir dir;
-  std::optional<Server> server;
-};
+using Fixture = ConfiguredServer;
 
 }  // namespace
 
