@@ -1,12 +1,15 @@
 // The router's parts in process, on a clock the test sets: the sliding window at the turn of
-// the minute, rpm and tpm admission, cooldowns (LiteLLM's allowed_fails / cooldown_time), and
-// the order each routing_strategy gives.
+// the minute, rpm and tpm admission, cooldowns (LiteLLM's allowed_fails / cooldown_time), the
+// order each routing_strategy gives, and docs/config.md's example.
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <vector>
 
 #include "config/config.hpp"
@@ -184,4 +187,22 @@ TEST_CASE("round-robin starts each request on the next deployment") {
   std::vector<std::string> firsts;
   for (int i = 0; i < 6; ++i) firsts.push_back(g.ordered(config::RoutingStrategy::kRoundRobin)[0]->deployment().model);
   CHECK(firsts == std::vector<std::string>{"p/a", "p/b", "p/c", "p/a", "p/b", "p/c"});
+}
+
+TEST_CASE("the router_settings example in docs/config.md is a valid config that says the defaults") {
+  std::ifstream in(std::filesystem::path(LLMHOST_SOURCE_DIR) / "docs/config.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  const size_t section = doc.find("## `router_settings`");
+  REQUIRE(section != std::string::npos);
+  const size_t begin = doc.find("```yaml\n", section);
+  REQUIRE(begin != std::string::npos);
+  const size_t end = doc.find("```", begin + 8);
+  const config::Config c = config::parse(doc.substr(begin + 8, end - begin - 8), "docs/config.md");
+  CHECK(c.warnings.empty());
+  const config::RouterSettings defaults;
+  CHECK(c.router.strategy == defaults.strategy);
+  CHECK(c.router.allowed_fails == 3u);
+  CHECK(c.router.cooldown_time_s == defaults.cooldown_time_s);
 }
