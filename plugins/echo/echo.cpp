@@ -141,12 +141,7 @@ void apply_common_knobs(const Knobs &k, const Cancelled &cancelled) {
 
 // The reply: mock_response, or the last user message's content (empty when none).
 std::string_view reply_text(const llmh::Request &req, const Knobs &k) noexcept {
-  if (k.response) return *k.response;
-  auto messages = req.messages();
-  for (std::size_t i = messages.size(); i-- > 0;) {
-    if (messages[i].role() == "user") return messages[i].content();
-  }
-  return {};
+  return k.response ? std::string_view(*k.response) : req.last_user_content();
 }
 
 int64_t prompt_words(const llmh::Request &req) noexcept {

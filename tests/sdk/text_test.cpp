@@ -51,3 +51,22 @@ TEST_CASE("append_json_string escapes quotes, backslashes and control bytes, and
   llmh::append_json_string(empty, "");
   CHECK(empty == "\"\"");
 }
+
+TEST_CASE(
+    "decode_json_string undoes append_json_string, decodes \\u escapes to UTF-8, and refuses what is not a literal") {
+  std::string out;
+  for (const std::string &original : {std::string("plain"), std::string("tab\tquote\"back\\slash\nline"),
+                                      std::string("\x01\x1f ctl"), std::string("caf\xc3\xa9"), std::string()}) {
+    std::string quoted;
+    llmh::append_json_string(quoted, original);
+    REQUIRE(llmh::decode_json_string(quoted, out));
+    CHECK(out == original);
+  }
+  REQUIRE(llmh::decode_json_string(R"("\u00e9\u20ac\ud83d\ude00\/")", out));
+  CHECK(out == "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80/");
+  for (const char *bad : {"plain", R"("open)", R"("bad \x escape")", R"("\u12")", R"("\ud83d alone")",
+                          R"("\ude00 low first")", "\"raw \n newline\"", R"("ends in \")", R"("in"side")"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(llmh::decode_json_string(bad, out));
+  }
+}

@@ -1,6 +1,6 @@
 /*
  * llmhost provider SDK, text helpers (C++17 or later) that the host and providers both need:
- * quoting a JSON string and showing a URL without its secrets. They live here, once, so that
+ * quoting and unquoting a JSON string, and showing a URL without its secrets. They live here, once, so that
  * a plugin and the host quote and redact by the same rule.
  *
  * Header-only and stateless: every function reads only its arguments, writes only to the
@@ -64,6 +64,82 @@ inline void append_json_string(std::string &out, std::string_view s) {
   }
   out.append(s.data() + run, s.size() - run);
   out += '"';
+}
+
+// Decodes the JSON string literal `literal` (quotes included, as a JSON text holds it) into
+// `out`, replacing what was there: the escapes of RFC 8259, \uXXXX as UTF-8 (a surrogate pair
+// as one code point). False, with `out` unspecified, when it is not a well-formed literal (a
+// lone surrogate included). Any thread.
+inline bool decode_json_string(std::string_view literal, std::string &out) {
+  out.clear();
+  if (literal.size() < 2 || literal.front() != '"' || literal.back() != '"') return false;
+  const std::string_view s = literal.substr(1, literal.size() - 2);
+  auto hex4 = [&](std::size_t at, uint32_t &v) {
+    if (at + 4 > s.size()) return false;
+    v = 0;
+    for (std::size_t k = at; k < at + 4; ++k) {
+      const char c = s[k];
+      const int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+      if (d < 0) return false;
+      v = v * 16 + static_cast<uint32_t>(d);
+    }
+    return true;
+  };
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '"' || static_cast<unsigned char>(c) < 0x20) return false;
+    if (c != '\\') {
+      out += c;
+      continue;
+    }
+    if (++i == s.size()) return false;
+    switch (s[i]) {
+      case '"': out += '"'; break;
+      case '\\': out += '\\'; break;
+      case '/': out += '/'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'u': {
+        uint32_t cp = 0;
+        if (!hex4(i + 1, cp)) return false;
+        i += 4;
+        if (cp >= 0xDC00 && cp <= 0xDFFF) return false;  // a low surrogate first
+        if (cp >= 0xD800 && cp <= 0xDBFF) {              // needs its low half next
+          uint32_t low = 0;
+          if (i + 2 >= s.size() || s[i + 1] != '\\' || s[i + 2] != 'u' || !hex4(i + 3, low) || low < 0xDC00 ||
+              low > 0xDFFF)
+            return false;
+          i += 6;
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        }
+        if (cp < 0x80) {
+          out += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+          out += static_cast<char>(0xC0 | (cp >> 6));
+          out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+          out += static_cast<char>(0xE0 | (cp >> 12));
+          out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+          out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+          out += static_cast<char>(0xF0 | (cp >> 18));
+          out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+          out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+          out += static_cast<char>(0x80 | (cp & 0x3F));
+        }
+        break;
+      }
+      default: return false;
+    }
+  }
+  return true;
 }
 
 // The parts of a URL that may be shown. Views into the URL given to split_url.

@@ -11,12 +11,15 @@
 
 #include <llmhost/provider.h>
 #include <llmhost/json_text.hpp>
+#include <llmhost/text.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <iterator>
+#include <locale>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -251,7 +254,77 @@ class Request {
   }
   const llmh_request &raw() const noexcept { return *r_; }  // the C struct
 
+  // Helpers for what providers most often read. Calling thread, during the call.
+
+  // The last message whose role is "user"; none when there is none.
+  std::optional<Message> last_user_message() const noexcept {
+    for (std::size_t i = r_->message_count; i-- > 0;)
+      if (sv(r_->messages[i].role) == "user") return Message(&r_->messages[i]);
+    return std::nullopt;
+  }
+  // Its content; empty when there is none.
+  std::string_view last_user_content() const noexcept {
+    const std::optional<Message> m = last_user_message();
+    return m ? m->content() : std::string_view();
+  }
+  // The system prompt, for APIs that take it apart from the messages (Anthropic's `system`,
+  // Gemini's `systemInstruction`): the content of every "system" and "developer" message, in
+  // order, joined by a blank line; empty when there is none. A copy.
+  std::string system_prompt() const {
+    std::string out;
+    for (Message m : messages()) {
+      if (m.role() != "system" && m.role() != "developer") continue;
+      if (!out.empty()) out += "\n\n";
+      out += m.content();
+    }
+    return out;
+  }
+
+  // A top-level member of the body by name (a key written with escapes is not found): its
+  // JSON text, a view into the body; none when the body has no such member.
+  std::optional<std::string_view> body_value(std::string_view name) const noexcept {
+    if (has_body_members()) {
+      for (JsonMember m : body_members())
+        if (m.is(name)) return m.value();
+      return std::nullopt;
+    }
+    const std::string_view v = JsonMembers::find(body_json(), name);  // never empty when present
+    return v.empty() ? std::nullopt : std::optional<std::string_view>(v);
+  }
+  // The same, typed: none when absent or null; throws llmh::Error 400 naming the key when it
+  // holds another type, so that a caller's mistake is answered as one.
+  std::optional<std::string> body_string(std::string_view name) const {
+    const std::optional<std::string_view> v = present(name);
+    if (!v) return std::nullopt;
+    std::string out;
+    if (!decode_json_string(*v, out)) wrong_type(name, "a string");
+    return out;
+  }
+  std::optional<double> body_number(std::string_view name) const {
+    const std::optional<std::string_view> v = present(name);
+    if (!v) return std::nullopt;
+    std::istringstream in{std::string(*v)};
+    in.imbue(std::locale::classic());  // JSON's '.', whatever locale the process runs in
+    double d = 0;
+    if (v->front() == '"' || !(in >> d) || in.peek() != std::char_traits<char>::eof()) wrong_type(name, "a number");
+    return d;
+  }
+  std::optional<bool> body_bool(std::string_view name) const {
+    const std::optional<std::string_view> v = present(name);
+    if (!v) return std::nullopt;
+    if (*v != "true" && *v != "false") wrong_type(name, "true or false");
+    return *v == "true";
+  }
+
  private:
+  std::optional<std::string_view> present(std::string_view name) const noexcept {
+    const std::optional<std::string_view> v = body_value(name);
+    return v && *v != "null" ? v : std::nullopt;
+  }
+  [[noreturn]] static void wrong_type(std::string_view name, const char *what) {
+    throw Error(400, "request: \"" + std::string(name) + "\" must be " + what);
+  }
+
   const llmh_request *r_;
 };
 
