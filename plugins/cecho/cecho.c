@@ -49,8 +49,7 @@ static llmh_usage make_usage(const llmh_request *req, llmh_str content) {
   llmh_usage u;
   llmh_str prefix = llmh_str_c(kPrefix);
   size_t i;
-  memset(&u, 0, sizeof u);
-  u.struct_size = sizeof u;
+  u = llmh_usage_init();
   for (i = 0; i < req->message_count; ++i) u.prompt_tokens += count_words(req->messages[i].content);
   u.completion_tokens = count_words(prefix) + count_words(content);
   u.total_tokens = u.prompt_tokens + u.completion_tokens;
@@ -87,8 +86,7 @@ static int cecho_stream(void *instance, const llmh_request *request, const llmh_
   (void)instance;
   (void)err;
 
-  memset(&chunk, 0, sizeof chunk);
-  chunk.struct_size = sizeof chunk;
+  chunk = llmh_chunk_init();
   chunk.content = llmh_str_c(kPrefix);
   if (sink->emit(sink, &chunk) != 0) return 0;
 

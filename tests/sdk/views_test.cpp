@@ -2,6 +2,7 @@
 // and std::string_view, used by the plugins and by the host alike; and the Request helpers
 // providers read with (the last user message, the system prompt, the body's keys by name).
 #include <doctest/doctest.h>
+#include <llmhost/http.h>
 #include <llmhost/views.hpp>
 
 #include <string>
@@ -104,4 +105,27 @@ TEST_CASE("Request helpers: the body's extra keys by name, typed, from the liste
     CHECK_THROWS_AS((void)req.body_bool("ratio"), llmh::Error);
     CHECK_THROWS_AS((void)req.body_string("opts"), llmh::Error);
   }
+}
+
+TEST_CASE("the C initialisers: struct_size is the header's sizeof, every other field zero") {
+  const llmh_chunk chunk = llmh_chunk_init();
+  CHECK(chunk.struct_size == sizeof(llmh_chunk));
+  CHECK(chunk.content.len == 0);
+  CHECK(chunk.tool_calls == nullptr);
+  CHECK(chunk.usage == nullptr);
+  CHECK(chunk.upstream_members == nullptr);
+  const llmh_usage usage = llmh_usage_init();
+  CHECK(usage.struct_size == sizeof(llmh_usage));
+  CHECK(usage.total_tokens == 0);
+  const llmh_error err = llmh_error_init();
+  CHECK(err.struct_size == sizeof(llmh_error));
+  CHECK(err.status == 0);
+  CHECK(err.message[0] == '\0');
+  const llmh_http_request r = llmh_http_request_init();
+  CHECK(r.struct_size == sizeof(llmh_http_request));
+  CHECK(r.url.len == 0);
+  CHECK(!r.on_line);
+  CHECK(llmh_tool_call_init().struct_size == sizeof(llmh_tool_call));
+  CHECK(llmh_tool_call_delta_init().struct_size == sizeof(llmh_tool_call_delta));
+  CHECK(llmh_upstream_members_init().struct_size == sizeof(llmh_upstream_members));
 }

@@ -60,7 +60,8 @@ typedef int (*llmh_http_line_fn)(void *user, llmh_str line);
 typedef int (*llmh_http_cancel_fn)(void *user);
 
 /* One request. Filled by the plugin; every view and array only needs to live until `perform`
- * returns. Zero-initialise it and set struct_size, then the fields you need. */
+ * returns. Start from llmh_http_request_init() (zeroed, struct_size set), then set the fields
+ * you need. */
 typedef struct llmh_http_request {
   uint32_t struct_size;            /* sizeof(llmh_http_request) as the plugin compiled it */
   llmh_str method;                 /* "GET", "POST", ...; empty = POST with a body, else GET */
@@ -77,6 +78,7 @@ typedef struct llmh_http_request {
   llmh_http_cancel_fn cancelled;   /* may be NULL */
   void *user;                      /* handed to on_line and cancelled; the host never touches it */
 } llmh_http_request;
+LLMH_DEFINE_INIT(llmh_http_request) /* llmh_http_request_init() */
 
 /* A response, allocated by the host and owned by the plugin until it calls `release`. Opaque.
  * Use it from one thread at a time; its views stay valid until `release`. */

@@ -52,6 +52,18 @@ extern "C" {
  * enough to contain `field`. Use it before reading any field added after ABI 1.0. */
 #define LLMH_HAS_FIELD(ptr, type, field) ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
+/* Defines `static inline type type##_init(void)`: a `type` with every field zero (empty views,
+ * NULL pointers, 0) and struct_size set to this header's sizeof, the one correct start for a
+ * struct the plugin fills (`llmh_chunk c = llmh_chunk_init();`). Header-only helpers, not part
+ * of the ABI: any thread. */
+#define LLMH_DEFINE_INIT(type)                  \
+  static inline type type##_init(void) {        \
+    type value;                                 \
+    memset(&value, 0, sizeof value);            \
+    value.struct_size = (uint32_t)sizeof value; \
+    return value;                               \
+  }
+
 /* ------------------------------------------------------------------------------------------ */
 /* Basic types                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
@@ -102,6 +114,7 @@ typedef struct llmh_error {
   int32_t status;                       /* HTTP-style status; 0 from the plugin means 500 */
   char message[LLMH_ERROR_MESSAGE_MAX]; /* NUL-terminated, human readable; never a secret */
 } llmh_error;
+LLMH_DEFINE_INIT(llmh_error) /* llmh_error_init() */
 
 /* Fills `err` with a status and a message (truncated to fit) and returns 1, so that a plugin
  * can write `return llmh_error_set(err, 400, "bad input");`. Any thread that owns `err`. */
@@ -126,6 +139,7 @@ typedef struct llmh_tool_call {
   llmh_str name;        /* the function name */
   llmh_str arguments;   /* the function arguments, a JSON text as the model produced it */
 } llmh_tool_call;
+LLMH_DEFINE_INIT(llmh_tool_call) /* llmh_tool_call_init() */
 
 /* One chat message of a request. Owned by the host; valid during the call. */
 typedef struct llmh_message {
@@ -213,6 +227,7 @@ typedef struct llmh_usage {
   int64_t completion_tokens; /* tokens generated (0 for embeddings) */
   int64_t total_tokens;      /* usually prompt + completion */
 } llmh_usage;
+LLMH_DEFINE_INIT(llmh_usage) /* llmh_usage_init() */
 
 /* Members of an upstream answer that llmhost does not model, for the front ends to pass through
  * as they are (system_fingerprint, service_tier, logprobs, refusal, annotations, ...). Each
@@ -228,6 +243,7 @@ typedef struct llmh_upstream_members {
   llmh_str choice;      /* of choices[0] */
   llmh_str message;     /* of choices[0].message (complete) or choices[0].delta (stream) */
 } llmh_upstream_members;
+LLMH_DEFINE_INIT(llmh_upstream_members) /* llmh_upstream_members_init() */
 
 /* Where `complete` writes its answer. Owned by the host; every function copies what it is
  * given, so views need only live until the function returns. Call it only from the thread
@@ -269,6 +285,7 @@ typedef struct llmh_tool_call_delta {
   llmh_str name;        /* the function name; empty when not in this fragment */
   llmh_str arguments;   /* the next piece of the arguments JSON text; may be empty */
 } llmh_tool_call_delta;
+LLMH_DEFINE_INIT(llmh_tool_call_delta) /* llmh_tool_call_delta_init() */
 
 /* One streamed chunk. Filled by the plugin; every view only needs to live until `emit`
  * returns (the host copies what it keeps). Leave a field empty/NULL when it has nothing. */
@@ -286,6 +303,7 @@ typedef struct llmh_chunk {
    * NULL. A host older than 1.3 ignores it. */
   const llmh_upstream_members *upstream_members;
 } llmh_chunk;
+LLMH_DEFINE_INIT(llmh_chunk) /* llmh_chunk_init() */
 
 /* Where `stream` sends its chunks. Owned by the host. Call it only from the thread running
  * `stream`, and only until `stream` returns (for `stream_async`, llmhost/async.h: from any
