@@ -115,6 +115,19 @@ TEST_CASE("cooldown: a deployment failing more than allowed_fails times is skipp
   }));
 }
 
+TEST_CASE("cooldown: a deployment that answers 429 is rested at once, with LiteLLM's default allowed_fails") {
+  Fixture f("model_list:\n" + deployment("pair", "echo/limited", "x", "      mock_error_status: 429\n") +
+            deployment("pair", "echo/fine", "from-fine"));
+  const std::string tried = "llmhost_deployment_requests_total{model_name=\"pair\",deployment=\"echo/limited\"}";
+  // Until the shuffle has put echo/limited first once (each request: one chance in two).
+  for (int i = 0; i < 60 && metric(f.metrics(), tried) < 1; ++i) CHECK(answer_text(f.chat("pair").body) == "from-fine");
+  REQUIRE(metric(f.metrics(), tried) == 1);
+  for (int i = 0; i < 10; ++i) CHECK(answer_text(f.chat("pair").body) == "from-fine");
+  const std::string m = f.metrics();
+  CHECK(metric(m, tried) == 1);  // rested for cooldown_time (5 s) after its one 429
+  CHECK(metric(m, "llmhost_deployment_cooldowns_total{model_name=\"pair\",deployment=\"echo/limited\"}") == 1);
+}
+
 TEST_CASE("least-busy sends the next request to the deployment that is not streaming") {
   const std::string words_a = "a1 a2 a3 a4 a5 a6 a7 a8 a9 a10", words_b = "b1 b2 b3 b4 b5 b6 b7 b8 b9 b10";
   Fixture f("model_list:\n" + deployment("duo", "echo/a", words_a) + deployment("duo", "echo/b", words_b) +

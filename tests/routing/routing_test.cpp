@@ -126,6 +126,23 @@ TEST_CASE("cooldown: more than allowed_fails failures in a minute rest a deploym
   CHECK(s.in_flight() == 1);
 }
 
+TEST_CASE("cooldown: an upstream 429 rests a deployment at once, however few failures it had") {
+  config::RouterSettings router;  // allowed_fails 3 (unset), cooldown_time 5 s
+  const config::Deployment d = deployment("p/a");
+  DeploymentState s(d, router, false);
+  const Clock::time_point t0 = Clock::now();
+  REQUIRE_FALSE(s.admit(t0));
+  CHECK(s.failed(t0, /*rate_limited=*/true));
+  const std::optional<Refusal> r = s.admit(t0 + 1s);
+  REQUIRE(r);
+  CHECK(r->kind == Refusal::Kind::kCooldown);
+  CHECK(r->until == t0 + 5s);
+  DeploymentState alone(d, router, true);  // with nowhere else to go: not rested
+  REQUIRE_FALSE(alone.admit(t0));
+  CHECK_FALSE(alone.failed(t0, true));
+  CHECK_FALSE(alone.admit(t0 + 1s));
+}
+
 TEST_CASE("cooldown: the only deployment of a name is never rested unless allowed_fails is set (LiteLLM's rule)") {
   const config::Deployment d = deployment("p/a");
   const Clock::time_point t0 = Clock::now();

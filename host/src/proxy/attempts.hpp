@@ -74,12 +74,13 @@ class Attempts {
   // After the current attempt failed with `e`: nothing when another attempt should follow (the
   // failure is counted), else the error to report, naming the attempts that failed before. An
   // error that is the client's fault, or a client that has gone, ends the loop at once. A
-  // failure another deployment might not have had counts toward this one's cooldown.
+  // failure another deployment might not have had counts toward this one's cooldown (a 429
+  // starts it at once).
   std::optional<Error> failed(const Error &e, Exchange &ex, Metrics &metrics) {
     if (exhausted_) return e;  // start()'s 429: nothing was attempted
     const bool gone = ex.cancelled().stop_requested();
     if (another_deployment_may_help(e.status()) && !gone) {
-      lease_.failed();
+      lease_.failed(e.status() == 429);
     } else {
       lease_ = {};
     }

@@ -51,11 +51,12 @@ void DeploymentState::succeeded(Clock::time_point now, Clock::duration latency, 
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-bool DeploymentState::failed(Clock::time_point now) {
+bool DeploymentState::failed(Clock::time_point now, bool rate_limited) {
   std::lock_guard lock(mu_);
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
   failures_.add(now);
-  if (failures_.count(now) <= allowed_fails_ || cooldown_ == Clock::duration::zero() || now < cooling_until_)
+  if ((!rate_limited && failures_.count(now) <= allowed_fails_) || cooldown_ == Clock::duration::zero() ||
+      now < cooling_until_)
     return false;
   cooling_until_ = now + cooldown_;
   ++counts_.cooldowns;
@@ -97,7 +98,9 @@ void Lease::succeeded(uint64_t tokens) {
   std::exchange(state_, nullptr)->succeeded(now, now - start_, tokens);
 }
 
-bool Lease::failed() { return state_ && std::exchange(state_, nullptr)->failed(Clock::now()); }
+bool Lease::failed(bool rate_limited) {
+  return state_ && std::exchange(state_, nullptr)->failed(Clock::now(), rate_limited);
+}
 
 void Lease::end() {
   if (state_) std::exchange(state_, nullptr)->release();

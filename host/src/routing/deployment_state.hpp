@@ -51,10 +51,12 @@ class DeploymentState {
   // The end of an admitted call, exactly one of these per admit(). A success records its
   // latency and counts its tokens against tpm (a stream's at its end). A failure that another
   // deployment might not have had counts toward the cooldown: more than allowed_fails of them
-  // within a minute rest the deployment for cooldown_time; returns true when this one did.
-  // release() is for a call that ends otherwise (the client went, or sent a bad request).
+  // within a minute rest the deployment for cooldown_time, and so does one `rate_limited` (the
+  // upstream said 429: calling it again soon would only fail again); returns true when this
+  // one started a cooldown. release() is for a call that ends otherwise (the client went, or
+  // sent a bad request).
   void succeeded(Clock::time_point now, Clock::duration latency, uint64_t tokens);
-  bool failed(Clock::time_point now);
+  bool failed(Clock::time_point now, bool rate_limited = false);
   void release();
 
   // What the strategies order by.
@@ -107,7 +109,7 @@ class Lease {
   ~Lease() { end(); }
 
   void succeeded(uint64_t tokens);
-  bool failed();  // true when it started a cooldown
+  bool failed(bool rate_limited = false);  // true when it started a cooldown
 
  private:
   void end();
