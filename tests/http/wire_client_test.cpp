@@ -321,6 +321,27 @@ TEST_CASE("either client over https: answers, lines and kept connections, verifi
   }
 }
 
+TEST_CASE("either client over https: a new connection to the same upstream resumes its TLS session") {
+  // Every answer closes its connection, so that each call makes a new one and its handshake.
+  MockServer server(
+      [](const HttpRequest &, Conn &c) {
+        c.respond(200, "fine", {"Connection: close"});
+        c.close_after();
+      },
+      Transport::kTls);
+  const EnvVar ca("SSL_CERT_FILE", MockServer::tls_ca_file().c_str());
+  for (const std::string client : kClients) {
+    CAPTURE(client);
+    const ClientChoice choice(client.c_str());
+    const int accepted = server.accepted(), resumed = server.tls_resumed();
+    Async async;
+    const std::vector<Outcome> answers = one_after_another(async, 3, server.base_url() + "/chat");
+    for (const Outcome &a : answers) CHECK(a.body == "fine");
+    CHECK(server.accepted() - accepted == 3);
+    CHECK(server.tls_resumed() - resumed == 2);  // the first handshake in full, then resumed
+  }
+}
+
 TEST_CASE("either client over https: a certificate nobody trusts is 502 naming TLS, and nothing is sent") {
   MockServer server([](const HttpRequest &, Conn &c) { c.respond(200, "should not be read"); }, Transport::kTls);
   // The system store, which does not hold the mock's self-signed certificate.

@@ -262,6 +262,7 @@ void MockServer::serve(int fd, int id) {
   }
   // A client that gives up on the handshake (an untrusted certificate) ends the connection here.
   const bool ready = !tls_ || (link.tls && SSL_accept(link.tls) == 1);
+  if (ready && link.tls && SSL_session_reused(link.tls)) ++tls_resumed_;
   std::string buf;
   for (;;) {
     HttpRequest req;

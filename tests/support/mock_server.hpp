@@ -84,6 +84,8 @@ class MockServer {
   // localhost, as a PEM file: trust it with SSL_CERT_FILE. Made at the first use.
   static const std::string &tls_ca_file();
   int accepted() const { return accepted_.load(); }
+  // TLS connections whose handshake resumed a session the server had given before.
+  int tls_resumed() const { return tls_resumed_.load(); }
   int request_count() const { return requests_.load(); }
   std::vector<HttpRequest> requests() const;
 
@@ -97,6 +99,7 @@ class MockServer {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> accepted_{0};
+  std::atomic<int> tls_resumed_{0};
   std::atomic<int> requests_{0};
   mutable std::mutex mu_;
   std::vector<HttpRequest> seen_;

@@ -122,7 +122,7 @@ void WireExchange::connect() {
   got_bytes_ = false;
   connecting_ = true;
   try {
-    conn_ = pool_.fresh(target_.tls);
+    conn_ = pool_.fresh(target_.tls, target_.authority);
   } catch (const std::exception &e) {
     return fail(Failure::kBroken, std::string("the TLS settings could not be loaded: ") + e.what());
   }
@@ -174,7 +174,10 @@ void WireExchange::dial_next() {
 void WireExchange::handshake() {
   WireConnection::Tls &tls = *conn_->tls();
   const std::string host(target_.host);
-  if (!SSL_set_tlsext_host_name(tls.native_handle(), host.c_str()))
+  error_code not_ip;
+  boost::asio::ip::make_address(host, not_ip);
+  // RFC 6066: a name, never an address literal (curl sends none for one either).
+  if (not_ip && !SSL_set_tlsext_host_name(tls.native_handle(), host.c_str()))
     return fail(Failure::kBroken, "TLS: the server name could not be set");
   tls.set_verify_callback(boost::asio::ssl::host_name_verification(host));
   tls.async_handshake(boost::asio::ssl::stream_base::client,

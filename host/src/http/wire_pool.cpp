@@ -1,5 +1,7 @@
 #include "http/wire_pool.hpp"
 
+#include <openssl/ssl.h>
+
 #include <algorithm>
 
 namespace llmhost::detail::http {
@@ -13,6 +15,17 @@ constexpr auto kIdleFor = std::chrono::seconds(60);
 // Kept per origin at most: past the concurrency of a busy gateway, with room for bursts.
 constexpr size_t kIdleCap = 1024;
 constexpr auto kAddressesFor = std::chrono::seconds(60);  // curl's DNS cache timeout
+
+// Our slots in OpenSSL's per-object data: the pool on its context, the connection on each of
+// its streams (Asio keeps its verify callback in the "app data" slot of both).
+int context_slot() {
+  static const int slot = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return slot;
+}
+int stream_slot() {
+  static const int slot = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return slot;
+}
 
 }  // namespace
 
@@ -61,8 +74,24 @@ void WirePool::remember(std::string_view name, Endpoints endpoints) {
   o.resolved_at = Clock::now();
 }
 
-std::unique_ptr<WireConnection> WirePool::fresh(bool tls) {
-  return std::make_unique<WireConnection>(executor_, tls ? &tls_settings() : nullptr);
+std::unique_ptr<WireConnection> WirePool::fresh(bool tls, std::string_view name) {
+  auto c = std::make_unique<WireConnection>(executor_, tls ? &tls_settings() : nullptr, name);
+  if (!tls) return c;
+  SSL *ssl = c->tls()->native_handle();
+  SSL_set_ex_data(ssl, stream_slot(), c.get());
+  auto it = origins_.find(name);
+  if (it != origins_.end() && it->second.session) SSL_set_session(ssl, it->second.session.get());
+  return c;
+}
+
+int WirePool::on_new_session(SSL *ssl, SSL_SESSION *session) {
+  auto *pool = static_cast<WirePool *>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), context_slot()));
+  const auto *c = static_cast<const WireConnection *>(SSL_get_ex_data(ssl, stream_slot()));
+  if (!pool || !c || pool->closed_) return 0;
+  // A copy: OpenSSL marks the connection's own session not resumable when the connection ends
+  // in an error, and an upstream that closes without close_notify (most do) ends in one.
+  if (SSL_SESSION *copy = SSL_SESSION_dup(session)) pool->origin(c->origin).session.reset(copy);
+  return 0;  // OpenSSL keeps its reference
 }
 
 boost::asio::ssl::context &WirePool::tls_settings() {
@@ -74,6 +103,12 @@ boost::asio::ssl::context &WirePool::tls_settings() {
     c.set_verify_mode(boost::asio::ssl::verify_peer);
     c.set_default_verify_paths();
     tls_.emplace(std::move(c));
+    // Client-side session caching, the sessions kept by origin here rather than by OpenSSL
+    // (whose internal store is keyed for servers).
+    SSL_CTX *ctx = tls_->native_handle();
+    SSL_CTX_set_ex_data(ctx, context_slot(), this);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, &WirePool::on_new_session);
   }
   return *tls_;
 }

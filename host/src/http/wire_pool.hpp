@@ -28,8 +28,10 @@ class WireConnection {
  public:
   using Tls = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
 
-  // A TLS connection when `tls` is given (its settings must outlive the connection).
-  WireConnection(const boost::asio::any_io_executor &executor, boost::asio::ssl::context *tls) {
+  // A TLS connection when `tls` is given (its settings must outlive the connection), to
+  // `origin`.
+  WireConnection(const boost::asio::any_io_executor &executor, boost::asio::ssl::context *tls, std::string_view origin)
+      : origin(origin) {
     if (tls) {
       tls_.emplace(executor, *tls);
     } else {
@@ -54,6 +56,7 @@ class WireConnection {
   boost::beast::flat_buffer buffer;  // read and not yet parsed
   std::string head;                  // the request head being sent
   std::chrono::steady_clock::time_point idle_since;
+  const std::string origin;  // whose TLS sessions it takes and gives (WirePool::fresh)
 
  private:
   std::optional<boost::asio::ip::tcp::socket> tcp_;
@@ -70,9 +73,13 @@ class WirePool {
 
   // The most recently kept connection to `origin`, or null. Loop only.
   std::unique_ptr<WireConnection> take(std::string_view origin);
-  // A connection not yet connected, with TLS for `tls`. Throws what loading the TLS settings
-  // throws (boost::system::system_error). Loop only.
-  std::unique_ptr<WireConnection> fresh(bool tls);
+  // A connection to `origin` not yet connected, with TLS for `tls`: then offering the TLS
+  // session `origin` last gave, so that the handshake resumes it (no key exchange, no
+  // certificate chain), as curl and nginx's proxy_ssl_session_reuse do; a server that
+  // declines makes it a full handshake. Sessions are kept per origin (host and port), never
+  // offered to another. Throws what loading the TLS settings throws
+  // (boost::system::system_error). Loop only.
+  std::unique_ptr<WireConnection> fresh(bool tls, std::string_view origin);
   // Keeps `c`, which has just carried a complete exchange and has nothing left to read, for the
   // next call to `origin`. Connections idle for long are closed here, since an upstream closes
   // them on its own side anyway (nginx after 75 s). Loop only.
@@ -91,11 +98,17 @@ class WirePool {
   boost::asio::ssl::context &tls_settings();
 
  private:
+  struct SessionFree {
+    void operator()(SSL_SESSION *s) const { SSL_SESSION_free(s); }
+  };
   struct Origin {
     std::vector<std::unique_ptr<WireConnection>> idle;  // oldest first
     Endpoints endpoints;
     std::chrono::steady_clock::time_point resolved_at{};
+    std::unique_ptr<SSL_SESSION, SessionFree> session;  // the last one its server gave
   };
+  // OpenSSL's new-session callback: keeps the session for the connection's origin.
+  static int on_new_session(SSL *ssl, SSL_SESSION *session);
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
