@@ -271,3 +271,43 @@ TEST_CASE("max_connections: a whole number, at least 1") {
         "/cfg/config.yaml:2:20: \"general_settings.max_connections\" must be at least 1");
   CHECK(error_of("general_settings:\n  max_connections: 2.5\n").find(":2:20:") != std::string::npos);
 }
+
+TEST_CASE("the shared limits config as docs/scale-out.md shows it, and redis_url's forms") {
+  const std::string doc = read_file(std::filesystem::path(LLMHOST_SOURCE_DIR) / "docs/scale-out.md");
+  const size_t start = doc.find("```yaml\n") + 8;
+  const std::string yaml = doc.substr(start, doc.find("```", start) - start);
+  const config::Config c = config::parse(
+      yaml, "/c.yaml", env_of({{"OPENAI_API_KEY", "sk-x"}, {"REDIS_HOST", "10.0.0.5"}, {"REDIS_PASSWORD", "s3cret"}}));
+  REQUIRE(c.router.redis);
+  CHECK(c.router.redis->host == "10.0.0.5");
+  CHECK(c.router.redis->port == 6379);
+  CHECK(c.router.redis->password == "s3cret");
+  CHECK(c.router.redis->timeout_s == 0.1);
+  REQUIRE(c.models.size() == 1);
+  CHECK(c.models[0].deployments[0].rpm == 60u);
+  CHECK(c.models[0].deployments[0].tpm == 100000u);
+  CHECK(c.warnings.empty());
+
+  const auto url = [](const std::string &u) {
+    return *config::parse("router_settings:\n  redis_url: " + u + "\n", "/c.yaml", env_of({})).router.redis;
+  };
+  const config::RedisSettings plain = url("redis://cache");
+  CHECK(plain.host == "cache");
+  CHECK(plain.port == 6379);
+  CHECK(plain.password.empty());
+  const config::RedisSettings full = url("redis://app:pw:with:colons@10.1.2.3:6380/2");
+  CHECK(full.username == "app");
+  CHECK(full.password == "pw:with:colons");
+  CHECK(full.host == "10.1.2.3");
+  CHECK(full.port == 6380);
+  CHECK(full.db == 2u);
+  CHECK(url("redis://:pw@[::1]:7000").host == "::1");
+  CHECK(url("redis://:pw@[::1]:7000").port == 7000);
+  CHECK(url("redis://:pw@[::1]:7000").password == "pw");
+  CHECK(error_of("router_settings:\n  redis_url: cache:6379\n").find("it must start with redis://") !=
+        std::string::npos);
+  CHECK(error_of("router_settings:\n  redis_url: redis://cache/x\n").find("the database \"x\" is not a number") !=
+        std::string::npos);
+  CHECK(error_of("router_settings:\n  redis_host: cache\n  redis_timeout: 0\n")
+            .find("\"router_settings.redis_timeout\" must be a number of seconds in (0, 60]") != std::string::npos);
+}

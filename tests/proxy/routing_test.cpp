@@ -174,4 +174,14 @@ TEST_CASE("bad router_settings and limits stop start-up with file, line and caus
   fails_with("router_settings:\n  cooldown_time: -1\n",
              "\"router_settings.cooldown_time\" must be a number of seconds");
   fails_with("router_settings:\n  allowed_fails: 1.5\n", "\"router_settings.allowed_fails\" must be a whole number");
+  fails_with("router_settings:\n  redis_url: rediss://cache:6380\n",
+             "config.yaml:2:14: \"router_settings.redis_url\": TLS (rediss://) is not supported");
+  fails_with("router_settings:\n  redis_url: redis://cache:port\n",
+             "\"router_settings.redis_url\": the port \"port\" is not in 1..65535 (expected "
+             "redis://[[user]:password@]host[:port][/db])");
+  fails_with("router_settings:\n  redis_port: 6379\n",
+             "config.yaml:2:15: router_settings.redis_port and redis_password need router_settings.redis_host (or "
+             "redis_url)");
+  fails_with("router_settings:\n  redis_host: os.environ/LLMHOST_TEST_UNSET_REDIS\n",
+             "\"router_settings.redis_host\": environment variable LLMHOST_TEST_UNSET_REDIS is not set");
 }

@@ -83,10 +83,13 @@ TEST_CASE("rpm holds over every 60 s span: no burst of twice the limit around th
   REQUIRE(next_minute);
   CHECK(next_minute->kind == Refusal::Kind::kRpm);
   CHECK(next_minute->until == t0 + 60s);
-  CHECK(s.admit(t0 + 59999ms));    // still 60 in the window
-  CHECK_FALSE(s.admit(t0 + 60s));  // the first has left: exactly one more fits
-  CHECK(s.admit(t0 + 60s));        // and no second
-  CHECK(s.limit_use(t0 + 60s).requests == 60);
+  CHECK(s.admit(t0 + 59999ms));                             // still 60 in the window
+  CHECK_FALSE(s.admit(t0 + 60s));                           // the first has left: exactly one more fits
+  const std::optional<Refusal> second = s.admit(t0 + 60s);  // and no second
+  REQUIRE(second);
+  CHECK(second->use.requests == 60);
+  CHECK(second->use.rpm == 60u);
+  CHECK(second->use.requests_reset == t0 + 60s + 1ms);
 }
 
 TEST_CASE("tpm counts the tokens of answered calls, and admits again once enough have aged out") {

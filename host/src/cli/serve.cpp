@@ -5,11 +5,15 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <system_error>
+#include <thread>
 
 #include "config/config.hpp"
 #include "llmhost/host.hpp"
@@ -17,10 +21,14 @@
 #include "proxy/api.hpp"
 #include "proxy/metrics.hpp"
 #include "proxy/server.hpp"
+#include "routing/limiter.hpp"
 #include "routing/model_table.hpp"
+#include "routing/shared_limits.hpp"
 
 namespace llmhost::cli {
 namespace {
+
+namespace net = boost::asio;
 
 void say(const std::string &line) {
   std::string l = "llmhost: " + line + "\n";
@@ -114,6 +122,20 @@ void raise_descriptor_limit(size_t max_connections) {
         std::to_string(lim.rlim_cur) +
         " (ulimit -n); past that, new connections wait and upstream calls fail with "
         "\"Too many open files\"");
+}
+
+// The first requests should count where every later one does: give Redis a moment to answer
+// before serving. Past that, serve starts anyway (the client warned, and counts in process
+// until Redis answers).
+void wait_for_redis(proxy::Server &server, const routing::SharedLimits &shared, const config::RedisSettings &r) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::max<std::chrono::steady_clock::duration>(
+                            std::chrono::seconds(2), std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                         std::chrono::duration<double>(10 * r.timeout_s)));
+  server.run_loop_while([&] {
+    while (!shared.up() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  });
 }
 
 // /metrics as the API renders it, plus what the watchdog did (it lives in the server).
@@ -277,10 +299,20 @@ int run_serve(const ServeOptions &o) {
   warn_unrouted(cfg, host);
 
   const routing::ModelTable models(cfg);
+  std::optional<routing::SharedLimits> shared;
+  std::optional<routing::Limiter> limiter;
+  if (cfg.router.redis) {
+    shared.emplace(server->io_context(), *cfg.router.redis, say);
+    limiter.emplace(
+        *shared, [&](std::function<void()> f) { net::post(server->io_context(), std::move(f)); }, cfg.router.strategy);
+    wait_for_redis(*server, *shared, *cfg.router.redis);
+  } else {
+    limiter.emplace();
+  }
   proxy::Metrics metrics;
   proxy::AccessLog access_log(stderr);
   proxy::Api api(
-      host, models, metrics, [&](std::function<void()> job) { server->post_work(std::move(job)); },
+      host, models, *limiter, metrics, [&](std::function<void()> job) { server->post_work(std::move(job)); },
       proxy::ApiOptions{cfg.master_key});
 
   proxy::ServerHooks hooks;

@@ -210,6 +210,8 @@ class Reader {
 
   void router_settings(const YAML::Node &n) {
     expect(n, YAML::NodeType::Map, "router_settings", "a mapping");
+    RedisSettings redis;
+    std::optional<YAML::Mark> port_mark;
     static constexpr std::pair<std::string_view, RoutingStrategy> kStrategies[] = {
         {"simple-shuffle", RoutingStrategy::kSimpleShuffle},
         {"least-busy", RoutingStrategy::kLeastBusy},
@@ -240,10 +242,79 @@ class Reader {
         if (!v.IsScalar() || !parse_number(v.Scalar(), cfg.router.cooldown_time_s) || cfg.router.cooldown_time_s < 0 ||
             cfg.router.cooldown_time_s > 86400)
           fail(v.Mark(), "\"" + name + "\" must be a number of seconds in 0..86400");
+      } else if (key == "redis_url") {
+        redis_url(v, secret(v, name), redis);
+      } else if (key == "redis_host") {
+        redis.host = secret(v, name);
+        if (redis.host.empty()) fail(v.Mark(), "\"" + name + "\" is empty");
+      } else if (key == "redis_port") {
+        double p = 0;
+        if (!v.IsScalar() || !parse_number(resolve_env(v, v.Scalar(), name), p) || p < 1 || p > 65535 ||
+            p != static_cast<uint16_t>(p))
+          fail(v.Mark(), "\"" + name + "\" must be a port number in 1..65535");
+        redis.port = static_cast<uint16_t>(p);
+        port_mark = v.Mark();
+      } else if (key == "redis_password") {
+        redis.password = secret(v, name);
+      } else if (key == "redis_timeout") {
+        if (!v.IsScalar() || !parse_number(v.Scalar(), redis.timeout_s) || !(redis.timeout_s > 0) ||
+            redis.timeout_s > 60)
+          fail(v.Mark(), "\"" + name + "\" must be a number of seconds in (0, 60]");
       } else {
         warn(kv.first.Mark(), name + " is not supported and is ignored");
       }
     }
+    if (!redis.host.empty()) {
+      cfg.router.redis = std::move(redis);
+    } else if (port_mark || !redis.password.empty()) {
+      fail(port_mark ? *port_mark : n.Mark(),
+           "router_settings.redis_port and redis_password need router_settings.redis_host (or redis_url)");
+    }
+  }
+
+  // redis://[[username]:password@]host[:port][/db], as LiteLLM and redis-py read it.
+  void redis_url(const YAML::Node &v, const std::string &url, RedisSettings &out) const {
+    auto bad = [&](const std::string &why) {
+      fail(v.Mark(),
+           "\"router_settings.redis_url\": " + why + " (expected redis://[[user]:password@]host[:port][/db])");
+    };
+    static constexpr std::string_view kScheme = "redis://";
+    if (url.rfind("rediss://", 0) == 0)
+      bad("TLS (rediss://) is not supported: Debian 12's hiredis 0.14 has no TLS; reach Redis through a TLS tunnel");
+    if (url.rfind(kScheme, 0) != 0) bad("it must start with redis://");
+    std::string rest = url.substr(kScheme.size());
+    if (const size_t at = rest.rfind('@'); at != std::string::npos) {
+      const std::string auth = rest.substr(0, at);
+      rest = rest.substr(at + 1);
+      const size_t colon = auth.find(':');
+      if (colon == std::string::npos) {
+        out.password = auth;
+      } else {
+        out.username = auth.substr(0, colon);
+        out.password = auth.substr(colon + 1);
+      }
+    }
+    if (const size_t slash = rest.find('/'); slash != std::string::npos) {
+      const std::string db = rest.substr(slash + 1);
+      double d = 0;
+      if (!db.empty() && (!parse_number(db, d) || d < 0 || d > 1e6 || d != static_cast<uint32_t>(d)))
+        bad("the database \"" + db + "\" is not a number");
+      out.db = static_cast<uint32_t>(d);
+      rest = rest.substr(0, slash);
+    }
+    const size_t colon = rest.rfind(':');
+    if (const size_t bracket = rest.find(']');
+        colon != std::string::npos && (bracket == std::string::npos || bracket < colon)) {
+      double p = 0;
+      const std::string port = rest.substr(colon + 1);
+      if (!parse_number(port, p) || p < 1 || p > 65535 || p != static_cast<uint16_t>(p))
+        bad("the port \"" + port + "\" is not in 1..65535");
+      out.port = static_cast<uint16_t>(p);
+      rest = rest.substr(0, colon);
+    }
+    if (rest.size() > 2 && rest.front() == '[' && rest.back() == ']') rest = rest.substr(1, rest.size() - 2);
+    if (rest.empty()) bad("it names no host");
+    out.host = rest;
   }
 
   void general_settings(const YAML::Node &n) {

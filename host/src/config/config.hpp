@@ -33,6 +33,18 @@ struct Deployment {
 // router_settings.routing_strategy, by LiteLLM's names (round-robin is llmhost's own).
 enum class RoutingStrategy { kSimpleShuffle, kLeastBusy, kLatencyBased, kUsageBased, kRoundRobin };
 
+// router_settings' Redis, where several instances share their limits and cooldowns
+// (redis_url, or redis_host, redis_port, redis_password; docs/scale-out.md).
+struct RedisSettings {
+  std::string host;
+  uint16_t port = 6379;
+  std::string username, password;  // empty: no AUTH; a username only with redis_url (ACL)
+  uint32_t db = 0;                 // SELECTed after connecting
+  double timeout_s = 0.1;          // redis_timeout: a reply later than this counts Redis as down
+  // "host:port", for messages (never the password).
+  std::string where() const { return host + ":" + std::to_string(port); }
+};
+
 // router_settings: how a model name's deployments are picked and when one is rested.
 struct RouterSettings {
   RoutingStrategy strategy = RoutingStrategy::kSimpleShuffle;
@@ -42,6 +54,7 @@ struct RouterSettings {
   // else to go, refusing its requests would help no one.
   std::optional<uint32_t> allowed_fails;
   double cooldown_time_s = 5;
+  std::optional<RedisSettings> redis;  // unset: limits and cooldowns count in this process only
 };
 
 // A public model name and its deployments, in file order (several entries may share a name).

@@ -45,8 +45,14 @@ const Endpoint *find_endpoint(std::string_view path) {
 
 }  // namespace
 
-Api::Api(Host &host, const routing::ModelTable &models, Metrics &metrics, PostWork post_work, ApiOptions options)
-    : host_(host), models_(models), metrics_(metrics), post_work_(std::move(post_work)), options_(std::move(options)) {}
+Api::Api(Host &host, const routing::ModelTable &models, const routing::Limiter &limiter, Metrics &metrics,
+         PostWork post_work, ApiOptions options)
+    : host_(host),
+      models_(models),
+      limiter_(limiter),
+      metrics_(metrics),
+      post_work_(std::move(post_work)),
+      options_(std::move(options)) {}
 
 bool Api::authorized(const Incoming &in) const {
   if (options_.master_key.empty()) return true;
@@ -88,7 +94,7 @@ void Api::handle(std::shared_ptr<Exchange> ex) {
     return readiness(*ex);
   } else {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = metrics_.render(host_, models_);
+    r.body = metrics_.render(host_, models_, limiter_);
   }
   ex->reply(std::move(r));
 }

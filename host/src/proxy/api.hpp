@@ -12,6 +12,7 @@
 #include "openai/request.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/metrics.hpp"
+#include "routing/limiter.hpp"
 #include "routing/model_table.hpp"
 
 namespace llmhost::proxy {
@@ -23,7 +24,8 @@ struct ApiOptions {
 class Api {
  public:
   using PostWork = std::function<void(std::function<void()>)>;
-  Api(Host &host, const routing::ModelTable &models, Metrics &metrics, PostWork post_work, ApiOptions options);
+  Api(Host &host, const routing::ModelTable &models, const routing::Limiter &limiter, Metrics &metrics,
+      PostWork post_work, ApiOptions options);
 
   void handle(std::shared_ptr<Exchange> ex);
 
@@ -34,8 +36,10 @@ class Api {
   void chat(std::shared_ptr<Exchange> ex);  // on an I/O thread
   void start_chat(const std::shared_ptr<Exchange> &ex);
   void complete(std::shared_ptr<Completion> c);  // the next attempt of a chat completion; any thread
+  void complete_admitted(const std::shared_ptr<Completion> &c);
   void on_completed(const std::shared_ptr<Completion> &c, CompleteResult &result);
   void stream(std::shared_ptr<StreamCall> s);  // the next attempt of a chat stream; any thread
+  void stream_admitted(const std::shared_ptr<StreamCall> &s);
   void on_streamed(const std::shared_ptr<StreamCall> &s, std::optional<Error> &error);
   void embeddings(std::shared_ptr<Exchange> ex);     // on a worker
   void token_counter(std::shared_ptr<Exchange> ex);  // on a worker
@@ -44,6 +48,7 @@ class Api {
 
   Host &host_;
   const routing::ModelTable &models_;
+  const routing::Limiter &limiter_;
   Metrics &metrics_;
   PostWork post_work_;
   ApiOptions options_;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 #include "proxy/error_reply.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/metrics.hpp"
+#include "routing/limiter.hpp"
 #include "routing/model_table.hpp"
 
 namespace llmhost::proxy {
@@ -28,23 +30,25 @@ class Attempts {
            bool stream)
       : route_(models.route(req, host)), asked_(req.model), endpoint_(endpoint), stream_(stream) {}
 
-  // Points `req` at the next attempt that may take the call, labels the exchange with it and
-  // arms the watchdog. A deployment at its rpm or tpm limit, or cooling down, is passed over
-  // (that is no failure of it); when none is left, throws Error 429 rate_limit_exceeded, and
-  // reply() adds the headers saying when to come back. Returns the attempt's target; throws
-  // Error (404) when its provider is not loaded, a failure of this attempt to hand to failed().
+  // Finds the next attempt that may take the call, then runs `then`: at once when limits count
+  // in process, after a round trip to Redis when they are shared (then on an I/O thread). A
+  // deployment at its rpm or tpm limit, or cooling down, is passed over (that is no failure of
+  // it). The Attempts must outlive the call.
+  void admit(const routing::Limiter &limiter, std::function<void()> then) {
+    limiter.admit(route_, i_, [this, then = std::move(then)](routing::Admission a) {
+      const routing::Clock::time_point now = routing::Clock::now();
+      for (const auto &[state, refusal] : a.refused) passed_over(*state, refusal, now);
+      i_ = a.index;
+      lease_ = std::move(a.lease);
+      then();
+    });
+  }
+
+  // Points `req` at the attempt admit() found, labels the exchange with it and arms the
+  // watchdog. When admit() found none, throws Error 429 rate_limit_exceeded, and reply() adds
+  // the headers saying when to come back. Returns the attempt's target; throws Error (404) when
+  // its provider is not loaded, a failure of this attempt to hand to failed().
   Target start(Exchange &ex, Request &req, const Host &host) {
-    const routing::Clock::time_point now = routing::Clock::now();
-    for (; i_ < route_.size(); ++i_) {
-      routing::DeploymentState *state = route_.state(i_);
-      if (!state) break;
-      const std::optional<routing::Refusal> refused = state->admit(now);
-      if (!refused) {
-        lease_ = routing::Lease(*state, now);
-        break;
-      }
-      passed_over(*refused, now);
-    }
     if (i_ == route_.size()) {
       exhausted_ = true;
       ex.label(std::string(endpoint_), asked_, provider_, stream_);
@@ -105,8 +109,8 @@ class Attempts {
     Reply r = error_reply(e);
     if (!exhausted_ || !soonest_) return r;
     const routing::Clock::time_point now = routing::Clock::now();
-    const routing::LimitUse use = soonest_->limit_use(now);
-    const double wait_s = std::chrono::duration<double>(soonest_until_ - now).count();
+    const routing::LimitUse &use = soonest_->use;
+    const double wait_s = std::chrono::duration<double>(soonest_->until - now).count();
     r.headers.emplace_back("Retry-After",
                            std::to_string(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait_s)))));
     r.headers.emplace_back("retry-after-ms", std::to_string(std::max<int64_t>(0, static_cast<int64_t>(wait_s * 1000))));
@@ -130,18 +134,15 @@ class Attempts {
     return status >= 400 && status != 400 && status != 413 && status != 422 && status != 499;
   }
 
-  // A deployment start() passed over: named in the 429, and the one free soonest kept for its
+  // A deployment admit() passed over: named in the 429, and the one free soonest kept for its
   // headers.
-  void passed_over(const routing::Refusal &r, routing::Clock::time_point now) {
+  void passed_over(const routing::DeploymentState &state, const routing::Refusal &r, routing::Clock::time_point now) {
     static constexpr const char *kWhy[] = {"rpm limit", "tpm limit", "cooling down"};
-    routing::DeploymentState *state = route_.state(i_);
-    refusals_ += (refusals_.empty() ? "" : ", ") + route_.model(i_) + " (" + kWhy[static_cast<int>(r.kind)] + ", " +
+    const std::string &model = state.deployment().model;
+    refusals_ += (refusals_.empty() ? "" : ", ") + model + " (" + kWhy[static_cast<int>(r.kind)] + ", " +
                  duration_text(r.until - now) + " left)";
-    provider_ = route_.provider(i_);
-    if (!soonest_ || r.until < soonest_until_) {
-      soonest_ = state;
-      soonest_until_ = r.until;
-    }
+    provider_ = routing::provider_of(model);
+    if (!soonest_ || r.until < soonest_->until) soonest_ = r;
   }
 
   // A duration as OpenAI writes x-ratelimit-reset-*: "1.5s", "250ms".
@@ -157,18 +158,17 @@ class Attempts {
     return s + "s";
   }
 
-  const routing::Route route_;
+  routing::Route route_;
   const std::string asked_;
   const std::string_view endpoint_;  // a literal
   const bool stream_;
   size_t i_ = 0;
-  std::string provider_;                         // of the current attempt
-  std::string failed_;                           // "provider/model -> status, ..." of the attempts before
-  routing::Lease lease_;                         // the current attempt's hold on its deployment
-  std::string refusals_;                         // "provider/model (rpm limit, 12s left), ..." of those passed over
-  routing::DeploymentState *soonest_ = nullptr;  // of those passed over, the one with room first
-  routing::Clock::time_point soonest_until_;
-  bool exhausted_ = false;  // start() found no deployment that may take the call
+  std::string provider_;                     // of the current attempt
+  std::string failed_;                       // "provider/model -> status, ..." of the attempts before
+  routing::Lease lease_;                     // the current attempt's hold on its deployment
+  std::string refusals_;                     // "provider/model (rpm limit, 12s left), ..." of those passed over
+  std::optional<routing::Refusal> soonest_;  // of those passed over, the one with room first
+  bool exhausted_ = false;                   // start() found no deployment that may take the call
 };
 
 }  // namespace llmhost::proxy

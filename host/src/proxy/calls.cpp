@@ -2,6 +2,8 @@
 // request is parsed on the I/O thread; a completion or a stream then goes through the callback
 // form of Host::complete or Host::stream, embeddings run on a worker. The client's disconnect
 // arrives as a stop on ex->cancelled().
+#include <future>
+
 #include "openai/request.hpp"
 #include "openai/response.hpp"
 #include "openai/sse_framer.hpp"
@@ -30,9 +32,13 @@ struct Api::Completion {
   std::string routed;  // the current attempt's "provider/model"
 };
 
-// Starts the next attempt with the callback form: an asynchronous plugin runs right here (an
-// I/O thread) with no worker; a blocking one runs on a worker through post_work_.
+// Starts the next attempt with the callback form, once admitted: an asynchronous plugin runs
+// right here (an I/O thread) with no worker; a blocking one runs on a worker through post_work_.
 void Api::complete(std::shared_ptr<Completion> c) {
+  c->attempts.admit(limiter_, [this, c] { complete_admitted(c); });
+}
+
+void Api::complete_admitted(const std::shared_ptr<Completion> &c) {
   Target target;
   try {
     target = c->attempts.start(*c->ex, c->req, host_);
@@ -75,9 +81,13 @@ struct Api::StreamCall {
   Usage usage;         // the last the stream reported
 };
 
-// Starts the next attempt with the callback form: an asynchronous plugin streams from the HTTP
-// event loop or its own threads; a blocking one on a worker through post_work_.
+// Starts the next attempt with the callback form, once admitted: an asynchronous plugin streams
+// from the HTTP event loop or its own threads; a blocking one on a worker through post_work_.
 void Api::stream(std::shared_ptr<StreamCall> s) {
+  s->attempts.admit(limiter_, [this, s] { stream_admitted(s); });
+}
+
+void Api::stream_admitted(const std::shared_ptr<StreamCall> &s) {
   Target target;
   try {
     target = s->attempts.start(*s->ex, s->req, host_);
@@ -193,6 +203,9 @@ void Api::embeddings(std::shared_ptr<Exchange> ex) {
   // Each attempt in turn, on this worker, until one answers or Attempts::failed gives up.
   for (;;) {
     try {
+      std::promise<void> admitted;  // a worker may wait (an I/O thread never does)
+      attempts->admit(limiter_, [&admitted] { admitted.set_value(); });
+      admitted.get_future().wait();
       const Target target = attempts->start(*ex, req, host_);
       EmbeddingResponse r = host_.embed(target, req, ex->cancelled());
       r.model = reported_model(r.model, req.model, attempts->asked());

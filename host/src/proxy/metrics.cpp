@@ -138,7 +138,8 @@ void deployments(std::string &out, const routing::ModelTable &models) {
 
 }  // namespace
 
-std::string Metrics::render(const Host &host, const routing::ModelTable &models) const {
+std::string Metrics::render(const Host &host, const routing::ModelTable &models,
+                            const routing::Limiter &limiter) const {
   std::string out;
   auto series = [&](const char *name, const Key &k) {
     out += name;
@@ -187,6 +188,11 @@ std::string Metrics::render(const Host &host, const routing::ModelTable &models)
     }
   }
   deployments(out, models);
+  if (const std::optional<bool> up = limiter.shared_up()) {
+    help(out, "llmhost_redis_up", "gauge",
+         "1 while Redis answers and limits are shared; 0 while they count in this process only.");
+    out += std::string("llmhost_redis_up ") + (*up ? "1" : "0") + '\n';
+  }
   help(out, "llmhost_requests_in_flight", "gauge", "Requests being handled now (the scrape itself included).");
   out += "llmhost_requests_in_flight " + std::to_string(in_flight_.load(std::memory_order_relaxed)) + '\n';
 

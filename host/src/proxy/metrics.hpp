@@ -15,6 +15,7 @@
 
 #include "llmhost/host.hpp"
 #include "proxy/exchange.hpp"
+#include "routing/limiter.hpp"
 #include "routing/model_table.hpp"
 
 namespace llmhost::proxy {
@@ -32,7 +33,7 @@ class Metrics {
 
   // The exposition text; the host's reload counts and provider state, and each configured
   // deployment's (routing/deployment_state.hpp), are read now.
-  std::string render(const Host &host, const routing::ModelTable &models) const;
+  std::string render(const Host &host, const routing::ModelTable &models, const routing::Limiter &limiter) const;
 
  private:
   struct Histogram {

@@ -248,6 +248,7 @@ void Server::stop() {
 bool Server::run(ServerHooks hooks) {
   Impl &d = *impl_;
   d.shared.hooks = std::move(hooks);
+  d.ioc.restart();  // run_loop_while may have run (and stopped) it before
   d.accept();
   d.wait_signal();
   std::vector<std::thread> threads;

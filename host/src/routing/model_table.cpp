@@ -1,18 +1,17 @@
 #include "routing/model_table.hpp"
 
+#include <map>
+
 #include "json/writer.hpp"
 #include "llmhost/errors.hpp"
+#include "routing/shared_limits.hpp"
 #include "routing/strategy.hpp"
 
 namespace llmhost::routing {
-namespace {
-
 std::string provider_of(std::string_view model) {
   const auto slash = model.find('/');
   return std::string(slash == std::string_view::npos ? std::string_view() : model.substr(0, slash));
 }
-
-}  // namespace
 
 Target Route::apply(size_t i, Request &r, const Host &host) const {
   if (!attempts_[i]) {
@@ -39,8 +38,13 @@ ModelTable::ModelTable(const config::Config &cfg) : router_(cfg.router), direct_
   groups_.reserve(cfg.models.size());
   for (const config::ModelGroup &g : cfg.models) {
     Group &group = groups_.emplace_back(Group{g, {}, {}});
-    for (const config::Deployment &d : group.group.deployments)
-      group.states.push_back(std::make_unique<DeploymentState>(d, router_, group.group.deployments.size() == 1));
+    std::map<std::string, int> seen;  // the same deployment twice in one name counts apart
+    for (const config::Deployment &d : group.group.deployments) {
+      std::string key = shared_key(g.name, d);
+      if (const int n = seen[key]++) key += "#" + std::to_string(n + 1);
+      group.states.push_back(
+          std::make_unique<DeploymentState>(d, router_, group.group.deployments.size() == 1, std::move(key)));
+    }
   }
   // config::parse has checked that every name in a fallback list is configured.
   for (const config::Fallback &f : cfg.fallbacks) {
@@ -76,6 +80,7 @@ Route ModelTable::route(const Request &r, const Host &host) const {
     try {
       route.direct_ = host.resolve(r.model);
       route.attempts_.push_back(nullptr);
+      route.group_ends_.push_back(1);
       return route;
     } catch (const Error &) {
       // Not a loaded provider's model either: the 404 below lists what there is.
@@ -93,6 +98,7 @@ void ModelTable::append_ordered(const Group &g, Route &route) const {
   for (const auto &s : g.states) ordered.push_back(s.get());
   order(router_.strategy, ordered, *g.turn, Clock::now());
   route.attempts_.insert(route.attempts_.end(), ordered.begin(), ordered.end());
+  route.group_ends_.push_back(route.attempts_.size());
 }
 
 std::vector<std::string> ModelTable::names(const std::vector<ProviderInfo> &loaded) const {

@@ -2,6 +2,7 @@
 // to loaded providers; and the /v1/models listing.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -13,6 +14,9 @@
 #include "routing/deployment_state.hpp"
 
 namespace llmhost::routing {
+
+// "provider" of "provider/model" ("" when there is no slash).
+std::string provider_of(std::string_view model);
 
 // Where one request may go, in the order to try them: the deployments of the name the client
 // sent, in the order of router_settings' strategy (routing/strategy.hpp), then those of each of
@@ -31,10 +35,18 @@ class Route {
   // "provider/model" of attempt `i`, and its provider part, for messages and metrics.
   const std::string &model(size_t i) const;
   std::string provider(size_t i) const;
+  // One past the last attempt of the same model name as attempt `i`.
+  size_t group_end(size_t i) const { return *std::upper_bound(group_ends_.begin(), group_ends_.end(), i); }
+  // Moves attempt `j` to `i` (i <= j, the same model name), the ones between one later.
+  void promote(size_t j, size_t i) {
+    std::rotate(attempts_.begin() + static_cast<ptrdiff_t>(i), attempts_.begin() + static_cast<ptrdiff_t>(j),
+                attempts_.begin() + static_cast<ptrdiff_t>(j) + 1);
+  }
 
  private:
   friend class ModelTable;
   std::vector<DeploymentState *> attempts_;  // nullptr: the direct route
+  std::vector<size_t> group_ends_;           // where each model name's attempts end, ascending
   Target direct_;                            // the direct route's target
   std::string direct_model_;                 // the name the client sent
   double timeout_s_ = 0;                     // the client's values, restored per attempt
