@@ -7,11 +7,14 @@
 #include <llmhost/provider.hpp>
 #include <llmhost/text.hpp>
 
+#include "flavour.hpp"
+
 namespace openai_plugin {
 namespace {
 
-constexpr std::array<std::string_view, 6> kGatewayKeys = {"api_key", "api_base",    "base_url",
-                                                          "timeout", "num_retries", "extra_headers"};
+// api_version is Azure's, sent in the URL.
+constexpr std::array<std::string_view, 7> kGatewayKeys = {"api_key",     "api_base",      "base_url",   "timeout",
+                                                          "num_retries", "extra_headers", "api_version"};
 
 bool dropped(std::string_view key, BodyKind kind) {
   if (key == "model" || key == "stream") return true;                   // rewritten below
@@ -50,7 +53,7 @@ std::string rewrite_body(simdjson::dom::parser &parser, std::string_view body_js
   if (body_json.empty()) body_json = "{}";
   simdjson::dom::object obj;
   if (parser.parse(body_json.data(), body_json.size(), true).get(obj))
-    throw llmh::Error(400, "openai: the request body is not a JSON object");
+    throw llmh::Error(400, OPENAI_PLUGIN_NAME ": the request body is not a JSON object");
   return write_body(model, kind, body_json.size(), [&](std::string &out) {
     // The parse validated the whole body, so each kept member's text is valid JSON as written:
     // copied, not re-serialized. The parsed object, in step, gives each key unescaped.

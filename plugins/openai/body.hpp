@@ -20,7 +20,7 @@ enum class BodyKind {
 
 // Rewrites `body_json` (a JSON object) for `model`, parsing it with `parser`. Drops the
 // gateway-only keys that must never reach an upstream: api_key, api_base, base_url, timeout,
-// num_retries, extra_headers. Every other member is sent as the caller wrote it. Throws
+// num_retries, extra_headers, api_version. Every other member is sent as the caller wrote it. Throws
 // llmh::Error(400) when body_json is not a JSON object.
 std::string rewrite_body(simdjson::dom::parser &parser, std::string_view body_json, std::string_view model,
                          BodyKind kind);

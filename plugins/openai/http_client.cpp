@@ -3,6 +3,8 @@
 #include <cstring>
 #include <vector>
 
+#include "flavour.hpp"
+
 namespace openai_plugin {
 namespace {
 
@@ -57,7 +59,7 @@ bool HttpClient::has_async() const {
 
 llmh::Error HttpClient::transport_error(const llmh_error &err) {
   const size_t n = strnlen(err.message, LLMH_ERROR_MESSAGE_MAX);
-  return llmh::Error(err.status ? err.status : 502, "openai: " + std::string(err.message, n));
+  return llmh::Error(err.status ? err.status : 502, OPENAI_PLUGIN_NAME ": " + std::string(err.message, n));
 }
 
 HttpReply HttpClient::post(const Target &target, std::string_view body, const CallHooks &hooks) const {

@@ -1,5 +1,6 @@
 // The `openai` provider: any OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp's server,
 // Ollama, LM Studio, ...) through the host HTTP service. `openai/MODEL` sends MODEL upstream.
+// Built a second time as `azure` (flavour.hpp): `azure/DEPLOYMENT` calls that deployment.
 #include <simdjson.h>
 
 #include <llmhost/async.h>
@@ -12,6 +13,7 @@
 
 #include "body.hpp"
 #include "common/pool.hpp"
+#include "flavour.hpp"
 #include "http_client.hpp"
 #include "parse.hpp"
 #include "settings.hpp"
@@ -25,7 +27,7 @@ const llmh_http_api *require_http(const llmh::Provider &self) {
   const auto *api = static_cast<const llmh_http_api *>(self.host_extension(LLMH_HTTP_EXTENSION_ID));
   // The 1.0 table is enough: perform_async (1.1) is checked where it is used (has_async).
   if (!api || api->struct_size < offsetof(llmh_http_api, perform_async))
-    throw llmh::Error(500, "openai: this host offers no HTTP service (" LLMH_HTTP_EXTENSION_ID ")");
+    throw llmh::Error(500, OPENAI_PLUGIN_NAME ": this host offers no HTTP service (" LLMH_HTTP_EXTENSION_ID ")");
   return api;
 }
 
@@ -66,9 +68,10 @@ class StreamReader {
   void finish() {
     sse_.finish();
     if (consumer_gone_) return;
-    if (out_.cancelled()) throw llmh::Error(499, "openai: the stream was cancelled");
+    if (out_.cancelled()) throw llmh::Error(499, OPENAI_PLUGIN_NAME ": the stream was cancelled");
     if (events_ == 0)
-      throw llmh::Error(502, "openai: stream from " + std::string(url_) + " contained no server-sent events");
+      throw llmh::Error(502,
+                        OPENAI_PLUGIN_NAME ": stream from " + std::string(url_) + " contained no server-sent events");
   }
 
  private:
@@ -306,5 +309,10 @@ class OpenAI final : public llmh::Provider {
 }  // namespace
 }  // namespace openai_plugin
 
+#if OPENAI_PLUGIN_AZURE
+LLMH_PROVIDER(openai_plugin::OpenAI, "azure", "0.1.0", "Azure OpenAI deployments over HTTP",
+              LLMH_CAP_COMPLETE | LLMH_CAP_STREAM | LLMH_CAP_EMBED | LLMH_CAP_BODY_MEMBERS)
+#else
 LLMH_PROVIDER(openai_plugin::OpenAI, "openai", "0.1.0", "any OpenAI-compatible endpoint over HTTP",
               LLMH_CAP_COMPLETE | LLMH_CAP_STREAM | LLMH_CAP_EMBED | LLMH_CAP_BODY_MEMBERS)
+#endif

@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "flavour.hpp"
+
 namespace openai_plugin {
 namespace {
 
@@ -12,7 +14,7 @@ using simdjson::dom::element;
 using simdjson::dom::object;
 
 [[noreturn]] void bad(std::string_view url, const std::string &what) {
-  throw llmh::Error(502, "openai: unexpected response from " + std::string(url) + ": " + what);
+  throw llmh::Error(502, OPENAI_PLUGIN_NAME ": unexpected response from " + std::string(url) + ": " + what);
 }
 
 object parse_object(simdjson::dom::parser &parser, std::string_view body, std::string_view url) {
@@ -69,7 +71,8 @@ void parse_completion(simdjson::dom::parser &parser, std::string &scratch, std::
   object obj = parse_object(parser, body, url);
   array choices;
   if (obj["choices"].get(choices)) {
-    if (std::string m = error_message_of(obj); !m.empty()) throw llmh::Error(502, "openai: upstream error: " + m);
+    if (std::string m = error_message_of(obj); !m.empty())
+      throw llmh::Error(502, OPENAI_PLUGIN_NAME ": upstream error: " + m);
     bad(url, "no \"choices\" array");
   }
   object choice;
@@ -108,7 +111,8 @@ void parse_embeddings(simdjson::dom::parser &parser, std::string_view body, cons
   object obj = parse_object(parser, body, url);
   array data;
   if (obj["data"].get(data)) {
-    if (std::string m = error_message_of(obj); !m.empty()) throw llmh::Error(502, "openai: upstream error: " + m);
+    if (std::string m = error_message_of(obj); !m.empty())
+      throw llmh::Error(502, OPENAI_PLUGIN_NAME ": upstream error: " + m);
     bad(url, "no \"data\" array");
   }
   std::vector<float> values;
@@ -147,8 +151,8 @@ llmh::Error upstream_error(simdjson::dom::parser &parser, int status, std::strin
     if (message.empty() && !obj["detail"].get(s)) message = s;
   }
   if (message.empty()) message = body.empty() ? "(empty body)" : snippet(body);
-  return llmh::Error(mapped,
-                     "openai: upstream " + std::string(url) + " returned " + std::to_string(status) + ": " + message);
+  return llmh::Error(mapped, OPENAI_PLUGIN_NAME ": upstream " + std::string(url) + " returned " +
+                                 std::to_string(status) + ": " + message);
 }
 
 }  // namespace openai_plugin

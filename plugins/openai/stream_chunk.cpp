@@ -3,9 +3,10 @@
 #include <array>
 #include <vector>
 
-#include "parse.hpp"
-
 #include <llmhost/json_text.hpp>
+
+#include "flavour.hpp"
+#include "parse.hpp"
 
 namespace openai_plugin {
 namespace {
@@ -20,10 +21,10 @@ bool emit_chunk(simdjson::dom::parser &parser, std::string &scratch, std::string
                 std::string_view url) {
   object obj;
   if (auto e = parser.parse(json.data(), json.size(), true).get(obj))
-    throw llmh::Error(502, "openai: stream from " + std::string(url) + " sent an event that is not a JSON object (" +
-                               simdjson::error_message(e) + ")");
+    throw llmh::Error(502, OPENAI_PLUGIN_NAME ": stream from " + std::string(url) +
+                               " sent an event that is not a JSON object (" + simdjson::error_message(e) + ")");
   if (std::string m = error_message_of(obj); !m.empty())
-    throw llmh::Error(502, "openai: upstream error in stream: " + m);
+    throw llmh::Error(502, OPENAI_PLUGIN_NAME ": upstream error in stream: " + m);
 
   llmh_chunk chunk = llmh::make_chunk();
   chunk.raw_json = llmh::str(json);
@@ -38,6 +39,11 @@ bool emit_chunk(simdjson::dom::parser &parser, std::string &scratch, std::string
   std::vector<llmh_tool_call_delta> deltas;
   array choices;
   object choice;
+  element u;
+  const bool has_usage = !obj["usage"].get(u) && !u.is_null();
+  // A chunk with no choice and no usage says nothing a client reads: Azure leads every stream
+  // with one (its prompt_filter_results).
+  if (!obj["choices"].get(choices) && choices.size() == 0 && !has_usage) return true;
   if (!obj["choices"].get(choices) && !choices.at(0).get(choice)) {
     object delta;
     if (!choice["delta"].get(delta)) {
@@ -50,7 +56,8 @@ bool emit_chunk(simdjson::dom::parser &parser, std::string &scratch, std::string
         uint32_t position = 0;
         for (element c : calls) {
           object call;
-          if (c.get(call)) throw llmh::Error(502, "openai: stream from " + std::string(url) + " sent a bad tool call");
+          if (c.get(call))
+            throw llmh::Error(502, OPENAI_PLUGIN_NAME ": stream from " + std::string(url) + " sent a bad tool call");
           llmh_tool_call_delta d{};
           d.struct_size = sizeof d;
           uint64_t index = position;
@@ -72,8 +79,7 @@ bool emit_chunk(simdjson::dom::parser &parser, std::string &scratch, std::string
   chunk.tool_calls = deltas.empty() ? nullptr : deltas.data();
   chunk.tool_call_count = deltas.size();
   llmh_usage usage;
-  element u;
-  if (!obj["usage"].get(u) && read_usage(u, usage)) chunk.usage = &usage;
+  if (has_usage && read_usage(u, usage)) chunk.usage = &usage;
   return out.emit(chunk);
 }
 

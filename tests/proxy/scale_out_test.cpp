@@ -129,12 +129,14 @@ TEST_CASE("cooldown shared: a deployment rested by one instance's failures is sk
   const std::string other = two.metrics(1);
   CHECK(metric(other, "llmhost_deployment_requests_total{model_name=\"pair\",deployment=\"echo/bad\"}") == 0);
   CHECK(metric(other,
-               "llmhost_deployment_limited_total{model_name=\"pair\",deployment=\"echo/bad\",limit=\"cooldown\"}") >= 1);
+               "llmhost_deployment_limited_total{model_name=\"pair\",deployment=\"echo/bad\",limit=\"cooldown\"}") >=
+        1);
 }
 
 TEST_CASE("Redis outage: no request fails, limits count in each process, and sharing resumes when it is back") {
   test::RedisServer redis;
-  Instances two(redis, deployment("steady", "echo/a", "      rpm: 1000000\n") + deployment("tight", "echo/b", "      rpm: 2\n"));
+  Instances two(
+      redis, deployment("steady", "echo/a", "      rpm: 1000000\n") + deployment("tight", "echo/b", "      rpm: 2\n"));
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0}, failed{0};
   std::vector<std::thread> load;

@@ -21,12 +21,14 @@ using namespace std::chrono_literals;
 namespace {
 
 struct Fixture {
-  Fixture() {
+  explicit Fixture(double timeout_s = 1) {
     config::RedisSettings r;
     r.host = "127.0.0.1";
     r.port = redis.port();
-    r.timeout_s = 1;
-    limits.emplace(ioc, r, [this](const std::string &line) { notices.push_back(line); }, 1s);
+    r.timeout_s = timeout_s;
+    limits.emplace(
+        ioc, r, config::RoutingStrategy::kSimpleShuffle, [this](const std::string &line) { notices.push_back(line); },
+        1s);
     loop = std::thread([this] { ioc.run(); });
     const auto deadline = Clock::now() + 10s;
     while (!limits->up() && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
@@ -41,7 +43,7 @@ struct Fixture {
 
   std::optional<SharedLimits::Verdict> admit(std::vector<routing::DeploymentState *> candidates) {
     std::promise<std::optional<SharedLimits::Verdict>> verdict;
-    limits->admit(candidates, false, [&](std::optional<SharedLimits::Verdict> v) { verdict.set_value(std::move(v)); });
+    limits->admit(candidates, [&](std::optional<SharedLimits::Verdict> v) { verdict.set_value(std::move(v)); });
     return verdict.get_future().get();
   }
 
@@ -153,4 +155,22 @@ TEST_CASE("Redis gone: admissions answer \"decide in process\" at once, and the 
   size_t unreachable = 0;
   for (const std::string &n : f.notices) unreachable += n.find("is unreachable") != std::string::npos;
   CHECK(unreachable == 1);
+}
+
+TEST_CASE("Redis slower than redis_timeout: the admission answers \"decide in process\" in time, and sharing resumes") {
+  Fixture f(0.2);
+  const config::Deployment d = deployment("echo/a", 5, std::nullopt);
+  routing::DeploymentState s(d, {}, true, routing::shared_key("g", d));
+  REQUIRE(f.admit({&s})->admitted == 0);
+  f.redis.command({"CLIENT", "PAUSE", "1500", "ALL"});  // every client's commands wait 1.5 s
+  const Clock::time_point asked = Clock::now();
+  CHECK_FALSE(f.admit({&s}));
+  CHECK(Clock::now() - asked < 1200ms);  // given up on after redis_timeout, not after the pause
+  CHECK_FALSE(f.limits->up());
+  const auto back = Clock::now() + 10s;
+  while (!f.limits->up() && Clock::now() < back) std::this_thread::sleep_for(10ms);
+  REQUIRE(f.limits->up());
+  const auto v = f.admit({&s});
+  REQUIRE(v);
+  CHECK(v->admitted == 0);
 }

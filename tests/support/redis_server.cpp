@@ -72,10 +72,8 @@ struct Reader {
     std::string head = line();
     switch (type) {
       case '+':
-      case ':':
-        return head;
-      case '-':
-        return head;  // "ERR ..." as Redis wrote it
+      case ':': return head;
+      case '-': return head;  // "ERR ..." as Redis wrote it
       case '$': {
         const long n = std::stol(head);
         if (n < 0) return "(nil)";

@@ -302,9 +302,8 @@ int run_serve(const ServeOptions &o) {
   std::optional<routing::SharedLimits> shared;
   std::optional<routing::Limiter> limiter;
   if (cfg.router.redis) {
-    shared.emplace(server->io_context(), *cfg.router.redis, say);
-    limiter.emplace(
-        *shared, [&](std::function<void()> f) { net::post(server->io_context(), std::move(f)); }, cfg.router.strategy);
+    shared.emplace(server->io_context(), *cfg.router.redis, cfg.router.strategy, say);
+    limiter.emplace(*shared, [&](std::function<void()> f) { net::post(server->io_context(), std::move(f)); });
     wait_for_redis(*server, *shared, *cfg.router.redis);
   } else {
     limiter.emplace();

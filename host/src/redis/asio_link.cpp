@@ -3,6 +3,7 @@
 #include <hiredis/async.h>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <memory>
 
 namespace llmhost::redis {
@@ -19,6 +20,7 @@ struct Link : std::enable_shared_from_this<Link> {
   net::posix::stream_descriptor socket;
   bool want_read = false, want_write = false;
   bool reading = false, writing = false;  // a wait is outstanding
+  bool flushing = false;                  // a write is posted
   std::shared_ptr<Link> self;             // hiredis's reference
 
   void wait(net::posix::stream_descriptor::wait_type type) {
@@ -47,10 +49,21 @@ struct Link : std::enable_shared_from_this<Link> {
     l.wait(net::posix::stream_descriptor::wait_read);
   }
   static void del_read(void *data) { of(data).want_read = false; }
+  // A connected socket can almost always take a command at once: write it on the strand's next
+  // turn (commands queued until then go in one write), and wait for writability only when the
+  // socket is full. Before the connection is made, writability is what says it is.
   static void add_write(void *data) {
     Link &l = of(data);
     l.want_write = true;
-    l.wait(net::posix::stream_descriptor::wait_write);
+    if (!(l.ac->c.flags & REDIS_CONNECTED)) return l.wait(net::posix::stream_descriptor::wait_write);
+    if (l.flushing) return;
+    l.flushing = true;
+    net::post(l.socket.get_executor(), [link = l.shared_from_this()] {
+      link->flushing = false;
+      if (!link->ac || !link->want_write) return;
+      redisAsyncHandleWrite(link->ac);
+      if (link->ac && link->want_write) link->wait(net::posix::stream_descriptor::wait_write);
+    });
   }
   static void del_write(void *data) { of(data).want_write = false; }
   static void cleanup(void *data) {

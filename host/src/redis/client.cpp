@@ -58,13 +58,13 @@ struct Client::State : std::enable_shared_from_this<State> {
   Clock::duration backoff = kFirstRetry;
 
   void connect() {
-    resolver.async_resolve(settings.host, std::to_string(settings.port),
-                           [self = shared_from_this()](boost::system::error_code ec,
-                                                       net::ip::tcp::resolver::results_type found) {
-                             if (self->closing) return;
-                             if (ec) return self->lost("cannot resolve " + self->settings.host + ": " + ec.message());
-                             self->open(found.begin()->endpoint().address().to_string());
-                           });
+    resolver.async_resolve(
+        settings.host, std::to_string(settings.port),
+        [self = shared_from_this()](boost::system::error_code ec, net::ip::tcp::resolver::results_type found) {
+          if (self->closing) return;
+          if (ec) return self->lost("cannot resolve " + self->settings.host + ": " + ec.message());
+          self->open(found.begin()->endpoint().address().to_string());
+        });
   }
 
   // hiredis resolves names with a blocking getaddrinfo: it only ever gets the address.
@@ -97,14 +97,15 @@ struct Client::State : std::enable_shared_from_this<State> {
     if (settings.db) send({"SELECT", std::to_string(settings.db)}, must_succeed("SELECT"), setup);
     shas.assign(scripts.size(), {});
     for (size_t i = 0; i < scripts.size(); ++i)
-      send({"SCRIPT", "LOAD", scripts[i]},
-           [this, i](redisReply *r) {
-             if (!r || !ac) return;
-             if (r->type != REDIS_REPLY_STRING) return drop("SCRIPT LOAD failed: " + std::string(r->str ? r->str : ""));
-             shas[i] = reply_text(r);
-             if (i + 1 == scripts.size()) ready();
-           },
-           setup);
+      send(
+          {"SCRIPT", "LOAD", scripts[i]},
+          [this, i](redisReply *r) {
+            if (!r || !ac) return;
+            if (r->type != REDIS_REPLY_STRING) return drop("SCRIPT LOAD failed: " + std::string(r->str ? r->str : ""));
+            shas[i] = reply_text(r);
+            if (i + 1 == scripts.size()) ready();
+          },
+          setup);
   }
 
   void ready() {
@@ -112,8 +113,7 @@ struct Client::State : std::enable_shared_from_this<State> {
     backoff = kFirstRetry;
     said_error = false;
     if (!ever_up || said_down)
-      notice("redis at " + settings.where() + (ever_up ? " is back" : " is up") +
-             ": limits and cooldowns are shared");
+      notice("redis at " + settings.where() + (ever_up ? " is back" : " is up") + ": limits and cooldowns are shared");
     ever_up = true;
     said_down = false;
   }
@@ -135,13 +135,13 @@ struct Client::State : std::enable_shared_from_this<State> {
   // Gives the connection up; every pending command is answered "down".
   void drop(const std::string &why) {
     if (!ac) return;
+    up = false;  // before the pending commands hear of it
     redisAsyncContext *c = std::exchange(ac, nullptr);
     redisAsyncFree(c);  // in a reply callback, hiredis frees it once the callback returns
     lost(why);
   }
 
-  void send(const std::vector<std::string> &argv, std::function<void(redisReply *)> on_reply,
-            Clock::duration within) {
+  void send(const std::vector<std::string> &argv, std::function<void(redisReply *)> on_reply, Clock::duration within) {
     std::vector<const char *> args;
     std::vector<size_t> lens;
     for (const std::string &a : argv) {
@@ -204,7 +204,8 @@ struct Client::State : std::enable_shared_from_this<State> {
   static void on_command_reply(redisAsyncContext *c, void *reply, void *privdata) {
     State &s = *static_cast<State *>(c->data);
     std::unique_ptr<Pending> p(static_cast<Pending *>(privdata));
-    s.pending.pop_front();  // replies come in order: this is p
+    s.pending.pop_front();     // replies come in order: this is p
+    if (!reply) s.up = false;  // the connection is going: callers learn it before its end
     p->on_reply(static_cast<redisReply *>(reply));
   }
 
@@ -242,11 +243,11 @@ Client::~Client() {
 bool Client::up() const { return state_->up.load(std::memory_order_relaxed); }
 
 void Client::eval(size_t script, std::vector<std::string> keys, std::vector<std::string> args, Done done) {
-  net::post(state_->strand, [s = state_, script, keys = std::move(keys), args = std::move(args),
-                             done = std::move(done)]() mutable {
-    if (s->closing) return done(std::nullopt);
-    s->eval(script, std::move(keys), std::move(args), done);
-  });
+  net::post(state_->strand,
+            [s = state_, script, keys = std::move(keys), args = std::move(args), done = std::move(done)]() mutable {
+              if (s->closing) return done(std::nullopt);
+              s->eval(script, std::move(keys), std::move(args), done);
+            });
 }
 
 }  // namespace llmhost::redis

@@ -27,8 +27,7 @@ class Client {
 
   // Starts connecting at once. `scripts` are loaded on every (re)connection; eval() names them
   // by index. `notice` may be called from any I/O thread.
-  Client(boost::asio::io_context &ioc, config::RedisSettings settings, std::vector<std::string> scripts,
-         Notice notice);
+  Client(boost::asio::io_context &ioc, config::RedisSettings settings, std::vector<std::string> scripts, Notice notice);
   // Closes the connection; pending calls get nullopt. Call it once the io_context runs no
   // handler of this client any more (serve: after its loop stopped).
   ~Client();

@@ -29,10 +29,8 @@ class Limiter {
   // Counts in this process only.
   Limiter() = default;
   // Counts in Redis through `shared` while it is up. Its answers arrive on its strand; `post`
-  // moves the rest of the request off it (serve: onto its I/O threads). `strategy`:
-  // usage-based routing has Redis pick the deployment with the fewest tokens.
-  Limiter(SharedLimits &shared, Post post, config::RoutingStrategy strategy)
-      : shared_(&shared), post_(std::move(post)), fewest_tokens_(strategy == config::RoutingStrategy::kUsageBased) {}
+  // moves the rest of the request off it (serve: onto its I/O threads).
+  Limiter(SharedLimits &shared, Post post) : shared_(&shared), post_(std::move(post)) {}
 
   // Admits the request on the first attempt from `from` on that may take it, and calls `then`
   // with the result: on this thread at once when counting in process, else later from `post`.
@@ -49,7 +47,6 @@ class Limiter {
 
   SharedLimits *shared_ = nullptr;
   Post post_;
-  bool fewest_tokens_ = false;
 };
 
 }  // namespace llmhost::routing

@@ -12,7 +12,8 @@ namespace {
 // tokens total, failures log, cooldown flag. ARGV: window (µs), entry id, "fewest" or "first",
 // then rpm and tpm per candidate (0: none). Returns the index taken (1-based, 0: none), then per
 // candidate: state (0 free, 1 rpm, 2 tpm, 3 cooling down, -1 not looked at), requests, tokens,
-// and the ms until it is free again. Refusals in the same order as in process.
+// and the ms until it is free again. Refusals in the same order as in process. A deployment
+// keeps no requests log without an rpm, nor a tokens log without a tpm (unless "fewest").
 constexpr const char *kAdmitScript = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -25,17 +26,21 @@ local out, taken, taken_tokens = {0}, 0, nil
 for i = 1, n do
   local k = (i - 1) * 5
   local rpm, tpm = tonumber(ARGV[2 + 2 * i]), tonumber(ARGV[3 + 2 * i])
-  redis.call('ZREMRANGEBYSCORE', KEYS[k + 1], '-inf', now - window)
-  local requests = redis.call('ZCARD', KEYS[k + 1])
-  local old = redis.call('ZRANGEBYSCORE', KEYS[k + 2], '-inf', now - window)
-  local tokens
-  if #old == 0 then
-    tokens = tonumber(redis.call('GET', KEYS[k + 3]) or '0')
-  else
-    local gone = 0
-    for _, e in ipairs(old) do gone = gone + weight(e) end
-    redis.call('ZREMRANGEBYSCORE', KEYS[k + 2], '-inf', now - window)
-    tokens = redis.call('DECRBY', KEYS[k + 3], gone)
+  local requests, tokens = 0, 0
+  if rpm > 0 then
+    redis.call('ZREMRANGEBYSCORE', KEYS[k + 1], '-inf', now - window)
+    requests = redis.call('ZCARD', KEYS[k + 1])
+  end
+  if tpm > 0 or fewest then
+    local old = redis.call('ZRANGEBYSCORE', KEYS[k + 2], '-inf', now - window)
+    if #old == 0 then
+      tokens = tonumber(redis.call('GET', KEYS[k + 3]) or '0')
+    else
+      local gone = 0
+      for _, e in ipairs(old) do gone = gone + weight(e) end
+      redis.call('ZREMRANGEBYSCORE', KEYS[k + 2], '-inf', now - window)
+      tokens = redis.call('DECRBY', KEYS[k + 3], gone)
+    end
   end
   local state, wait = 0, 0
   local cooling = redis.call('PTTL', KEYS[k + 5])
@@ -70,7 +75,7 @@ for i = 1, n do
     break
   end
 end
-if taken ~= 0 then
+if taken ~= 0 and tonumber(ARGV[2 + 2 * taken]) > 0 then
   local k = (taken - 1) * 5
   redis.call('ZADD', KEYS[k + 1], now, ARGV[2])
   redis.call('PEXPIRE', KEYS[k + 1], ttl)
@@ -132,8 +137,9 @@ std::string shared_key(const std::string &model_name, const config::Deployment &
 }
 
 SharedLimits::SharedLimits(boost::asio::io_context &ioc, const config::RedisSettings &settings,
-                           redis::Client::Notice notice, Clock::duration window)
+                           config::RoutingStrategy strategy, redis::Client::Notice notice, Clock::duration window)
     : client_(ioc, settings, {kAdmitScript, kReportScript}, std::move(notice)),
+      fewest_tokens_(strategy == config::RoutingStrategy::kUsageBased),
       window_(window),
       instance_([] {
         std::random_device rd;
@@ -145,9 +151,9 @@ std::string SharedLimits::next_id() {
   return instance_ + '-' + std::to_string(seq_.fetch_add(1, std::memory_order_relaxed));
 }
 
-void SharedLimits::admit(const std::vector<DeploymentState *> &candidates, bool fewest_tokens,
+void SharedLimits::admit(const std::vector<DeploymentState *> &candidates,
                          std::function<void(std::optional<Verdict>)> done) {
-  std::vector<std::string> keys, args{std::to_string(micros(window_)), next_id(), fewest_tokens ? "fewest" : "first"};
+  std::vector<std::string> keys, args{std::to_string(micros(window_)), next_id(), fewest_tokens_ ? "fewest" : "first"};
   keys.reserve(candidates.size() * 5);
   for (const DeploymentState *s : candidates) {
     for (const char *suffix : {":r", ":t", ":T", ":f", ":c"}) keys.push_back(s->shared_key() + suffix);
@@ -181,21 +187,23 @@ void SharedLimits::admit(const std::vector<DeploymentState *> &candidates, bool 
 }
 
 void SharedLimits::report(DeploymentState &state, uint64_t tokens, Failure failure) {
+  if (!state.deployment().tpm && !fewest_tokens_) tokens = 0;
+  if (!tokens && failure == Failure::kNone) return;
   const std::string &key = state.shared_key();
   const int64_t cooldown_ms = std::chrono::duration_cast<std::chrono::milliseconds>(state.cooldown()).count();
-  client_.eval(kReport, {key + ":t", key + ":T", key + ":f", key + ":c"},
-               {std::to_string(micros(window_)), next_id(), std::to_string(tokens),
-                std::to_string(static_cast<int>(failure)), std::to_string(state.allowed_fails()),
-                std::to_string(cooldown_ms)},
-               [&state, failure](std::optional<std::vector<int64_t>> out) {
-                 if (failure == Failure::kNone) return;
-                 const Clock::time_point now = Clock::now();
-                 if (!out) {
-                   state.cool_if_due(now, failure == Failure::kRateLimited);
-                 } else if (!out->empty() && (*out)[0] == 1) {
-                   state.cooled(now);
-                 }
-               });
+  client_.eval(
+      kReport, {key + ":t", key + ":T", key + ":f", key + ":c"},
+      {std::to_string(micros(window_)), next_id(), std::to_string(tokens), std::to_string(static_cast<int>(failure)),
+       std::to_string(state.allowed_fails()), std::to_string(cooldown_ms)},
+      [&state, failure](std::optional<std::vector<int64_t>> out) {
+        if (failure == Failure::kNone) return;
+        const Clock::time_point now = Clock::now();
+        if (!out) {
+          state.cool_if_due(now, failure == Failure::kRateLimited);
+        } else if (!out->empty() && (*out)[0] == 1) {
+          state.cooled(now);
+        }
+      });
 }
 
 }  // namespace llmhost::routing
