@@ -1,11 +1,11 @@
-// openai_plugin::SseParser: the same bytes fed whole, in random splits, and as pre-split lines
+// llmh_plugins::SseParser: the same bytes fed whole, in random splits, and as pre-split lines
 // must give the same events. Input: [stop-after byte][split-seed byte][the stream].
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/sse.hpp"
 #include "fuzz_input.hpp"
-#include "sse.hpp"
 
 namespace {
 
@@ -16,8 +16,8 @@ struct Run {
   bool stopped = false;
 };
 
-openai_plugin::SseParser make_parser(Run &run, size_t stop_after) {
-  return openai_plugin::SseParser([&run, stop_after](const openai_plugin::SseEvent &e) {
+llmh_plugins::SseParser make_parser(Run &run, size_t stop_after) {
+  return llmh_plugins::SseParser([&run, stop_after](const llmh_plugins::SseEvent &e) {
     if (e.data.find('\r') != std::string_view::npos) llmhost_fuzz::fail("sse: data holds a CR");
     if (e.type.find_first_of("\r\n") != std::string_view::npos)
       llmhost_fuzz::fail("sse: event type holds a line break");

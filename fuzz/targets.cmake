@@ -3,10 +3,10 @@
 # each of which defines llmhost_fuzz_target() first.
 find_package(simdjson REQUIRED)  # imported targets are per directory
 set(_openai ${llmhost_SOURCE_DIR}/plugins/openai)
-llmhost_fuzz_target(sse SOURCES sse_fuzz.cpp ${_openai}/sse.cpp
-  INCLUDES ${_openai} LIBS llmhost::sdk)
-llmhost_fuzz_target(upstream SOURCES upstream_fuzz.cpp ${_openai}/sse.cpp ${_openai}/parse.cpp ${_openai}/stream_chunk.cpp
-  INCLUDES ${_openai} LIBS llmhost::sdk simdjson::simdjson)
+llmhost_fuzz_target(sse SOURCES sse_fuzz.cpp
+  INCLUDES ${_openai} ${llmhost_SOURCE_DIR}/plugins LIBS llmhost::sdk)
+llmhost_fuzz_target(upstream SOURCES upstream_fuzz.cpp ${_openai}/parse.cpp ${_openai}/stream_chunk.cpp
+  INCLUDES ${_openai} ${llmhost_SOURCE_DIR}/plugins LIBS llmhost::sdk simdjson::simdjson)
 llmhost_fuzz_target(descriptor SOURCES descriptor_fuzz.cpp LIBS llmhost_core_internal)
 llmhost_fuzz_target(request_body SOURCES request_body_fuzz.cpp LIBS llmhost_core_internal)
 llmhost_fuzz_target(chat_request SOURCES chat_request_fuzz.cpp LIBS llmhost_openai llmhost_dispatch)

@@ -9,9 +9,9 @@
 
 #include <llmhost/json_text.hpp>
 
+#include "common/sse.hpp"
 #include "fuzz_input.hpp"
 #include "parse.hpp"
-#include "sse.hpp"
 #include "stream_chunk.hpp"
 
 namespace {
@@ -94,7 +94,7 @@ void stream(simdjson::dom::parser &parser, std::string &scratch, std::string_vie
   llmh_stream_sink sink = stream_sink(&budget);
   llmh::Stream out(&sink);
   bool done = false;
-  openai_plugin::SseParser sse([&](const openai_plugin::SseEvent &event) {
+  llmh_plugins::SseParser sse([&](const llmh_plugins::SseEvent &event) {
     if (done) return true;
     if (event.data == "[DONE]") return done = true, true;
     return openai_plugin::emit_chunk(parser, scratch, event.data, out, kUrl);

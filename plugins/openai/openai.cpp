@@ -13,23 +13,20 @@
 
 #include "body.hpp"
 #include "common/pool.hpp"
+#include "common/sse.hpp"
 #include "flavour.hpp"
-#include "http_client.hpp"
 #include "parse.hpp"
 #include "settings.hpp"
-#include "sse.hpp"
 #include "stream_chunk.hpp"
 
 namespace openai_plugin {
 namespace {
 
-const llmh_http_api *require_http(const llmh::Provider &self) {
-  const auto *api = static_cast<const llmh_http_api *>(self.host_extension(LLMH_HTTP_EXTENSION_ID));
-  // The 1.0 table is enough: perform_async (1.1) is checked where it is used (has_async).
-  if (!api || api->struct_size < offsetof(llmh_http_api, perform_async))
-    throw llmh::Error(500, OPENAI_PLUGIN_NAME ": this host offers no HTTP service (" LLMH_HTTP_EXTENSION_ID ")");
-  return api;
-}
+using llmh_plugins::CallHooks;
+using llmh_plugins::HttpClient;
+using llmh_plugins::HttpReply;
+using llmh_plugins::SseEvent;
+using llmh_plugins::SseParser;
 
 // Runs `fn`; an error it throws leaves without the target's secrets in its message.
 template <class Fn>
@@ -96,7 +93,9 @@ class StreamReader {
 class OpenAI final : public llmh::Provider {
  public:
   OpenAI(const llmh_host_api *host, std::string_view config_json)
-      : Provider(host, config_json), settings_(config_json), http_(require_http(*this)) {}
+      : Provider(host, config_json),
+        settings_(config_json),
+        http_(HttpClient::of(*this, OPENAI_PLUGIN_NAME), OPENAI_PLUGIN_NAME) {}
 
   void complete(const llmh::Request &req, llmh::Response &out) override {
     const Target target = settings_.target(req, "/chat/completions");
@@ -184,7 +183,7 @@ class OpenAI final : public llmh::Provider {
     try {
       const HttpReply reply(call->self->http_.api(), response);
       without_secrets(call->target, [&] {
-        if (err) throw HttpClient::transport_error(*err);
+        if (err) throw call->self->http_.transport_error(*err);
         call->self->answer_completion(call->target, reply, llmh::Response(call->out));
       });
     } catch (...) {
@@ -257,7 +256,7 @@ class OpenAI final : public llmh::Provider {
         if (call->error) std::rethrow_exception(call->error);
         if (err) {
           if (call->reader.consumer_gone()) return;  // as in stream_to
-          throw HttpClient::transport_error(*err);
+          throw call->self->http_.transport_error(*err);
         }
         if (!reply.ok()) call->self->throw_upstream_error(call->target, reply);
         call->reader.finish();

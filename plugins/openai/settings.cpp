@@ -114,19 +114,4 @@ Target Settings::target(const llmh::Request &request, std::string_view endpoint)
   return t;
 }
 
-std::string redact(std::string text, const Target &t) {
-  static constexpr std::string_view kMark = "[redacted]";
-  for (const std::string &secret : t.secrets) {
-    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + kMark.size()))
-      text.replace(at, secret.size(), kMark);
-    // A message cut short (a snippet of the body) may end inside the secret.
-    for (size_t n = std::min(secret.size() - 1, text.size()); n >= 4; --n)
-      if (text.compare(text.size() - n, n, secret, 0, n) == 0) {
-        text.replace(text.size() - n, n, kMark);
-        break;
-      }
-  }
-  return text;
-}
-
 }  // namespace openai_plugin

@@ -9,6 +9,8 @@
 
 #include <llmhost/provider.hpp>
 
+#include "common/http_client.hpp"
+
 #include "flavour.hpp"
 
 namespace openai_plugin {
@@ -17,20 +19,10 @@ inline constexpr std::string_view kDefaultBase = "https://api.openai.com/v1";
 // Azure's current GA api-version, for a deployment that names none.
 inline constexpr std::string_view kDefaultAzureVersion = "2024-10-21";
 
-// One call's resolved target. Holds the key: never log it or put it in a message.
-struct Target {
-  std::string url;        // base + endpoint path
-  std::string shown_url;  // url without userinfo, query or fragment: safe for messages
-  std::vector<std::pair<std::string, std::string>> headers;  // Authorization, config headers
-  double timeout_s = 0;                                      // 0 = the HTTP service default
-  uint32_t num_retries = 0;
-  std::vector<std::string> secrets;  // the key and configured header values (see redact())
-};
-
-// `text` with every secret of `t` replaced by "[redacted]", also one cut short at the end.
-// Upstream text in an error may quote the key it was sent (some servers echo the
-// Authorization header back): it goes through here before it reaches any message.
-std::string redact(std::string text, const Target &t);
+// One call's resolved target (common/http_client.hpp). Holds the key: never log it or put it in
+// a message.
+using Target = llmh_plugins::HttpTarget;
+using llmh_plugins::redact;
 
 class Settings {
  public:

@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "sse.hpp"
+#include "common/sse.hpp"
 
-using openai_plugin::SseEvent;
-using openai_plugin::SseParser;
+using llmh_plugins::SseEvent;
+using llmh_plugins::SseParser;
 
 namespace {
 

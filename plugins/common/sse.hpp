@@ -1,8 +1,50 @@
-#include "sse.hpp"
+// A Server-Sent Events parser (the WHATWG event-stream format the vendors' APIs stream in).
+// Header-only and self-contained and allocation-light so that a fuzzer can drive it directly: feed it bytes in
+// any split, or whole lines, and it calls back once per complete event.
+#pragma once
 
-namespace openai_plugin {
+#include <functional>
+#include <string>
+#include <string_view>
 
-bool SseParser::feed(std::string_view bytes) {
+namespace llmh_plugins {
+
+struct SseEvent {
+  std::string_view type;  // the "event:" field; empty means "message"
+  std::string_view data;  // the "data:" lines joined with '\n'
+};
+
+class SseParser {
+ public:
+  // Returns false to stop parsing; the parser then ignores everything fed after.
+  using Handler = std::function<bool(const SseEvent &)>;
+
+  explicit SseParser(Handler on_event) : on_event_(std::move(on_event)) {}
+
+  // Feeds raw bytes, split anywhere (even inside a "\r\n"). Returns false once stopped.
+  bool feed(std::string_view bytes);
+  // Feeds one complete line without its terminator. Returns false once stopped.
+  bool feed_line(std::string_view line);
+  // End of input: a pending partial line is taken as a line, and an event without its closing
+  // blank line is still dispatched (servers that close right after the last "data:" line).
+  // Returns false once stopped.
+  bool finish();
+
+  bool stopped() const { return stopped_; }
+
+ private:
+  bool dispatch();
+
+  Handler on_event_;
+  std::string line_;       // bytes of an incomplete line (feed only)
+  bool after_cr_ = false;  // the last byte fed was '\r': a following '\n' belongs to it
+  std::string data_;
+  std::string type_;
+  bool has_data_ = false;
+  bool stopped_ = false;
+};
+
+inline bool SseParser::feed(std::string_view bytes) {
   for (size_t i = 0; i < bytes.size() && !stopped_;) {
     if (after_cr_ && bytes[i] == '\n') {  // the '\n' of a "\r\n" split across feeds
       after_cr_ = false;
@@ -34,7 +76,7 @@ bool SseParser::feed(std::string_view bytes) {
   return !stopped_;
 }
 
-bool SseParser::feed_line(std::string_view line) {
+inline bool SseParser::feed_line(std::string_view line) {
   if (stopped_) return false;
   if (line.empty()) return dispatch();
   if (line.front() == ':') return true;  // a comment (keep-alive pings)
@@ -55,7 +97,7 @@ bool SseParser::feed_line(std::string_view line) {
   return true;
 }
 
-bool SseParser::finish() {
+inline bool SseParser::finish() {
   if (stopped_) return false;
   if (!line_.empty()) {
     const std::string line = std::move(line_);
@@ -65,7 +107,7 @@ bool SseParser::finish() {
   return dispatch();
 }
 
-bool SseParser::dispatch() {
+inline bool SseParser::dispatch() {
   if (!has_data_) {  // an event without data is not dispatched (per the spec)
     type_.clear();
     return true;
@@ -78,4 +120,4 @@ bool SseParser::dispatch() {
   return !stopped_;
 }
 
-}  // namespace openai_plugin
+}  // namespace llmh_plugins
