@@ -1,6 +1,6 @@
-// A LiteLLM config naming azure/<deployment> next to openai/<model>, through the real serve and
-// the bundled plugins, against scripted upstreams in each vendor's shape: an OpenAI client sees
-// the same shapes from both, as JSON and as SSE, and Azure's leading filter chunk never reaches it.
+// A LiteLLM config naming azure/<deployment> and anthropic/<model> next to openai/<model>,
+// through the real serve and the bundled plugins, against scripted upstreams in each vendor's
+// shape: an OpenAI client sees the same shapes from all, as JSON and as SSE.
 #include <doctest/doctest.h>
 
 #include "mock_server.hpp"
@@ -74,4 +74,48 @@ TEST_CASE("azure/<deployment> and openai/<model> side by side: the same OpenAI s
     CHECK(r.body.find("az-key") == std::string::npos);
     CHECK(r.body.find("api_version") == std::string::npos);
   }
+}
+
+TEST_CASE("anthropic/<model> through serve: OpenAI's chat.completion and chunks from Messages and typed events") {
+  MockServer anthropic([](const HttpRequest &r, Conn &c) {
+    if (r.target != "/v1/messages" || r.header("x-api-key") != "sk-ant-123456") {
+      c.respond(401, R"({"type":"error","error":{"type":"authentication_error","message":"bad key"}})");
+      return;
+    }
+    if (r.body.find("\"stream\":true") == std::string::npos) {
+      c.respond(200, R"({"id":"msg_1","type":"message","role":"assistant","model":"claude-x",)"
+                     R"("content":[{"type":"text","text":"from anthropic"}],"stop_reason":"end_turn",)"
+                     R"("usage":{"input_tokens":3,"output_tokens":2}})");
+      return;
+    }
+    c.begin_chunked();
+    c.chunk(
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3}}}\n\n");
+    c.chunk(
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+        "\"delta\":{\"type\":\"text_delta\",\"text\":\"from \"}}\n\n");
+    c.chunk(
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+        "\"delta\":{\"type\":\"text_delta\",\"text\":\"anthropic\"}}\n\n");
+    c.chunk(
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"max_tokens\"},"
+        "\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+    c.end_chunked();
+  });
+  ConfiguredServer f(
+      "model_list:\n  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-x\n"
+      "      api_base: " +
+      anthropic.origin() + "\n      api_key: sk-ant-123456\n");
+  const Response json = f.chat("claude");
+  REQUIRE(json.status == 200);
+  CHECK(answer_text(json.body) == "from anthropic");
+  CHECK(json_at(json.body, "/object") == "chat.completion");
+  CHECK(json_at(json.body, "/choices/0/finish_reason") == "stop");
+  CHECK(json_at(json.body, "/usage/total_tokens") == "5");
+  const Response sse = f.chat("claude", "\"stream\":true,\"stream_options\":{\"include_usage\":true}");
+  REQUIRE(sse.status == 200);
+  CHECK(answer_text(sse.body) == "from anthropic");
+  CHECK(sse.body.find("\"finish_reason\":\"length\"") != std::string::npos);
+  CHECK(sse.body.find("\"total_tokens\":5") != std::string::npos);
+  CHECK(sse.body.rfind("data: [DONE]\n\n") == sse.body.size() - 14);
 }
