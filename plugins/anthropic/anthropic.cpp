@@ -1,15 +1,19 @@
 // The `anthropic` provider: Anthropic's Messages API through the host HTTP service.
 // `anthropic/MODEL` calls MODEL. OpenAI's chat shape in and out (messages_body, messages_answer,
-// message_events); chat completions, one-shot and streamed. docs/providers/anthropic.md.
+// message_events); chat completions, one-shot and streamed, in both call forms
+// (common/relay_calls.hpp). docs/providers/anthropic.md.
 #include <simdjson.h>
 
+#include <llmhost/async.h>
 #include <llmhost/provider.hpp>
 
 #include <cstddef>
+#include <cstring>
 #include <string>
 
 #include "common/http_client.hpp"
 #include "common/pool.hpp"
+#include "common/relay_calls.hpp"
 #include "common/sse.hpp"
 #include "message_events.hpp"
 #include "messages_answer.hpp"
@@ -19,7 +23,6 @@
 namespace anthropic_plugin {
 namespace {
 
-using llmh_plugins::CallHooks;
 using llmh_plugins::HttpClient;
 using llmh_plugins::HttpReply;
 
@@ -29,70 +32,59 @@ struct Parser {
 };
 using ParserPool = llmh_plugins::Pool<Parser>;
 
-// Runs `fn`; an error it throws leaves without the target's secrets in its message.
-template <class Fn>
-void without_secrets(const Target &target, Fn &&fn) {
-  try {
-    fn();
-  } catch (const llmh::Error &e) {
-    throw llmh::Error(e.status(), llmh_plugins::redact(e.what(), target));
-  }
-}
-
 class Anthropic final : public llmh::Provider {
  public:
   Anthropic(const llmh_host_api *host, std::string_view config_json)
       : Provider(host, config_json), settings_(config_json), http_(HttpClient::of(*this, "anthropic"), "anthropic") {}
 
-  void complete(const llmh::Request &req, llmh::Response &out) override {
-    const Target target = settings_.target(req);
-    without_secrets(target, [&] {
-      CallHooks hooks;
-      hooks.cancelled = [&] { return out.cancelled(); };
-      const HttpReply reply = http_.post(target, body(req, false), hooks);
-      const ParserPool::Lease parser = parsers_.take();
-      if (!reply.ok()) throw upstream_error(parser->dom, reply.status(), reply.body(), target.shown_url);
-      parse_message(parser->dom, reply.body(), out, target.shown_url);
-    });
-  }
+  void complete(const llmh::Request &req, llmh::Response &out) override { Calls::complete(*this, req, out); }
+  void stream(const llmh::Request &req, llmh::Stream &out) override { Calls::stream(*this, req, out); }
 
-  void stream(const llmh::Request &req, llmh::Stream &out) override {
-    const Target target = settings_.target(req);
-    without_secrets(target, [&] { stream_to(target, req, out); });
+  // The asynchronous call form, when the host's HTTP service can run requests without a thread.
+  const void *extension(const char *id) noexcept override {
+    return http_.has_async() && std::strcmp(id, LLMH_ASYNC_EXTENSION_ID) == 0 ? &Calls::kAsync : nullptr;
   }
 
  private:
-  std::string body(const llmh::Request &req, bool stream) {
+  using Calls = llmh_plugins::RelayCalls<Anthropic>;
+  friend Calls;
+
+  // What RelayCalls asks of a relay provider (common/relay_calls.hpp).
+  const HttpClient &http() const { return http_; }
+  Target chat_target(const llmh::Request &req) const { return settings_.target(req); }
+  std::string chat_body(const llmh::Request &req, bool stream) {
     const ParserPool::Lease parser = parsers_.take();
     return messages_body(parser->dom, req.body_json(), req.model(), stream);
   }
-
-  void stream_to(const Target &target, const llmh::Request &req, llmh::Stream &out) {
-    MessageEvents events(out, target.shown_url);
-    bool consumer_gone = false;
-    llmh_plugins::SseParser sse([&](const llmh_plugins::SseEvent &e) {
-      const ParserPool::Lease parser = parsers_.take();
-      if (!events.event(parser->dom, e.data)) return consumer_gone = true, false;
-      return true;
-    });
-    CallHooks hooks;
-    hooks.cancelled = [&] { return out.cancelled(); };
-    hooks.on_line = [&](std::string_view line) { return sse.feed_line(line); };
-    try {
-      const HttpReply reply = http_.post(target, body(req, true), hooks);
-      if (!reply.ok()) {
-        const ParserPool::Lease parser = parsers_.take();
-        throw upstream_error(parser->dom, reply.status(), reply.body(), target.shown_url);
-      }
-    } catch (const llmh::Error &) {
-      if (consumer_gone) return;  // the consumer stopping aborts the transfer: not an error
-      throw;
-    }
-    sse.finish();
-    if (consumer_gone) return;
-    if (out.cancelled()) throw llmh::Error(499, "anthropic: the stream was cancelled");
-    events.finish();
+  void answer(const Target &target, const HttpReply &reply, const llmh::Response &out) {
+    if (!reply.ok()) throw upstream_error(target, reply);
+    const ParserPool::Lease parser = parsers_.take();
+    parse_message(parser->dom, reply.body(), out, target.shown_url);
   }
+  llmh::Error upstream_error(const Target &target, const HttpReply &reply) {
+    const ParserPool::Lease parser = parsers_.take();
+    return anthropic_plugin::upstream_error(parser->dom, reply.status(), reply.body(), target.shown_url);
+  }
+
+  // One stream's typed events into chunks; a parser is borrowed per event.
+  class StreamReader {
+   public:
+    StreamReader(Anthropic &self, llmh::Stream &out, const Target &target)
+        : parsers_(self.parsers_), events_(out, target.shown_url), sse_([this](const llmh_plugins::SseEvent &e) {
+            const ParserPool::Lease parser = parsers_.take();
+            return events_.event(parser->dom, e.data);
+          }) {}
+    bool line(std::string_view text) { return sse_.feed_line(text); }
+    void finish() {
+      sse_.finish();
+      events_.finish();
+    }
+
+   private:
+    ParserPool &parsers_;
+    MessageEvents events_;
+    llmh_plugins::SseParser sse_;
+  };
 
   const Settings settings_;
   const HttpClient http_;

@@ -104,6 +104,7 @@ class HttpClient {
                   llmh_http_line_fn on_line, void *user, llmh_http_done_fn done) const;
   // The llmh::Error for a transport failure the service reported (its status, or 502).
   llmh::Error transport_error(const llmh_error &err) const;
+  const std::string &provider() const { return provider_; }
   const llmh_http_api *api() const { return api_; }
 
  private:

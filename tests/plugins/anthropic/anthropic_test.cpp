@@ -2,6 +2,7 @@
 // against a scripted server in the Messages API's shape (Anthropic's API reference): what an
 // OpenAI request becomes, what a Message and a typed event stream (split at every byte) become,
 // and errors, mid-stream ones included.
+#include <future>
 #include <mutex>
 
 #include "http_support.hpp"
@@ -209,4 +210,44 @@ TEST_CASE(
   CHECK(args.status() == 400);
   CHECK(std::string(args.what()).find("the arguments of tool call \"c1\" are not a JSON object") != std::string::npos);
   CHECK(unused.requests().empty());
+}
+
+TEST_CASE("anthropic: the asynchronous form answers and streams on the HTTP event loop, with no worker") {
+  MockServer server([](const HttpRequest &req, Conn &c) {
+    if (req.body.find("\"stream\":true") == std::string::npos)
+      return (void)c.respond(200, R"({"type":"message","model":"claude","content":[{"type":"text","text":"one"}],)"
+                                  R"("stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}})");
+    c.begin_chunked();
+    c.chunk(event("content_block_delta", R"({"type":"content_block_delta","index":0,)"
+                                         R"("delta":{"type":"text_delta","text":"two"}})") +
+            event("message_stop", R"({"type":"message_stop"})"));
+    c.end_chunked();
+  });
+  llmhost::Host host(host_options());
+  // Isolated, a call holds a host thread as a blocking plugin's does (docs/isolation.md).
+  const llmhost::BlockingExecutor no_worker = test::isolated()
+                                                  ? llmhost::BlockingExecutor{}
+                                                  : [](std::function<void()>) { FAIL("a blocking job was started"); };
+  const std::string hi = R"({"messages":[{"role":"user","content":"hi"}]})";
+  std::promise<llmhost::CompleteResult> answered;
+  host.complete(
+      to(server, hi), [&](llmhost::CompleteResult r) { answered.set_value(std::move(r)); }, {}, no_worker);
+  llmhost::CompleteResult result = answered.get_future().get();
+  REQUIRE(std::holds_alternative<llmhost::Response>(result));
+  CHECK(std::get<llmhost::Response>(result).content == "one");
+
+  std::mutex mu;
+  std::string text;
+  std::promise<std::optional<llmhost::Error>> ended;
+  host.stream(
+      to(server, hi),
+      [&](const llmhost::Chunk &c) {
+        std::lock_guard lock(mu);
+        text += c.content;
+        return true;
+      },
+      [&](std::optional<llmhost::Error> e) { ended.set_value(std::move(e)); }, {}, no_worker);
+  CHECK_FALSE(ended.get_future().get());
+  std::lock_guard lock(mu);
+  CHECK(text == "two");
 }
