@@ -10,6 +10,7 @@
 #include <llmhost/provider.hpp>
 
 #include "common/http_client.hpp"
+#include "common/relay_config.hpp"
 
 namespace anthropic_plugin {
 
@@ -20,9 +21,9 @@ using Target = llmh_plugins::HttpTarget;
 
 class Settings {
  public:
-  // Reads the instance config ({"api_base", "api_key", "timeout", "extra_headers"|"headers":
-  // {name: value}}) and the environment (ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY), once, at create
-  // time. Throws llmh::Error(400) for a config that is not a JSON object or has a wrongly typed key.
+  // Reads the instance config (common/relay_config.hpp) and the environment
+  // (ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY), once, at create time. Throws llmh::Error(400) for a
+  // config that is not a JSON object or has a wrongly typed key.
   explicit Settings(std::string_view config_json);
 
   // <origin>/v1/messages with x-api-key and anthropic-version. The origin is the request's
@@ -31,9 +32,7 @@ class Settings {
   Target target(const llmh::Request &request) const;
 
  private:
-  std::string api_base_, api_key_;
-  double timeout_s_ = 0;
-  std::vector<std::pair<std::string, std::string>> headers_;
+  llmh_plugins::RelayConfig config_;
 };
 
 }  // namespace anthropic_plugin

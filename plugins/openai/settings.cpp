@@ -3,7 +3,6 @@
 #include <simdjson.h>
 
 #include <cctype>
-#include <cstdlib>
 
 #include <llmhost/text.hpp>
 
@@ -11,22 +10,6 @@
 
 namespace openai_plugin {
 namespace {
-
-std::string env(const char *name) {
-  const char *v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
-
-[[noreturn]] void bad_config(const std::string &why) { throw llmh::Error(400, OPENAI_PLUGIN_NAME " config: " + why); }
-
-std::string string_member(simdjson::dom::object &obj, const char *key) {
-  simdjson::dom::element e;
-  if (obj[key].get(e)) return {};
-  if (e.is_null()) return {};
-  std::string_view s;
-  if (e.get(s)) bad_config(std::string("\"") + key + "\" must be a string");
-  return std::string(s);
-}
 
 // `text` percent-encoded for a URL path segment or query value (RFC 3986's unreserved kept).
 std::string path_segment(std::string_view text) {
@@ -47,43 +30,36 @@ std::string path_segment(std::string_view text) {
 
 }  // namespace
 
-Settings::Settings(std::string_view config_json, Flavour flavour) : flavour_(flavour) {
+// The config's keys, then the environment's for what it leaves unset.
+Settings::Read Settings::read(std::string_view config_json, Flavour flavour) {
+  const bool azure = flavour == Flavour::kAzure;
   simdjson::dom::parser parser;
-  simdjson::dom::object obj;
-  if (parser.parse(config_json.data(), config_json.size(), true).get(obj)) bad_config("not a JSON object");
-  const bool azure = flavour_ == Flavour::kAzure;
-  api_base_ = string_member(obj, "api_base");
-  if (api_base_.empty()) api_base_ = env(azure ? "AZURE_API_BASE" : "OPENAI_BASE_URL");
-  if (api_base_.empty() && !azure) api_base_ = env("OPENAI_API_BASE");
-  api_key_ = string_member(obj, "api_key");
-  if (api_key_.empty()) api_key_ = env(azure ? "AZURE_API_KEY" : "OPENAI_API_KEY");
+  const simdjson::dom::object obj = llmh_plugins::config_object(parser, config_json, OPENAI_PLUGIN_NAME);
+  Read r{flavour, llmh_plugins::RelayConfig(obj, OPENAI_PLUGIN_NAME), {}};
+  llmh_plugins::RelayConfig &c = r.config;
+  if (c.api_base.empty()) c.api_base = llmh_plugins::env(azure ? "AZURE_API_BASE" : "OPENAI_BASE_URL");
+  if (c.api_base.empty() && !azure) c.api_base = llmh_plugins::env("OPENAI_API_BASE");
+  if (c.api_key.empty()) c.api_key = llmh_plugins::env(azure ? "AZURE_API_KEY" : "OPENAI_API_KEY");
   if (azure) {
-    api_version_ = string_member(obj, "api_version");
-    if (api_version_.empty()) api_version_ = env("AZURE_API_VERSION");
-    if (api_version_.empty()) api_version_ = kDefaultAzureVersion;
-  } else if (const std::string org = string_member(obj, "organization"); !org.empty()) {
-    headers_.emplace_back("OpenAI-Organization", org);
+    r.api_version = llmh_plugins::config_string(obj, "api_version", OPENAI_PLUGIN_NAME);
+    if (r.api_version.empty()) r.api_version = llmh_plugins::env("AZURE_API_VERSION");
+    if (r.api_version.empty()) r.api_version = kDefaultAzureVersion;
+  } else if (const std::string org = llmh_plugins::config_string(obj, "organization", OPENAI_PLUGIN_NAME);
+             !org.empty()) {
+    c.headers.insert(c.headers.begin(), {"OpenAI-Organization", org});
   }
-  simdjson::dom::element timeout;
-  if (!obj["timeout"].get(timeout) && !timeout.is_null() && timeout.get(timeout_s_))
-    bad_config("\"timeout\" must be a number of seconds");
-  for (const char *key : {"headers", "extra_headers"}) {
-    simdjson::dom::element e;
-    if (obj[key].get(e) || e.is_null()) continue;
-    simdjson::dom::object headers;
-    if (e.get(headers)) bad_config(std::string("\"") + key + "\" must be an object of strings");
-    for (auto [name, value] : headers) {
-      std::string_view v;
-      if (value.get(v)) bad_config(std::string("header \"") + std::string(name) + "\" must be a string");
-      headers_.emplace_back(std::string(name), std::string(v));
-    }
-  }
+  return r;
 }
+
+Settings::Settings(std::string_view config_json, Flavour flavour) : Settings(read(config_json, flavour)) {}
+
+Settings::Settings(Read r)
+    : flavour_(r.flavour), config_(std::move(r.config)), api_version_(std::move(r.api_version)) {}
 
 Target Settings::target(const llmh::Request &request, std::string_view endpoint) const {
   Target t;
   std::string base(request.api_base());
-  if (base.empty()) base = api_base_;
+  if (base.empty()) base = config_.api_base;
   const bool azure = flavour_ == Flavour::kAzure;
   if (base.empty() && azure)
     throw llmh::Error(400, "azure: no api_base for deployment \"" + std::string(request.model()) +
@@ -94,23 +70,12 @@ Target Settings::target(const llmh::Request &request, std::string_view endpoint)
     const std::string version = request.body_string("api_version").value_or(api_version_);
     t.url = base + "/openai/deployments/" + path_segment(request.model()) + std::string(endpoint) +
             "?api-version=" + path_segment(version);
+    config_.apply(t, request, "api-key");
   } else {
     t.url = base + std::string(endpoint);
+    // Local servers (vLLM, llama.cpp, Ollama) need no key: no Authorization at all then.
+    config_.apply(t, request, "Authorization", "Bearer ");
   }
-  t.shown_url = llmh::redact_url(t.url);
-
-  std::string_view key = request.api_key();
-  if (key.empty()) key = api_key_;
-  // Local servers (vLLM, llama.cpp, Ollama) need no key: send no Authorization at all then.
-  if (!key.empty() && azure) t.headers.emplace_back("api-key", std::string(key));
-  if (!key.empty() && !azure) t.headers.emplace_back("Authorization", "Bearer " + std::string(key));
-  if (!key.empty()) t.secrets.emplace_back(key);
-  t.headers.emplace_back("Content-Type", "application/json");
-  for (const auto &h : headers_) t.headers.push_back(h);
-  for (const auto &h : headers_)
-    if (h.second.size() >= 8) t.secrets.push_back(h.second);
-  t.timeout_s = request.timeout_s() > 0 ? request.timeout_s() : timeout_s_;
-  t.num_retries = request.num_retries();
   return t;
 }
 

@@ -10,6 +10,7 @@
 #include <llmhost/provider.hpp>
 
 #include "common/http_client.hpp"
+#include "common/relay_config.hpp"
 
 #include "flavour.hpp"
 
@@ -43,12 +44,17 @@ class Settings {
   Target target(const llmh::Request &request, std::string_view endpoint) const;
 
  private:
+  struct Read {
+    Flavour flavour;
+    llmh_plugins::RelayConfig config;
+    std::string api_version;
+  };
+  static Read read(std::string_view config_json, Flavour flavour);
+  explicit Settings(Read r);
+
   Flavour flavour_;
-  std::string api_base_;  // config, else environment; empty = kDefaultBase (openai)
-  std::string api_key_;
-  std::string api_version_;  // azure
-  double timeout_s_ = 0;
-  std::vector<std::pair<std::string, std::string>> headers_;
+  llmh_plugins::RelayConfig config_;  // api_base from the environment too; "" = kDefaultBase (openai)
+  std::string api_version_;           // azure
 };
 
 }  // namespace openai_plugin
