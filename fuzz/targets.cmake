@@ -11,6 +11,9 @@ set(_anthropic ${llmhost_SOURCE_DIR}/plugins/anthropic)
 llmhost_fuzz_target(anthropic SOURCES anthropic_fuzz.cpp ${_anthropic}/message_events.cpp
           ${_anthropic}/messages_answer.cpp ${_anthropic}/messages_body.cpp
   INCLUDES ${_anthropic} ${llmhost_SOURCE_DIR}/plugins LIBS llmhost::sdk simdjson::simdjson)
+set(_gemini ${llmhost_SOURCE_DIR}/plugins/gemini)
+llmhost_fuzz_target(gemini SOURCES gemini_fuzz.cpp ${_gemini}/generate_answer.cpp ${_gemini}/generate_body.cpp
+  INCLUDES ${_gemini} ${llmhost_SOURCE_DIR}/plugins LIBS llmhost::sdk simdjson::simdjson)
 llmhost_fuzz_target(descriptor SOURCES descriptor_fuzz.cpp LIBS llmhost_core_internal)
 llmhost_fuzz_target(request_body SOURCES request_body_fuzz.cpp LIBS llmhost_core_internal)
 llmhost_fuzz_target(chat_request SOURCES chat_request_fuzz.cpp LIBS llmhost_openai llmhost_dispatch)

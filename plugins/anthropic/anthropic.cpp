@@ -51,7 +51,7 @@ class Anthropic final : public llmh::Provider {
 
   // What RelayCalls asks of a relay provider (common/relay_calls.hpp).
   const HttpClient &http() const { return http_; }
-  Target chat_target(const llmh::Request &req) const { return settings_.target(req); }
+  Target chat_target(const llmh::Request &req, bool) const { return settings_.target(req); }
   std::string chat_body(const llmh::Request &req, bool stream) {
     const ParserPool::Lease parser = parsers_.take();
     return messages_body(parser->dom, req.body_json(), req.model(), stream);

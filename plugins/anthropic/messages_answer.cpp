@@ -2,22 +2,16 @@
 
 #include <string>
 
+#include "common/json_fields.hpp"
+
 namespace anthropic_plugin {
 namespace {
 
+using llmh_plugins::int_of;
+using llmh_plugins::string_of;
 using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
-
-std::string_view string_of(object o, const char *key) {
-  std::string_view s;
-  return o[key].get(s) ? std::string_view() : s;
-}
-
-int64_t int_of(object o, const char *key) {
-  int64_t n = 0;
-  return o[key].get(n) ? 0 : n;
-}
 
 [[noreturn]] void bad(std::string_view url, const std::string &what) {
   throw llmh::Error(502, "anthropic: unexpected response from " + std::string(url) + ": " + what);

@@ -5,25 +5,18 @@
 
 #include <vector>
 
+#include "common/json_fields.hpp"
+
 namespace anthropic_plugin {
 namespace {
 
+using llmh_plugins::json_text;
+using llmh_plugins::string_of;
 using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
 [[noreturn]] void bad(const std::string &why) { throw llmh::Error(400, "anthropic: " + why); }
-
-std::string json_text(std::string_view s) {
-  std::string out;
-  llmh::append_json_string(out, s);
-  return out;
-}
-
-std::string_view string_of(object o, const char *key) {
-  std::string_view s;
-  return o[key].get(s) ? std::string_view() : s;
-}
 
 // The text of an OpenAI content value: a string, or the text parts of an array.
 std::string text_of(element content) {

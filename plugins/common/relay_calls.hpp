@@ -4,7 +4,7 @@
 // waits for the upstream. What differs between vendors is the provider's. P supplies:
 //
 //   const HttpClient &http() const;
-//   HttpTarget chat_target(const llmh::Request &) const;              // throws llmh::Error
+//   HttpTarget chat_target(const llmh::Request &, bool stream) const;  // throws llmh::Error
 //   std::string chat_body(const llmh::Request &, bool stream);        // throws
 //   // A one-shot answer of any status into `out`; throws the error a non-2xx one stands for.
 //   void answer(const HttpTarget &, const HttpReply &, const llmh::Response &out);
@@ -44,7 +44,7 @@ class RelayCalls {
  public:
   // The blocking forms, on the caller's thread.
   static void complete(P &p, const llmh::Request &req, llmh::Response &out) {
-    const HttpTarget target = p.chat_target(req);
+    const HttpTarget target = p.chat_target(req, false);
     without_secrets(target, [&] {
       CallHooks hooks;
       hooks.cancelled = [&] { return out.cancelled(); };
@@ -53,7 +53,7 @@ class RelayCalls {
   }
 
   static void stream(P &p, const llmh::Request &req, llmh::Stream &out) {
-    const HttpTarget target = p.chat_target(req);
+    const HttpTarget target = p.chat_target(req, true);
     without_secrets(target, [&] {
       Streaming s(p, out, target);
       CallHooks hooks;
@@ -112,7 +112,7 @@ class RelayCalls {
     P *self = static_cast<P *>(instance);
     try {
       const llmh::Request req(request);
-      auto call = std::make_unique<AsyncCompletion>(AsyncCompletion{self, out, done, self->chat_target(req)});
+      auto call = std::make_unique<AsyncCompletion>(AsyncCompletion{self, out, done, self->chat_target(req, false)});
       std::string body;
       without_secrets(call->target, [&] { body = self->chat_body(req, false); });
       // From here the call belongs to the HTTP service until `answered`, which may run on the
@@ -169,7 +169,7 @@ class RelayCalls {
     P *self = static_cast<P *>(instance);
     try {
       const llmh::Request req(request);
-      auto call = std::make_unique<AsyncStream>(self, sink, done, self->chat_target(req));
+      auto call = std::make_unique<AsyncStream>(self, sink, done, self->chat_target(req, true));
       std::string body;
       without_secrets(call->target, [&] { body = self->chat_body(req, true); });
       AsyncStream *raw = call.release();  // the HTTP service's until `streamed`, as above

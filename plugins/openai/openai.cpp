@@ -63,7 +63,7 @@ class OpenAI final : public llmh::Provider {
 
   // What RelayCalls asks of a relay provider (common/relay_calls.hpp).
   const HttpClient &http() const { return http_; }
-  Target chat_target(const llmh::Request &req) const { return settings_.target(req, "/chat/completions"); }
+  Target chat_target(const llmh::Request &req, bool) const { return settings_.target(req, "/chat/completions"); }
   // A parser is borrowed only for the rewrite: an asynchronous call must not hold one while it
   // waits.
   std::string chat_body(const llmh::Request &req, bool stream) {

@@ -311,3 +311,19 @@ TEST_CASE("the shared limits config as docs/scale-out.md shows it, and redis_url
   CHECK(error_of("router_settings:\n  redis_host: cache\n  redis_timeout: 0\n")
             .find("\"router_settings.redis_timeout\" must be a number of seconds in (0, 60]") != std::string::npos);
 }
+
+TEST_CASE("the configs of docs/providers/ parse, each routing to its provider") {
+  const std::vector<std::pair<std::string, std::string>> docs = {
+      {"azure.md", "azure/"}, {"anthropic.md", "anthropic/"}, {"gemini.md", "gemini/"}};
+  for (const auto &[file, prefix] : docs) {
+    CAPTURE(file);
+    const std::string doc = read_file(std::filesystem::path(LLMHOST_SOURCE_DIR) / "docs/providers" / file);
+    const size_t start = doc.find("```yaml\n") + 8;
+    const config::Config c =
+        config::parse(doc.substr(start, doc.find("```", start) - start), "/c.yaml",
+                      env_of({{"AZURE_API_KEY", "k"}, {"ANTHROPIC_API_KEY", "k"}, {"GEMINI_API_KEY", "k"}}));
+    REQUIRE_FALSE(c.models.empty());
+    for (const auto &g : c.models) CHECK(g.deployments[0].model.rfind(prefix, 0) == 0);
+    CHECK(c.warnings.empty());
+  }
+}

@@ -1,4 +1,4 @@
-// A LiteLLM config naming azure/<deployment> and anthropic/<model> next to openai/<model>,
+// A LiteLLM config naming azure/<deployment>, anthropic/<model> and gemini/<model> next to openai/<model>,
 // through the real serve and the bundled plugins, against scripted upstreams in each vendor's
 // shape: an OpenAI client sees the same shapes from all, as JSON and as SSE.
 #include <doctest/doctest.h>
@@ -116,6 +116,39 @@ TEST_CASE("anthropic/<model> through serve: OpenAI's chat.completion and chunks 
   REQUIRE(sse.status == 200);
   CHECK(answer_text(sse.body) == "from anthropic");
   CHECK(sse.body.find("\"finish_reason\":\"length\"") != std::string::npos);
+  CHECK(sse.body.find("\"total_tokens\":5") != std::string::npos);
+  CHECK(sse.body.rfind("data: [DONE]\n\n") == sse.body.size() - 14);
+}
+
+TEST_CASE("gemini/<model> through serve: OpenAI's chat.completion and chunks from generateContent") {
+  MockServer gemini([](const HttpRequest &r, Conn &c) {
+    if (r.header("x-goog-api-key") != "AIza-123456") {
+      c.respond(400, R"({"error":{"code":400,"message":"API key not valid.","status":"INVALID_ARGUMENT"}})");
+      return;
+    }
+    const std::string answer = R"({"candidates":[{"content":{"role":"model","parts":[{"text":"from gemini"}]},)"
+                               R"("finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":3,)"
+                               R"("candidatesTokenCount":2,"totalTokenCount":5}})";
+    if (r.target == "/v1beta/models/gemini-2.5-flash:generateContent") return (void)c.respond(200, answer);
+    if (r.target != "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse") return (void)c.respond(404, "{}");
+    c.begin_chunked();
+    c.chunk("data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"from \"}]}}]}\n\n");
+    c.chunk("data: " + answer.substr(0, answer.find("from gemini")) + "gemini" +
+            answer.substr(answer.find("from gemini") + 11) + "\n\n");
+    c.end_chunked();
+  });
+  ConfiguredServer f(
+      "model_list:\n  - model_name: flash\n    litellm_params:\n      model: gemini/gemini-2.5-flash\n"
+      "      api_base: " +
+      gemini.origin() + "\n      api_key: AIza-123456\n");
+  const Response json = f.chat("flash");
+  REQUIRE(json.status == 200);
+  CHECK(answer_text(json.body) == "from gemini");
+  CHECK(json_at(json.body, "/choices/0/finish_reason") == "stop");
+  CHECK(json_at(json.body, "/usage/total_tokens") == "5");
+  const Response sse = f.chat("flash", "\"stream\":true,\"stream_options\":{\"include_usage\":true}");
+  REQUIRE(sse.status == 200);
+  CHECK(answer_text(sse.body) == "from gemini");
   CHECK(sse.body.find("\"total_tokens\":5") != std::string::npos);
   CHECK(sse.body.rfind("data: [DONE]\n\n") == sse.body.size() - 14);
 }
