@@ -152,3 +152,47 @@ TEST_CASE("gemini/<model> through serve: OpenAI's chat.completion and chunks fro
   CHECK(sse.body.find("\"total_tokens\":5") != std::string::npos);
   CHECK(sse.body.rfind("data: [DONE]\n\n") == sse.body.size() - 14);
 }
+
+TEST_CASE("anthropic tool calls through serve: an OpenAI client gets tool_calls, whole and streamed") {
+  MockServer anthropic([](const HttpRequest &r, Conn &c) {
+    if (r.body.find("\"stream\":true") == std::string::npos) {
+      c.respond(200, R"({"type":"message","model":"claude-x","content":[{"type":"tool_use","id":"toolu_1",)"
+                     R"("name":"lookup","input":{"q":"llmhost"}}],"stop_reason":"tool_use",)"
+                     R"("usage":{"input_tokens":3,"output_tokens":2}})");
+      return;
+    }
+    c.begin_chunked();
+    c.chunk(
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+        "{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"lookup\",\"input\":{}}}\n\n");
+    c.chunk(
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+        "{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"q\\\":\"}}\n\n");
+    c.chunk(
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+        "{\"type\":\"input_json_delta\",\"partial_json\":\"\\\"llmhost\\\"}\"}}\n\n");
+    c.chunk(
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},"
+        "\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+    c.end_chunked();
+  });
+  ConfiguredServer f(
+      "model_list:\n  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-x\n"
+      "      api_base: " +
+      anthropic.origin() + "\n");
+  const std::string tools =
+      R"("tools":[{"type":"function","function":{"name":"lookup","parameters":{"type":"object"}}}])";
+  const Response json = f.chat("claude", tools);
+  REQUIRE(json.status == 200);
+  CHECK(json_at(json.body, "/choices/0/finish_reason") == "tool_calls");
+  CHECK(json_at(json.body, "/choices/0/message/tool_calls/0/id") == "toolu_1");
+  CHECK(json_at(json.body, "/choices/0/message/tool_calls/0/function/name") == "lookup");
+  CHECK(json_at(json.body, "/choices/0/message/tool_calls/0/function/arguments") == R"({"q":"llmhost"})");
+  const Response sse = f.chat("claude", tools + ",\"stream\":true");
+  REQUIRE(sse.status == 200);
+  // The arguments arrive in fragments on tool call 0, as OpenAI streams them.
+  CHECK(sse.body.find(R"("tool_calls":[{"index":0,"id":"toolu_1","type":"function","function":{"name":"lookup")") !=
+        std::string::npos);
+  CHECK(sse.body.find(R"({"index":0,"function":{"arguments":"{\"q\":"}})") != std::string::npos);
+  CHECK(sse.body.find("\"finish_reason\":\"tool_calls\"") != std::string::npos);
+}
