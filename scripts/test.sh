@@ -3,7 +3,8 @@
 #   scripts/test.sh                               the suite, in build/
 #   scripts/test.sh --sanitize address,undefined  the suite under ASan+UBSan, in build-asan/
 #   scripts/test.sh --sanitize thread -L 'concurrency|reload'   TSan on the threaded tests
-# Extra arguments after the options go to ctest.
+# Extra arguments after the options go to ctest; when they select tests, only what those run is
+# built.
 set -euo pipefail
 source "$(dirname "$0")/deps.sh"
 
@@ -18,7 +19,23 @@ fi
 llmhost_install_deps
 # Node for the OpenAI client test: Debian's, unless a node with its own npm (NodeSource) is there.
 command -v npm >/dev/null 2>&1 || llmhost_install_deps nodejs npm
-llmhost_build "$build_dir" "${cmake_args[@]}"
+llmhost_configure "$build_dir" "${cmake_args[@]}"
+# With ctest arguments that select tests (-L, -R), build only what those tests run: the
+# executables under bin/ that their commands name, plus the CLI and the plugins any test may
+# start. A selected test whose command names none (a script that builds against the installed
+# tree) needs the whole build.
+targets=()
+if [ $# -gt 0 ]; then
+  targets=(llmhost llmhost_bundled_plugins llmhost_test_plugins)
+  while read -r command; do
+    named=0
+    for word in $command; do
+      case $word in "$build_dir"/bin/*) targets+=("$(basename "$word")"); named=1 ;; esac
+    done
+    [ "$named" = 1 ] || { targets=(); break; }
+  done < <(ctest --test-dir "$build_dir" -N -V "$@" | sed -n 's/^.*Test command: //p')
+fi
+cmake --build "$build_dir" ${targets[@]:+--target $(printf '%s\n' "${targets[@]}" | sort -u)}
 # The tests with a Node reference: the official openai package against the proxy
 # (tests/proxy/openai_client) and js-tiktoken against the tokenizer
 # (tests/tokens/tiktoken_reference), at the versions each package-lock.json pins. Under CI=true

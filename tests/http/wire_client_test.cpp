@@ -9,11 +9,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "async_support.hpp"
 #include "http_support.hpp"
@@ -87,6 +89,16 @@ std::vector<Outcome> one_after_another(Async &async, size_t n, const std::string
 class NoDescriptorsLeft {
  public:
   NoDescriptorsLeft() {
+    // The last call's sockets (the client's, and the mock's end, in this process too) close on
+    // other threads just after it answered: wait for them, or one would free a descriptor
+    // after the table was filled.
+    size_t open = count_open();
+    for (int stable = 0, rounds = 0; stable < 5 && rounds < 200; ++rounds) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      const size_t now = count_open();
+      stable = now == open ? stable + 1 : 0;
+      open = now;
+    }
     REQUIRE(::getrlimit(RLIMIT_NOFILE, &was_) == 0);
     rlimit low = was_;
     low.rlim_cur = std::min<rlim_t>(was_.rlim_cur, highest_open() + 16);
@@ -102,6 +114,11 @@ class NoDescriptorsLeft {
   NoDescriptorsLeft &operator=(const NoDescriptorsLeft &) = delete;
 
  private:
+  static size_t count_open() {
+    size_t n = 0;
+    for ([[maybe_unused]] const auto &e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+    return n;
+  }
   static rlim_t highest_open() {
     rlim_t most = 0;
     for (const auto &e : std::filesystem::directory_iterator("/proc/self/fd"))

@@ -340,6 +340,9 @@ int run_serve(const ServeOptions &o) {
     std::_Exit(0);
   }
   server->run_loop_while([&] { host_ptr.reset(); });
+  // Redis's client answers what it still has pending as it closes: while the limiter those
+  // answers go through still lives.
+  shared.reset();
   say("drained; bye");
   return 0;
 }
