@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/http_client.hpp"
+#include "common/json_fields.hpp"
 #include "common/pool.hpp"
 #include "common/relay_calls.hpp"
 #include "common/sse.hpp"
@@ -26,28 +27,18 @@ namespace {
 using llmh_plugins::HttpClient;
 using llmh_plugins::HttpReply;
 
-struct Parser {
-  simdjson::dom::parser dom;
-  std::size_t retained_bytes() const noexcept { return dom.capacity(); }
-};
-using ParserPool = llmh_plugins::Pool<Parser>;
+using ParserPool = llmh_plugins::Pool<llmh_plugins::JsonParser>;
 
-class Anthropic final : public llmh::Provider {
+class Anthropic final : public llmh_plugins::RelayProvider<Anthropic> {
  public:
   Anthropic(const llmh_host_api *host, std::string_view config_json)
-      : Provider(host, config_json), settings_(config_json), http_(HttpClient::of(*this, "anthropic"), "anthropic") {}
-
-  void complete(const llmh::Request &req, llmh::Response &out) override { Calls::complete(*this, req, out); }
-  void stream(const llmh::Request &req, llmh::Stream &out) override { Calls::stream(*this, req, out); }
-
-  // The asynchronous call form, when the host's HTTP service can run requests without a thread.
-  const void *extension(const char *id) noexcept override {
-    return http_.has_async() && std::strcmp(id, LLMH_ASYNC_EXTENSION_ID) == 0 ? &Calls::kAsync : nullptr;
-  }
+      : RelayProvider(host, config_json),
+        settings_(config_json),
+        http_(HttpClient::of(*this, "anthropic"), "anthropic") {}
 
  private:
-  using Calls = llmh_plugins::RelayCalls<Anthropic>;
-  friend Calls;
+  friend llmh_plugins::RelayCalls<Anthropic>;
+  friend llmh_plugins::RelayProvider<Anthropic>;
 
   // What RelayCalls asks of a relay provider (common/relay_calls.hpp).
   const HttpClient &http() const { return http_; }

@@ -3,9 +3,11 @@
 #include <llmhost/provider.hpp>
 #include <llmhost/text.hpp>
 
+#include <optional>
 #include <vector>
 
 #include "common/json_fields.hpp"
+#include "common/openai_chat.hpp"
 
 namespace anthropic_plugin {
 namespace {
@@ -18,36 +20,13 @@ using simdjson::dom::object;
 
 [[noreturn]] void bad(const std::string &why) { throw llmh::Error(400, "anthropic: " + why); }
 
-// The text of an OpenAI content value: a string, or the text parts of an array.
-std::string text_of(element content) {
-  std::string_view s;
-  if (!content.get(s)) return std::string(s);
-  std::string out;
-  array parts;
-  if (content.get(parts)) return out;
-  for (element p : parts) {
-    object part;
-    if (!p.get(part) && string_of(part, "type") == "text") out += string_of(part, "text");
-  }
-  return out;
-}
-
 // An image_url part as an image block: a data: URL carries base64 bytes, an http(s) URL is
 // fetched by Anthropic.
 std::string image_block(object part) {
-  std::string_view url;
-  object image;
-  if (!part["image_url"].get(image)) {
-    url = string_of(image, "url");
-  } else if (part["image_url"].get(url)) {
-    url = {};
-  }
-  if (url.rfind("data:", 0) == 0) {
-    const size_t semi = url.find(";base64,");
-    if (semi == std::string_view::npos) bad("an image data: URL must be base64 (data:<type>;base64,...)");
-    return R"({"type":"image","source":{"type":"base64","media_type":)" + json_text(url.substr(5, semi - 5)) +
-           R"(,"data":)" + json_text(url.substr(semi + 8)) + "}}";
-  }
+  const std::string_view url = llmh_plugins::image_url_of(part);
+  if (const auto data = llmh_plugins::data_url(url, "anthropic"))
+    return R"({"type":"image","source":{"type":"base64","media_type":)" + json_text(data->mime) + R"(,"data":)" +
+           json_text(data->data) + "}}";
   if (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0)
     return R"({"type":"image","source":{"type":"url","url":)" + json_text(url) + "}}";
   bad("an image_url must be a data: or http(s): URL");
@@ -76,30 +55,10 @@ void content_blocks(element content, std::vector<std::string> &blocks) {
   }
 }
 
-struct Turn {
-  std::string role;  // "user" or "assistant"
-  std::vector<std::string> blocks;
-};
-
-void add(std::vector<Turn> &turns, const char *role, std::vector<std::string> blocks) {
-  if (blocks.empty()) return;
-  if (turns.empty() || turns.back().role != role) turns.push_back({role, {}});
-  for (std::string &b : blocks) turns.back().blocks.push_back(std::move(b));
-}
-
 std::string tool_use_block(object call, simdjson::dom::parser &args_parser) {
-  object fn;
-  if (call["function"].get(fn)) bad("a tool call without a \"function\" object");
-  const std::string_view arguments = string_of(fn, "arguments");
-  std::string input = "{}";
-  if (!arguments.empty()) {
-    object parsed;
-    if (args_parser.parse(arguments.data(), arguments.size(), true).get(parsed))
-      bad("the arguments of tool call \"" + std::string(string_of(call, "id")) + "\" are not a JSON object");
-    input = simdjson::minify(parsed);
-  }
-  return R"({"type":"tool_use","id":)" + json_text(string_of(call, "id")) + R"(,"name":)" +
-         json_text(string_of(fn, "name")) + R"(,"input":)" + input + "}";
+  const llmh_plugins::ToolCall c = llmh_plugins::tool_call_of(args_parser, call, "anthropic");
+  return R"({"type":"tool_use","id":)" + json_text(c.id) + R"(,"name":)" + json_text(c.name) + R"(,"input":)" +
+         c.arguments + "}";
 }
 
 std::string tools_of(array tools) {
@@ -150,44 +109,35 @@ std::string messages_body(simdjson::dom::parser &parser, std::string_view openai
   object body;
   if (parser.parse(openai_json.data(), openai_json.size(), true).get(body))
     bad("the request body is not a JSON object");
-  simdjson::dom::parser args_parser;  // tool call arguments, while `parser` holds the body
+  // The conversation: the system text apart, the rest as alternating turns of content blocks.
+  struct Conversation {
+    simdjson::dom::parser &args_parser;  // tool call arguments, while `parser` holds the body
+    std::string system_text;
+    std::vector<llmh_plugins::Turn> turns;
 
-  std::string system;
-  std::vector<Turn> turns;
-  array messages;
-  if (!body["messages"].get(messages)) {
-    for (element m : messages) {
-      object msg;
-      if (m.get(msg)) bad("a message must be an object");
-      const std::string_view role = string_of(msg, "role");
-      element content;
-      const bool has_content = !msg["content"].get(content);
-      if (role == "system" || role == "developer") {
-        if (has_content) system += (system.empty() ? "" : "\n\n") + text_of(content);
-      } else if (role == "user") {
-        std::vector<std::string> blocks;
-        if (has_content) content_blocks(content, blocks);
-        add(turns, "user", std::move(blocks));
-      } else if (role == "assistant") {
-        std::vector<std::string> blocks;
-        if (has_content) content_blocks(content, blocks);
-        array calls;
-        if (!msg["tool_calls"].get(calls))
-          for (element c : calls) {
-            object call;
-            if (c.get(call)) bad("a tool call must be an object");
-            blocks.push_back(tool_use_block(call, args_parser));
-          }
-        add(turns, "assistant", std::move(blocks));
-      } else if (role == "tool") {
-        add(turns, "user",
-            {R"({"type":"tool_result","tool_use_id":)" + json_text(string_of(msg, "tool_call_id")) + R"(,"content":)" +
-             json_text(has_content ? text_of(content) : std::string()) + "}"});
-      } else {
-        bad("a message's role must be system, developer, user, assistant or tool; got \"" + std::string(role) + "\"");
-      }
+    void system(const std::string &text) { system_text += (system_text.empty() ? "" : "\n\n") + text; }
+    void user(std::optional<element> content) {
+      std::vector<std::string> blocks;
+      if (content) content_blocks(*content, blocks);
+      llmh_plugins::add_to_turns(turns, "user", std::move(blocks));
     }
-  }
+    void assistant(std::optional<element> content, const std::vector<object> &calls) {
+      std::vector<std::string> blocks;
+      if (content) content_blocks(*content, blocks);
+      for (object call : calls) blocks.push_back(tool_use_block(call, args_parser));
+      llmh_plugins::add_to_turns(turns, "assistant", std::move(blocks));
+    }
+    void tool(std::string_view id, const std::string &text) {
+      llmh_plugins::add_to_turns(
+          turns, "user",
+          {R"({"type":"tool_result","tool_use_id":)" + json_text(id) + R"(,"content":)" + json_text(text) + "}"});
+    }
+  };
+  simdjson::dom::parser args_parser;
+  Conversation c{args_parser, {}, {}};
+  llmh_plugins::for_each_message(body, "anthropic", c);
+  const std::string &system = c.system_text;
+  const std::vector<llmh_plugins::Turn> &turns = c.turns;
 
   std::string out = "{\"model\":" + json_text(model);
   int64_t max_tokens = kDefaultMaxTokens;
@@ -204,11 +154,9 @@ std::string messages_body(simdjson::dom::parser &parser, std::string_view openai
   if (budget) out += R"(,"thinking":{"type":"enabled","budget_tokens":)" + std::to_string(budget) + "}";
   if (!system.empty()) out += ",\"system\":" + json_text(system);
   out += ",\"messages\":[";
-  for (size_t i = 0; i < turns.size(); ++i) {
-    out += (i ? "," : "") + std::string("{\"role\":\"") + turns[i].role + "\",\"content\":[";
-    for (size_t j = 0; j < turns[i].blocks.size(); ++j) out += (j ? "," : "") + turns[i].blocks[j];
-    out += "]}";
-  }
+  for (size_t i = 0; i < turns.size(); ++i)
+    out += (i ? "," : "") + std::string("{\"role\":\"") + turns[i].role + "\",\"content\":[" +
+           llmh_plugins::join(turns[i].items) + "]}";
   out += "]";
   if (stream) out += ",\"stream\":true";
 

@@ -1,9 +1,10 @@
 // Small readers and writers of JSON fields the relay providers' translations share: a member
-// as a string or an integer with a default, and a string as JSON text.
+// as a string or an integer with a default, a string as JSON text; and a poolable parser.
 #pragma once
 
 #include <simdjson.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,5 +31,11 @@ inline std::string json_text(std::string_view s) {
   llmh::append_json_string(out, s);
   return out;
 }
+
+// A call's parser for a Pool (common/pool.hpp), for a provider whose calls need nothing else.
+struct JsonParser {
+  simdjson::dom::parser dom;
+  std::size_t retained_bytes() const noexcept { return dom.capacity(); }
+};
 
 }  // namespace llmh_plugins

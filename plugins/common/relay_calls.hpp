@@ -18,6 +18,7 @@
 // Every error leaves without the target's secrets in its message.
 #pragma once
 
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <string>
@@ -222,6 +223,26 @@ class RelayCalls {
   // The asynchronous form's table, for Provider::extension(LLMH_ASYNC_EXTENSION_ID) when
   // p.http().has_async(); its instance pointer is the P. (Last: it names the functions above.)
   static constexpr llmh_async_provider kAsync = {sizeof(llmh_async_provider), &complete_async, &stream_async};
+};
+
+// The provider half every relay provider shares: complete and stream through RelayCalls, and
+// the asynchronous form offered when the host's HTTP service can run requests without a
+// thread. P derives from RelayProvider<P> and supplies what RelayCalls asks (above).
+template <class P>
+class RelayProvider : public llmh::Provider {
+ public:
+  using llmh::Provider::Provider;
+  void complete(const llmh::Request &req, llmh::Response &out) override {
+    RelayCalls<P>::complete(static_cast<P &>(*this), req, out);
+  }
+  void stream(const llmh::Request &req, llmh::Stream &out) override {
+    RelayCalls<P>::stream(static_cast<P &>(*this), req, out);
+  }
+  const void *extension(const char *id) noexcept override {
+    return static_cast<P &>(*this).http().has_async() && std::strcmp(id, LLMH_ASYNC_EXTENSION_ID) == 0
+               ? &RelayCalls<P>::kAsync
+               : nullptr;
+  }
 };
 
 }  // namespace llmh_plugins

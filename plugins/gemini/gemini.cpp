@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/http_client.hpp"
+#include "common/json_fields.hpp"
 #include "common/pool.hpp"
 #include "common/relay_calls.hpp"
 #include "common/sse.hpp"
@@ -27,19 +28,13 @@ using llmh_plugins::CallHooks;
 using llmh_plugins::HttpClient;
 using llmh_plugins::HttpReply;
 
-struct Parser {
-  simdjson::dom::parser dom;
-  std::size_t retained_bytes() const noexcept { return dom.capacity(); }
-};
-using ParserPool = llmh_plugins::Pool<Parser>;
+using ParserPool = llmh_plugins::Pool<llmh_plugins::JsonParser>;
 
-class Gemini final : public llmh::Provider {
+class Gemini final : public llmh_plugins::RelayProvider<Gemini> {
  public:
   Gemini(const llmh_host_api *host, std::string_view config_json)
-      : Provider(host, config_json), settings_(config_json), http_(HttpClient::of(*this, "gemini"), "gemini") {}
+      : RelayProvider(host, config_json), settings_(config_json), http_(HttpClient::of(*this, "gemini"), "gemini") {}
 
-  void complete(const llmh::Request &req, llmh::Response &out) override { Calls::complete(*this, req, out); }
-  void stream(const llmh::Request &req, llmh::Stream &out) override { Calls::stream(*this, req, out); }
   void embed(const llmh::Request &req, llmh::Embeddings &out) override {
     const Target target = settings_.target(req, "batchEmbedContents");
     llmh_plugins::without_secrets(target, [&] {
@@ -54,14 +49,9 @@ class Gemini final : public llmh::Provider {
     });
   }
 
-  // The asynchronous call form, when the host's HTTP service can run requests without a thread.
-  const void *extension(const char *id) noexcept override {
-    return http_.has_async() && std::strcmp(id, LLMH_ASYNC_EXTENSION_ID) == 0 ? &Calls::kAsync : nullptr;
-  }
-
  private:
-  using Calls = llmh_plugins::RelayCalls<Gemini>;
-  friend Calls;
+  friend llmh_plugins::RelayCalls<Gemini>;
+  friend llmh_plugins::RelayProvider<Gemini>;
 
   // What RelayCalls asks of a relay provider (common/relay_calls.hpp).
   const HttpClient &http() const { return http_; }

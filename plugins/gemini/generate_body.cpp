@@ -3,8 +3,10 @@
 #include <llmhost/provider.hpp>
 
 #include <map>
+#include <optional>
 
 #include "common/json_fields.hpp"
+#include "common/openai_chat.hpp"
 
 namespace gemini_plugin {
 namespace {
@@ -17,20 +19,6 @@ using simdjson::dom::object;
 
 [[noreturn]] void bad(const std::string &why) { throw llmh::Error(400, "gemini: " + why); }
 
-// The text of an OpenAI content value: a string, or the text parts of an array.
-std::string text_of(element content) {
-  std::string_view s;
-  if (!content.get(s)) return std::string(s);
-  std::string out;
-  array parts;
-  if (content.get(parts)) return out;
-  for (element p : parts) {
-    object part;
-    if (!p.get(part) && string_of(part, "type") == "text") out += string_of(part, "text");
-  }
-  return out;
-}
-
 std::string_view mime_of(std::string_view url) {
   const size_t dot = url.rfind('.');
   const std::string_view ext = dot == std::string_view::npos ? std::string_view() : url.substr(dot + 1);
@@ -42,19 +30,9 @@ std::string_view mime_of(std::string_view url) {
 }
 
 std::string image_part(object part) {
-  std::string_view url;
-  object image;
-  if (!part["image_url"].get(image)) {
-    url = string_of(image, "url");
-  } else if (part["image_url"].get(url)) {
-    url = {};
-  }
-  if (url.rfind("data:", 0) == 0) {
-    const size_t semi = url.find(";base64,");
-    if (semi == std::string_view::npos) bad("an image data: URL must be base64 (data:<type>;base64,...)");
-    return R"({"inlineData":{"mimeType":)" + json_text(url.substr(5, semi - 5)) + R"(,"data":)" +
-           json_text(url.substr(semi + 8)) + "}}";
-  }
+  const std::string_view url = llmh_plugins::image_url_of(part);
+  if (const auto data = llmh_plugins::data_url(url, "gemini"))
+    return R"({"inlineData":{"mimeType":)" + json_text(data->mime) + R"(,"data":)" + json_text(data->data) + "}}";
   if (url.empty()) bad("an image_url part without a url");
   return R"({"fileData":{"mimeType":)" + json_text(mime_of(url)) + R"(,"fileUri":)" + json_text(url) + "}}";
 }
@@ -81,23 +59,6 @@ void content_parts(element content, std::vector<std::string> &parts) {
   }
 }
 
-struct Turn {
-  std::string role;  // "user" or "model"
-  std::vector<std::string> parts;
-};
-
-void add(std::vector<Turn> &turns, const char *role, std::vector<std::string> parts) {
-  if (parts.empty()) return;
-  if (turns.empty() || turns.back().role != role) turns.push_back({role, {}});
-  for (std::string &p : parts) turns.back().parts.push_back(std::move(p));
-}
-
-std::string join(const std::vector<std::string> &items) {
-  std::string out;
-  for (const std::string &i : items) out += (out.empty() ? "" : ",") + i;
-  return out;
-}
-
 }  // namespace
 
 std::string generate_body(simdjson::dom::parser &parser, std::string_view openai_json) {
@@ -105,64 +66,49 @@ std::string generate_body(simdjson::dom::parser &parser, std::string_view openai
   object body;
   if (parser.parse(openai_json.data(), openai_json.size(), true).get(body))
     bad("the request body is not a JSON object");
-  simdjson::dom::parser args_parser;  // tool call arguments, while `parser` holds the body
+  // The conversation: the system text apart, the rest as alternating turns of parts.
+  struct Conversation {
+    simdjson::dom::parser &args_parser;  // tool call arguments, while `parser` holds the body
+    std::string system_text;
+    std::vector<llmh_plugins::Turn> turns;
+    std::map<std::string, std::string, std::less<>> call_names;  // tool call id -> function name
 
-  std::string system;
-  std::vector<Turn> turns;
-  std::map<std::string, std::string, std::less<>> call_names;  // tool call id -> function name
-  array messages;
-  if (!body["messages"].get(messages)) {
-    for (element m : messages) {
-      object msg;
-      if (m.get(msg)) bad("a message must be an object");
-      const std::string_view role = string_of(msg, "role");
-      element content;
-      const bool has_content = !msg["content"].get(content);
+    void system(const std::string &text) { system_text += (system_text.empty() ? "" : "\n\n") + text; }
+    void user(std::optional<element> content) {
       std::vector<std::string> parts;
-      if (role == "system" || role == "developer") {
-        if (has_content) system += (system.empty() ? "" : "\n\n") + text_of(content);
-      } else if (role == "user") {
-        if (has_content) content_parts(content, parts);
-        add(turns, "user", std::move(parts));
-      } else if (role == "assistant") {
-        if (has_content) content_parts(content, parts);
-        array calls;
-        if (!msg["tool_calls"].get(calls))
-          for (element c : calls) {
-            object call, fn;
-            if (c.get(call) || call["function"].get(fn)) bad("a tool call without a \"function\" object");
-            const std::string_view arguments = string_of(fn, "arguments");
-            std::string args = "{}";
-            if (!arguments.empty()) {
-              object parsed;
-              if (args_parser.parse(arguments.data(), arguments.size(), true).get(parsed))
-                bad("the arguments of tool call \"" + std::string(string_of(call, "id")) + "\" are not a JSON object");
-              args = simdjson::minify(parsed);
-            }
-            call_names[std::string(string_of(call, "id"))] = std::string(string_of(fn, "name"));
-            parts.push_back(R"({"functionCall":{"name":)" + json_text(string_of(fn, "name")) + R"(,"args":)" + args +
-                            "}}");
-          }
-        add(turns, "model", std::move(parts));
-      } else if (role == "tool") {
-        // Gemini answers a call by its function's name, which only the assistant turn knew.
-        const std::string_view id = string_of(msg, "tool_call_id");
-        const auto name = call_names.find(id);
-        if (name == call_names.end())
-          bad("the tool message for call \"" + std::string(id) + "\" follows no assistant tool call with that id");
-        add(turns, "user",
-            {R"({"functionResponse":{"name":)" + json_text(name->second) + R"(,"response":{"content":)" +
-             json_text(has_content ? text_of(content) : std::string()) + "}}}"});
-      } else {
-        bad("a message's role must be system, developer, user, assistant or tool; got \"" + std::string(role) + "\"");
-      }
+      if (content) content_parts(*content, parts);
+      llmh_plugins::add_to_turns(turns, "user", std::move(parts));
     }
-  }
+    void assistant(std::optional<element> content, const std::vector<object> &calls) {
+      std::vector<std::string> parts;
+      if (content) content_parts(*content, parts);
+      for (object call : calls) {
+        const llmh_plugins::ToolCall tool = llmh_plugins::tool_call_of(args_parser, call, "gemini");
+        call_names[std::string(tool.id)] = std::string(tool.name);
+        parts.push_back(R"({"functionCall":{"name":)" + json_text(tool.name) + R"(,"args":)" + tool.arguments + "}}");
+      }
+      llmh_plugins::add_to_turns(turns, "model", std::move(parts));
+    }
+    // Gemini answers a call by its function's name, which only the assistant turn knew.
+    void tool(std::string_view id, const std::string &text) {
+      const auto name = call_names.find(id);
+      if (name == call_names.end())
+        bad("the tool message for call \"" + std::string(id) + "\" follows no assistant tool call with that id");
+      llmh_plugins::add_to_turns(turns, "user",
+                                 {R"({"functionResponse":{"name":)" + json_text(name->second) +
+                                  R"(,"response":{"content":)" + json_text(text) + "}}}"});
+    }
+  };
+  simdjson::dom::parser args_parser;
+  Conversation c{args_parser, {}, {}, {}};
+  llmh_plugins::for_each_message(body, "gemini", c);
+  const std::string &system = c.system_text;
+  const std::vector<llmh_plugins::Turn> &turns = c.turns;
 
   std::string out = "{\"contents\":[";
   for (size_t i = 0; i < turns.size(); ++i)
-    out +=
-        (i ? "," : "") + std::string("{\"role\":\"") + turns[i].role + "\",\"parts\":[" + join(turns[i].parts) + "]}";
+    out += (i ? "," : "") + std::string("{\"role\":\"") + turns[i].role + "\",\"parts\":[" +
+           llmh_plugins::join(turns[i].items) + "]}";
   out += "]";
   if (!system.empty()) out += R"(,"systemInstruction":{"parts":[{"text":)" + json_text(system) + "}]}";
 
@@ -217,7 +163,7 @@ std::string generate_body(simdjson::dom::parser &parser, std::string_view openai
         if (!fn["parameters"].get(params)) d += ",\"parameters\":" + simdjson::minify(params);
         declarations.push_back(d + "}");
       }
-      out += R"(,"tools":[{"functionDeclarations":[)" + join(declarations) + "]}]";
+      out += R"(,"tools":[{"functionDeclarations":[)" + llmh_plugins::join(declarations) + "]}]";
     } else if (key == "tool_choice") {
       std::string_view mode;
       object choice, fn;
@@ -240,7 +186,7 @@ std::string generate_body(simdjson::dom::parser &parser, std::string_view openai
     }
     // Everything else is OpenAI's or the gateway's (stream_options, user, api_key, ...).
   }
-  if (!config.empty()) out += ",\"generationConfig\":{" + join(config) + "}";
+  if (!config.empty()) out += ",\"generationConfig\":{" + llmh_plugins::join(config) + "}";
   return out + "}";
 }
 

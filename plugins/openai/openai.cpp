@@ -38,28 +38,21 @@ struct Parser {
 };
 using ParserPool = llmh_plugins::Pool<Parser>;
 
-class OpenAI final : public llmh::Provider {
+class OpenAI final : public llmh_plugins::RelayProvider<OpenAI> {
  public:
   OpenAI(const llmh_host_api *host, std::string_view config_json)
-      : Provider(host, config_json),
+      : RelayProvider(host, config_json),
         settings_(config_json),
         http_(HttpClient::of(*this, OPENAI_PLUGIN_NAME), OPENAI_PLUGIN_NAME) {}
 
-  void complete(const llmh::Request &req, llmh::Response &out) override { Calls::complete(*this, req, out); }
-  void stream(const llmh::Request &req, llmh::Stream &out) override { Calls::stream(*this, req, out); }
   void embed(const llmh::Request &req, llmh::Embeddings &out) override {
     const Target target = settings_.target(req, "/embeddings");
     llmh_plugins::without_secrets(target, [&] { embed_to(target, req, out); });
   }
 
-  // The asynchronous call form, when the host's HTTP service can run requests without a thread.
-  const void *extension(const char *id) noexcept override {
-    return http_.has_async() && std::strcmp(id, LLMH_ASYNC_EXTENSION_ID) == 0 ? &Calls::kAsync : nullptr;
-  }
-
  private:
-  using Calls = llmh_plugins::RelayCalls<OpenAI>;
-  friend Calls;
+  friend llmh_plugins::RelayCalls<OpenAI>;
+  friend llmh_plugins::RelayProvider<OpenAI>;
 
   // What RelayCalls asks of a relay provider (common/relay_calls.hpp).
   const HttpClient &http() const { return http_; }
