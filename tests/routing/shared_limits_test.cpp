@@ -74,7 +74,7 @@ TEST_CASE("rpm in Redis is a sliding log: a request fits again exactly when the 
     const auto v = f.admit({&s});
     REQUIRE(v);
     CHECK(v->admitted == 0);
-    if (i == 0) std::this_thread::sleep_for(300ms);  // the other four are younger
+    if (i == 0) std::this_thread::sleep_for(500ms);  // the other four are younger, by half a window
   }
   const auto over = f.admit({&s});
   REQUIRE(over);
@@ -86,7 +86,7 @@ TEST_CASE("rpm in Redis is a sliding log: a request fits again exactly when the 
   const Clock::time_point until = over->refused[0]->until;
   CHECK(until > first + 900ms);
   CHECK(until < Clock::now() + 1001ms);
-  std::this_thread::sleep_until(until - 150ms);
+  std::this_thread::sleep_until(until - 300ms);
   CHECK(f.admit({&s})->admitted == 1);  // still five in the last second
   std::this_thread::sleep_until(until + 50ms);
   CHECK(f.admit({&s})->admitted == 0);  // the first left: one fits
