@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,13 +32,16 @@ class Attempts {
   // Finds the next attempt that may take the call, then runs `then`: at once when limits count
   // in process, after a round trip to Redis when they are shared (then on an I/O thread). A
   // deployment at its rpm or tpm limit, or cooling down, is passed over (that is no failure of
-  // it). The Attempts must outlive the call.
-  void admit(const routing::Limiter &limiter, std::function<void()> then) {
-    limiter.admit(route_, i_, [this, then = std::move(then)](routing::Admission a) {
-      const routing::Clock::time_point now = routing::Clock::now();
-      for (const auto &[state, refusal] : a.refused) passed_over(*state, refusal, now);
-      i_ = a.index;
-      lease_ = std::move(a.lease);
+  // it). The Attempts must outlive the call. In process the admission is decided here and now,
+  // with no callback to allocate: the path of every request without shared limits.
+  template <class Then>
+  void admit(const routing::Limiter &limiter, Then then) {
+    if (std::optional<routing::Admission> now = limiter.admit_now(route_, i_)) {
+      take(std::move(*now));
+      return then();
+    }
+    limiter.admit(route_, i_, [this, then = std::move(then)](routing::Admission a) mutable {
+      take(std::move(a));
       then();
     });
   }
@@ -132,6 +134,14 @@ class Attempts {
   // the request wrong (it fails the same everywhere) nor when the client has gone (499).
   static bool another_deployment_may_help(int status) {
     return status >= 400 && status != 400 && status != 413 && status != 422 && status != 499;
+  }
+
+  // Where admit() goes on: the attempt it found, its lease, and those it passed over.
+  void take(routing::Admission a) {
+    const routing::Clock::time_point now = routing::Clock::now();
+    for (const auto &[state, refusal] : a.refused) passed_over(*state, refusal, now);
+    i_ = a.index;
+    lease_ = std::move(a.lease);
   }
 
   // A deployment admit() passed over: named in the 429, and the one free soonest kept for its

@@ -20,12 +20,15 @@ void admit_here(const Route &route, size_t from, Admission &a) {
 
 }  // namespace
 
+std::optional<Admission> Limiter::admit_now(const Route &route, size_t from) const {
+  if (shared_ && shared_->up()) return std::nullopt;
+  Admission a;
+  admit_here(route, from, a);
+  return a;
+}
+
 void Limiter::admit(Route &route, size_t from, std::function<void(Admission)> then) const {
-  if (!shared_ || !shared_->up()) {
-    Admission a;
-    admit_here(route, from, a);
-    return then(std::move(a));
-  }
+  if (std::optional<Admission> now = admit_now(route, from)) return then(std::move(*now));
   admit_shared(route, from, std::make_shared<Admission>(), std::move(then));
 }
 

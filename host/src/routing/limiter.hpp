@@ -32,10 +32,14 @@ class Limiter {
   // moves the rest of the request off it (serve: onto its I/O threads).
   Limiter(SharedLimits &shared, Post post) : shared_(&shared), post_(std::move(post)) {}
 
-  // Admits the request on the first attempt from `from` on that may take it, and calls `then`
-  // with the result: on this thread at once when counting in process, else later from `post`.
-  // `route` must outlive the call (Redis may reorder a model name's attempts in it: with
-  // usage-based routing, the one it picked comes first). Any thread.
+  // Admits the request on the first attempt from `from` on that may take it, when this process
+  // decides (no Redis, or Redis down): at once, with nothing to allocate for a callback.
+  // Nothing when Redis decides: then admit(). Any thread.
+  std::optional<Admission> admit_now(const Route &route, size_t from) const;
+  // The same whoever decides: calls `then` with the result, on this thread at once when this
+  // process decides, else later from `post`. `route` must outlive the call (Redis may reorder a
+  // model name's attempts in it: with usage-based routing, the one it picked comes first). Any
+  // thread.
   void admit(Route &route, size_t from, std::function<void(Admission)> then) const;
 
   // Whether Redis answers; nullopt when limits are not shared. Any thread.
