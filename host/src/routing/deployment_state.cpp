@@ -13,9 +13,10 @@ constexpr double kLatencyWeight = 0.2;
 }  // namespace
 
 DeploymentState::DeploymentState(const config::Deployment &d, const config::RouterSettings &router, bool alone,
-                                 std::string shared_key)
+                                 std::string shared_key, size_t group)
     : deployment_(d),
       shared_key_(std::move(shared_key)),
+      group_(group),
       allowed_fails_(router.allowed_fails.value_or(3)),
       cooldown_(alone && !router.allowed_fails ? Clock::duration::zero()
                                                : std::chrono::duration_cast<Clock::duration>(

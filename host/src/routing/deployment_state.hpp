@@ -42,14 +42,16 @@ struct Refusal {
 class DeploymentState {
  public:
   // `alone`: the only deployment of its model name (see RouterSettings::allowed_fails).
-  // `shared_key`: where its counts live in Redis (SharedLimits).
+  // `shared_key`: where its counts live in Redis (SharedLimits). `group`: which model name it
+  // serves (the ModelTable's index), so that a Route knows where one name's attempts end.
   DeploymentState(const config::Deployment &d, const config::RouterSettings &router, bool alone,
-                  std::string shared_key = {});
+                  std::string shared_key = {}, size_t group = 0);
   DeploymentState(const DeploymentState &) = delete;
   DeploymentState &operator=(const DeploymentState &) = delete;
 
   const config::Deployment &deployment() const { return deployment_; }
   const std::string &shared_key() const { return shared_key_; }
+  size_t group() const { return group_; }
   uint32_t allowed_fails() const { return allowed_fails_; }
   Clock::duration cooldown() const { return cooldown_; }
 
@@ -102,6 +104,7 @@ class DeploymentState {
 
   const config::Deployment &deployment_;
   const std::string shared_key_;
+  const size_t group_;
   const uint32_t allowed_fails_;
   const Clock::duration cooldown_;  // zero: never rested
   std::atomic<uint64_t> in_flight_{0};

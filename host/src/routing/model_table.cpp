@@ -42,8 +42,8 @@ ModelTable::ModelTable(const config::Config &cfg) : router_(cfg.router), direct_
     for (const config::Deployment &d : group.group.deployments) {
       std::string key = shared_key(g.name, d);
       if (const int n = seen[key]++) key += "#" + std::to_string(n + 1);
-      group.states.push_back(
-          std::make_unique<DeploymentState>(d, router_, group.group.deployments.size() == 1, std::move(key)));
+      group.states.push_back(std::make_unique<DeploymentState>(d, router_, group.group.deployments.size() == 1,
+                                                               std::move(key), groups_.size() - 1));
     }
   }
   // config::parse has checked that every name in a fallback list is configured.
@@ -80,7 +80,6 @@ Route ModelTable::route(const Request &r, const Host &host) const {
     try {
       route.direct_ = host.resolve(r.model);
       route.attempts_.push_back(nullptr);
-      route.group_ends_.push_back(1);
       return route;
     } catch (const Error &) {
       // Not a loaded provider's model either: the 404 below lists what there is.
@@ -98,7 +97,6 @@ void ModelTable::append_ordered(const Group &g, Route &route) const {
   for (const auto &s : g.states) ordered.push_back(s.get());
   order(router_.strategy, ordered, *g.turn, Clock::now());
   route.attempts_.insert(route.attempts_.end(), ordered.begin(), ordered.end());
-  route.group_ends_.push_back(route.attempts_.size());
 }
 
 std::vector<std::string> ModelTable::names(const std::vector<ProviderInfo> &loaded) const {

@@ -36,7 +36,12 @@ class Route {
   const std::string &model(size_t i) const;
   std::string provider(size_t i) const;
   // One past the last attempt of the same model name as attempt `i`.
-  size_t group_end(size_t i) const { return *std::upper_bound(group_ends_.begin(), group_ends_.end(), i); }
+  size_t group_end(size_t i) const {
+    size_t end = i + 1;
+    while (end < attempts_.size() && attempts_[i] && attempts_[end] && attempts_[end]->group() == attempts_[i]->group())
+      ++end;
+    return end;
+  }
   // Moves attempt `j` to `i` (i <= j, the same model name), the ones between one later.
   void promote(size_t j, size_t i) {
     std::rotate(attempts_.begin() + static_cast<ptrdiff_t>(i), attempts_.begin() + static_cast<ptrdiff_t>(j),
@@ -46,7 +51,6 @@ class Route {
  private:
   friend class ModelTable;
   std::vector<DeploymentState *> attempts_;  // nullptr: the direct route
-  std::vector<size_t> group_ends_;           // where each model name's attempts end, ascending
   Target direct_;                            // the direct route's target
   std::string direct_model_;                 // the name the client sent
   double timeout_s_ = 0;                     // the client's values, restored per attempt
