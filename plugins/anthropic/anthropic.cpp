@@ -4,7 +4,6 @@
 // (common/relay_calls.hpp). docs/providers/anthropic.md.
 #include <simdjson.h>
 
-#include <llmhost/async.h>
 #include <llmhost/provider.hpp>
 
 #include <cstddef>

@@ -1,7 +1,8 @@
 // Chat completions and streams of a relay provider (one POST upstream per call: openai, azure,
-// anthropic), in both call forms: the blocking ones (complete, stream) and the asynchronous one
-// (llmhost/async.h), where the host HTTP service's event loop carries the call and no thread
-// waits for the upstream. What differs between vendors is the provider's. P supplies:
+// anthropic, gemini), in both call forms: the blocking ones (complete, stream) and the
+// asynchronous ones (llmh::AsyncCompletion, llmh::AsyncStream), where the host HTTP service's
+// event loop carries the call and no thread waits for the upstream. What differs between vendors is the provider's. P
+// supplies:
 //
 //   const HttpClient &http() const;
 //   HttpTarget chat_target(const llmh::Request &, bool stream) const;  // throws llmh::Error
@@ -18,12 +19,11 @@
 // Every error leaves without the target's secrets in its message.
 #pragma once
 
-#include <cstring>
 #include <exception>
 #include <memory>
 #include <string>
+#include <utility>
 
-#include <llmhost/async.h>
 #include <llmhost/provider.hpp>
 
 #include "common/http_client.hpp"
@@ -92,141 +92,119 @@ class RelayCalls {
     bool consumer_gone = false;
   };
 
-  // Finishes a call with the exception being handled. Call only inside a catch block.
-  static void finish_failed(const llmh_call_done *done) noexcept {
-    llmh_error err{};
-    err.struct_size = sizeof err;
-    llmh::detail::fail_current(&err);
-    done->finish(done, &err);
+  // Ends a call once its state is gone: the build may be unloaded right after the finish. With
+  // `failed`, it ends with the exception being handled: call it inside a catch block then.
+  template <class State>
+  static void end(std::unique_ptr<State> state, bool failed) noexcept {
+    auto call = std::move(state->call);
+    state.reset();
+    failed ? call.fail_current() : call.finish();
+  }
+
+  // Hands `state` (the call and its target) to the HTTP service until its `done`, which may run
+  // on the event loop before post_async returns: nothing may touch the state after the hand-off.
+  template <class State>
+  static void hand_to_http(P &self, std::unique_ptr<State> state, const std::string &body, llmh_http_line_fn on_line,
+                           llmh_http_done_fn done) {
+    State *raw = state.release();
+    try {
+      self.http().post_async(raw->target, body, &cancelled<State>, on_line, raw, done);
+    } catch (...) {  // the request could not even be laid out: the service never saw it
+      end(std::unique_ptr<State>(raw), true);
+    }
+  }
+
+  template <class State>
+  static int cancelled(void *user) noexcept {
+    return static_cast<State *>(user)->call.cancelled() ? 1 : 0;
   }
 
   // One completion, from complete_async until the HTTP service answers (on its event loop).
   struct AsyncCompletion {
     P *self;
-    const llmh_response_builder *out;
-    const llmh_call_done *done;
+    llmh::AsyncCompletion call;
     HttpTarget target;
   };
 
-  static void complete_async(void *instance, const llmh_request *request, const llmh_response_builder *out,
-                             const llmh_call_done *done) noexcept {
-    P *self = static_cast<P *>(instance);
-    try {
-      const llmh::Request req(request);
-      auto call = std::make_unique<AsyncCompletion>(AsyncCompletion{self, out, done, self->chat_target(req, false)});
-      std::string body;
-      without_secrets(call->target, [&] { body = self->chat_body(req, false); });
-      // From here the call belongs to the HTTP service until `answered`, which may run on the
-      // event loop before post_async returns: nothing below may touch it.
-      AsyncCompletion *raw = call.release();
-      try {
-        self->http().post_async(raw->target, body, &completion_cancelled, nullptr, raw, &answered);
-      } catch (...) {  // the request could not even be laid out: the service never saw it
-        delete raw;
-        throw;
-      }
-    } catch (...) {
-      finish_failed(done);
-    }
-  }
-
-  static int completion_cancelled(void *user) noexcept {
-    const auto *call = static_cast<const AsyncCompletion *>(user);
-    return call->out->cancelled(call->out);
-  }
-
   static void answered(void *user, llmh_http_response *response, const llmh_error *err) noexcept {
-    std::unique_ptr<AsyncCompletion> call(static_cast<AsyncCompletion *>(user));
-    const llmh_call_done *done = call->done;
+    std::unique_ptr<AsyncCompletion> state(static_cast<AsyncCompletion *>(user));
     try {
-      const HttpReply reply(call->self->http().api(), response);
-      without_secrets(call->target, [&] {
-        if (err) throw call->self->http().transport_error(*err);
-        call->self->answer(call->target, reply, llmh::Response(call->out));
+      const HttpReply reply(state->self->http().api(), response);
+      without_secrets(state->target, [&] {
+        if (err) throw state->self->http().transport_error(*err);
+        state->self->answer(state->target, reply, state->call.response());
       });
     } catch (...) {
-      call.reset();
-      return finish_failed(done);
+      return end(std::move(state), true);
     }
-    call.reset();
-    done->finish(done, nullptr);
+    end(std::move(state), false);
   }
 
   // One stream, from stream_async until the HTTP service's `done`. Its lines and its end run on
-  // the host's HTTP event loop, one at a time.
+  // the host's HTTP event loop, one at a time. Never moved once made: `streaming` writes to
+  // call.stream().
   struct AsyncStream {
-    AsyncStream(P *s, const llmh_stream_sink *sink, const llmh_call_done *d, HttpTarget t)
-        : self(s), out(sink), done(d), target(std::move(t)), streaming(*s, out, target) {}
+    AsyncStream(P *s, llmh::AsyncStream c, HttpTarget t)
+        : self(s), call(std::move(c)), target(std::move(t)), streaming(*s, call.stream(), target) {}
     P *self;
-    llmh::Stream out;
-    const llmh_call_done *done;
+    llmh::AsyncStream call;
     HttpTarget target;
     Streaming streaming;
     std::exception_ptr error;  // thrown while reading a line; the stream ends with it
   };
 
-  static void stream_async(void *instance, const llmh_request *request, const llmh_stream_sink *sink,
-                           const llmh_call_done *done) noexcept {
-    P *self = static_cast<P *>(instance);
-    try {
-      const llmh::Request req(request);
-      auto call = std::make_unique<AsyncStream>(self, sink, done, self->chat_target(req, true));
-      std::string body;
-      without_secrets(call->target, [&] { body = self->chat_body(req, true); });
-      AsyncStream *raw = call.release();  // the HTTP service's until `streamed`, as above
-      try {
-        self->http().post_async(raw->target, body, &stream_cancelled, &stream_line, raw, &streamed);
-      } catch (...) {
-        delete raw;
-        throw;
-      }
-    } catch (...) {
-      finish_failed(done);
-    }
-  }
-
-  static int stream_cancelled(void *user) noexcept { return static_cast<AsyncStream *>(user)->out.cancelled() ? 1 : 0; }
-
   static int stream_line(void *user, llmh_str line) noexcept {
-    auto *call = static_cast<AsyncStream *>(user);
+    auto *state = static_cast<AsyncStream *>(user);
     try {
-      return call->streaming.line(llmh::sv(line)) ? 0 : 1;
+      return state->streaming.line(llmh::sv(line)) ? 0 : 1;
     } catch (...) {
-      call->error = std::current_exception();
+      state->error = std::current_exception();
       return 1;
     }
   }
 
   static void streamed(void *user, llmh_http_response *response, const llmh_error *err) noexcept {
-    std::unique_ptr<AsyncStream> call(static_cast<AsyncStream *>(user));
-    const llmh_call_done *done = call->done;
+    std::unique_ptr<AsyncStream> state(static_cast<AsyncStream *>(user));
     try {
-      const HttpReply reply(call->self->http().api(), response);
-      without_secrets(call->target, [&] {
-        if (call->error) std::rethrow_exception(call->error);
+      const HttpReply reply(state->self->http().api(), response);
+      without_secrets(state->target, [&] {
+        if (state->error) std::rethrow_exception(state->error);
         if (err) {
-          if (call->streaming.consumer_gone) return;  // as in stream()
-          throw call->self->http().transport_error(*err);
+          if (state->streaming.consumer_gone) return;  // as in stream()
+          throw state->self->http().transport_error(*err);
         }
-        if (!reply.ok()) throw call->self->upstream_error(call->target, reply);
-        call->streaming.finish();
+        if (!reply.ok()) throw state->self->upstream_error(state->target, reply);
+        state->streaming.finish();
       });
     } catch (...) {
-      call.reset();
-      return finish_failed(done);
+      return end(std::move(state), true);
     }
-    call.reset();
-    done->finish(done, nullptr);
+    end(std::move(state), false);
   }
 
  public:
-  // The asynchronous form's table, for Provider::extension(LLMH_ASYNC_EXTENSION_ID) when
-  // p.http().has_async(); its instance pointer is the P. (Last: it names the functions above.)
-  static constexpr llmh_async_provider kAsync = {sizeof(llmh_async_provider), &complete_async, &stream_async};
+  // The asynchronous forms: the request goes to the HTTP service's perform_async, and the call
+  // ends from its callbacks, on its event loop. An error before the hand-off propagates: the
+  // SDK's glue, still holding the call, ends it with that error.
+  static void complete_async(P &p, llmh::AsyncCompletion &&call) {
+    HttpTarget target = p.chat_target(call.request(), false);
+    std::string body;
+    without_secrets(target, [&] { body = p.chat_body(call.request(), false); });
+    hand_to_http(p, std::make_unique<AsyncCompletion>(AsyncCompletion{&p, std::move(call), std::move(target)}), body,
+                 nullptr, &answered);
+  }
+
+  static void stream_async(P &p, llmh::AsyncStream &&call) {
+    HttpTarget target = p.chat_target(call.request(), true);
+    std::string body;
+    without_secrets(target, [&] { body = p.chat_body(call.request(), true); });
+    hand_to_http(p, std::make_unique<AsyncStream>(&p, std::move(call), std::move(target)), body, &stream_line,
+                 &streamed);
+  }
 };
 
 // The provider half every relay provider shares: complete and stream through RelayCalls, and
-// the asynchronous form offered when the host's HTTP service can run requests without a
+// the asynchronous forms, offered when the host's HTTP service can run requests without a
 // thread. P derives from RelayProvider<P> and supplies what RelayCalls asks (above).
 template <class P>
 class RelayProvider : public llmh::Provider {
@@ -238,11 +216,13 @@ class RelayProvider : public llmh::Provider {
   void stream(const llmh::Request &req, llmh::Stream &out) override {
     RelayCalls<P>::stream(static_cast<P &>(*this), req, out);
   }
-  const void *extension(const char *id) noexcept override {
-    return static_cast<P &>(*this).http().has_async() && std::strcmp(id, LLMH_ASYNC_EXTENSION_ID) == 0
-               ? &RelayCalls<P>::kAsync
-               : nullptr;
+  void complete_async(llmh::AsyncCompletion &&call) override {
+    RelayCalls<P>::complete_async(static_cast<P &>(*this), std::move(call));
   }
+  void stream_async(llmh::AsyncStream &&call) override {
+    RelayCalls<P>::stream_async(static_cast<P &>(*this), std::move(call));
+  }
+  bool offers_async() const noexcept override { return static_cast<const P &>(*this).http().has_async(); }
 };
 
 }  // namespace llmh_plugins

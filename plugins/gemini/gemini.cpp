@@ -4,7 +4,6 @@
 // call forms (common/relay_calls.hpp). docs/providers/gemini.md.
 #include <simdjson.h>
 
-#include <llmhost/async.h>
 #include <llmhost/provider.hpp>
 
 #include <cstddef>

@@ -3,7 +3,6 @@
 // Built a second time as `azure` (flavour.hpp): `azure/DEPLOYMENT` calls that deployment.
 #include <simdjson.h>
 
-#include <llmhost/async.h>
 #include <llmhost/http.h>
 #include <llmhost/provider.hpp>
 

@@ -328,3 +328,82 @@ TEST_CASE("calls in flight finish on the build they started on while a new build
   std::ifstream maps("/proc/self/maps");
   for (std::string line; std::getline(maps, line);) CHECK(line.find("libdeferred") == std::string::npos);
 }
+
+TEST_CASE("a C++ provider's call handles end every call exactly once, in both call forms") {
+  test::TempDir dir;
+  dir.add(test::test_plugin("libhandles.so"));
+  llmhost::Host host(test::options_for({dir.path()}));
+
+  // It overrides complete_async and stream_async only, and gives no capabilities.
+  const std::vector<llmhost::ProviderInfo> providers = host.providers();
+  REQUIRE(providers.size() == 1);
+  CHECK(providers[0].capabilities == (LLMH_CAP_COMPLETE | LLMH_CAP_STREAM));
+  CHECK(providers[0].async_complete);
+  CHECK(providers[0].async_stream);
+
+  struct Case {
+    const char *what;
+    int status;           // 0: the call succeeds, answering "handles: <what>"
+    const char *message;  // the error's message holds this
+  };
+  const Case cases[] = {
+      {"now", 0, ""},
+      {"thread", 0, ""},
+      {"drop", 500, "dropped an asynchronous call without finishing it"},
+      {"drop later", 500, "dropped an asynchronous call without finishing it"},
+      {"throw", 418, "handles: thrown"},
+      {"throw std", 500, "handles: std thrown"},
+  };
+  for (const Case &c : cases) {
+    CAPTURE(c.what);
+    const std::string answer = std::string("handles: ") + c.what;
+    const auto check_error = [&](const llmhost::Error &e) {
+      CHECK(e.status() == c.status);
+      CHECK_MESSAGE(std::string(e.what()).find(c.message) != std::string::npos, e.what());
+    };
+
+    // The callback forms run the asynchronous ones.
+    Outcomes out;
+    host.complete(test::chat("handles/m", c.what), out.handler());
+    out.wait(1);
+    StreamOutcome streamed;
+    host.stream(test::chat("handles/m", c.what), streamed.on_chunk(), streamed.done());
+    streamed.wait();
+    // The blocking forms run the ones the SDK makes from them.
+    std::optional<llmhost::Error> blocking_error;
+    std::string blocking_text;
+    try {
+      blocking_text = host.complete(test::chat("handles/m", c.what)).content;
+    } catch (const llmhost::Error &e) {
+      blocking_error = e;
+    }
+    std::optional<llmhost::Error> blocking_stream_error;
+    std::string blocking_stream_text;
+    try {
+      host.stream(test::chat("handles/m", c.what), [&](const llmhost::Chunk &chunk) {
+        blocking_stream_text += chunk.content;
+        return true;
+      });
+    } catch (const llmhost::Error &e) {
+      blocking_stream_error = e;
+    }
+
+    if (c.status == 0) {
+      CHECK(out.response(0).content == answer);
+      CHECK(!streamed.error);
+      CHECK(streamed.text == answer);
+      CHECK(!blocking_error);
+      CHECK(blocking_text == answer);
+      CHECK(!blocking_stream_error);
+      CHECK(blocking_stream_text == answer);
+    } else {
+      check_error(out.error(0));
+      REQUIRE(streamed.error);
+      check_error(*streamed.error);
+      REQUIRE(blocking_error);
+      check_error(*blocking_error);
+      REQUIRE(blocking_stream_error);
+      check_error(*blocking_stream_error);
+    }
+  }
+}

@@ -8,31 +8,43 @@
  *
  *   class MyProvider final : public llmh::Provider {
  *   public:
- *     MyProvider(const llmh_host_api *host, std::string_view config_json)
- *         : Provider(host, config_json) {}
+ *     using Provider::Provider;  // MyProvider(const llmh_host_api *host, std::string_view config_json)
  *     void complete(const llmh::Request &req, llmh::Response &out) override {
  *       out.content("hello");
  *       out.usage(1, 1);
  *     }
  *   };
- *   LLMH_PROVIDER(MyProvider, "my", "1.0.0", "says hello", LLMH_CAP_COMPLETE)
+ *   LLMH_PROVIDER(MyProvider, "my", "1.0.0", "says hello")
+ *
+ * The capabilities come from the methods the class overrides (complete or complete_async:
+ * LLMH_CAP_COMPLETE; stream or stream_async: LLMH_CAP_STREAM; embed: LLMH_CAP_EMBED), so they
+ * cannot disagree with the code. A fifth macro argument adds LLMH_CAP_BODY_MEMBERS; call bits
+ * written there must match the overrides, or the plugin does not compile.
  *
  * What the helper guarantees:
  * - No exception ever crosses the ABI: llmh::Error(status, message) becomes that status, any
  *   other std::exception becomes 500 with what(), anything else 500 "unknown exception".
+ * - An asynchronous call ends exactly once (llmhost/async_call.hpp): a handle dropped without
+ *   finishing ends it with an error, and an exception thrown while the glue still holds the
+ *   handle ends it with that exception.
  * - No STB_GNU_UNIQUE or dynamically initialised statics and no thread_local: the descriptor is
  *   a constexpr object with internal linkage, so the plugin unloads cleanly on dlclose.
  * - Every view class is a thin, zero-copy wrapper: string_views point into host memory and are
- *   valid only until the plugin call that handed them over returns. Copy what you keep.
+ *   valid only until the plugin call that handed them over returns (for an asynchronous call,
+ *   until it is finished). Copy what you keep.
  */
 #ifndef LLMHOST_PROVIDER_HPP
 #define LLMHOST_PROVIDER_HPP
 
+#include <llmhost/async_call.hpp>
 #include <llmhost/views.hpp>
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -67,6 +79,22 @@ class Provider {
   virtual void stream(const Request &, Stream &) { throw Error(501, "stream is not implemented by this provider"); }
   // Embeddings: one vector per request input. Default: throws Error(501). Any thread.
   virtual void embed(const Request &, Embeddings &) { throw Error(501, "embed is not implemented by this provider"); }
+
+  // The asynchronous forms (llmhost/async.h): start the call and return without waiting; end
+  // it later through the handle. To keep the call past the return, move the handle out
+  // (`[call = std::move(call)]`); a handle left in place ends the call when the method returns
+  // (with the exception it throws, or as dropped). Called concurrently on the host's I/O
+  // threads: never block here. Overriding complete_async alone is enough: the helper makes the
+  // blocking complete from it (the calling thread waits for the finish); the same holds for
+  // stream_async and stream. A class with stream_async and a blocking complete must override
+  // complete_async too, so that no blocking call runs on an I/O thread.
+  virtual void complete_async(AsyncCompletion &&call) { call.fail(501, "complete_async is not implemented"); }
+  virtual void stream_async(AsyncStream &&call) { call.fail(501, "stream_async is not implemented"); }
+  // Whether this instance offers the asynchronous forms it overrides; asked once, right after
+  // construction. Say false when they cannot run without blocking (for example when the host's
+  // HTTP service has no perform_async): the host then calls the blocking forms. Default: true.
+  virtual bool offers_async() const noexcept { return true; }
+
   // The plugin's extension table for `id`, or nullptr (default). Any thread; must not throw.
   virtual const void *extension(const char *id) noexcept {
     (void)id;
@@ -97,24 +125,71 @@ class Provider {
 
 namespace detail {
 
-// Maps the exception being handled to `err` and returns 1. Call only inside a catch block.
-inline int fail_current(llmh_error *err) noexcept {
-  llmh_error scratch{};
-  if (!err) err = &scratch;
-  try {
-    throw;
-  } catch (const Error &e) {
-    return llmh_error_set(err, static_cast<int32_t>(e.status()), e.what());
-  } catch (const std::exception &e) {
-    return llmh_error_set(err, 500, e.what());
-  } catch (...) {
-    return llmh_error_set(err, 500, "unknown exception");
+// Which calls class T overrides: &T::f names T's own (or an intermediate base's) override and
+// has Provider's member type only when nobody overrode it. A call name must not be overloaded.
+template <class T>
+struct Overrides {
+  static constexpr bool complete =
+      !std::is_same<decltype(&T::complete), void (Provider::*)(const Request &, Response &)>::value;
+  static constexpr bool stream =
+      !std::is_same<decltype(&T::stream), void (Provider::*)(const Request &, Stream &)>::value;
+  static constexpr bool embed =
+      !std::is_same<decltype(&T::embed), void (Provider::*)(const Request &, Embeddings &)>::value;
+  static constexpr bool complete_async =
+      !std::is_same<decltype(&T::complete_async), void (Provider::*)(AsyncCompletion &&)>::value;
+  static constexpr bool stream_async =
+      !std::is_same<decltype(&T::stream_async), void (Provider::*)(AsyncStream &&)>::value;
+  static constexpr uint64_t capabilities = ((complete || complete_async) ? LLMH_CAP_COMPLETE : 0) |
+                                           ((stream || stream_async) ? LLMH_CAP_STREAM : 0) |
+                                           (embed ? LLMH_CAP_EMBED : 0);
+};
+
+// A blocking call made of an asynchronous one: the `done` it hands over wakes the waiting
+// thread and copies the error.
+class BlockingFinish {
+ public:
+  explicit BlockingFinish(llmh_error *err) noexcept : err_(err) {
+    done_.struct_size = sizeof done_;
+    done_.host_data = this;
+    done_.finish = &finished;
   }
-}
+  const llmh_call_done *done() const noexcept { return &done_; }
+  // Waits for the finish; 0 for success, 1 with the error in `err`.
+  int wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    finished_cv_.wait(lock, [this] { return finished_; });
+    return failed_ ? 1 : 0;
+  }
+
+ private:
+  static void finished(const llmh_call_done *done, const llmh_error *err) noexcept {
+    auto *self = static_cast<BlockingFinish *>(done->host_data);
+    // Notified under the lock: the waiter destroys this object as soon as it sees finished_.
+    std::lock_guard<std::mutex> lock(self->mu_);
+    if (err) {
+      self->failed_ = true;
+      if (self->err_) llmh_error_set(self->err_, err->status, err->message);
+    }
+    self->finished_ = true;
+    self->finished_cv_.notify_one();
+  }
+
+  llmh_error *err_;
+  llmh_call_done done_{};
+  std::mutex mu_;
+  std::condition_variable finished_cv_;
+  bool finished_ = false;
+  bool failed_ = false;
+};
 
 // The extern "C"-compatible trampolines for provider class T. Stateless; any thread.
 template <class T>
 struct Glue {
+  using O = Overrides<T>;
+  static_assert(!(O::stream_async && O::complete && !O::complete_async),
+                "llmh::Provider: a class with stream_async and a blocking complete must override complete_async "
+                "too, or the host would run the blocking complete on an I/O thread");
+
   static int create(const llmh_host_api *host, const llmh_config *config, void **instance, llmh_error *err) noexcept {
     try {
       std::string_view cfg = config ? sv(config->json) : std::string_view();
@@ -133,24 +208,36 @@ struct Glue {
   }
   static int complete(void *instance, const llmh_request *request, const llmh_response_builder *out,
                       llmh_error *err) noexcept {
-    try {
-      Request req(request);
-      Response resp(out);
-      static_cast<T *>(instance)->complete(req, resp);
-      return 0;
-    } catch (...) {
-      return fail_current(err);
+    if constexpr (!O::complete && O::complete_async) {
+      BlockingFinish wait(err);
+      complete_async(instance, request, out, wait.done());
+      return wait.wait();
+    } else {
+      try {
+        Request req(request);
+        Response resp(out);
+        static_cast<T *>(instance)->complete(req, resp);
+        return 0;
+      } catch (...) {
+        return fail_current(err);
+      }
     }
   }
   static int stream(void *instance, const llmh_request *request, const llmh_stream_sink *sink,
                     llmh_error *err) noexcept {
-    try {
-      Request req(request);
-      Stream s(sink);
-      static_cast<T *>(instance)->stream(req, s);
-      return 0;
-    } catch (...) {
-      return fail_current(err);
+    if constexpr (!O::stream && O::stream_async) {
+      BlockingFinish wait(err);
+      stream_async(instance, request, sink, wait.done());
+      return wait.wait();
+    } else {
+      try {
+        Request req(request);
+        Stream s(sink);
+        static_cast<T *>(instance)->stream(req, s);
+        return 0;
+      } catch (...) {
+        return fail_current(err);
+      }
     }
   }
   static int embed(void *instance, const llmh_request *request, const llmh_embedding_builder *out,
@@ -164,18 +251,55 @@ struct Glue {
       return fail_current(err);
     }
   }
+  // The handle stays here unless the provider moves it out; one left here ends the call when
+  // the method returns: with the exception thrown, else as dropped (its destructor).
+  static void complete_async(void *instance, const llmh_request *request, const llmh_response_builder *out,
+                             const llmh_call_done *done) noexcept {
+    AsyncCompletion call(request, out, done);
+    try {
+      static_cast<T *>(instance)->complete_async(std::move(call));
+    } catch (...) {
+      call.fail_current();
+    }
+  }
+  static void stream_async(void *instance, const llmh_request *request, const llmh_stream_sink *sink,
+                           const llmh_call_done *done) noexcept {
+    AsyncStream call(request, sink, done);
+    try {
+      static_cast<T *>(instance)->stream_async(std::move(call));
+    } catch (...) {
+      call.fail_current();
+    }
+  }
+  // The asynchronous table, offered when the class overrides an asynchronous form. Its
+  // complete_async is never NULL (async.h): with no completion at all it answers 501, and the
+  // host never calls it then (no LLMH_CAP_COMPLETE).
+  static constexpr llmh_async_provider kAsync = {sizeof(llmh_async_provider), &Glue::complete_async,
+                                                 O::stream_async ? &Glue::stream_async : nullptr};
+
   static const void *get_extension(void *instance, const char *id) noexcept {
-    return instance ? static_cast<T *>(instance)->extension(id) : nullptr;
+    if (!instance) return nullptr;
+    T *p = static_cast<T *>(instance);
+    if constexpr (O::complete_async || O::stream_async)
+      if (std::strcmp(id, LLMH_ASYNC_EXTENSION_ID) == 0) return p->offers_async() ? &kAsync : nullptr;
+    return p->extension(id);
   }
 };
 
-// Builds the descriptor at compile time; calls not in `caps` get NULL pointers.
+// Named in the compiler's error when LLMH_PROVIDER's capabilities name a call the class does not
+// override, or leave out one it does: not constexpr, so reaching it stops constant evaluation.
+inline void llmh_capabilities_disagree_with_the_overridden_methods() noexcept {}
+
+// Builds the descriptor at compile time; the calls the class does not override get NULL.
 template <class T>
 constexpr llmh_provider make_descriptor(const char *name, const char *version, const char *description, uint64_t caps,
                                         const char *const *models) noexcept {
   static_assert(std::is_base_of<Provider, T>::value, "LLMH_PROVIDER: class must derive from llmh::Provider");
   static_assert(std::is_constructible<T, const llmh_host_api *, std::string_view>::value,
                 "LLMH_PROVIDER: class must be constructible from (const llmh_host_api *, std::string_view)");
+  constexpr uint64_t kCalls = LLMH_CAP_COMPLETE | LLMH_CAP_STREAM | LLMH_CAP_EMBED;
+  if ((caps & kCalls) != 0 && (caps & kCalls) != Overrides<T>::capabilities)
+    llmh_capabilities_disagree_with_the_overridden_methods();
   llmh_provider d{};
   d.struct_size = sizeof(llmh_provider);
   d.abi_major = LLMH_ABI_VERSION_MAJOR;
@@ -183,13 +307,13 @@ constexpr llmh_provider make_descriptor(const char *name, const char *version, c
   d.name = name;
   d.version = version;
   d.description = description;
-  d.capabilities = caps & (LLMH_CAP_COMPLETE | LLMH_CAP_STREAM | LLMH_CAP_EMBED | LLMH_CAP_BODY_MEMBERS);
+  d.capabilities = Overrides<T>::capabilities | (caps & LLMH_CAP_BODY_MEMBERS);
   d.models = models;
   d.create = &Glue<T>::create;
   d.destroy = &Glue<T>::destroy;
-  d.complete = (caps & LLMH_CAP_COMPLETE) ? &Glue<T>::complete : nullptr;
-  d.stream = (caps & LLMH_CAP_STREAM) ? &Glue<T>::stream : nullptr;
-  d.embed = (caps & LLMH_CAP_EMBED) ? &Glue<T>::embed : nullptr;
+  d.complete = (d.capabilities & LLMH_CAP_COMPLETE) ? &Glue<T>::complete : nullptr;
+  d.stream = (d.capabilities & LLMH_CAP_STREAM) ? &Glue<T>::stream : nullptr;
+  d.embed = (d.capabilities & LLMH_CAP_EMBED) ? &Glue<T>::embed : nullptr;
   d.get_extension = &Glue<T>::get_extension;
   return d;
 }
@@ -199,10 +323,16 @@ constexpr llmh_provider make_descriptor(const char *name, const char *version, c
 
 // Exports provider class `Class` as this plugin: defines a constexpr descriptor with internal
 // linkage and the extern "C" entry point llmh_provider_entry. Use once per plugin, at global
-// namespace scope, in one .cpp file. `name`, `version` and `description` must be string
-// literals (or other static strings); `capabilities` is LLMH_CAP_* bits.
-#define LLMH_PROVIDER(Class, name, version, description, capabilities) \
-  LLMH_PROVIDER_WITH_MODELS(Class, name, version, description, capabilities, nullptr)
+// namespace scope, in one .cpp file: LLMH_PROVIDER(Class, name, version, description) or, with
+// extra capability bits, LLMH_PROVIDER(Class, name, version, description, capabilities).
+// `name`, `version` and `description` must be string literals (or other static strings).
+#define LLMH_PROVIDER(Class, name, version, ...)  \
+  LLMH_PROVIDER_APPLY_(LLMH_PROVIDER_WITH_MODELS, \
+                       (Class, name, version, LLMH_PROVIDER_DESCRIPTION_AND_CAPS_(__VA_ARGS__, 0), nullptr))
+// The description and the capabilities (0 when LLMH_PROVIDER has no fifth argument); applied
+// after expansion, so that the pair counts as two arguments.
+#define LLMH_PROVIDER_DESCRIPTION_AND_CAPS_(description, capabilities, ...) description, capabilities
+#define LLMH_PROVIDER_APPLY_(macro, arguments) macro arguments
 
 // As LLMH_PROVIDER, plus `models`: a static NULL-terminated `const char *const[]` (or nullptr).
 #define LLMH_PROVIDER_WITH_MODELS(Class, name, version, description, capabilities, models)      \
