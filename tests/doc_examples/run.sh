@@ -6,7 +6,8 @@
 #   (`llmhost check`);
 # - any other (helpers for a reader's provider) is compiled, so that it uses nothing the
 #   installed headers do not declare.
-# README's provider is also called and must answer as README says. A fragment (no #include) is
+# README's provider and the plugin guide's asynchronous one are also called and must answer as
+# their docs say. A fragment (no #include) is
 # prose and is not built.
 # Usage: run.sh <llmhost build dir> <source dir>
 set -euo pipefail
@@ -63,4 +64,9 @@ mkdir -p "$work/readme"
 cp "$work"/out/libREADME_*.so "$work/readme/"
 out=$("$llmhost" --plugins "$work/readme" complete shout/x "make it loud")
 [ "$out" = "MAKE IT LOUD" ] || { echo "README's provider answered: $out" >&2; exit 1; }
+# The guide's asynchronous provider (section 12), through the blocking form the SDK makes.
+mkdir -p "$work/guide"
+cp "$work"/out/libplugin_guide_*.so "$work/guide/"
+out=$("$llmhost" --plugins "$work/guide" complete later/x "hi")
+[ "$out" = "later: hi" ] || { echo "the plugin guide's asynchronous provider answered: $out" >&2; exit 1; }
 echo "doc examples OK: $(ls "$work"/out/lib*.so | wc -l) plugins loaded, the rest compiled"

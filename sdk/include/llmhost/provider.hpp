@@ -328,7 +328,7 @@ constexpr llmh_provider make_descriptor(const char *name, const char *version, c
 // `name`, `version` and `description` must be string literals (or other static strings).
 #define LLMH_PROVIDER(Class, name, version, ...)  \
   LLMH_PROVIDER_APPLY_(LLMH_PROVIDER_WITH_MODELS, \
-                       (Class, name, version, LLMH_PROVIDER_DESCRIPTION_AND_CAPS_(__VA_ARGS__, 0), nullptr))
+                       (Class, name, version, LLMH_PROVIDER_DESCRIPTION_AND_CAPS_(__VA_ARGS__, 0, 0), nullptr))
 // The description and the capabilities (0 when LLMH_PROVIDER has no fifth argument); applied
 // after expansion, so that the pair counts as two arguments.
 #define LLMH_PROVIDER_DESCRIPTION_AND_CAPS_(description, capabilities, ...) description, capabilities
