@@ -10,7 +10,7 @@
 #include <cstring>
 #include <string>
 
-#include "common/http_client.hpp"
+#include <llmhost/http.hpp>
 #include "common/json_fields.hpp"
 #include "common/pool.hpp"
 #include "common/relay_calls.hpp"
@@ -23,17 +23,15 @@
 namespace anthropic_plugin {
 namespace {
 
-using llmh_plugins::HttpClient;
-using llmh_plugins::HttpReply;
+using llmh::HttpClient;
+using llmh::HttpResponse;
 
 using ParserPool = llmh_plugins::Pool<llmh_plugins::JsonParser>;
 
 class Anthropic final : public llmh_plugins::RelayProvider<Anthropic> {
  public:
   Anthropic(const llmh_host_api *host, std::string_view config_json)
-      : RelayProvider(host, config_json),
-        settings_(config_json),
-        http_(HttpClient::of(*this, "anthropic"), "anthropic") {}
+      : RelayProvider(host, config_json), settings_(config_json), http_(*this, "anthropic") {}
 
  private:
   friend llmh_plugins::RelayCalls<Anthropic>;
@@ -46,12 +44,12 @@ class Anthropic final : public llmh_plugins::RelayProvider<Anthropic> {
     const ParserPool::Lease parser = parsers_.take();
     return messages_body(parser->dom, req.body_json(), req.model(), stream);
   }
-  void answer(const Target &target, const HttpReply &reply, const llmh::Response &out) {
+  void answer(const Target &target, const HttpResponse &reply, const llmh::Response &out) {
     if (!reply.ok()) throw upstream_error(target, reply);
     const ParserPool::Lease parser = parsers_.take();
     parse_message(parser->dom, reply.body(), out, target.shown_url);
   }
-  llmh::Error upstream_error(const Target &target, const HttpReply &reply) {
+  llmh::Error upstream_error(const Target &target, const HttpResponse &reply) {
     const ParserPool::Lease parser = parsers_.take();
     return anthropic_plugin::upstream_error(parser->dom, reply.status(), reply.body(), target.shown_url);
   }

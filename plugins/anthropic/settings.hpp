@@ -9,7 +9,7 @@
 
 #include <llmhost/provider.hpp>
 
-#include "common/http_client.hpp"
+#include <llmhost/http.hpp>
 #include "common/relay_config.hpp"
 
 namespace anthropic_plugin {
@@ -17,7 +17,7 @@ namespace anthropic_plugin {
 inline constexpr std::string_view kDefaultBase = "https://api.anthropic.com";
 inline constexpr std::string_view kApiVersion = "2023-06-01";  // the anthropic-version header
 
-using Target = llmh_plugins::HttpTarget;
+using Target = llmh::HttpRequest;
 
 class Settings {
  public:

@@ -1,42 +1,40 @@
 // Chat completions and streams of a relay provider (one POST upstream per call: openai, azure,
 // anthropic, gemini), in both call forms: the blocking ones (complete, stream) and the
 // asynchronous ones (llmh::AsyncCompletion, llmh::AsyncStream), where the host HTTP service's
-// event loop carries the call and no thread waits for the upstream. What differs between vendors is the provider's. P
-// supplies:
+// event loop carries the call and no thread waits for the upstream. What differs between
+// vendors is the provider's. P supplies:
 //
-//   const HttpClient &http() const;
-//   HttpTarget chat_target(const llmh::Request &, bool stream) const;  // throws llmh::Error
-//   std::string chat_body(const llmh::Request &, bool stream);        // throws
+//   const llmh::HttpClient &http() const;
+//   llmh::HttpRequest chat_target(const llmh::Request &, bool stream) const;  // throws llmh::Error
+//   std::string chat_body(const llmh::Request &, bool stream);               // throws
 //   // A one-shot answer of any status into `out`; throws the error a non-2xx one stands for.
-//   void answer(const HttpTarget &, const HttpReply &, const llmh::Response &out);
+//   void answer(const llmh::HttpRequest &, const llmh::HttpResponse &, const llmh::Response &out);
 //   // The error a non-2xx answer to a stream stands for.
-//   llmh::Error upstream_error(const HttpTarget &, const HttpReply &);
+//   llmh::Error upstream_error(const llmh::HttpRequest &, const llmh::HttpResponse &);
 //   // One stream's decoder: the lines of the 2xx body in, chunks out. line() returns false once
 //   // the consumer has gone and throws for a bad event; finish() runs after a 2xx transfer the
 //   // consumer saw to its end and throws unless the stream was whole.
-//   class StreamReader { StreamReader(P &, llmh::Stream &, const HttpTarget &); ... };
+//   class StreamReader { StreamReader(P &, llmh::Stream &, const llmh::HttpRequest &); ... };
 //
 // Every error leaves without the target's secrets in its message.
 #pragma once
 
-#include <exception>
 #include <memory>
 #include <string>
 #include <utility>
 
+#include <llmhost/http.hpp>
 #include <llmhost/provider.hpp>
-
-#include "common/http_client.hpp"
 
 namespace llmh_plugins {
 
 // Runs `fn`; an error it throws leaves without the target's secrets in its message.
 template <class Fn>
-void without_secrets(const HttpTarget &target, Fn &&fn) {
+void without_secrets(const llmh::HttpRequest &target, Fn &&fn) {
   try {
     fn();
   } catch (const llmh::Error &e) {
-    throw llmh::Error(e.status(), redact(e.what(), target));
+    throw llmh::Error(e.status(), llmh::redact_secrets(e.what(), target));
   }
 }
 
@@ -45,23 +43,23 @@ class RelayCalls {
  public:
   // The blocking forms, on the caller's thread.
   static void complete(P &p, const llmh::Request &req, llmh::Response &out) {
-    const HttpTarget target = p.chat_target(req, false);
+    const llmh::HttpRequest target = p.chat_target(req, false);
     without_secrets(target, [&] {
-      CallHooks hooks;
+      llmh::HttpHooks hooks;
       hooks.cancelled = [&] { return out.cancelled(); };
-      p.answer(target, p.http().post(target, p.chat_body(req, false), hooks), out);
+      p.answer(target, p.http().perform(target, p.chat_body(req, false), hooks), out);
     });
   }
 
   static void stream(P &p, const llmh::Request &req, llmh::Stream &out) {
-    const HttpTarget target = p.chat_target(req, true);
+    const llmh::HttpRequest target = p.chat_target(req, true);
     without_secrets(target, [&] {
       Streaming s(p, out, target);
-      CallHooks hooks;
+      llmh::HttpHooks hooks;
       hooks.cancelled = [&] { return out.cancelled(); };
       hooks.on_line = [&](std::string_view line) { return s.line(line); };
       try {
-        const HttpReply reply = p.http().post(target, p.chat_body(req, true), hooks);
+        const llmh::HttpResponse reply = p.http().perform(target, p.chat_body(req, true), hooks);
         if (!reply.ok()) throw p.upstream_error(target, reply);
       } catch (const llmh::Error &) {
         // The consumer stopping aborts the transfer: not an error for it. A cancel from outside
@@ -76,14 +74,14 @@ class RelayCalls {
  private:
   // One stream's reader and what the generic part knows of its end.
   struct Streaming {
-    Streaming(P &p, llmh::Stream &o, const HttpTarget &target) : self(p), out(o), reader(p, o, target) {}
+    Streaming(P &p, llmh::Stream &o, const llmh::HttpRequest &target) : self(p), out(o), reader(p, o, target) {}
     bool line(std::string_view text) {
       if (!reader.line(text)) consumer_gone = true;
       return !consumer_gone;
     }
     void finish() {
       if (consumer_gone) return;
-      if (out.cancelled()) throw llmh::Error(499, self.http().provider() + ": the stream was cancelled");
+      if (out.cancelled()) throw llmh::Error(499, self.http().name() + ": the stream was cancelled");
       reader.finish();
     }
     P &self;
@@ -92,114 +90,87 @@ class RelayCalls {
     bool consumer_gone = false;
   };
 
-  // Ends a call once its state is gone: the build may be unloaded right after the finish. With
-  // `failed`, it ends with the exception being handled: call it inside a catch block then.
-  template <class State>
-  static void end(std::unique_ptr<State> state, bool failed) noexcept {
-    auto call = std::move(state->call);
-    state.reset();
-    failed ? call.fail_current() : call.finish();
-  }
-
-  // Hands `state` (the call and its target) to the HTTP service until its `done`, which may run
-  // on the event loop before post_async returns: nothing may touch the state after the hand-off.
-  template <class State>
-  static void hand_to_http(P &self, std::unique_ptr<State> state, const std::string &body, llmh_http_line_fn on_line,
-                           llmh_http_done_fn done) {
-    State *raw = state.release();
-    try {
-      self.http().post_async(raw->target, body, &cancelled<State>, on_line, raw, done);
-    } catch (...) {  // the request could not even be laid out: the service never saw it
-      end(std::unique_ptr<State>(raw), true);
+  // One completion from complete_async until the HTTP service answers, on its event loop.
+  class CompletionCall final : public llmh::HttpCall {
+   public:
+    CompletionCall(P &p, llmh::AsyncCompletion call, llmh::HttpRequest target)
+        : self_(p), call_(std::move(call)), target_(std::move(target)) {}
+    bool cancelled() override { return call_.cancelled(); }
+    void on_response(llmh::HttpResponse reply) noexcept override {
+      try {
+        without_secrets(target_, [&] { self_.answer(target_, reply, call_.response()); });
+      } catch (...) {
+        return call_.fail_current();
+      }
+      call_.finish();
     }
-  }
+    void on_error(llmh::Error error) noexcept override {
+      call_.fail(error.status(), llmh::redact_secrets(error.what(), target_));
+    }
+    const llmh::HttpRequest &target() const { return target_; }
 
-  template <class State>
-  static int cancelled(void *user) noexcept {
-    return static_cast<State *>(user)->call.cancelled() ? 1 : 0;
-  }
-
-  // One completion, from complete_async until the HTTP service answers (on its event loop).
-  struct AsyncCompletion {
-    P *self;
-    llmh::AsyncCompletion call;
-    HttpTarget target;
+   private:
+    P &self_;
+    llmh::AsyncCompletion call_;
+    const llmh::HttpRequest target_;
   };
 
-  static void answered(void *user, llmh_http_response *response, const llmh_error *err) noexcept {
-    std::unique_ptr<AsyncCompletion> state(static_cast<AsyncCompletion *>(user));
-    try {
-      const HttpReply reply(state->self->http().api(), response);
-      without_secrets(state->target, [&] {
-        if (err) throw state->self->http().transport_error(*err);
-        state->self->answer(state->target, reply, state->call.response());
-      });
-    } catch (...) {
-      return end(std::move(state), true);
+  // One stream from stream_async until the HTTP service's end; its lines arrive on the event
+  // loop, one at a time.
+  class StreamCall final : public llmh::HttpCall {
+   public:
+    StreamCall(P &p, llmh::AsyncStream call, llmh::HttpRequest target)
+        : self_(p), call_(std::move(call)), target_(std::move(target)), streaming_(p, call_.stream(), target_) {}
+    bool streams_lines() const noexcept override { return true; }
+    bool on_line(std::string_view line) override {
+      without_secrets(target_, [&] { streaming_.line(line); });
+      return !streaming_.consumer_gone;
     }
-    end(std::move(state), false);
-  }
+    bool cancelled() override { return call_.cancelled(); }
+    void on_response(llmh::HttpResponse reply) noexcept override {
+      try {
+        without_secrets(target_, [&] {
+          if (!reply.ok()) throw self_.upstream_error(target_, reply);
+          streaming_.finish();
+        });
+      } catch (...) {
+        return call_.fail_current();
+      }
+      call_.finish();
+    }
+    void on_error(llmh::Error error) noexcept override {
+      if (streaming_.consumer_gone) return call_.finish();  // as in stream()
+      call_.fail(error.status(), llmh::redact_secrets(error.what(), target_));
+    }
+    const llmh::HttpRequest &target() const { return target_; }
 
-  // One stream, from stream_async until the HTTP service's `done`. Its lines and its end run on
-  // the host's HTTP event loop, one at a time. Never moved once made: `streaming` writes to
-  // call.stream().
-  struct AsyncStream {
-    AsyncStream(P *s, llmh::AsyncStream c, HttpTarget t)
-        : self(s), call(std::move(c)), target(std::move(t)), streaming(*s, call.stream(), target) {}
-    P *self;
-    llmh::AsyncStream call;
-    HttpTarget target;
-    Streaming streaming;
-    std::exception_ptr error;  // thrown while reading a line; the stream ends with it
+   private:
+    P &self_;
+    llmh::AsyncStream call_;
+    const llmh::HttpRequest target_;
+    Streaming streaming_;  // last: it writes to call_.stream() and reads target_
   };
-
-  static int stream_line(void *user, llmh_str line) noexcept {
-    auto *state = static_cast<AsyncStream *>(user);
-    try {
-      return state->streaming.line(llmh::sv(line)) ? 0 : 1;
-    } catch (...) {
-      state->error = std::current_exception();
-      return 1;
-    }
-  }
-
-  static void streamed(void *user, llmh_http_response *response, const llmh_error *err) noexcept {
-    std::unique_ptr<AsyncStream> state(static_cast<AsyncStream *>(user));
-    try {
-      const HttpReply reply(state->self->http().api(), response);
-      without_secrets(state->target, [&] {
-        if (state->error) std::rethrow_exception(state->error);
-        if (err) {
-          if (state->streaming.consumer_gone) return;  // as in stream()
-          throw state->self->http().transport_error(*err);
-        }
-        if (!reply.ok()) throw state->self->upstream_error(state->target, reply);
-        state->streaming.finish();
-      });
-    } catch (...) {
-      return end(std::move(state), true);
-    }
-    end(std::move(state), false);
-  }
 
  public:
   // The asynchronous forms: the request goes to the HTTP service's perform_async, and the call
   // ends from its callbacks, on its event loop. An error before the hand-off propagates: the
   // SDK's glue, still holding the call, ends it with that error.
   static void complete_async(P &p, llmh::AsyncCompletion &&call) {
-    HttpTarget target = p.chat_target(call.request(), false);
+    llmh::HttpRequest target = p.chat_target(call.request(), false);
     std::string body;
     without_secrets(target, [&] { body = p.chat_body(call.request(), false); });
-    hand_to_http(p, std::make_unique<AsyncCompletion>(AsyncCompletion{&p, std::move(call), std::move(target)}), body,
-                 nullptr, &answered);
+    auto http_call = std::make_unique<CompletionCall>(p, std::move(call), std::move(target));
+    const llmh::HttpRequest &request = http_call->target();
+    p.http().perform_async(request, body, std::move(http_call));
   }
 
   static void stream_async(P &p, llmh::AsyncStream &&call) {
-    HttpTarget target = p.chat_target(call.request(), true);
+    llmh::HttpRequest target = p.chat_target(call.request(), true);
     std::string body;
     without_secrets(target, [&] { body = p.chat_body(call.request(), true); });
-    hand_to_http(p, std::make_unique<AsyncStream>(&p, std::move(call), std::move(target)), body, &stream_line,
-                 &streamed);
+    auto http_call = std::make_unique<StreamCall>(p, std::move(call), std::move(target));
+    const llmh::HttpRequest &request = http_call->target();
+    p.http().perform_async(request, body, std::move(http_call));
   }
 };
 

@@ -14,7 +14,7 @@
 #include <llmhost/provider.hpp>
 #include <llmhost/text.hpp>
 
-#include "common/http_client.hpp"
+#include <llmhost/http.hpp>
 
 namespace llmh_plugins {
 
@@ -70,7 +70,7 @@ struct RelayConfig {
   // Fills `t` (its url already set) for `request`: the key (the request's, else the config's)
   // as `key_header: key_prefix KEY` (nothing without a key), Content-Type, the configured
   // headers, the timeout and retries; the key and the longer header values as secrets.
-  void apply(HttpTarget &t, const llmh::Request &request, std::string_view key_header,
+  void apply(llmh::HttpRequest &t, const llmh::Request &request, std::string_view key_header,
              std::string_view key_prefix = {}) const {
     t.shown_url = llmh::redact_url(t.url);
     std::string_view key = request.api_key();

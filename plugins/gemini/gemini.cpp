@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "common/http_client.hpp"
+#include <llmhost/http.hpp>
 #include "common/json_fields.hpp"
 #include "common/pool.hpp"
 #include "common/relay_calls.hpp"
@@ -23,16 +23,16 @@
 namespace gemini_plugin {
 namespace {
 
-using llmh_plugins::CallHooks;
-using llmh_plugins::HttpClient;
-using llmh_plugins::HttpReply;
+using llmh::HttpClient;
+using llmh::HttpHooks;
+using llmh::HttpResponse;
 
 using ParserPool = llmh_plugins::Pool<llmh_plugins::JsonParser>;
 
 class Gemini final : public llmh_plugins::RelayProvider<Gemini> {
  public:
   Gemini(const llmh_host_api *host, std::string_view config_json)
-      : RelayProvider(host, config_json), settings_(config_json), http_(HttpClient::of(*this, "gemini"), "gemini") {}
+      : RelayProvider(host, config_json), settings_(config_json), http_(*this, "gemini") {}
 
   void embed(const llmh::Request &req, llmh::Embeddings &out) override {
     const Target target = settings_.target(req, "batchEmbedContents");
@@ -40,9 +40,10 @@ class Gemini final : public llmh_plugins::RelayProvider<Gemini> {
       const ParserPool::Lease parser = parsers_.take();
       std::vector<std::string_view> inputs;
       for (std::string_view input : req.inputs()) inputs.push_back(input);
-      CallHooks hooks;
+      HttpHooks hooks;
       hooks.cancelled = [&] { return out.cancelled(); };
-      const HttpReply reply = http_.post(target, embed_body(parser->dom, req.body_json(), req.model(), inputs), hooks);
+      const HttpResponse reply =
+          http_.perform(target, embed_body(parser->dom, req.body_json(), req.model(), inputs), hooks);
       if (!reply.ok()) throw gemini_plugin::upstream_error(parser->dom, reply.status(), reply.body(), target.shown_url);
       parse_embeddings(parser->dom, reply.body(), out, inputs.size(), target.shown_url);
     });
@@ -61,12 +62,12 @@ class Gemini final : public llmh_plugins::RelayProvider<Gemini> {
     const ParserPool::Lease parser = parsers_.take();
     return generate_body(parser->dom, req.body_json());
   }
-  void answer(const Target &target, const HttpReply &reply, const llmh::Response &out) {
+  void answer(const Target &target, const HttpResponse &reply, const llmh::Response &out) {
     if (!reply.ok()) throw upstream_error(target, reply);
     const ParserPool::Lease parser = parsers_.take();
     parse_response(parser->dom, reply.body(), out, target.shown_url);
   }
-  llmh::Error upstream_error(const Target &target, const HttpReply &reply) {
+  llmh::Error upstream_error(const Target &target, const HttpResponse &reply) {
     const ParserPool::Lease parser = parsers_.take();
     return gemini_plugin::upstream_error(parser->dom, reply.status(), reply.body(), target.shown_url);
   }

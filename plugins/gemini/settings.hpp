@@ -9,14 +9,14 @@
 
 #include <llmhost/provider.hpp>
 
-#include "common/http_client.hpp"
+#include <llmhost/http.hpp>
 #include "common/relay_config.hpp"
 
 namespace gemini_plugin {
 
 inline constexpr std::string_view kDefaultBase = "https://generativelanguage.googleapis.com";
 
-using Target = llmh_plugins::HttpTarget;
+using Target = llmh::HttpRequest;
 
 class Settings {
  public:

@@ -22,9 +22,9 @@
 namespace openai_plugin {
 namespace {
 
-using llmh_plugins::CallHooks;
-using llmh_plugins::HttpClient;
-using llmh_plugins::HttpReply;
+using llmh::HttpClient;
+using llmh::HttpHooks;
+using llmh::HttpResponse;
 using llmh_plugins::SseEvent;
 using llmh_plugins::SseParser;
 
@@ -40,9 +40,7 @@ using ParserPool = llmh_plugins::Pool<Parser>;
 class OpenAI final : public llmh_plugins::RelayProvider<OpenAI> {
  public:
   OpenAI(const llmh_host_api *host, std::string_view config_json)
-      : RelayProvider(host, config_json),
-        settings_(config_json),
-        http_(HttpClient::of(*this, OPENAI_PLUGIN_NAME), OPENAI_PLUGIN_NAME) {}
+      : RelayProvider(host, config_json), settings_(config_json), http_(*this, OPENAI_PLUGIN_NAME) {}
 
   void embed(const llmh::Request &req, llmh::Embeddings &out) override {
     const Target target = settings_.target(req, "/embeddings");
@@ -62,12 +60,12 @@ class OpenAI final : public llmh_plugins::RelayProvider<OpenAI> {
     const ParserPool::Lease lease = parsers_.take();
     return rewrite_body(lease->dom, req, stream ? BodyKind::kChatStream : BodyKind::kChat);
   }
-  void answer(const Target &target, const HttpReply &reply, const llmh::Response &out) {
+  void answer(const Target &target, const HttpResponse &reply, const llmh::Response &out) {
     if (!reply.ok()) throw upstream_error(target, reply);
     const ParserPool::Lease lease = parsers_.take();
     parse_completion(lease->dom, lease->members, reply.body(), out, target.shown_url);
   }
-  llmh::Error upstream_error(const Target &target, const HttpReply &reply) {
+  llmh::Error upstream_error(const Target &target, const HttpResponse &reply) {
     const ParserPool::Lease lease = parsers_.take();
     return openai_plugin::upstream_error(lease->dom, reply.status(), reply.body(), target.shown_url);
   }
@@ -109,9 +107,9 @@ class OpenAI final : public llmh_plugins::RelayProvider<OpenAI> {
     const ParserPool::Lease lease = parsers_.take();
     simdjson::dom::parser &parser = lease->dom;
     const std::string body = rewrite_body(parser, req, BodyKind::kEmbeddings);
-    CallHooks hooks;
+    HttpHooks hooks;
     hooks.cancelled = [&] { return out.cancelled(); };
-    const HttpReply reply = http_.post(target, body, hooks);
+    const HttpResponse reply = http_.perform(target, body, hooks);
     if (!reply.ok()) throw openai_plugin::upstream_error(parser, reply.status(), reply.body(), target.shown_url);
     parse_embeddings(parser, reply.body(), out, req.inputs().size(), target.shown_url);
   }

@@ -9,7 +9,7 @@
 
 #include <llmhost/provider.hpp>
 
-#include "common/http_client.hpp"
+#include <llmhost/http.hpp>
 #include "common/relay_config.hpp"
 
 #include "flavour.hpp"
@@ -20,10 +20,9 @@ inline constexpr std::string_view kDefaultBase = "https://api.openai.com/v1";
 // Azure's current GA api-version, for a deployment that names none.
 inline constexpr std::string_view kDefaultAzureVersion = "2024-10-21";
 
-// One call's resolved target (common/http_client.hpp). Holds the key: never log it or put it in
+// One call's resolved target (llmhost/http.hpp). Holds the key: never log it or put it in
 // a message.
-using Target = llmh_plugins::HttpTarget;
-using llmh_plugins::redact;
+using Target = llmh::HttpRequest;
 
 class Settings {
  public:
