@@ -34,22 +34,23 @@ extern "C" {
 /* The id to pass to llmh_provider.get_extension for this table. */
 #define LLMH_ASYNC_EXTENSION_ID "llmhost.async.v1"
 
-/* How the plugin ends one asynchronous call. Owned by the host; valid until `finish` returns. */
+/* How the plugin ends one asynchronous call. OWNERSHIP: filled and owned by the host; valid
+ * until `finish` returns. */
 typedef struct llmh_call_done {
   uint32_t struct_size; /* sizeof(llmh_call_done) as the host compiled it */
   void *host_data;      /* host-private; do not touch */
-  /* Ends the call: `err` NULL for success (the builder holds the answer), else the failure
+  /* [thread: any] Ends the call: `err` NULL for success (the builder holds the answer), else the failure
    * (status and message, as a synchronous call would fill them; copied by the host). Exactly
    * once per call, from any thread, including from inside complete_async itself. After it the
    * plugin must not touch the request, the builder or this struct again. */
   void (*finish)(const struct llmh_call_done *self, const llmh_error *err);
 } llmh_call_done;
 
-/* The plugin's asynchronous call table. Static or per instance, owned by the plugin; valid
- * until `destroy` of the instance. */
+/* The plugin's asynchronous call table. OWNERSHIP: filled and owned by the plugin, static or
+ * per instance; valid until `destroy` of the instance. */
 typedef struct llmh_async_provider {
   uint32_t struct_size; /* sizeof(llmh_async_provider) as the plugin compiled it */
-  /* Starts a chat completion and returns without waiting for it: the same request and the same
+  /* [thread: any] Starts a chat completion and returns without waiting for it: the same request and the same
    * answer as `complete`, delivered through `out` and then done->finish. `request`, `out` and
    * `done` stay valid until finish; builder functions may be called from any thread until then,
    * one at a time (not concurrently). out->cancelled turns true when the caller gives up or the
@@ -63,9 +64,9 @@ typedef struct llmh_async_provider {
   void (*complete_async)(void *instance, const llmh_request *request, const llmh_response_builder *out,
                          const llmh_call_done *done);
 
-  /* ---- Added in ABI 1.2: the host reads it only when struct_size covers it. ---- */
+  /* ---- [since 1.2] The host reads it only when struct_size covers it. ---- */
 
-  /* Starts a stream and returns without waiting for it: the same request and the same chunks
+  /* [thread: any] Starts a stream and returns without waiting for it: the same request and the same chunks
    * as `stream`, delivered through sink->emit and then done->finish (err NULL: the stream ended
    * normally; else its failure, as `stream` would return it). `request`, `sink` and `done` stay
    * valid until finish. emit and cancelled may be called from any thread until then, one call

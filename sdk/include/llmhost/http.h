@@ -39,13 +39,15 @@ extern "C" {
 #define LLMH_HTTP_EXTENSION_ID "llmhost.http.v1"
 
 /* One request or response header. A fixed pair of views (like llmh_str, it never grows), so it
- * has no struct_size. `name` is matched case-insensitively; `value` is sent as is. */
+ * has no struct_size. `name` is matched case-insensitively; `value` is sent as is. OWNERSHIP:
+ * filled by the plugin; views, valid until `perform` or `perform_async` returns. */
 typedef struct llmh_http_header {
   llmh_str name;  /* e.g. "Authorization"; no ':' and no line breaks */
   llmh_str value; /* e.g. "Bearer sk-..."; never logged by the host */
 } llmh_http_header;
 
-/* Called with each line of a 2xx response body, without its "\n" or "\r\n", as soon as the line
+/* [thread: call] for `perform`, [thread: http loop] for `perform_async`. Called with each line
+ * of a 2xx response body, without its "\n" or "\r\n", as soon as the line
  * is complete (the last line is delivered at the end even without a terminator). `line` is
  * valid only during the call. Return 0 to go on; non-zero stops the transfer at once, closes
  * the connection and makes `perform` fail with status 499. Runs on the thread that called
@@ -53,15 +55,16 @@ typedef struct llmh_http_header {
  * bodies are never split into lines: they are in the response body. */
 typedef int (*llmh_http_line_fn)(void *user, llmh_str line);
 
-/* Polled by the host while a request waits on the network (at least every 50 ms) and between
+/* [thread: call] for `perform`, [thread: http loop] for `perform_async`. Polled by the host
+ * while a request waits on the network (at least every 50 ms) and between
  * retries. Return non-zero to abandon the request: the connection is closed and `perform` fails
  * with status 499. Runs on the thread that called `perform` (for `perform_async`: the HTTP
  * event-loop thread). */
 typedef int (*llmh_http_cancel_fn)(void *user);
 
-/* One request. Filled by the plugin; every view and array only needs to live until `perform`
- * returns. Start from llmh_http_request_init() (zeroed, struct_size set), then set the fields
- * you need. */
+/* One request. OWNERSHIP: filled and owned by the plugin; every view and array only needs to
+ * live until `perform` (or `perform_async`) returns. Start from llmh_http_request_init() (zeroed, struct_size set),
+ * then set the fields you need. */
 typedef struct llmh_http_request {
   uint32_t struct_size;            /* sizeof(llmh_http_request) as the plugin compiled it */
   llmh_str method;                 /* "GET", "POST", ...; empty = POST with a body, else GET */
@@ -80,11 +83,11 @@ typedef struct llmh_http_request {
 } llmh_http_request;
 LLMH_DEFINE_INIT(llmh_http_request) /* llmh_http_request_init() */
 
-/* A response, allocated by the host and owned by the plugin until it calls `release`. Opaque.
- * Use it from one thread at a time; its views stay valid until `release`. */
+/* A response. OWNERSHIP: allocated by the host, owned by the plugin until it calls `release`;
+ * opaque. Use it from one thread at a time; its views stay valid until `release`. */
 typedef struct llmh_http_response llmh_http_response;
 
-/* How an asynchronous request (`perform_async`) ends; called exactly once. On an HTTP answer of
+/* [thread: http loop] How an asynchronous request (`perform_async`) ends; called exactly once. On an HTTP answer of
  * any status (after retries) `response` is a new response that the plugin now owns (release it
  * with `release`) and `err` is NULL. On a transport failure `response` is NULL and `err` says
  * why, with the statuses `perform` uses; `err` is owned by the host and valid during the call.
@@ -93,13 +96,14 @@ typedef struct llmh_http_response llmh_http_response;
  * request's, or NULL when the request itself could not be read (NULL, struct_size too small). */
 typedef void (*llmh_http_done_fn)(void *user, llmh_http_response *response, const llmh_error *err);
 
-/* The service table. Owned by the host; every function may be called from any thread,
- * concurrently (responses excepted, see above). */
+/* The service table. OWNERSHIP: filled and owned by the host; valid as long as the
+ * llmh_host_api it came from. Every function may be called from any thread, concurrently
+ * (responses excepted, see above). */
 typedef struct llmh_http_api {
   uint32_t struct_size; /* sizeof(llmh_http_api) as the host compiled it */
   void *host_data;      /* host-private; do not touch */
 
-  /* Sends `request`, retrying as described above. On an HTTP answer of any status (after
+  /* [thread: any] Sends `request`, retrying as described above. On an HTTP answer of any status (after
    * retries) stores a new response in *out and returns 0. On a transport failure stores NULL in
    * *out, fills `err` and returns non-zero: 408 deadline exceeded, 499 stopped by on_line or
    * cancelled, 503 could not connect (the message names the URL without its query string),
@@ -108,22 +112,24 @@ typedef struct llmh_http_api {
   int (*perform)(const struct llmh_http_api *self, const llmh_http_request *request, llmh_http_response **out,
                  llmh_error *err);
 
-  /* The HTTP status code of the final attempt (e.g. 200, 429). */
+  /* [thread: one at a time] The HTTP status code of the final attempt (e.g. 200, 429). */
   int32_t (*status)(const llmh_http_response *response);
 
-  /* The response body (empty when it was streamed to on_line). Valid until `release`. */
+  /* [thread: one at a time] The response body (empty when it was streamed to on_line). Valid
+   * until `release`. */
   llmh_str (*body)(const llmh_http_response *response);
 
-  /* The value of the first header named `name` (case-insensitive), or an empty view with a NULL
+  /* [thread: one at a time] The value of the first header named `name` (case-insensitive), or an empty view with a NULL
    * ptr when absent. Valid until `release`. */
   llmh_str (*header)(const llmh_http_response *response, llmh_str name);
 
-  /* Releases a response from `perform`. NULL is allowed. The response must not be used after. */
+  /* [thread: one at a time] Releases a response from `perform` or `perform_async`. NULL is
+   * allowed. The response must not be used after. */
   void (*release)(llmh_http_response *response);
 
-  /* ---- Added in ABI 1.1: check LLMH_HAS_FIELD(api, llmh_http_api, perform_async) first. ---- */
+  /* ---- [since 1.1] Check LLMH_HAS_FIELD(api, llmh_http_api, perform_async) first. ---- */
 
-  /* Starts `request` and returns at once: the same request, retries, deadline and errors as
+  /* [thread: any] Starts `request` and returns at once: the same request, retries, deadline and errors as
    * `perform`, without holding the calling thread. The host copies what it needs, so the
    * request's views need only live until this returns; `request->user` is handed to on_line,
    * cancelled and `done`. `done` is called exactly once, on the host's HTTP event loop (one

@@ -21,6 +21,23 @@
  *   429 rate limit, 500 plugin failure, 501 not implemented, 502/503/504 upstream trouble.
  *   A plugin reports 400-599; anything else becomes 500. The host itself reports 499 for a
  *   call the caller cancelled and 408 for one that outlived llmh_request.timeout_s.
+ *
+ * How the declarations here (and in async.h, http.h, tokens.h) are annotated, after CLAP's
+ * thread tags and Envoy's ownership paragraphs; tests/sdk/abi_comments.sh checks that every
+ * function pointer has a tag and every struct an OWNERSHIP line:
+ * - Every function pointer starts its comment with a thread tag:
+ *     [thread: any]        any thread, concurrently with any other call;
+ *     [thread: call]       only the thread running the plugin call that was handed the object,
+ *                          and only until that call returns;
+ *     [thread: one at a time]  any thread, but never two at once (an asynchronous call's builder
+ *                          or sink, until the call is finished);
+ *     [thread: lifecycle]  create and destroy: one at a time per loaded library, never while a
+ *                          call on that instance runs;
+ *     [thread: http loop]  the host's HTTP event loop (http.h): must never block.
+ * - Every struct says OWNERSHIP: who fills it, who owns it, and until when it is valid.
+ * - [since 1.N] marks what minor version N appended; without a mark it is 1.0. An extension
+ *   table carries its own id ("llmhost.http.v1"): it grows by appending, like the structs here,
+ *   and a change that is not an append takes a new id (".v2"), independently of this header.
  */
 #ifndef LLMHOST_PROVIDER_H
 #define LLMHOST_PROVIDER_H
@@ -68,7 +85,8 @@ extern "C" {
 /* Basic types                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
-/* A borrowed string view. Owned by whoever handed it over; valid for the current call only. */
+/* A borrowed string view. OWNERSHIP: owned by whoever handed it over; valid for the current
+ * call only. */
 typedef struct llmh_str {
   const char *ptr; /* first byte; may be NULL when len is 0 */
   size_t len;      /* length in bytes, not counting any terminator */
@@ -106,9 +124,9 @@ typedef enum llmh_log_level {
 /* Longest error message the host keeps, including the terminating NUL. */
 #define LLMH_ERROR_MESSAGE_MAX 1024
 
-/* The error of one call. Owned by the host, handed to the plugin zeroed (status 0, empty
- * message); the plugin fills it and returns non-zero from the call. Only the thread running the
- * call may write it, and only until the call returns. */
+/* The error of one call. OWNERSHIP: owned by the host, handed to the plugin zeroed (status 0,
+ * empty message); filled by the plugin, which returns non-zero from the call. Only the thread
+ * running the call may write it, and only until the call returns. */
 typedef struct llmh_error {
   uint32_t struct_size;                 /* sizeof(llmh_error) as the host compiled it */
   int32_t status;                       /* HTTP-style status; 0 from the plugin means 500 */
@@ -131,7 +149,9 @@ static inline int llmh_error_set(llmh_error *err, int32_t status, const char *me
 /* Requests                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
-/* One tool call of an assistant message (in a request) or of a response. All views. */
+/* One tool call of an assistant message (in a request) or of a response. OWNERSHIP: filled by
+ * the host (a request's) or the plugin (an answer's); all views, valid as long as what holds
+ * it. */
 typedef struct llmh_tool_call {
   uint32_t struct_size; /* sizeof(llmh_tool_call) as the filler compiled it */
   llmh_str id;          /* the tool call id, e.g. "call_abc" */
@@ -141,7 +161,8 @@ typedef struct llmh_tool_call {
 } llmh_tool_call;
 LLMH_DEFINE_INIT(llmh_tool_call) /* llmh_tool_call_init() */
 
-/* One chat message of a request. Owned by the host; valid during the call. */
+/* One chat message of a request. OWNERSHIP: filled and owned by the host; valid until the call
+ * returns (an asynchronous call: until it is finished). */
 typedef struct llmh_message {
   uint32_t struct_size;             /* sizeof(llmh_message) as the host compiled it */
   llmh_str role;                    /* "system", "user", "assistant", "tool", ... */
@@ -163,8 +184,9 @@ typedef struct llmh_message {
 #define LLMH_PARAM_STOP ((uint64_t)1 << 7)              /* stop */
 #define LLMH_PARAM_USER ((uint64_t)1 << 8)              /* user */
 
-/* The common sampling parameters, decoded by the host. Owned by the host; valid during the
- * call. Everything else the caller sent is in llmh_request.body_json. */
+/* The common sampling parameters, decoded by the host. OWNERSHIP: filled and owned by the host;
+ * valid until the call returns (or is finished). Everything else the caller sent is in
+ * llmh_request.body_json. */
 typedef struct llmh_params {
   uint32_t struct_size;     /* sizeof(llmh_params) as the host compiled it */
   uint64_t present;         /* LLMH_PARAM_* bits of the fields below that the caller set */
@@ -180,15 +202,16 @@ typedef struct llmh_params {
   llmh_str user;            /* valid when LLMH_PARAM_USER */
 } llmh_params;
 
-/* One call: a chat completion (complete, stream) or an embedding (embed). Owned by the host;
- * every pointer and view in it is valid until the call returns, on the calling thread. */
-/* One member of a JSON object as its text: views into the object's text, valid as long as it.
- * Passed in arrays, so frozen for major version 1. Added in ABI 1.3. */
+/* [since 1.3] One member of a JSON object as its text. OWNERSHIP: filled by the host; views
+ * into the object's text, valid as long as it. Passed in arrays, so frozen for major version 1. */
 typedef struct llmh_json_member {
   llmh_str key;   /* the key as written, quotes and escapes included: "\"model\"" */
   llmh_str value; /* the value's JSON text as written, without the whitespace around it */
 } llmh_json_member;
 
+/* One call: a chat completion (complete, stream) or an embedding (embed). OWNERSHIP: filled and
+ * owned by the host; every pointer and view in it is valid until the call returns (an
+ * asynchronous call: until it is finished). */
 typedef struct llmh_request {
   uint32_t struct_size;         /* sizeof(llmh_request) as the host compiled it */
   llmh_str model;               /* the model with the "provider/" prefix stripped */
@@ -206,7 +229,7 @@ typedef struct llmh_request {
   llmh_str body_json;           /* the full original request body, a JSON object, with
                                    every key the caller sent (tools, response_format, extra
                                    keys, config params merged in); "{}" when none */
-  /* Added in 1.3: read only when LLMH_HAS_FIELD(req, llmh_request, body_member_count). The
+  /* [since 1.3] Read only when LLMH_HAS_FIELD(req, llmh_request, body_member_count). The
    * top-level members of body_json in order, as views into it, when the host has already
    * checked that body_json is a valid JSON object (its request parser did, or the host wrote
    * the body; not NULL then, even for an empty object); else NULL and 0, and a plugin that
@@ -220,7 +243,7 @@ typedef struct llmh_request {
 /* Results                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Token counts of one call. */
+/* Token counts of one call. OWNERSHIP: filled by the plugin; the host copies it. */
 typedef struct llmh_usage {
   uint32_t struct_size;      /* sizeof(llmh_usage) as the filler compiled it */
   int64_t prompt_tokens;     /* tokens in the input */
@@ -229,14 +252,14 @@ typedef struct llmh_usage {
 } llmh_usage;
 LLMH_DEFINE_INIT(llmh_usage) /* llmh_usage_init() */
 
-/* Members of an upstream answer that llmhost does not model, for the front ends to pass through
+/* [since 1.3] Members of an upstream answer that llmhost does not model, for the front ends to pass through
  * as they are (system_fingerprint, service_tier, logprobs, refusal, annotations, ...). Each
  * field is the text of a JSON object whose members the host appends, verbatim, to the object
  * it writes at that level; empty for none. The host checks that each is a JSON object and fails
  * the call (500) when one is not; it does not look inside, so leave out the keys it writes
- * itself at that level (docs/abi.md lists them). Filled by the plugin; views, valid until the
- * function they are handed to returns. Replaces what front ends used to read out of raw_json,
- * so that the host never parses the upstream's answer a second time. Added in ABI 1.3. */
+ * itself at that level (docs/abi.md lists them). OWNERSHIP: filled by the plugin; views, valid
+ * until the function they are handed to returns. Replaces what front ends used to read out of
+ * raw_json, so that the host never parses the upstream's answer a second time. */
 typedef struct llmh_upstream_members {
   uint32_t struct_size; /* sizeof(llmh_upstream_members) as the plugin compiled it */
   llmh_str top;         /* of the chat.completion / chat.completion.chunk object */
@@ -245,39 +268,42 @@ typedef struct llmh_upstream_members {
 } llmh_upstream_members;
 LLMH_DEFINE_INIT(llmh_upstream_members) /* llmh_upstream_members_init() */
 
-/* Where `complete` writes its answer. Owned by the host; every function copies what it is
- * given, so views need only live until the function returns. Call it only from the thread
- * running `complete`, and only until `complete` returns. `self` is the builder itself. */
+/* Where `complete` writes its answer. OWNERSHIP: filled and owned by the host; every function
+ * copies what it is given, so views need only live until the function returns. Valid until
+ * `complete` returns (complete_async: until done->finish). `self` is the builder itself. The
+ * functions are [thread: call] for `complete` and [thread: one at a time] for complete_async. */
 typedef struct llmh_response_builder {
   uint32_t struct_size; /* sizeof(llmh_response_builder) as the host compiled it */
   void *host_data;      /* host-private; do not touch */
-  /* Appends text to the assistant message's content. */
+  /* [thread: call] Appends text to the assistant message's content. */
   void (*append_content)(const struct llmh_response_builder *self, llmh_str text);
-  /* Appends text to the reasoning content (models that expose their reasoning). */
+  /* [thread: call] Appends text to the reasoning content (models that expose their reasoning). */
   void (*append_reasoning)(const struct llmh_response_builder *self, llmh_str text);
-  /* Adds one tool call to the assistant message, in order. */
+  /* [thread: call] Adds one tool call to the assistant message, in order. */
   void (*add_tool_call)(const struct llmh_response_builder *self, const llmh_tool_call *call);
-  /* Sets finish_reason: "stop", "length", "tool_calls", "content_filter". Default "stop". */
+  /* [thread: call] Sets finish_reason: "stop", "length", "tool_calls", "content_filter". Default "stop". */
   void (*set_finish_reason)(const struct llmh_response_builder *self, llmh_str reason);
-  /* Sets the token usage; without it the host reports zeros. */
+  /* [thread: call] Sets the token usage; without it the host reports zeros. */
   void (*set_usage)(const struct llmh_response_builder *self, const llmh_usage *usage);
-  /* Sets the model name reported to the caller (default: the requested model). */
+  /* [thread: call] Sets the model name reported to the caller (default: the requested model). */
   void (*set_model)(const struct llmh_response_builder *self, llmh_str model);
-  /* Hands over the upstream's response JSON as is, for embedders that want all of it.
+  /* [thread: call] Hands over the upstream's response JSON as is, for embedders that want it.
    * Optional. Front ends pass through what set_upstream_members (1.3) gives; from a plugin
    * that gives only raw_json, they still pick the unmodelled members out of it, at the cost of
    * parsing it again. */
   void (*set_raw_json)(const struct llmh_response_builder *self, llmh_str json);
-  /* Returns non-zero once the caller has given up (cancel, client gone, deadline): the plugin
-   * should stop work and return promptly; what it returns is then discarded. */
+  /* [thread: call] Returns non-zero once the caller has given up (cancel, client gone,
+   * deadline): the plugin should stop work and return promptly; what it returns is then
+   * discarded. */
   int (*cancelled)(const struct llmh_response_builder *self);
-  /* Added in 1.3: call only when LLMH_HAS_FIELD(self, llmh_response_builder,
+  /* [thread: call] [since 1.3] Call only when LLMH_HAS_FIELD(self, llmh_response_builder,
    * set_upstream_members). Sets the members to pass through; the last call wins. */
   void (*set_upstream_members)(const struct llmh_response_builder *self, const llmh_upstream_members *members);
 } llmh_response_builder;
 
 /* A tool-call fragment inside a stream chunk. `index` ties fragments of one call together;
- * id and name usually arrive in the first fragment, arguments in pieces. All views. */
+ * id and name usually arrive in the first fragment, arguments in pieces. OWNERSHIP: filled by
+ * the plugin; all views, valid until the `emit` that carries it returns. */
 typedef struct llmh_tool_call_delta {
   uint32_t struct_size; /* sizeof(llmh_tool_call_delta) as the filler compiled it */
   uint32_t index;       /* which tool call of the message this fragment belongs to */
@@ -287,8 +313,9 @@ typedef struct llmh_tool_call_delta {
 } llmh_tool_call_delta;
 LLMH_DEFINE_INIT(llmh_tool_call_delta) /* llmh_tool_call_delta_init() */
 
-/* One streamed chunk. Filled by the plugin; every view only needs to live until `emit`
- * returns (the host copies what it keeps). Leave a field empty/NULL when it has nothing. */
+/* One streamed chunk. OWNERSHIP: filled by the plugin; every view only needs to live until
+ * `emit` returns (the host copies what it keeps). Leave a field empty/NULL when it has
+ * nothing. */
 typedef struct llmh_chunk {
   uint32_t struct_size;                   /* sizeof(llmh_chunk) as the plugin compiled it */
   llmh_str content;                       /* text delta */
@@ -299,38 +326,39 @@ typedef struct llmh_chunk {
   const llmh_usage *usage;                /* token usage, usually on the final chunk; or NULL */
   llmh_str raw_json;                      /* the upstream's chunk JSON as is; optional. For
                                              pass-through, prefer upstream_members */
-  /* Added in 1.3 (the host reads it when struct_size covers it): what to pass through, or
-   * NULL. A host older than 1.3 ignores it. */
+  /* [since 1.3] What to pass through, or NULL (the host reads it when struct_size covers it;
+   * a host older than 1.3 ignores it). */
   const llmh_upstream_members *upstream_members;
 } llmh_chunk;
 LLMH_DEFINE_INIT(llmh_chunk) /* llmh_chunk_init() */
 
-/* Where `stream` sends its chunks. Owned by the host. Call it only from the thread running
- * `stream`, and only until `stream` returns (for `stream_async`, llmhost/async.h: from any
- * thread, one call at a time, until done->finish). */
+/* Where `stream` sends its chunks. OWNERSHIP: filled and owned by the host; valid until
+ * `stream` returns (stream_async, llmhost/async.h: until done->finish). The functions are
+ * [thread: call] for `stream` and [thread: one at a time] for stream_async. */
 typedef struct llmh_stream_sink {
   uint32_t struct_size; /* sizeof(llmh_stream_sink) as the host compiled it */
   void *host_data;      /* host-private; do not touch */
-  /* Delivers one chunk. Returns 0 to go on; non-zero when the consumer has gone away or
+  /* [thread: call] Delivers one chunk. Returns 0 to go on; non-zero when the consumer has gone away or
    * cancelled: the plugin must stop promptly and return (its return value is then ignored). */
   int (*emit)(const struct llmh_stream_sink *self, const llmh_chunk *chunk);
-  /* Non-zero once the consumer has cancelled, for plugins that wait between chunks. */
+  /* [thread: call] Non-zero once the consumer has cancelled, for plugins that wait between
+   * chunks. */
   int (*cancelled)(const struct llmh_stream_sink *self);
 } llmh_stream_sink;
 
-/* Where `embed` writes its vectors. Owned by the host; functions copy what they are given.
- * Call only from the thread running `embed`, and only until it returns. */
+/* Where `embed` writes its vectors. OWNERSHIP: filled and owned by the host; functions copy
+ * what they are given. Valid until `embed` returns. */
 typedef struct llmh_embedding_builder {
   uint32_t struct_size; /* sizeof(llmh_embedding_builder) as the host compiled it */
   void *host_data;      /* host-private; do not touch */
-  /* Sets the vector for input number `index` (0-based, < request input_count). */
+  /* [thread: call] Sets the vector for input number `index` (0-based, < input_count). */
   void (*set_embedding)(const struct llmh_embedding_builder *self, size_t index, const float *values,
                         size_t dimensions);
-  /* Sets the token usage (completion_tokens is ignored). */
+  /* [thread: call] Sets the token usage (completion_tokens is ignored). */
   void (*set_usage)(const struct llmh_embedding_builder *self, const llmh_usage *usage);
-  /* Sets the model name reported to the caller (default: the requested model). */
+  /* [thread: call] Sets the model name reported to the caller (default: the requested model). */
   void (*set_model)(const struct llmh_embedding_builder *self, llmh_str model);
-  /* Non-zero once the caller has given up; stop and return promptly. */
+  /* [thread: call] Non-zero once the caller has given up; stop and return promptly. */
   int (*cancelled)(const struct llmh_embedding_builder *self);
 } llmh_embedding_builder;
 
@@ -338,18 +366,18 @@ typedef struct llmh_embedding_builder {
 /* Host services                                                                               */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Services the host offers to a plugin, handed to `create`. Owned by the host and valid until
- * `destroy` of the instance returns; a plugin may keep the pointer for that long. Every
- * function here may be called from any thread, concurrently. */
+/* Services the host offers to a plugin, handed to `create`. OWNERSHIP: filled and owned by the
+ * host; valid until `destroy` of the instance returns, and a plugin may keep the pointer for
+ * that long. */
 typedef struct llmh_host_api {
   uint32_t struct_size; /* sizeof(llmh_host_api) as the host compiled it */
   uint32_t abi_major;   /* LLMH_ABI_VERSION_MAJOR of the host */
   uint32_t abi_minor;   /* LLMH_ABI_VERSION_MINOR of the host */
   void *host_data;      /* host-private; do not touch */
-  /* Writes one log line attributed to the plugin. The host copies the message. Never pass a
+  /* [thread: any] Writes one log line attributed to the plugin. The host copies the message. Never pass a
    * secret (API key, Authorization header) here. */
   void (*log)(const struct llmh_host_api *self, llmh_log_level level, llmh_str message);
-  /* Returns the host's extension table for `id` (a NUL-terminated id such as
+  /* [thread: any] Returns the host's extension table for `id` (a NUL-terminated id such as
    * "llmhost.http.v1"), or NULL when this host does not offer it. The table is owned by the
    * host and lives as long as this llmh_host_api. */
   const void *(*get_extension)(const struct llmh_host_api *self, const char *id);
@@ -359,15 +387,16 @@ typedef struct llmh_host_api {
 /* The provider descriptor                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Per-instance configuration handed to `create`. Owned by the host; valid during `create`. */
+/* Per-instance configuration handed to `create`. OWNERSHIP: filled and owned by the host; valid
+ * until `create` returns (copy what the instance keeps). */
 typedef struct llmh_config {
   uint32_t struct_size; /* sizeof(llmh_config) as the host compiled it */
   llmh_str json;        /* a JSON object of provider settings from the host's config (every
                            extra key included); "{}" when none. May hold secrets. */
 } llmh_config;
 
-/* What a plugin is and does. Returned by the entry symbol; static, owned by the plugin, and
- * never changed while the library is loaded. Function pointers marked "may be NULL" are
+/* What a plugin is and does. OWNERSHIP: filled and owned by the plugin, returned by the entry
+ * symbol; static, and never changed while the library is loaded. Function pointers marked "may be NULL" are
  * optional; the matching capability bit must then be clear.
  *
  * Threads: the host calls `create` and `destroy` of one loaded library from one thread at a
@@ -385,29 +414,29 @@ typedef struct llmh_provider {
   uint64_t capabilities;     /* LLMH_CAP_* bits */
   const char *const *models; /* NULL-terminated list of known models; may be NULL */
 
-  /* Creates an instance. Stores an opaque pointer in *instance (NULL is allowed) and returns
+  /* [thread: lifecycle] Creates an instance. Stores an opaque pointer in *instance (NULL is allowed) and returns
    * 0, or fills `err` and returns non-zero. `host` stays valid until `destroy` returns. */
   int (*create)(const llmh_host_api *host, const llmh_config *config, void **instance, llmh_error *err);
-  /* Destroys an instance. Must stop and join every thread the plugin started for it, and
+  /* [thread: lifecycle] Destroys an instance. Must stop and join every thread the plugin started for it, and
    * release everything it holds: the library is unloaded right after. May be NULL. */
   void (*destroy)(void *instance);
-  /* Answers a chat completion into `out`. Returns 0, or fills `err` and returns non-zero.
-   * Any thread, concurrently. May be NULL when LLMH_CAP_COMPLETE is clear. */
+  /* [thread: any] Answers a chat completion into `out`. Returns 0, or fills `err` and returns
+   * non-zero. Called concurrently. May be NULL when LLMH_CAP_COMPLETE is clear. */
   int (*complete)(void *instance, const llmh_request *request, const llmh_response_builder *out, llmh_error *err);
-  /* Streams a chat completion as chunks into `sink`, returning once the last chunk is sent
-   * (0), or on failure (fills `err`, non-zero). An error after chunks were sent ends the
-   * stream with that error. Any thread, concurrently. May be NULL without LLMH_CAP_STREAM. */
+  /* [thread: any] Streams a chat completion as chunks into `sink`, returning once the last
+   * chunk is sent (0), or on failure (fills `err`, non-zero). An error after chunks were sent
+   * ends the stream with that error. Called concurrently. May be NULL without LLMH_CAP_STREAM. */
   int (*stream)(void *instance, const llmh_request *request, const llmh_stream_sink *sink, llmh_error *err);
-  /* Embeds request->inputs into `out`, one vector per input. Returns 0, or fills `err` and
-   * returns non-zero. Any thread, concurrently. May be NULL without LLMH_CAP_EMBED. */
+  /* [thread: any] Embeds request->inputs into `out`, one vector per input. Returns 0, or fills
+   * `err` and returns non-zero. Called concurrently. May be NULL without LLMH_CAP_EMBED. */
   int (*embed)(void *instance, const llmh_request *request, const llmh_embedding_builder *out, llmh_error *err);
-  /* Returns the plugin's extension table for `id`, or NULL. For features added after 1.0
-   * without a new major version. Any thread. May be NULL. */
+  /* [thread: any] Returns the plugin's extension table for `id`, or NULL. For features added
+   * after 1.0 without a new major version. May be NULL. */
   const void *(*get_extension)(void *instance, const char *id);
 } llmh_provider;
 
-/* The entry point every plugin exports (as C, un-mangled): returns the static descriptor. It
- * must do no work, allocate nothing, and may be called any number of times, from any thread. */
+/* [thread: any] The entry point every plugin exports (as C, un-mangled): returns the static
+ * descriptor. It must do no work, allocate nothing, and may be called any number of times. */
 typedef const llmh_provider *(*llmh_provider_entry_fn)(void);
 
 #ifdef __cplusplus

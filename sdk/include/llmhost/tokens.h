@@ -32,8 +32,9 @@ extern "C" {
 /* The id to pass to llmh_host_api.get_extension for this table. */
 #define LLMH_TOKENS_EXTENSION_ID "llmhost.tokens.v1"
 
-/* Filled by the host; read-only to the plugin. Minor versions only append functions: check
- * struct_size (LLMH_HAS_FIELD) before calling one added after 1.0. */
+/* OWNERSHIP: filled and owned by the host; read-only to the plugin; valid as long as the
+ * llmh_host_api it came from. Minor versions only append functions: check struct_size
+ * (LLMH_HAS_FIELD) before calling one added after 1.0. */
 typedef struct llmh_tokens_api {
   uint32_t struct_size; /* sizeof(llmh_tokens_api) as the host compiled it */
   void *host_data;      /* the host's; never touched by the plugin */
