@@ -7,7 +7,8 @@ LLMHOST_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libcurl4-openssl-dev libssl-dev libsimdjson-dev libcli11-dev doctest-dev
   libyaml-cpp-dev libbenchmark-dev libpcre2-dev libhiredis-dev redis-server
-  curl  # the out-of-tree test posts to `llmhost serve` with it (libcurl's own CLI)
+  curl     # the out-of-tree test posts to `llmhost serve` with it (libcurl's own CLI)
+  python3  # docs/embedding.md's ctypes example, which the tests run
 )
 
 llmhost_install_deps() {
