@@ -146,8 +146,8 @@ class HttpClient {
   HttpResponse perform(const HttpRequest &request, std::string_view body, const HttpHooks &hooks = {}) const {
     BlockingHooks state{&hooks, nullptr};
     Outgoing out(request, body);
-    out.req.on_line = hooks.on_line ? &BlockingHooks::line : nullptr;
-    out.req.cancelled = hooks.cancelled ? &BlockingHooks::cancel : nullptr;
+    out.req.on_line = hooks.on_line ? &Hooks<BlockingHooks>::line : nullptr;
+    out.req.cancelled = hooks.cancelled ? &Hooks<BlockingHooks>::cancel : nullptr;
     out.req.user = &state;
     llmh_error err{};
     err.struct_size = sizeof err;
@@ -178,8 +178,8 @@ class HttpClient {
     }
     state->client = this;
     state->call = std::move(call);
-    out->req.on_line = state->call->streams_lines() ? &AsyncState::line : nullptr;
-    out->req.cancelled = &AsyncState::cancel;
+    out->req.on_line = state->call->streams_lines() ? &Hooks<AsyncState>::line : nullptr;
+    out->req.cancelled = &Hooks<AsyncState>::cancel;
     out->req.user = state.get();
     // From here the state is the service's, until `done` deletes it.
     api_->perform_async(api_, &out->req, &AsyncState::done);
@@ -208,28 +208,34 @@ class HttpClient {
     llmh_http_request req{};
   };
 
+  // The C hooks of one request over a State with line(text), cancelled() and `error`: a hook
+  // that throws stops the transfer, and its exception waits in state->error.
+  template <class State>
+  struct Hooks {
+    static int line(void *user, llmh_str text) noexcept {
+      return stop(user, [text](State &s) { return !s.line(sv(text)); });
+    }
+    static int cancel(void *user) noexcept {
+      return stop(user, [](State &s) { return s.cancelled(); });
+    }
+    template <class Fn>
+    static int stop(void *user, Fn &&fn) noexcept {
+      State &state = *static_cast<State *>(user);
+      try {
+        return fn(state) ? 1 : 0;
+      } catch (...) {
+        state.error = std::current_exception();
+        return 1;
+      }
+    }
+  };
+
   // A blocking request's hooks and what they threw, carried across the C frames.
   struct BlockingHooks {
     const HttpHooks *hooks;
     std::exception_ptr error;
-    static int line(void *user, llmh_str line) noexcept {
-      auto *self = static_cast<BlockingHooks *>(user);
-      try {
-        return self->hooks->on_line(sv(line)) ? 0 : 1;
-      } catch (...) {
-        self->error = std::current_exception();
-        return 1;
-      }
-    }
-    static int cancel(void *user) noexcept {
-      auto *self = static_cast<BlockingHooks *>(user);
-      try {
-        return self->hooks->cancelled() ? 1 : 0;
-      } catch (...) {
-        self->error = std::current_exception();
-        return 1;
-      }
-    }
+    bool line(std::string_view text) { return hooks->on_line(text); }
+    bool cancelled() { return hooks->cancelled(); }
   };
 
   // An asynchronous request's call, from perform_async to its `done`.
@@ -237,25 +243,9 @@ class HttpClient {
     const HttpClient *client = nullptr;
     std::unique_ptr<HttpCall> call;
     std::exception_ptr error;  // thrown by on_line or cancelled; ends the call
+    bool line(std::string_view text) { return call->on_line(text); }
+    bool cancelled() { return call->cancelled(); }
 
-    static int line(void *user, llmh_str line) noexcept {
-      auto *self = static_cast<AsyncState *>(user);
-      try {
-        return self->call->on_line(sv(line)) ? 0 : 1;
-      } catch (...) {
-        self->error = std::current_exception();
-        return 1;
-      }
-    }
-    static int cancel(void *user) noexcept {
-      auto *self = static_cast<AsyncState *>(user);
-      try {
-        return self->call->cancelled() ? 1 : 0;
-      } catch (...) {
-        self->error = std::current_exception();
-        return 1;
-      }
-    }
     static void done(void *user, llmh_http_response *response, const llmh_error *err) noexcept {
       std::unique_ptr<AsyncState> self(static_cast<AsyncState *>(user));
       if (!self) return;  // only for a request the service cannot read, which Outgoing never makes
