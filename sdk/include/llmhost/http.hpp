@@ -34,6 +34,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -105,6 +106,8 @@ struct HttpHooks {
   std::function<bool(std::string_view)> on_line;  // set: a 2xx body comes line by line; false: stop
 };
 
+class HttpClient;
+
 // One asynchronous request's callbacks (Envoy's style: a C++ object, not C function pointers).
 // Derive, override, and hand an instance to HttpClient::perform_async. Exactly one of
 // on_response and on_error is called, once; then the object is deleted. Every method runs on
@@ -128,6 +131,13 @@ class HttpCall {
   // 503 could not connect, 502 broken); the message starts with the client's name and names
   // the URL without its query or userinfo. Or what on_line or cancelled threw.
   virtual void on_error(Error error) noexcept = 0;
+
+ private:
+  // The request's own state lives here, so that a request costs one allocation: this object.
+  friend class HttpClient;
+  bool line(std::string_view text) { return on_line(text); }
+  const HttpClient *client_ = nullptr;
+  std::exception_ptr error;  // thrown by on_line or cancelled; ends the call
 };
 
 // The host's HTTP service, for one provider instance. Any thread.
@@ -167,23 +177,18 @@ class HttpClient {
   // before this returns, so set up all it uses first. Never throws: a request that cannot start
   // (no perform_async in this host: 501; out of memory: 500) ends through call->on_error too.
   void perform_async(const HttpRequest &request, std::string_view body, std::unique_ptr<HttpCall> call) const noexcept {
-    std::unique_ptr<AsyncState> state;
-    std::unique_ptr<Outgoing> out;
+    std::optional<Outgoing> out;
     try {
       if (!has_async()) throw Error(501, name_ + ": this host's HTTP service cannot run requests without a thread");
-      out = std::make_unique<Outgoing>(request, body);
-      state = std::make_unique<AsyncState>();
+      out.emplace(request, body);
     } catch (...) {
       return call->on_error(error_of(std::current_exception()));
     }
-    state->client = this;
-    state->call = std::move(call);
-    out->req.on_line = state->call->streams_lines() ? &Hooks<AsyncState>::line : nullptr;
-    out->req.cancelled = &Hooks<AsyncState>::cancel;
-    out->req.user = state.get();
-    // From here the state is the service's, until `done` deletes it.
-    api_->perform_async(api_, &out->req, &AsyncState::done);
-    (void)state.release();
+    call->client_ = this;
+    out->req.on_line = call->streams_lines() ? &Hooks<HttpCall>::line : nullptr;
+    out->req.cancelled = &Hooks<HttpCall>::cancel;
+    out->req.user = call.release();  // the service's from here, until `done` deletes it
+    api_->perform_async(api_, &out->req, &done);
   }
 
   const std::string &name() const noexcept { return name_; }
@@ -238,23 +243,15 @@ class HttpClient {
     bool cancelled() { return hooks->cancelled(); }
   };
 
-  // An asynchronous request's call, from perform_async to its `done`.
-  struct AsyncState {
-    const HttpClient *client = nullptr;
-    std::unique_ptr<HttpCall> call;
-    std::exception_ptr error;  // thrown by on_line or cancelled; ends the call
-    bool line(std::string_view text) { return call->on_line(text); }
-    bool cancelled() { return call->cancelled(); }
-
-    static void done(void *user, llmh_http_response *response, const llmh_error *err) noexcept {
-      std::unique_ptr<AsyncState> self(static_cast<AsyncState *>(user));
-      if (!self) return;  // only for a request the service cannot read, which Outgoing never makes
-      HttpResponse reply(self->client->api_, response);
-      if (self->error) return self->call->on_error(error_of(self->error));
-      if (err) return self->call->on_error(self->client->transport_error(*err));
-      self->call->on_response(std::move(reply));
-    }
-  };
+  // How an asynchronous request ends: the call hears it, then is deleted.
+  static void done(void *user, llmh_http_response *response, const llmh_error *err) noexcept {
+    std::unique_ptr<HttpCall> call(static_cast<HttpCall *>(user));
+    if (!call) return;  // only for a request the service cannot read, which Outgoing never makes
+    HttpResponse reply(call->client_->api_, response);
+    if (call->error) return call->on_error(error_of(call->error));
+    if (err) return call->on_error(call->client_->transport_error(*err));
+    call->on_response(std::move(reply));
+  }
 
   // The Error for an exception a hook threw: llmh::Error as it is, anything else 500.
   static Error error_of(const std::exception_ptr &thrown) noexcept {
