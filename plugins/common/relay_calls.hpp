@@ -90,88 +90,88 @@ class RelayCalls {
     bool consumer_gone = false;
   };
 
-  // One completion from complete_async until the HTTP service answers, on its event loop.
-  class CompletionCall final : public llmh::HttpCall {
+  // What an asynchronous call holds while the HTTP service carries it: the provider, the call's
+  // handle and its target; a transport failure ends the call without the target's secrets.
+  template <class Call>
+  class UpstreamCall : public llmh::HttpCall {
    public:
-    CompletionCall(P &p, llmh::AsyncCompletion call, llmh::HttpRequest target)
+    UpstreamCall(P &p, Call call, llmh::HttpRequest target)
         : self_(p), call_(std::move(call)), target_(std::move(target)) {}
     bool cancelled() override { return call_.cancelled(); }
-    void on_response(llmh::HttpResponse reply) noexcept override {
-      try {
-        without_secrets(target_, [&] { self_.answer(target_, reply, call_.response()); });
-      } catch (...) {
-        return call_.fail_current();
-      }
-      call_.finish();
-    }
     void on_error(llmh::Error error) noexcept override {
       call_.fail(error.status(), llmh::redact_secrets(error.what(), target_));
     }
     const llmh::HttpRequest &target() const { return target_; }
 
-   private:
+   protected:
     P &self_;
-    llmh::AsyncCompletion call_;
+    Call call_;
     const llmh::HttpRequest target_;
+  };
+
+  // One completion from complete_async until the HTTP service answers, on its event loop.
+  class CompletionCall final : public UpstreamCall<llmh::AsyncCompletion> {
+   public:
+    using UpstreamCall<llmh::AsyncCompletion>::UpstreamCall;
+    void on_response(llmh::HttpResponse reply) noexcept override {
+      try {
+        without_secrets(this->target_, [&] { this->self_.answer(this->target_, reply, this->call_.response()); });
+      } catch (...) {
+        return this->call_.fail_current();
+      }
+      this->call_.finish();
+    }
   };
 
   // One stream from stream_async until the HTTP service's end; its lines arrive on the event
   // loop, one at a time.
-  class StreamCall final : public llmh::HttpCall {
+  class StreamCall final : public UpstreamCall<llmh::AsyncStream> {
    public:
     StreamCall(P &p, llmh::AsyncStream call, llmh::HttpRequest target)
-        : self_(p), call_(std::move(call)), target_(std::move(target)), streaming_(p, call_.stream(), target_) {}
+        : UpstreamCall<llmh::AsyncStream>(p, std::move(call), std::move(target)),
+          streaming_(p, this->call_.stream(), this->target_) {}
     bool streams_lines() const noexcept override { return true; }
     bool on_line(std::string_view line) override {
-      without_secrets(target_, [&] { streaming_.line(line); });
+      without_secrets(this->target_, [&] { streaming_.line(line); });
       return !streaming_.consumer_gone;
     }
-    bool cancelled() override { return call_.cancelled(); }
     void on_response(llmh::HttpResponse reply) noexcept override {
       try {
-        without_secrets(target_, [&] {
-          if (!reply.ok()) throw self_.upstream_error(target_, reply);
+        without_secrets(this->target_, [&] {
+          if (!reply.ok()) throw this->self_.upstream_error(this->target_, reply);
           streaming_.finish();
         });
       } catch (...) {
-        return call_.fail_current();
+        return this->call_.fail_current();
       }
-      call_.finish();
+      this->call_.finish();
     }
     void on_error(llmh::Error error) noexcept override {
-      if (streaming_.consumer_gone) return call_.finish();  // as in stream()
-      call_.fail(error.status(), llmh::redact_secrets(error.what(), target_));
+      if (streaming_.consumer_gone) return this->call_.finish();  // as in stream()
+      UpstreamCall<llmh::AsyncStream>::on_error(std::move(error));
     }
-    const llmh::HttpRequest &target() const { return target_; }
 
    private:
-    P &self_;
-    llmh::AsyncStream call_;
-    const llmh::HttpRequest target_;
-    Streaming streaming_;  // last: it writes to call_.stream() and reads target_
+    Streaming streaming_;  // it writes to call_.stream() and reads target_
   };
+
+  // Lays out the request of `call` and hands both to the HTTP service. An error before the
+  // hand-off propagates: the SDK's glue, still holding the call, ends it with that error.
+  template <class HttpCallT, class Call>
+  static void start(P &p, Call &&call, bool stream) {
+    llmh::HttpRequest target = p.chat_target(call.request(), stream);
+    std::string body;
+    without_secrets(target, [&] { body = p.chat_body(call.request(), stream); });
+    auto http_call = std::make_unique<HttpCallT>(p, std::move(call), std::move(target));
+    const llmh::HttpRequest &request = http_call->target();  // lives in http_call, which the service keeps
+    p.http().perform_async(request, body, std::move(http_call));
+  }
 
  public:
   // The asynchronous forms: the request goes to the HTTP service's perform_async, and the call
-  // ends from its callbacks, on its event loop. An error before the hand-off propagates: the
-  // SDK's glue, still holding the call, ends it with that error.
-  static void complete_async(P &p, llmh::AsyncCompletion &&call) {
-    llmh::HttpRequest target = p.chat_target(call.request(), false);
-    std::string body;
-    without_secrets(target, [&] { body = p.chat_body(call.request(), false); });
-    auto http_call = std::make_unique<CompletionCall>(p, std::move(call), std::move(target));
-    const llmh::HttpRequest &request = http_call->target();
-    p.http().perform_async(request, body, std::move(http_call));
-  }
-
-  static void stream_async(P &p, llmh::AsyncStream &&call) {
-    llmh::HttpRequest target = p.chat_target(call.request(), true);
-    std::string body;
-    without_secrets(target, [&] { body = p.chat_body(call.request(), true); });
-    auto http_call = std::make_unique<StreamCall>(p, std::move(call), std::move(target));
-    const llmh::HttpRequest &request = http_call->target();
-    p.http().perform_async(request, body, std::move(http_call));
-  }
+  // ends from its callbacks, on its event loop.
+  static void complete_async(P &p, llmh::AsyncCompletion &&call) { start<CompletionCall>(p, std::move(call), false); }
+  static void stream_async(P &p, llmh::AsyncStream &&call) { start<StreamCall>(p, std::move(call), true); }
 };
 
 // The provider half every relay provider shares: complete and stream through RelayCalls, and
