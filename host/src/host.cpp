@@ -241,22 +241,27 @@ const std::string &Target::provider() const { return plugin_->name(); }
 namespace {
 // A blocking stream on a resolved target.
 void stream_on(const Target &target, const detail::Plugin &plugin, const Request &request,
-               const ChunkCallback &on_chunk, std::stop_token cancel) {
+               const ChunkCallback &on_chunk, std::stop_token cancel, detail::Form form = detail::Form::kChat) {
   std::string body_storage;
   const detail::Body body = detail::request_body(request, body_storage);
   const detail::CRequest creq(request, target.model(), body, plugin.reads_body_members());
-  detail::call_stream(plugin, *creq.get(), on_chunk, std::move(cancel), &request);
+  detail::call_stream(plugin, *creq.get(), on_chunk, std::move(cancel), &request, form);
 }
 
 // A blocking completion on a resolved target.
-Response complete_on(const Target &target, const detail::Plugin &plugin, const Request &request,
-                     std::stop_token cancel) {
+Response complete_on(const Target &target, const detail::Plugin &plugin, const Request &request, std::stop_token cancel,
+                     detail::Form form = detail::Form::kChat) {
   std::string body_storage;
   const detail::Body body = detail::request_body(request, body_storage);
   const detail::CRequest creq(request, target.model(), body, plugin.reads_body_members());
-  Response response = detail::call_complete(plugin, *creq.get(), std::move(cancel));
+  Response response = detail::call_complete(plugin, *creq.get(), std::move(cancel), form);
   detail::fill_defaults(response, request, plugin);
   return response;
+}
+
+// A text completion's prompts, checked before any call.
+void require_prompts(const Request &request) {
+  if (request.input.empty()) throw Error(400, "text completion request for \"" + request.model + "\" has no prompt");
 }
 }  // namespace
 
@@ -353,6 +358,44 @@ EmbeddingResponse Host::embed(const Target &target, const Request &request, std:
   if (response.model.empty()) response.model = request.model;
   response.provider = target.provider();
   return response;
+}
+
+TextCompletion Host::complete_text(const Request &request, std::stop_token cancel) {
+  return complete_text(resolve(request.model), request, std::move(cancel));
+}
+
+TextCompletion Host::complete_text(const Target &target, const Request &request, std::stop_token cancel) {
+  const detail::Plugin &plugin = TargetAccess::pinned(target);
+  require_prompts(request);
+  TextCompletion out;
+  out.provider = target.provider();
+  for (size_t i = 0; i < request.input.size(); ++i) {
+    Response r = complete_on(target, plugin, detail::prompt_request(request, i), cancel, detail::Form::kText);
+    out.choices.push_back({std::move(r.content), std::move(r.finish_reason)});
+    if (out.model.empty()) out.model = std::move(r.model);
+    out.usage.prompt_tokens += r.usage.prompt_tokens;
+    out.usage.completion_tokens += r.usage.completion_tokens;
+    out.usage.total_tokens += r.usage.total_tokens;
+    out.usage.estimated = out.usage.estimated || r.usage.estimated;
+  }
+  return out;
+}
+
+void Host::stream_text(const Request &request, const TextChunkCallback &on_chunk, std::stop_token cancel) {
+  stream_text(resolve(request.model), request, on_chunk, std::move(cancel));
+}
+
+void Host::stream_text(const Target &target, const Request &request, const TextChunkCallback &on_chunk,
+                       std::stop_token cancel) {
+  const detail::Plugin &plugin = TargetAccess::pinned(target);
+  require_prompts(request);
+  for (size_t i = 0; i < request.input.size(); ++i) {
+    bool stopped = false;  // by the consumer: the later prompts are not started
+    stream_on(
+        target, plugin, detail::prompt_request(request, i),
+        [&](const Chunk &c) { return on_chunk(i, c) || (stopped = true, false); }, cancel, detail::Form::kText);
+    if (stopped) return;
+  }
 }
 
 namespace {

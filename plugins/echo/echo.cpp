@@ -5,6 +5,8 @@
 // stream:   the same reply, one chunk per word (each keeping its leading whitespace, so the
 //           chunks concatenate to the reply), then a final chunk with "stop" and usage.
 // embed:    a deterministic unit vector of dimension 8 per input, seeded by FNV-1a of the text.
+// complete_text, stream_text (llmhost/text_completion.h): as complete and stream, with the
+//           prompt for the reply.
 //
 // Test knobs, read from extra keys of the request body:
 //   mock_response      string   reply with this text instead
@@ -139,13 +141,15 @@ void apply_common_knobs(const Knobs &k, const Cancelled &cancelled) {
   }
 }
 
-// The reply: mock_response, or the last user message's content (empty when none).
+// The reply: mock_response, or the last user message's content (empty when none), or a text
+// completion's prompt.
 std::string_view reply_text(const llmh::Request &req, const Knobs &k) noexcept {
-  return k.response ? std::string_view(*k.response) : req.last_user_content();
+  if (k.response) return *k.response;
+  return req.raw().message_count ? req.last_user_content() : req.prompt();
 }
 
 int64_t prompt_words(const llmh::Request &req) noexcept {
-  int64_t words = 0;
+  int64_t words = count_words(req.prompt());
   for (llmh::Message m : req.messages()) words += count_words(m.content());
   return words;
 }
@@ -208,6 +212,9 @@ class Echo final : public llmh::Provider {
     }
     out.finish("stop", llmh::make_usage(prompt_words(req), count_words(reply)));
   }
+
+  void complete_text(const llmh::Request &req, llmh::Response &out) override { complete(req, out); }
+  void stream_text(const llmh::Request &req, llmh::Stream &out) override { stream(req, out); }
 
   void embed(const llmh::Request &req, llmh::Embeddings &out) override {
     const Knobs k = read_knobs(req.body_json(), pool_);

@@ -140,6 +140,9 @@ struct HostOptions {
 
 // Called once per chunk; return false to stop the stream (the plugin sees the cancel).
 using ChunkCallback = std::function<bool(const Chunk &)>;
+// The same for a streamed text completion: `prompt` is the index of the prompt the chunk
+// completes (the choice's index).
+using TextChunkCallback = std::function<bool(size_t prompt, const Chunk &)>;
 
 // The outcome of a callback-form call: the response, or the error it failed with.
 using CompleteResult = std::variant<Response, Error>;
@@ -198,6 +201,17 @@ class Host {
   Response complete(const Target &target, const Request &request, std::stop_token cancel = {});
   void stream(const Target &target, const Request &request, const ChunkCallback &on_chunk, std::stop_token cancel = {});
   EmbeddingResponse embed(const Target &target, const Request &request, std::stop_token cancel = {});
+
+  // Text completions (OpenAI's /v1/completions, llmhost/text_completion.h): request.input holds
+  // the prompts, and the answer has one choice per prompt, in order. Each prompt is one plugin
+  // call, made in turn, whose body has "prompt" set to that prompt alone. Throws as complete:
+  // 400 without a prompt, 501 when the provider has no text completions (or no streamed ones).
+  TextCompletion complete_text(const Request &request, std::stop_token cancel = {});
+  TextCompletion complete_text(const Target &target, const Request &request, std::stop_token cancel = {});
+  // Streamed: the chunks of each prompt in turn, each with its prompt's index.
+  void stream_text(const Request &request, const TextChunkCallback &on_chunk, std::stop_token cancel = {});
+  void stream_text(const Target &target, const Request &request, const TextChunkCallback &on_chunk,
+                   std::stop_token cancel = {});
 
   // Callback form: starts the call and returns at once; `done` gets the response or the error,
   // exactly once. A plugin with the asynchronous call form (llmhost/async.h) needs no thread

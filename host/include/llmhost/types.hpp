@@ -39,7 +39,7 @@ struct Params {
 struct Request {
   std::string model;
   std::vector<Message> messages;   // chat calls
-  std::vector<std::string> input;  // embed calls
+  std::vector<std::string> input;  // embed calls: the texts; text completions: the prompts
   Params params;
   std::string api_key;
   std::string api_base;
@@ -116,6 +116,20 @@ struct Chunk {
   UpstreamMembers<std::string_view> upstream_members;
 };
 
+// A text completion (OpenAI's legacy /v1/completions): one choice per prompt, in order.
+struct TextChoice {
+  std::string text;
+  std::string finish_reason = "stop";
+};
+struct TextCompletion {
+  std::string id;       // "cmpl-..." made by the front end; empty from Host
+  int64_t created = 0;  // unix seconds; 0 from Host
+  std::string model;
+  std::string provider;
+  std::vector<TextChoice> choices;
+  Usage usage;  // of every prompt together; estimated when any part was
+};
+
 struct EmbeddingResponse {
   std::string model;
   std::string provider;
@@ -123,11 +137,25 @@ struct EmbeddingResponse {
   Usage usage;
 };
 
+// What a provider serves (ProviderInfo::capabilities). The first three are the descriptor's
+// LLMH_CAP_* bits; the others come from the extension tables the plugin offers.
 enum Capability : uint64_t {
   kComplete = 1u << 0,
   kStream = 1u << 1,
   kEmbed = 1u << 2,
+  kCompleteText = 1u << 8,  // text completions ("llmhost.text_completion.v1")
+  kStreamText = 1u << 9,    // streamed text completions (the table's stream_text)
 };
+// Every capability, with its name as listings print it ("complete_text"), in listing order.
+struct CapabilityName {
+  Capability bit;
+  std::string_view name;
+};
+inline constexpr CapabilityName kCapabilityNames[] = {
+    {kComplete, "complete"},          {kStream, "stream"},          {kEmbed, "embed"},
+    {kCompleteText, "complete_text"}, {kStreamText, "stream_text"},
+};
+inline constexpr uint64_t kAllCapabilities = kComplete | kStream | kEmbed | kCompleteText | kStreamText;
 
 // Where a plugin's code runs (docs/isolation.md): in the host's process, or in a worker process
 // of its own, where a crash or a hang takes down only that plugin's calls.

@@ -123,11 +123,9 @@ void need(const void *p, const char *what) {
 }
 
 void append_capabilities(std::string &out, const llmhost::ProviderInfo &p) {
-  static constexpr std::pair<uint64_t, const char *> kCalls[] = {
-      {LLMH_CAP_COMPLETE, "complete"}, {LLMH_CAP_STREAM, "stream"}, {LLMH_CAP_EMBED, "embed"}};
   out += '[';
   bool first = true;
-  for (const auto &[bit, name] : kCalls)
+  for (const auto [bit, name] : llmhost::kCapabilityNames)
     if (p.capabilities & bit) {
       out += first ? "\"" : ",\"";
       out += name;

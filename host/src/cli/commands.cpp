@@ -1,5 +1,7 @@
 #include "cli/commands.hpp"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <iostream>
 
@@ -17,14 +19,12 @@ int fail(const Error &e) {
 std::string capabilities_text(const ProviderInfo &p) {
   const uint64_t caps = p.capabilities;
   std::string out;
-  auto add = [&](uint64_t bit, const char *name) {
-    if (!(caps & bit)) return;
+  for (const auto [bit, name] : kCapabilityNames) {
+    if (!(caps & bit)) continue;
     if (!out.empty()) out += ',';
     out += name;
-  };
-  add(kComplete, p.async_complete ? "complete(async)" : "complete");
-  add(kStream, p.async_stream ? "stream(async)" : "stream");
-  add(kEmbed, "embed");
+    if ((bit == kComplete && p.async_complete) || (bit == kStream && p.async_stream)) out += "(async)";
+  }
   return out.empty() ? "-" : out;
 }
 
@@ -37,7 +37,7 @@ void write_info(json::Writer &w, const ProviderInfo &p) {
       .member("isolation", to_string(p.isolation))
       .member("file", p.file);
   w.key("capabilities").begin_array();
-  for (auto [bit, name] : {std::pair{kComplete, "complete"}, {kStream, "stream"}, {kEmbed, "embed"}})
+  for (const auto [bit, name] : kCapabilityNames)
     if (p.capabilities & bit) w.value(name);
   w.end_array();
   w.key("async").begin_array();  // the calls with the asynchronous form (no thread while they wait)
@@ -87,11 +87,13 @@ int run_providers(Host &host, bool json) {
     std::cout << out << '\n';
     return kOk;
   }
-  std::printf("%-16s %-10s %-5s %-37s %-11s %s\n", "NAME", "VERSION", "ABI", "CAPABILITIES", "ISOLATION", "FILE");
+  int width = 12;  // the capabilities column: as wide as its longest entry
+  for (const ProviderInfo &p : providers) width = std::max(width, static_cast<int>(capabilities_text(p).size()));
+  std::printf("%-16s %-10s %-5s %-*s %-11s %s\n", "NAME", "VERSION", "ABI", width, "CAPABILITIES", "ISOLATION", "FILE");
   for (const ProviderInfo &p : providers)
-    std::printf("%-16s %-10s %-5s %-37s %-11s %s\n", p.name.c_str(), p.version.c_str(),
-                (std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor)).c_str(), capabilities_text(p).c_str(),
-                std::string(to_string(p.isolation)).c_str(), p.file.c_str());
+    std::printf("%-16s %-10s %-5s %-*s %-11s %s\n", p.name.c_str(), p.version.c_str(),
+                (std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor)).c_str(), width,
+                capabilities_text(p).c_str(), std::string(to_string(p.isolation)).c_str(), p.file.c_str());
   if (!errors.empty()) {
     std::printf("\nload errors:\n");
     for (const LoadError &e : errors)
@@ -100,8 +102,61 @@ int run_providers(Host &host, bool json) {
   return kOk;
 }
 
+namespace {
+
+Request text_request(const CallOptions &opts, const std::string &prompt) {
+  Request r = make_request(opts);
+  r.input = {prompt};
+  return r;
+}
+
+int run_complete_text(Host &host, const CallOptions &opts, const std::string &prompt) {
+  TextCompletion t = host.complete_text(text_request(opts, prompt));
+  std::string out;
+  if (opts.json) {
+    t.id = openai::new_id("cmpl");
+    t.created = openai::unix_now();
+    openai::write_text_completion(out, t);
+  } else {
+    out = t.choices.front().text;
+  }
+  std::cout << out << '\n';
+  return kOk;
+}
+
+// Writes one chunk as it arrives: its text, or (--json) its OpenAI object on a line.
+class ChunkPrinter {
+ public:
+  ChunkPrinter(const CallOptions &opts, openai::StreamMeta meta) : json_(opts.json), meta_(std::move(meta)) {}
+  bool operator()(const Chunk &c, bool text, size_t index = 0) {
+    if (json_) {
+      line_.clear();
+      if (text)
+        openai::write_text_chunk(line_, meta_, index, c);
+      else
+        openai::write_chunk(line_, meta_, c, first_);
+      line_ += '\n';
+      std::fwrite(line_.data(), 1, line_.size(), stdout);
+    } else if (!c.content.empty()) {  // an empty view may have a null data()
+      std::fwrite(c.content.data(), 1, c.content.size(), stdout);
+    }
+    first_ = false;
+    std::fflush(stdout);
+    return true;
+  }
+
+ private:
+  bool json_;
+  openai::StreamMeta meta_;
+  bool first_ = true;
+  std::string line_;
+};
+
+}  // namespace
+
 int run_complete(Host &host, const CallOptions &opts, const std::string &prompt) {
   try {
+    if (opts.text) return run_complete_text(host, opts, prompt);
     Response r = host.complete(chat_request(opts, prompt));
     if (opts.json) {
       r.id = openai::new_id("chatcmpl");
@@ -124,23 +179,13 @@ int run_complete(Host &host, const CallOptions &opts, const std::string &prompt)
 
 int run_stream(Host &host, const CallOptions &opts, const std::string &prompt) {
   try {
-    const Request request = chat_request(opts, prompt);
-    const openai::StreamMeta meta{openai::new_id("chatcmpl"), openai::unix_now(), request.model};
-    bool first = true;
-    std::string line;
-    host.stream(request, [&](const Chunk &c) {
-      if (opts.json) {
-        line.clear();
-        openai::write_chunk(line, meta, c, first);
-        line += '\n';
-        std::fwrite(line.data(), 1, line.size(), stdout);
-      } else if (!c.content.empty()) {  // an empty view may have a null data()
-        std::fwrite(c.content.data(), 1, c.content.size(), stdout);
-      }
-      first = false;
-      std::fflush(stdout);
-      return true;
-    });
+    if (opts.text) {
+      ChunkPrinter print(opts, {openai::new_id("cmpl"), openai::unix_now(), opts.model, "text_completion"});
+      host.stream_text(text_request(opts, prompt), [&](size_t index, const Chunk &c) { return print(c, true, index); });
+    } else {
+      ChunkPrinter print(opts, {openai::new_id("chatcmpl"), openai::unix_now(), opts.model});
+      host.stream(chat_request(opts, prompt), [&](const Chunk &c) { return print(c, false); });
+    }
     if (!opts.json) std::cout << '\n';
     return kOk;
   } catch (const Error &e) {

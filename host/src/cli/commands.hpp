@@ -21,6 +21,7 @@ struct CallOptions {
   std::string api_key, api_base;
   double timeout_s = 0;
   bool json = false;
+  bool text = false;  // complete, stream: a text completion of the prompt (/v1/completions), not a chat
 };
 
 int run_providers(Host &host, bool json);

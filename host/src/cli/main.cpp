@@ -54,10 +54,14 @@ int main(int argc, char **argv) {
   add_call_options(complete, complete_opts);
   complete->add_option("PROMPT", complete_prompt, "the user message")->required();
   complete->add_option("--system", complete_opts.system, "a system message sent first");
+  complete->add_flag("--text", complete_opts.text, "a text completion of PROMPT (OpenAI's /v1/completions), not a chat")
+      ->excludes("--system");
   auto *stream = app.add_subcommand("stream", "a streamed chat completion; prints text as it arrives");
   add_call_options(stream, stream_opts);
   stream->add_option("PROMPT", stream_prompt, "the user message")->required();
   stream->add_option("--system", stream_opts.system, "a system message sent first");
+  stream->add_flag("--text", stream_opts.text, "a streamed text completion of PROMPT, not a chat")
+      ->excludes("--system");
   auto *embed = app.add_subcommand("embed", "embeddings for one or more texts");
   add_call_options(embed, embed_opts);
   embed->add_option("TEXT", embed_texts, "texts to embed")->required();

@@ -327,16 +327,47 @@ CRequest::CRequest(const Request &r, std::string_view model, Body body, bool lis
   }
 }
 
-Response call_complete(const Plugin &plugin, const llmh_request &req, std::stop_token cancel) {
-  require(plugin, LLMH_CAP_COMPLETE, "complete");
+namespace {
+
+// The plugin's function answering a completion, or a stream, in `form`, and its name; throws
+// 501 when it has none.
+struct CompleteFn {
+  decltype(llmh_provider::complete) fn;
+  const char *name;
+};
+CompleteFn complete_fn(const Plugin &plugin, Form form) {
+  if (form == Form::kChat) {
+    require(plugin, LLMH_CAP_COMPLETE, "complete");
+    return {plugin.descriptor().complete, "complete"};
+  }
+  require(plugin, kCompleteText, "text completions (complete_text)");
+  return {plugin.text_completion()->complete_text, "complete_text"};
+}
+struct StreamFn {
+  decltype(llmh_provider::stream) fn;
+  const char *name;
+};
+StreamFn stream_fn(const Plugin &plugin, Form form) {
+  if (form == Form::kChat) {
+    require(plugin, LLMH_CAP_STREAM, "stream");
+    return {plugin.descriptor().stream, "stream"};
+  }
+  require(plugin, kStreamText, "streamed text completions (stream_text)");
+  return {plugin.text_completion()->stream_text, "stream_text"};
+}
+
+}  // namespace
+
+Response call_complete(const Plugin &plugin, const llmh_request &req, std::stop_token cancel, Form form) {
+  const CompleteFn complete = complete_fn(plugin, form);
   Response response;
   const CallControl control(std::move(cancel), req.timeout_s);
   CompleteState st{&response, &control};
   const llmh_response_builder builder = response_builder(st);
   llmh_error err = fresh_error();
   // A plugin that succeeded keeps its answer even when a cancel raced it.
-  if (plugin.descriptor().complete(plugin.instance(), &req, &builder, &err) != 0)
-    throw call_failure(plugin, err, control, req, "complete");
+  if (complete.fn(plugin.instance(), &req, &builder, &err) != 0)
+    throw call_failure(plugin, err, control, req, complete.name);
   if (std::optional<Error> e = response_failure(plugin, st)) throw std::move(*e);
   return response;
 }
@@ -347,21 +378,21 @@ std::optional<Error> response_failure(const Plugin &plugin, const CompleteState 
 }
 
 void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallback &on_chunk, std::stop_token cancel,
-                 const Request *request) {
-  require(plugin, LLMH_CAP_STREAM, "stream");
+                 const Request *request, Form form) {
+  const StreamFn stream = stream_fn(plugin, form);
   const CallControl control(std::move(cancel), req.timeout_s);
   StreamState st{&on_chunk, &control};
   const std::unique_ptr<StreamTally> tally = request ? StreamTally::for_call(plugin) : nullptr;
   st.tally = tally.get();
   const llmh_stream_sink sink = stream_sink(st);
   llmh_error err = fresh_error();
-  const int rc = plugin.descriptor().stream(plugin.instance(), &req, &sink, &err);
-  if (std::optional<Error> e = stream_failure(plugin, rc != 0, err, st, control, req)) throw std::move(*e);
+  const int rc = stream.fn(plugin.instance(), &req, &sink, &err);
+  if (std::optional<Error> e = stream_failure(plugin, rc != 0, err, st, control, req, stream.name)) throw std::move(*e);
   if (request) close_stream_usage(st, *request);
 }
 
 std::optional<Error> stream_failure(const Plugin &plugin, bool failed, llmh_error &err, const StreamState &st,
-                                    const CallControl &control, const llmh_request &req) {
+                                    const CallControl &control, const llmh_request &req, const char *call) {
   if (st.bad_chunk)
     return Error(500, "provider " + plugin.name() + " sent a stream chunk with struct_size smaller than " +
                           std::to_string(kChunkV1Size));
@@ -371,7 +402,7 @@ std::optional<Error> stream_failure(const Plugin &plugin, bool failed, llmh_erro
   // The consumer stopping the stream itself (its callback returned false) is not an error for
   // it; a cancel from outside, or the deadline, is.
   if (st.stopped && !control.cancelled()) return std::nullopt;
-  if (failed || st.stopped) return call_failure(plugin, err, control, req, "stream");
+  if (failed || st.stopped) return call_failure(plugin, err, control, req, call);
   return std::nullopt;
 }
 

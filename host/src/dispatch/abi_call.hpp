@@ -142,13 +142,18 @@ llmh_stream_sink stream_sink(StreamState &st);
 // How a stream that has ended went: nothing when it finished or its consumer stopped it, else
 // the error (`failed`: the plugin reported `err`).
 std::optional<Error> stream_failure(const Plugin &plugin, bool failed, llmh_error &err, const StreamState &st,
-                                    const CallControl &control, const llmh_request &req);
+                                    const CallControl &control, const llmh_request &req, const char *call = "stream");
 
-Response call_complete(const Plugin &plugin, const llmh_request &req, std::stop_token cancel);
+// Which of a plugin's calls answers: its chat call, or its text completion
+// (llmhost/text_completion.h), which takes and gives the same types.
+enum class Form { kChat, kText };
+
+// Throw 501 naming the provider when it lacks the call in `form`.
+Response call_complete(const Plugin &plugin, const llmh_request &req, std::stop_token cancel, Form form = Form::kChat);
 // `request`: the call's request, whose usage the host counts when the provider reports none;
 // null (a worker process) to count none.
 void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallback &on_chunk, std::stop_token cancel,
-                 const Request *request = nullptr);
+                 const Request *request = nullptr, Form form = Form::kChat);
 EmbeddingResponse call_embed(const Plugin &plugin, const llmh_request &req, std::stop_token cancel);
 
 }  // namespace llmhost::detail

@@ -181,4 +181,28 @@ Body request_body(const Request &r, std::string &out) {
   return {out, true};
 }
 
+Request prompt_request(const Request &r, size_t index) {
+  Request one;
+  one.model = r.model;
+  one.params = r.params;
+  one.api_key = r.api_key;
+  one.api_base = r.api_base;
+  one.timeout_s = r.timeout_s;
+  one.num_retries = r.num_retries;
+  one.input = {r.input.at(index)};
+  if (!simdjson::validate_utf8(one.input.front().data(), one.input.front().size()))
+    throw Error(400, "prompt " + std::to_string(index) + " is not valid UTF-8");
+  std::string storage;
+  const Body body = request_body(r, storage);
+  std::optional<simdjson::dom::parser> own;
+  json::Writer w(one.body_json);
+  w.begin_object();
+  for (auto [key, value] : parse_object(body.text, "request body", own))
+    if (key != "prompt" && key != "messages" && key != "input") w.key(key).raw(simdjson::minify(value));
+  w.member("prompt", one.input.front());
+  w.end_object();
+  one.body_json_checked = true;
+  return one;
+}
+
 }  // namespace llmhost::detail

@@ -23,4 +23,9 @@ std::string request_body(const Request &request);
 // be merged into it, else of `storage`, which receives the built body.
 Body request_body(const Request &request, std::string &storage);
 
+// The request of prompt number `index` of a text completion (llmhost/text_completion.h): the
+// same settings, request.input[index] as its one input, and a checked body whose "prompt" is
+// that prompt alone (no "messages" or "input"). Throws as request_body.
+Request prompt_request(const Request &request, size_t index);
+
 }  // namespace llmhost::detail

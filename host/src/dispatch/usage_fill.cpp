@@ -18,7 +18,10 @@ std::optional<Usage> estimate(const tokens::Encoding &e, const Request &request,
                               std::string_view reasoning, std::span<const ToolCall> calls) {
   try {
     Usage u;
-    u.prompt_tokens = static_cast<int64_t>(tokens::count_chat_prompt(e, request.messages));
+    // A text completion's prompt is the one input (the host makes one call per prompt).
+    const bool text = request.messages.empty() && request.input.size() == 1;
+    u.prompt_tokens =
+        static_cast<int64_t>(text ? e.count(request.input[0]) : tokens::count_chat_prompt(e, request.messages));
     u.completion_tokens = static_cast<int64_t>(tokens::count_completion(e, content, reasoning, calls));
     u.total_tokens = u.prompt_tokens + u.completion_tokens;
     u.estimated = true;

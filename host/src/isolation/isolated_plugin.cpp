@@ -23,6 +23,7 @@ struct StandIn {
   std::shared_ptr<Supervisor> supervisor;
   llmh_provider descriptor{};
   llmh_async_provider async{};
+  llmh_text_completion_provider text{};
   std::vector<const char *> models;  // views into supervisor->hello().info, NULL-terminated
 };
 
@@ -230,12 +231,14 @@ void complete_async(void *instance, const llmh_request *req, const llmh_response
   supervisor_of(instance).begin(std::move(call), CallKind::kComplete, *req, body_checked(*req));
 }
 
+// `complete`, and the text completion's complete_text (kCompleteText).
+template <CallKind kKind>
 int complete(void *instance, const llmh_request *req, const llmh_response_builder *out, llmh_error *err) {
   std::promise<std::optional<llmh_error>> result;
   auto call = std::make_shared<CompleteCall>(
       out, [&result](const llmh_error *e) { result.set_value(e ? std::optional<llmh_error>(*e) : std::nullopt); });
   std::future<std::optional<llmh_error>> ended = result.get_future();
-  supervisor_of(instance).begin(std::move(call), CallKind::kComplete, *req, body_checked(*req));
+  supervisor_of(instance).begin(std::move(call), kKind, *req, body_checked(*req));
   const std::optional<llmh_error> e = ended.get();
   return e ? fail_with(err, *e) : 0;
 }
@@ -248,6 +251,8 @@ int embed(void *instance, const llmh_request *req, const llmh_embedding_builder 
   return e ? fail_with(err, *e) : 0;
 }
 
+// `stream`, and the text completion's stream_text (kStreamText).
+template <CallKind kKind>
 int stream(void *instance, const llmh_request *req, const llmh_stream_sink *sink, llmh_error *err) {
   Supervisor &supervisor = supervisor_of(instance);
   // As for the other calls (Supervisor::watch_calls), the worker keeps the deadline itself:
@@ -256,7 +261,7 @@ int stream(void *instance, const llmh_request *req, const llmh_stream_sink *sink
                                                  std::chrono::milliseconds(100)
                                            : std::chrono::steady_clock::time_point::max();
   auto call = std::make_shared<StreamCall>();
-  const uint64_t id = supervisor.begin(call, CallKind::kStream, *req, body_checked(*req));
+  const uint64_t id = supervisor.begin(call, kKind, *req, body_checked(*req));
   bool stopped = false;  // the consumer gave up: the rest of the stream is dropped
   uint32_t taken = 0;    // chunks delivered since the last credit
   std::string batch;     // swapped with the queue: the two keep their room
@@ -294,8 +299,10 @@ int stream(void *instance, const llmh_request *req, const llmh_stream_sink *sink
 
 const void *get_extension(void *instance, const char *id) {
   auto *s = static_cast<StandIn *>(instance);
-  return std::strcmp(id, LLMH_ASYNC_EXTENSION_ID) == 0 && (s->descriptor.capabilities & LLMH_CAP_COMPLETE) ? &s->async
-                                                                                                           : nullptr;
+  if (std::strcmp(id, LLMH_ASYNC_EXTENSION_ID) == 0 && (s->descriptor.capabilities & LLMH_CAP_COMPLETE))
+    return &s->async;
+  if (std::strcmp(id, LLMH_TEXT_COMPLETION_EXTENSION_ID) == 0 && s->text.complete_text) return &s->text;
+  return nullptr;
 }
 
 }  // namespace
@@ -323,15 +330,20 @@ std::shared_ptr<detail::Plugin> load_isolated(const std::filesystem::path &file,
   d.name = hello.info.name.c_str();
   d.version = hello.info.version.c_str();
   d.description = hello.info.description.c_str();
-  d.capabilities = hello.info.capabilities | (hello.reads_body_members ? LLMH_CAP_BODY_MEMBERS : 0);
+  const uint64_t caps = hello.info.capabilities;
+  d.capabilities = (caps & (LLMH_CAP_COMPLETE | LLMH_CAP_STREAM | LLMH_CAP_EMBED)) |
+                   (hello.reads_body_members ? LLMH_CAP_BODY_MEMBERS : 0);
   d.models = in->models.data();
   d.create = &create_refused;
-  d.complete = (d.capabilities & LLMH_CAP_COMPLETE) ? &complete : nullptr;
-  d.stream = (d.capabilities & LLMH_CAP_STREAM) ? &stream : nullptr;
+  d.complete = (d.capabilities & LLMH_CAP_COMPLETE) ? &complete<CallKind::kComplete> : nullptr;
+  d.stream = (d.capabilities & LLMH_CAP_STREAM) ? &stream<CallKind::kStream> : nullptr;
   d.embed = (d.capabilities & LLMH_CAP_EMBED) ? &embed : nullptr;
   d.get_extension = &get_extension;
   in->async.struct_size = sizeof in->async;
   in->async.complete_async = &complete_async;
+  in->text.struct_size = sizeof in->text;
+  in->text.complete_text = (caps & kCompleteText) ? &complete<CallKind::kCompleteText> : nullptr;
+  in->text.stream_text = (caps & kStreamText) ? &stream<CallKind::kStreamText> : nullptr;
 
   ProviderInfo info = hello.info;
   info.file = file.string();

@@ -141,7 +141,7 @@ bool decode_call(std::string_view payload, CallMessage &call) {
   Decoder d(payload);
   bool ok = true;
   const uint8_t kind = d.u8();
-  ok = kind >= static_cast<uint8_t>(CallKind::kComplete) && kind <= static_cast<uint8_t>(CallKind::kEmbed);
+  ok = kind >= static_cast<uint8_t>(CallKind::kComplete) && kind <= static_cast<uint8_t>(CallKind::kStreamText);
   call.kind = static_cast<CallKind>(kind);
   call.model = d.str();
   Request &r = call.request;

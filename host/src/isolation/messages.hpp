@@ -16,7 +16,13 @@
 
 namespace llmhost::isolation {
 
-enum class CallKind : uint8_t { kComplete = 1, kStream = 2, kEmbed = 3 };
+// kCompleteText, kStreamText: the text completion of llmhost/text_completion.h, which takes and
+// gives what kComplete and kStream do.
+enum class CallKind : uint8_t { kComplete = 1, kStream = 2, kEmbed = 3, kCompleteText = 4, kStreamText = 5 };
+constexpr bool is_stream(CallKind kind) { return kind == CallKind::kStream || kind == CallKind::kStreamText; }
+// The answer a call of `kind` ends with, when it does not fail.
+enum class DoneKind : uint8_t;
+constexpr DoneKind answer_of(CallKind kind);
 
 // kCall: the kind, and the request as the host lays it out for a plugin (the model as the
 // plugin sees it, the body it is handed; `body_checked`: the host knows the body is one valid
@@ -46,6 +52,9 @@ bool decode_chunk(std::string_view payload, ChunkView &chunk);
 // kDone: a call's end: an error (status and message), or the answer of a completion
 // (`response`), of an embedding (`embeddings`), or of a stream (nothing: its chunks came before).
 enum class DoneKind : uint8_t { kError = 1, kResponse = 2, kEmbeddings = 3, kStream = 4 };
+constexpr DoneKind answer_of(CallKind kind) {
+  return kind == CallKind::kEmbed ? DoneKind::kEmbeddings : is_stream(kind) ? DoneKind::kStream : DoneKind::kResponse;
+}
 struct DoneMessage {
   DoneKind kind = DoneKind::kError;
   int status = 0;

@@ -145,8 +145,7 @@ Supervisor::Launch Supervisor::launch(HelloMessage &hello) {
         failed.whole = true;
         return failed;
       }
-      if (!detail::valid_provider_name(hello.info.name) ||
-          (hello.info.capabilities & ~uint64_t{kComplete | kStream | kEmbed}) != 0)
+      if (!detail::valid_provider_name(hello.info.name) || (hello.info.capabilities & ~kAllCapabilities) != 0)
         return give_up("its worker described the plugin in a way no valid plugin is described");
       return out;
     }
@@ -332,7 +331,7 @@ bool Supervisor::handle(const Frame &f, std::string &why) {
       {
         std::lock_guard lock(mu_);
         Entry *e = sent(f.call_id);
-        if (!e || e->kind != CallKind::kStream)
+        if (!e || !is_stream(e->kind))
           return why = "sent a chunk for call " + std::to_string(f.call_id) + ", which is no stream in flight", false;
         if (++e->outstanding > kStreamWindow)
           return why = "sent more chunks than its stream's credit (" + std::to_string(kStreamWindow) + ")", false;
@@ -349,10 +348,7 @@ bool Supervisor::handle(const Frame &f, std::string &why) {
         std::lock_guard lock(mu_);
         Entry *e = sent(f.call_id);
         if (!e) return why = "answered call " + std::to_string(f.call_id) + ", which is not in flight", false;
-        const bool fits = done.kind == DoneKind::kError ||
-                          (done.kind == DoneKind::kResponse && e->kind == CallKind::kComplete) ||
-                          (done.kind == DoneKind::kStream && e->kind == CallKind::kStream) ||
-                          (done.kind == DoneKind::kEmbeddings && e->kind == CallKind::kEmbed);
+        const bool fits = done.kind == DoneKind::kError || done.kind == answer_of(e->kind);
         if (!fits) return why = "answered call " + std::to_string(f.call_id) + " with the wrong kind of answer", false;
         call = std::move(e->call);
         calls_.erase(f.call_id);

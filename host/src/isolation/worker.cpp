@@ -171,9 +171,16 @@ void run_blocking(const detail::Plugin &plugin, Calls &calls, uint64_t id, const
     std::string body_storage;
     const detail::Body body = detail::request_body(call.request, body_storage);
     const detail::CRequest creq(call.request, call.model, body, plugin.reads_body_members());
+    const detail::Form form = call.kind == CallKind::kCompleteText || call.kind == CallKind::kStreamText
+                                  ? detail::Form::kText
+                                  : detail::Form::kChat;
     switch (call.kind) {
-      case CallKind::kComplete: encode_done_response(payload, detail::call_complete(plugin, *creq.get(), stop)); break;
-      case CallKind::kStream: {
+      case CallKind::kComplete:
+      case CallKind::kCompleteText:
+        encode_done_response(payload, detail::call_complete(plugin, *creq.get(), stop, form));
+        break;
+      case CallKind::kStream:
+      case CallKind::kStreamText: {
         const auto deadline = deadline_of(call.request);
         std::string chunk;
         detail::call_stream(
@@ -183,7 +190,7 @@ void run_blocking(const detail::Plugin &plugin, Calls &calls, uint64_t id, const
               encode_chunk(chunk, c);
               return calls.send_chunk(id, chunk, deadline);
             },
-            stop);
+            stop, nullptr, form);
         encode_done_stream(payload);
         break;
       }

@@ -92,6 +92,30 @@ const llmh_async_provider *async_table(const llmh_provider &d, void *instance, c
   return t;
 }
 
+// The plugin's text completion table, checked like the descriptor; nullptr when it offers none.
+const llmh_text_completion_provider *text_table(const llmh_provider &d, void *instance,
+                                                const std::filesystem::path &file) {
+  if (!d.get_extension) return nullptr;
+  const auto *t =
+      static_cast<const llmh_text_completion_provider *>(d.get_extension(instance, LLMH_TEXT_COMPLETION_EXTENSION_ID));
+  if (!t) return nullptr;
+  if (!LLMH_HAS_FIELD(t, llmh_text_completion_provider, stream_text))
+    refuse(LoadErrorKind::kInvalidDescriptor, file,
+           "its " LLMH_TEXT_COMPLETION_EXTENSION_ID " table has struct_size " + std::to_string(t->struct_size) +
+               ", too small for version 1 of it");
+  if (!t->complete_text)
+    refuse(LoadErrorKind::kInvalidDescriptor, file,
+           "its " LLMH_TEXT_COMPLETION_EXTENSION_ID " table has a NULL complete_text");
+  return t;
+}
+
+// The capabilities of a plugin's extension tables, as ProviderInfo lists them.
+uint64_t extension_capabilities(const llmh_text_completion_provider *text) {
+  uint64_t caps = 0;
+  if (text) caps |= kCompleteText | (text->stream_text ? uint64_t{kStreamText} : 0);
+  return caps;
+}
+
 }  // namespace
 
 bool valid_provider_name(std::string_view name) {
@@ -160,6 +184,8 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const st
   p->async_ = async_table(*d, instance, file);
   info.async_complete = p->async_ != nullptr;
   info.async_stream = p->async_stream() != nullptr;
+  p->text_ = text_table(*d, instance, file);
+  info.capabilities |= extension_capabilities(p->text_);
   return p;
 }
 
@@ -178,6 +204,7 @@ std::shared_ptr<Plugin> Plugin::host_implemented(const std::filesystem::path &fi
   p->info_ = std::move(info);
   p->worker_ = std::move(worker);
   p->async_ = async_table(*descriptor, instance, file);
+  p->text_ = text_table(*descriptor, instance, file);
   return p;
 }
 

@@ -14,6 +14,7 @@
 #include "llmhost/async.h"
 #include "llmhost/errors.hpp"
 #include "llmhost/provider.h"
+#include "llmhost/text_completion.h"
 #include "llmhost/types.hpp"
 #include "loader/extension_lookup.hpp"
 #include "loader/plugin_reaper.hpp"
@@ -84,6 +85,8 @@ class Plugin {
   auto async_stream() const {
     return async_ && LLMH_HAS_FIELD(async_, llmh_async_provider, stream_async) ? async_->stream_async : nullptr;
   }
+  // The plugin's "llmhost.text_completion.v1" table (validated), or nullptr when it has none.
+  const llmh_text_completion_provider *text_completion() const { return text_; }
 
  private:
   Plugin() = default;
@@ -98,6 +101,7 @@ class Plugin {
   std::shared_ptr<const HostServices> services_;
   llmh_host_api api_{};
   const llmh_async_provider *async_ = nullptr;
+  const llmh_text_completion_provider *text_ = nullptr;
   std::shared_ptr<const PluginWorker> worker_;
   std::shared_ptr<void> owner_;  // a host-implemented descriptor and its instance
 };

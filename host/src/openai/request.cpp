@@ -221,6 +221,46 @@ bool read_param(Params &p, std::string_view key, element v) {
   return true;
 }
 
+// `stream` and `stream_options.include_usage`; returns false when `key` is neither.
+bool read_stream_option(bool &stream, bool &include_usage, std::string_view key, element v) {
+  if (key == "stream") {
+    stream = !v.is_null() && get_bool(v, "stream");
+  } else if (key == "stream_options") {
+    if (v.is_null()) return true;
+    object so;
+    if (v.get(so)) bad("stream_options", "\"stream_options\" must be an object");
+    element iu;
+    if (!so["include_usage"].get(iu) && !iu.is_null()) include_usage = get_bool(iu, "stream_options.include_usage");
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Texts given as one string or an array of strings (embeddings' input, completions' prompt):
+// one or more; token arrays are refused.
+std::vector<std::string> get_texts(object body, const char *key) {
+  element v;
+  if (body[key].get(v)) bad(key, "missing required field " + in_quotes(key));
+  std::vector<std::string> out;
+  std::string_view s;
+  array items;
+  if (!v.get(s)) {
+    out.emplace_back(s);
+  } else if (!v.get(items)) {
+    const Path at(key);
+    for (element e : items) {
+      if (!e.is_string())
+        bad(key, in_quotes(key) + " must be a string or an array of strings (token arrays are not supported)");
+      out.push_back(get_string(e, Path(at, out.size())));
+    }
+    if (out.empty()) bad(key, in_quotes(key) + " must not be empty");
+  } else {
+    bad(key, in_quotes(key) + " must be a string or an array of strings");
+  }
+  return out;
+}
+
 std::string get_model(object body) {
   element v;
   if (body["model"].get(v)) bad("model", "missing required field \"model\"");
@@ -239,17 +279,8 @@ ChatRequest chat(std::string_view body) {
   for (auto [key, val] : obj) {
     if (key == "messages")
       r.messages = get_messages(val), has_messages = true;
-    else if (key == "stream")
-      out.stream = !val.is_null() && get_bool(val, "stream");
-    else if (key == "stream_options" && !val.is_null()) {
-      object so;
-      if (val.get(so)) bad("stream_options", "\"stream_options\" must be an object");
-      element iu;
-      if (!so["include_usage"].get(iu) && !iu.is_null())
-        out.include_usage = get_bool(iu, "stream_options.include_usage");
-    } else {
+    else if (!read_stream_option(out.stream, out.include_usage, key, val))
       read_param(r.params, key, val);
-    }
   }
   if (!has_messages) bad("messages", "missing required field \"messages\"");
   r.body_json.assign(body);
@@ -263,23 +294,7 @@ EmbeddingsRequest embeddings(std::string_view body) {
   EmbeddingsRequest out;
   Request &r = out.request;
   r.model = get_model(obj);
-  element input;
-  if (obj["input"].get(input)) bad("input", "missing required field \"input\"");
-  std::string_view s;
-  array items;
-  if (!input.get(s)) {
-    r.input.emplace_back(s);
-  } else if (!input.get(items)) {
-    const Path at("input");
-    for (element e : items) {
-      if (!e.is_string())
-        bad("input", "\"input\" must be a string or an array of strings (token arrays are not supported)");
-      r.input.push_back(get_string(e, Path(at, r.input.size())));
-    }
-    if (r.input.empty()) bad("input", "\"input\" must not be empty");
-  } else {
-    bad("input", "\"input\" must be a string or an array of strings");
-  }
+  r.input = get_texts(obj, "input");
   element fmt;
   if (!obj["encoding_format"].get(fmt) && !fmt.is_null()) {
     const std::string f = get_string(fmt, "encoding_format");
@@ -290,6 +305,20 @@ EmbeddingsRequest embeddings(std::string_view body) {
   if (!obj["user"].get(user) && !user.is_null()) r.params.user = get_string(user, "user");
   r.body_json.assign(body);
   r.body_json_checked = true;  // parsed above: the plugin is handed its members, no second parse
+  return out;
+}
+
+TextCompletionRequest text_completion(std::string_view body) {
+  std::optional<simdjson::dom::parser> own;
+  object obj = parse_object(body, own);
+  TextCompletionRequest out;
+  Request &r = out.request;
+  r.model = get_model(obj);
+  r.input = get_texts(obj, "prompt");
+  for (auto [key, val] : obj)
+    if (!read_stream_option(out.stream, out.include_usage, key, val)) read_param(r.params, key, val);
+  r.body_json.assign(body);
+  r.body_json_checked = true;
   return out;
 }
 
@@ -306,6 +335,14 @@ ChatParse parse_chat_request(std::string_view body) {
 EmbeddingsParse parse_embeddings_request(std::string_view body) {
   try {
     return embeddings(body);
+  } catch (Bad &b) {
+    return RequestError{std::move(b.message), std::move(b.param)};
+  }
+}
+
+TextCompletionParse parse_text_completion_request(std::string_view body) {
+  try {
+    return text_completion(body);
   } catch (Bad &b) {
     return RequestError{std::move(b.message), std::move(b.param)};
   }

@@ -1,4 +1,5 @@
-// The OpenAI request codec: a chat-completions or embeddings request body (JSON text) ->
+// The OpenAI request codec: a chat-completions, text-completions or embeddings request body
+// (JSON text) ->
 // llmhost::Request. Pure functions (no I/O, no globals), so they can be fuzzed directly.
 //
 // Only the fields the host types carry are extracted and type-checked; the whole body is kept
@@ -32,11 +33,20 @@ struct EmbeddingsRequest {
   bool base64 = false;  // encoding_format "base64"
 };
 
+// A legacy completions request (/v1/completions).
+struct TextCompletionRequest {
+  Request request;  // request.input holds the prompts
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+};
+
 using ChatParse = std::variant<ChatRequest, RequestError>;
 using EmbeddingsParse = std::variant<EmbeddingsRequest, RequestError>;
+using TextCompletionParse = std::variant<TextCompletionRequest, RequestError>;
 
 // Never throw for any input (std::bad_alloc aside).
 ChatParse parse_chat_request(std::string_view body);
 EmbeddingsParse parse_embeddings_request(std::string_view body);
+TextCompletionParse parse_text_completion_request(std::string_view body);
 
 }  // namespace llmhost::openai

@@ -139,13 +139,9 @@ void write_completion(std::string &out, const Response &r) {
   w.end_object();
 }
 
-StreamMeta::StreamMeta(std::string_view id, int64_t created, std::string_view model) {
+StreamMeta::StreamMeta(std::string_view id, int64_t created, std::string_view model, std::string_view object) {
   json::Writer w(prefix_);
-  w.begin_object()
-      .member("id", id)
-      .member("object", "chat.completion.chunk")
-      .member("created", created)
-      .member("model", model);
+  w.begin_object().member("id", id).member("object", object).member("created", created).member("model", model);
   w.key("choices").begin_array();
 }
 
@@ -191,6 +187,47 @@ void write_chunk(std::string &out, const StreamMeta &meta, const Chunk &c, bool 
     mark_estimated(w, *c.usage);
   }
   upstream.top(w);
+  w.end_object();
+}
+
+namespace {
+// One choice of a text completion, whole or streamed; `finish_reason` empty writes null.
+void text_choice(json::Writer &w, size_t index, std::string_view text, std::string_view finish_reason) {
+  w.begin_object().member("text", text).member("index", static_cast<int64_t>(index));
+  w.key("logprobs").null().key("finish_reason");
+  if (finish_reason.empty())
+    w.null();
+  else
+    w.value(finish_reason);
+  w.end_object();
+}
+}  // namespace
+
+void write_text_completion(std::string &out, const TextCompletion &r) {
+  json::Writer w(out);
+  w.begin_object()
+      .member("id", r.id)
+      .member("object", "text_completion")
+      .member("created", r.created)
+      .member("model", r.model);
+  w.key("choices").begin_array();
+  for (size_t i = 0; i < r.choices.size(); ++i) text_choice(w, i, r.choices[i].text, r.choices[i].finish_reason);
+  w.end_array().key("usage");
+  usage_members(w, r.usage);
+  mark_estimated(w, r.usage);
+  w.end_object();
+}
+
+void write_text_chunk(std::string &out, const StreamMeta &meta, size_t index, const Chunk &c) {
+  out += meta.prefix();
+  json::Writer w(out);  // inside the choices array the prefix opened
+  if (!c.usage || !c.content.empty() || !c.finish_reason.empty()) text_choice(w, index, c.content, c.finish_reason);
+  w.end_array();
+  if (c.usage) {
+    w.key("usage");
+    usage_members(w, *c.usage);
+    mark_estimated(w, *c.usage);
+  }
   w.end_object();
 }
 

@@ -1,5 +1,5 @@
 // OpenAI wire objects written from host results: chat.completion, chat.completion.chunk,
-// the embeddings list. Shared by the CLI's --json output and the proxy.
+// text_completion (whole and streamed), the embeddings list. Shared by the CLI's --json output and the proxy.
 #pragma once
 
 #include <string>
@@ -20,7 +20,8 @@ void write_completion(std::string &out, const Response &r);
 // open every chunk with is rendered once per stream, not once per chunk.
 class StreamMeta {
  public:
-  StreamMeta(std::string_view id, int64_t created, std::string_view model);
+  StreamMeta(std::string_view id, int64_t created, std::string_view model,
+             std::string_view object = "chat.completion.chunk");
   // {"id":...,"object":"chat.completion.chunk","created":...,"model":...,"choices":[
   const std::string &prefix() const { return prefix_; }
 
@@ -30,6 +31,15 @@ class StreamMeta {
 
 // Appends a `chat.completion.chunk` object. `first` adds role "assistant" to the delta.
 void write_chunk(std::string &out, const StreamMeta &meta, const Chunk &c, bool first);
+
+// Appends a `text_completion` object for `r` (r.id and r.created must be set): one choice per
+// prompt.
+void write_text_completion(std::string &out, const TextCompletion &r);
+
+// Appends one streamed `text_completion` object (`meta` made with object "text_completion"):
+// the next text of choice `index`, with its finish reason when it is the last. A chunk with only
+// usage (include_usage) has no choices.
+void write_text_chunk(std::string &out, const StreamMeta &meta, size_t index, const Chunk &c);
 
 // How write_embeddings writes each vector: JSON numbers, or base64 of its float32 values as
 // little-endian bytes, as OpenAI sends for encoding_format "base64" (the official clients ask

@@ -37,7 +37,7 @@ void SseFramer::finish(std::string &out) {
   out += "data: [DONE]\n\n";
 }
 
-void SseFramer::error(std::string &out, int status, std::string_view message, std::string_view code) {
+void write_sse_error(std::string &out, int status, std::string_view message, std::string_view code) {
   out += "data: ";
   out += error_json(status, message, {}, code);
   out += "\n\ndata: [DONE]\n\n";

@@ -16,6 +16,10 @@
 
 namespace llmhost::openai {
 
+// Appends the event that ends a stream which failed after it started (an OpenAI error object),
+// and [DONE]. `code`: the OpenAI error code, empty for one derived from the status.
+void write_sse_error(std::string &out, int status, std::string_view message, std::string_view code = {});
+
 class SseFramer {
  public:
   SseFramer(StreamMeta meta, bool include_usage) : meta_(std::move(meta)), include_usage_(include_usage) {}
@@ -24,9 +28,10 @@ class SseFramer {
   void chunk(std::string &out, const Chunk &c);
   // Appends the closing frames.
   void finish(std::string &out);
-  // Appends an error event (the stream failed after it started) and [DONE].
-  // `code`: the OpenAI error code, empty for one derived from the status.
-  void error(std::string &out, int status, std::string_view message, std::string_view code = {});
+  // Appends an error event (the stream failed after it started) and [DONE]: write_sse_error.
+  void error(std::string &out, int status, std::string_view message, std::string_view code = {}) {
+    write_sse_error(out, status, message, code);
+  }
 
   bool started() const { return started_; }
 

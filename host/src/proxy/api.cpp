@@ -24,8 +24,9 @@ struct Endpoint {
   bool api;                // needs the master key; also served under /v1
 };
 
-constexpr std::array<Endpoint, 8> kEndpoints = {{
+constexpr std::array<Endpoint, 9> kEndpoints = {{
     {"/chat/completions", "POST", "/v1/chat/completions", true},
+    {"/completions", "POST", "/v1/completions", true},
     {"/embeddings", "POST", "/v1/embeddings", true},
     {"/utils/token_counter", "POST", "/utils/token_counter", true},  // LiteLLM's path
     {"/models", "GET", "/v1/models", true},
@@ -81,6 +82,7 @@ void Api::handle(std::shared_ptr<Exchange> ex) {
   }
   if (e->route == "/v1/chat/completions") return chat(std::move(ex));
   if (e->route == "/v1/embeddings") return post_work_([this, ex] { embeddings(ex); });
+  if (e->route == "/v1/completions") return post_work_([this, ex] { text_completions(ex); });
   if (e->route == "/utils/token_counter") return post_work_([this, ex] { token_counter(ex); });
   // The calls above are labelled once their model is known (by the attempt that runs them, with
   // its provider); everything else here.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <future>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,6 +77,11 @@ class Attempts {
   bool last() const { return i_ + 1 == route_.size(); }
   // The model name the client sent.
   const std::string &asked() const { return asked_; }
+  // The model an answer reports: the one the client asked for, unless the plugin named one
+  // more specific than `routed`, the attempt's "provider/model".
+  std::string reported(const std::string &from_plugin, const std::string &routed) const {
+    return from_plugin.empty() || from_plugin == routed ? asked_ : from_plugin;
+  }
 
   // After the current attempt failed with `e`: nothing when another attempt should follow (the
   // failure is counted), else the error to report, naming the attempts that failed before. An
@@ -180,5 +186,23 @@ class Attempts {
   std::optional<routing::Refusal> soonest_;  // of those passed over, the one with room first
   bool exhausted_ = false;                   // start() found no deployment that may take the call
 };
+
+// Runs a call through its route's attempts on a worker (admission may wait here), until one
+// answers or Attempts::failed gives up, and then replies with that error. `attempt(target)` makes
+// one attempt and replies itself, or throws Error for failed() to judge.
+template <class Attempt>
+void attempt_in_turn(Attempts &attempts, const routing::Limiter &limiter, Metrics &metrics, Exchange &ex, Request &req,
+                     const Host &host, Attempt attempt) {
+  for (;;) {
+    try {
+      std::promise<void> admitted;
+      attempts.admit(limiter, [&admitted] { admitted.set_value(); });
+      admitted.get_future().wait();
+      return attempt(attempts.start(ex, req, host));
+    } catch (const Error &e) {
+      if (std::optional<Error> final = attempts.failed(e, ex, metrics)) return ex.reply(attempts.reply(*final));
+    }
+  }
+}
 
 }  // namespace llmhost::proxy

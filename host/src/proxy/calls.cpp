@@ -1,9 +1,7 @@
-// The endpoints that call a plugin: chat completions (JSON or SSE) and embeddings. A chat
-// request is parsed on the I/O thread; a completion or a stream then goes through the callback
-// form of Host::complete or Host::stream, embeddings run on a worker. The client's disconnect
-// arrives as a stop on ex->cancelled().
-#include <future>
-
+// The endpoints that call a plugin: chat completions (JSON or SSE) and embeddings (text
+// completions: text_completions.cpp). A chat request is parsed on the I/O thread; a completion
+// or a stream then goes through the callback form of Host::complete or Host::stream,
+// embeddings run on a worker. The client's disconnect arrives as a stop on ex->cancelled().
 #include "openai/request.hpp"
 #include "openai/response.hpp"
 #include "openai/sse_framer.hpp"
@@ -12,14 +10,6 @@
 #include "proxy/error_reply.hpp"
 
 namespace llmhost::proxy {
-namespace {
-
-// Reports the model the client asked for unless the plugin named a more specific one.
-std::string reported_model(const std::string &from_plugin, const std::string &routed, const std::string &asked) {
-  return from_plugin.empty() || from_plugin == routed ? asked : from_plugin;
-}
-
-}  // namespace
 
 // A chat completion (not streamed) on its way through its route, one attempt per callback.
 struct Api::Completion {
@@ -142,7 +132,7 @@ void Api::on_completed(const std::shared_ptr<Completion> &c, CompleteResult &res
   if (Response *r = std::get_if<Response>(&result)) {
     r->id = openai::new_id("chatcmpl");
     r->created = openai::unix_now();
-    r->model = reported_model(r->model, c->routed, c->attempts.asked());
+    r->model = c->attempts.reported(r->model, c->routed);
     c->ex->usage(r->usage);
     c->attempts.succeeded(r->usage);
     Reply reply;
@@ -200,24 +190,15 @@ void Api::embeddings(std::shared_ptr<Exchange> ex) {
   } catch (const Error &e) {
     return refuse(*ex, kRoute, req.model, false, error_reply(e));
   }
-  // Each attempt in turn, on this worker, until one answers or Attempts::failed gives up.
-  for (;;) {
-    try {
-      std::promise<void> admitted;  // a worker may wait (an I/O thread never does)
-      attempts->admit(limiter_, [&admitted] { admitted.set_value(); });
-      admitted.get_future().wait();
-      const Target target = attempts->start(*ex, req, host_);
-      EmbeddingResponse r = host_.embed(target, req, ex->cancelled());
-      r.model = reported_model(r.model, req.model, attempts->asked());
-      attempts->succeeded(r.usage);
-      Reply reply;
-      openai::write_embeddings(reply.body, r,
-                               emb.base64 ? openai::EmbeddingEncoding::kBase64 : openai::EmbeddingEncoding::kFloat);
-      return ex->reply(std::move(reply));
-    } catch (const Error &e) {
-      if (std::optional<Error> final = attempts->failed(e, *ex, metrics_)) return ex->reply(attempts->reply(*final));
-    }
-  }
+  attempt_in_turn(*attempts, limiter_, metrics_, *ex, req, host_, [&](const Target &target) {
+    EmbeddingResponse r = host_.embed(target, req, ex->cancelled());
+    r.model = attempts->reported(r.model, req.model);
+    attempts->succeeded(r.usage);
+    Reply reply;
+    openai::write_embeddings(reply.body, r,
+                             emb.base64 ? openai::EmbeddingEncoding::kBase64 : openai::EmbeddingEncoding::kFloat);
+    ex->reply(std::move(reply));
+  });
 }
 
 }  // namespace llmhost::proxy

@@ -18,7 +18,8 @@
  *
  * The capabilities come from the methods the class overrides (complete or complete_async:
  * LLMH_CAP_COMPLETE; stream or stream_async: LLMH_CAP_STREAM; embed: LLMH_CAP_EMBED), so they
- * cannot disagree with the code. A fifth macro argument adds LLMH_CAP_BODY_MEMBERS; call bits
+ * cannot disagree with the code; so do the extension tables it offers (complete_text and
+ * stream_text: "llmhost.text_completion.v1"). A fifth macro argument adds LLMH_CAP_BODY_MEMBERS; call bits
  * written there must match the overrides, or the plugin does not compile.
  *
  * What the helper guarantees:
@@ -36,6 +37,7 @@
 #ifndef LLMHOST_PROVIDER_HPP
 #define LLMHOST_PROVIDER_HPP
 
+#include <llmhost/text_completion.h>
 #include <llmhost/async_call.hpp>
 #include <llmhost/views.hpp>
 
@@ -79,6 +81,16 @@ class Provider {
   virtual void stream(const Request &, Stream &) { throw Error(501, "stream is not implemented by this provider"); }
   // Embeddings: one vector per request input. Default: throws Error(501). Any thread.
   virtual void embed(const Request &, Embeddings &) { throw Error(501, "embed is not implemented by this provider"); }
+  // Text completion (llmhost/text_completion.h): the text for the one prompt req.prompt(),
+  // through out.content(). Any thread, concurrently. Overriding it offers the extension.
+  virtual void complete_text(const Request &, Response &) {
+    throw Error(501, "complete_text is not implemented by this provider");
+  }
+  // The same, streamed: chunks whose content is the next piece of text, then finish(). Needs
+  // complete_text too. Any thread, concurrently.
+  virtual void stream_text(const Request &, Stream &) {
+    throw Error(501, "stream_text is not implemented by this provider");
+  }
 
   // The asynchronous forms (llmhost/async.h): start the call and return without waiting; end
   // it later through the handle. To keep the call past the return, move the handle out
@@ -139,6 +151,10 @@ struct Overrides {
       !std::is_same<decltype(&T::complete_async), void (Provider::*)(AsyncCompletion &&)>::value;
   static constexpr bool stream_async =
       !std::is_same<decltype(&T::stream_async), void (Provider::*)(AsyncStream &&)>::value;
+  static constexpr bool complete_text =
+      !std::is_same<decltype(&T::complete_text), void (Provider::*)(const Request &, Response &)>::value;
+  static constexpr bool stream_text =
+      !std::is_same<decltype(&T::stream_text), void (Provider::*)(const Request &, Stream &)>::value;
   static constexpr uint64_t capabilities = ((complete || complete_async) ? LLMH_CAP_COMPLETE : 0) |
                                            ((stream || stream_async) ? LLMH_CAP_STREAM : 0) |
                                            (embed ? LLMH_CAP_EMBED : 0);
@@ -189,6 +205,22 @@ struct Glue {
   static_assert(!(O::stream_async && O::complete && !O::complete_async),
                 "llmh::Provider: a class with stream_async and a blocking complete must override complete_async "
                 "too, or the host would run the blocking complete on an I/O thread");
+  static_assert(O::complete_text || !O::stream_text,
+                "llmh::Provider: a class with stream_text must override complete_text too (llmhost/text_completion.h)");
+
+  // Runs one blocking call: `method(provider, request, view)`, with the host's builder or sink
+  // `out` wrapped in its View; an exception becomes `err`.
+  template <class View, class Out, class Method>
+  static int run(void *instance, const llmh_request *request, const Out *out, llmh_error *err, Method method) noexcept {
+    try {
+      Request req(request);
+      View view(out);
+      method(*static_cast<T *>(instance), req, view);
+      return 0;
+    } catch (...) {
+      return fail_current(err);
+    }
+  }
 
   static int create(const llmh_host_api *host, const llmh_config *config, void **instance, llmh_error *err) noexcept {
     try {
@@ -213,14 +245,7 @@ struct Glue {
       complete_async(instance, request, out, wait.done());
       return wait.wait();
     } else {
-      try {
-        Request req(request);
-        Response resp(out);
-        static_cast<T *>(instance)->complete(req, resp);
-        return 0;
-      } catch (...) {
-        return fail_current(err);
-      }
+      return run<Response>(instance, request, out, err, [](T &p, const Request &r, Response &o) { p.complete(r, o); });
     }
   }
   static int stream(void *instance, const llmh_request *request, const llmh_stream_sink *sink,
@@ -230,26 +255,21 @@ struct Glue {
       stream_async(instance, request, sink, wait.done());
       return wait.wait();
     } else {
-      try {
-        Request req(request);
-        Stream s(sink);
-        static_cast<T *>(instance)->stream(req, s);
-        return 0;
-      } catch (...) {
-        return fail_current(err);
-      }
+      return run<Stream>(instance, request, sink, err, [](T &p, const Request &r, Stream &o) { p.stream(r, o); });
     }
   }
   static int embed(void *instance, const llmh_request *request, const llmh_embedding_builder *out,
                    llmh_error *err) noexcept {
-    try {
-      Request req(request);
-      Embeddings e(out);
-      static_cast<T *>(instance)->embed(req, e);
-      return 0;
-    } catch (...) {
-      return fail_current(err);
-    }
+    return run<Embeddings>(instance, request, out, err, [](T &p, const Request &r, Embeddings &o) { p.embed(r, o); });
+  }
+  static int complete_text(void *instance, const llmh_request *request, const llmh_response_builder *out,
+                           llmh_error *err) noexcept {
+    return run<Response>(instance, request, out, err,
+                         [](T &p, const Request &r, Response &o) { p.complete_text(r, o); });
+  }
+  static int stream_text(void *instance, const llmh_request *request, const llmh_stream_sink *sink,
+                         llmh_error *err) noexcept {
+    return run<Stream>(instance, request, sink, err, [](T &p, const Request &r, Stream &o) { p.stream_text(r, o); });
   }
   // The handle stays here unless the provider moves it out; one left here ends the call when
   // the method returns: with the exception thrown, else as dropped (its destructor).
@@ -277,11 +297,17 @@ struct Glue {
   static constexpr llmh_async_provider kAsync = {sizeof(llmh_async_provider), &Glue::complete_async,
                                                  O::stream_async ? &Glue::stream_async : nullptr};
 
+  // The text completion table, offered when the class overrides complete_text.
+  static constexpr llmh_text_completion_provider kText = {sizeof(llmh_text_completion_provider), &Glue::complete_text,
+                                                          O::stream_text ? &Glue::stream_text : nullptr};
+
   static const void *get_extension(void *instance, const char *id) noexcept {
     if (!instance) return nullptr;
     T *p = static_cast<T *>(instance);
     if constexpr (O::complete_async || O::stream_async)
       if (std::strcmp(id, LLMH_ASYNC_EXTENSION_ID) == 0) return p->offers_async() ? &kAsync : nullptr;
+    if constexpr (O::complete_text)
+      if (std::strcmp(id, LLMH_TEXT_COMPLETION_EXTENSION_ID) == 0) return &kText;
     return p->extension(id);
   }
 };

@@ -232,11 +232,13 @@ class Request {
   // Chat messages in order (empty for embed).
   detail::Range<llmh_message, Message> messages() const noexcept { return {r_->messages, r_->message_count}; }
   Params params() const noexcept { return Params(r_->params); }                     // sampling params
-  Strings inputs() const noexcept { return Strings(r_->inputs, r_->input_count); }  // embed only
-  std::string_view api_key() const noexcept { return sv(r_->api_key); }             // a secret: never log it
-  std::string_view api_base() const noexcept { return sv(r_->api_base); }           // or empty
-  double timeout_s() const noexcept { return r_->timeout_s; }                       // 0 = default
-  uint32_t num_retries() const noexcept { return r_->num_retries; }                 // allowed retries
+  Strings inputs() const noexcept { return Strings(r_->inputs, r_->input_count); }  // embed, text
+  // A text completion's prompt (llmhost/text_completion.h): the one input; empty for others.
+  std::string_view prompt() const noexcept { return r_->input_count == 1 ? sv(r_->inputs[0]) : std::string_view(); }
+  std::string_view api_key() const noexcept { return sv(r_->api_key); }    // a secret: never log it
+  std::string_view api_base() const noexcept { return sv(r_->api_base); }  // or empty
+  double timeout_s() const noexcept { return r_->timeout_s; }              // 0 = default
+  uint32_t num_retries() const noexcept { return r_->num_retries; }        // allowed retries
   // The full original request body, a JSON object ("{}" when none).
   std::string_view body_json() const noexcept {
     std::string_view b = sv(r_->body_json);
