@@ -44,22 +44,37 @@ class RelayCalls {
   // The blocking forms, on the caller's thread.
   static void complete(P &p, const llmh::Request &req, llmh::Response &out) {
     const llmh::HttpRequest target = p.chat_target(req, false);
-    without_secrets(target, [&] {
-      llmh::HttpHooks hooks;
-      hooks.cancelled = [&] { return out.cancelled(); };
-      p.answer(target, p.http().perform(target, p.chat_body(req, false), hooks), out);
-    });
+    post(
+        p, target, [&] { return p.chat_body(req, false); }, out,
+        [&](const llmh::HttpResponse &reply) { p.answer(target, reply, out); });
   }
 
   static void stream(P &p, const llmh::Request &req, llmh::Stream &out) {
-    const llmh::HttpRequest target = p.chat_target(req, true);
+    stream_with<typename P::StreamReader>(
+        p, p.chat_target(req, true), [&] { return p.chat_body(req, true); }, out);
+  }
+
+  // One blocking POST of `body()` to `target`, whose answer goes to `answer`; cancelled when
+  // `out` (the call's builder) is. For calls beyond chat (embeddings, text completions).
+  template <class Body, class Out, class Answer>
+  static void post(P &p, const llmh::HttpRequest &target, Body body, const Out &out, Answer answer) {
     without_secrets(target, [&] {
-      Streaming s(p, out, target);
+      llmh::HttpHooks hooks;
+      hooks.cancelled = [&] { return out.cancelled(); };
+      answer(p.http().perform(target, body(), hooks));
+    });
+  }
+
+  // A blocking stream of `body()` to `target`, its lines read by a Reader (as P::StreamReader).
+  template <class Reader, class Body>
+  static void stream_with(P &p, const llmh::HttpRequest &target, Body body, llmh::Stream &out) {
+    without_secrets(target, [&] {
+      Streaming<Reader> s(p, out, target);
       llmh::HttpHooks hooks;
       hooks.cancelled = [&] { return out.cancelled(); };
       hooks.on_line = [&](std::string_view line) { return s.line(line); };
       try {
-        const llmh::HttpResponse reply = p.http().perform(target, p.chat_body(req, true), hooks);
+        const llmh::HttpResponse reply = p.http().perform(target, body(), hooks);
         if (!reply.ok()) throw p.upstream_error(target, reply);
       } catch (const llmh::Error &) {
         // The consumer stopping aborts the transfer: not an error for it. A cancel from outside
@@ -73,6 +88,7 @@ class RelayCalls {
 
  private:
   // One stream's reader and what the generic part knows of its end.
+  template <class Reader>
   struct Streaming {
     Streaming(P &p, llmh::Stream &o, const llmh::HttpRequest &target) : self(p), out(o), reader(p, o, target) {}
     bool line(std::string_view text) {
@@ -86,7 +102,7 @@ class RelayCalls {
     }
     P &self;
     llmh::Stream &out;
-    typename P::StreamReader reader;
+    Reader reader;
     bool consumer_gone = false;
   };
 
@@ -152,7 +168,7 @@ class RelayCalls {
     }
 
    private:
-    Streaming streaming_;  // it writes to call_.stream() and reads target_
+    Streaming<typename P::StreamReader> streaming_;  // it writes to call_.stream() and reads target_
   };
 
   // Lays out the request of `call` and hands both to the HTTP service. An error before the

@@ -44,10 +44,31 @@ class OpenAI final : public llmh_plugins::RelayProvider<OpenAI> {
 
   void embed(const llmh::Request &req, llmh::Embeddings &out) override {
     const Target target = settings_.target(req, "/embeddings");
-    llmh_plugins::without_secrets(target, [&] { embed_to(target, req, out); });
+    Calls::post(
+        *this, target, [&] { return body(req, BodyKind::kEmbeddings); }, out,
+        [&](const HttpResponse &reply) {
+          const ParserPool::Lease lease = parsers_.take();
+          if (!reply.ok())
+            throw openai_plugin::upstream_error(lease->dom, reply.status(), reply.body(), target.shown_url);
+          parse_embeddings(lease->dom, reply.body(), out, req.inputs().size(), target.shown_url);
+        });
+  }
+
+  // Text completions (llmhost/text_completion.h): POST /completions, whose body the host has
+  // already given the one prompt; its answer a text_completion.
+  void complete_text(const llmh::Request &req, llmh::Response &out) override {
+    const Target target = settings_.target(req, "/completions");
+    Calls::post(
+        *this, target, [&] { return body(req, BodyKind::kChat); }, out,
+        [&](const HttpResponse &reply) { answer(target, reply, out, Shape::kText); });
+  }
+  void stream_text(const llmh::Request &req, llmh::Stream &out) override {
+    Calls::stream_with<Reader<Shape::kText>>(
+        *this, settings_.target(req, "/completions"), [&] { return body(req, BodyKind::kChatStream); }, out);
   }
 
  private:
+  using Calls = llmh_plugins::RelayCalls<OpenAI>;
   friend llmh_plugins::RelayCalls<OpenAI>;
   friend llmh_plugins::RelayProvider<OpenAI>;
 
@@ -57,24 +78,28 @@ class OpenAI final : public llmh_plugins::RelayProvider<OpenAI> {
   // A parser is borrowed only for the rewrite: an asynchronous call must not hold one while it
   // waits.
   std::string chat_body(const llmh::Request &req, bool stream) {
-    const ParserPool::Lease lease = parsers_.take();
-    return rewrite_body(lease->dom, req, stream ? BodyKind::kChatStream : BodyKind::kChat);
+    return body(req, stream ? BodyKind::kChatStream : BodyKind::kChat);
   }
-  void answer(const Target &target, const HttpResponse &reply, const llmh::Response &out) {
+  std::string body(const llmh::Request &req, BodyKind kind) {
+    const ParserPool::Lease lease = parsers_.take();
+    return rewrite_body(lease->dom, req, kind);
+  }
+  void answer(const Target &target, const HttpResponse &reply, const llmh::Response &out, Shape shape = Shape::kChat) {
     if (!reply.ok()) throw upstream_error(target, reply);
     const ParserPool::Lease lease = parsers_.take();
-    parse_completion(lease->dom, lease->members, reply.body(), out, target.shown_url);
+    parse_completion(lease->dom, lease->members, reply.body(), out, target.shown_url, shape);
   }
   llmh::Error upstream_error(const Target &target, const HttpResponse &reply) {
     const ParserPool::Lease lease = parsers_.take();
     return openai_plugin::upstream_error(lease->dom, reply.status(), reply.body(), target.shown_url);
   }
 
-  // One stream's chunks: each event's data is a chat.completion.chunk until [DONE]. A parser is
-  // borrowed per event, so that a stream holds none while it waits.
-  class StreamReader {
+  // One stream's chunks: each event's data is a chat.completion.chunk (or a text_completion)
+  // until [DONE]. A parser is borrowed per event, so that a stream holds none while it waits.
+  template <Shape kShape>
+  class Reader {
    public:
-    StreamReader(OpenAI &self, llmh::Stream &out, const Target &target)
+    Reader(OpenAI &self, llmh::Stream &out, const Target &target)
         : parsers_(self.parsers_),
           out_(out),
           url_(target.shown_url),
@@ -92,7 +117,7 @@ class OpenAI final : public llmh_plugins::RelayProvider<OpenAI> {
       ++events_;
       if (e.data == "[DONE]") return done_ = true, true;
       const ParserPool::Lease lease = parsers_.take();
-      return emit_chunk(lease->dom, lease->members, e.data, out_, url_);
+      return emit_chunk(lease->dom, lease->members, e.data, out_, url_, kShape);
     }
 
     ParserPool &parsers_;
@@ -102,17 +127,7 @@ class OpenAI final : public llmh_plugins::RelayProvider<OpenAI> {
     size_t events_ = 0;
     bool done_ = false;
   };
-
-  void embed_to(const Target &target, const llmh::Request &req, llmh::Embeddings &out) {
-    const ParserPool::Lease lease = parsers_.take();
-    simdjson::dom::parser &parser = lease->dom;
-    const std::string body = rewrite_body(parser, req, BodyKind::kEmbeddings);
-    HttpHooks hooks;
-    hooks.cancelled = [&] { return out.cancelled(); };
-    const HttpResponse reply = http_.perform(target, body, hooks);
-    if (!reply.ok()) throw openai_plugin::upstream_error(parser, reply.status(), reply.body(), target.shown_url);
-    parse_embeddings(parser, reply.body(), out, req.inputs().size(), target.shown_url);
-  }
+  using StreamReader = Reader<Shape::kChat>;
 
   const Settings settings_;
   const HttpClient http_;

@@ -24,6 +24,9 @@ object parse_object(simdjson::dom::parser &parser, std::string_view body, std::s
   return obj;
 }
 
+// A chat answer's choices[0].message into `out`.
+void read_message(simdjson::dom::object choice, const llmh::Response &out, std::string_view url);
+
 // Printable start of a non-JSON body, for error messages.
 std::string snippet(std::string_view body) {
   std::string out;
@@ -67,7 +70,7 @@ std::string error_message_of(object obj) {
 }
 
 void parse_completion(simdjson::dom::parser &parser, std::string &scratch, std::string_view body,
-                      const llmh::Response &out, std::string_view url) {
+                      const llmh::Response &out, std::string_view url, Shape shape) {
   object obj = parse_object(parser, body, url);
   array choices;
   if (obj["choices"].get(choices)) {
@@ -77,9 +80,30 @@ void parse_completion(simdjson::dom::parser &parser, std::string &scratch, std::
   }
   object choice;
   if (choices.at(0).get(choice)) bad(url, "\"choices\" is empty");
+  if (shape == Shape::kText) {
+    std::string_view text;
+    if (choice["text"].get(text)) bad(url, "choices[0] has no \"text\" string");
+    out.append_content(text);
+  } else {
+    read_message(choice, out, url);
+  }
+  if (std::string_view reason = str_or_empty(choice, "finish_reason"); !reason.empty()) out.finish_reason(reason);
+  llmh_usage usage;
+  element u;
+  if (!obj["usage"].get(u) && read_usage(u, usage))
+    out.usage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens);
+  if (std::string_view model = str_or_empty(obj, "model"); !model.empty()) out.model(model);
+  out.raw_json(body);
+  if (shape == Shape::kText) return;  // a text completion's answer has nothing else to pass through
+  // The parse above checked the body: what passes through is picked from its text.
+  const llmh::UpstreamTexts members = llmh::openai_upstream_members(scratch, body, false);
+  out.upstream_members(members.top, members.choice, members.message);
+}
+
+namespace {
+void read_message(simdjson::dom::object choice, const llmh::Response &out, std::string_view url) {
   object message;
   if (choice["message"].get(message)) bad(url, "choices[0] has no \"message\" object");
-
   out.append_content(str_or_empty(message, "content"));
   std::string_view reasoning = str_or_empty(message, "reasoning_content");
   if (reasoning.empty()) reasoning = str_or_empty(message, "reasoning");
@@ -94,17 +118,8 @@ void parse_completion(simdjson::dom::parser &parser, std::string &scratch, std::
                         type.empty() ? "function" : type);
     }
   }
-  if (std::string_view reason = str_or_empty(choice, "finish_reason"); !reason.empty()) out.finish_reason(reason);
-  llmh_usage usage;
-  element u;
-  if (!obj["usage"].get(u) && read_usage(u, usage))
-    out.usage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens);
-  if (std::string_view model = str_or_empty(obj, "model"); !model.empty()) out.model(model);
-  // The parse above checked the body: what passes through is picked from its text.
-  const llmh::UpstreamTexts members = llmh::openai_upstream_members(scratch, body, false);
-  out.upstream_members(members.top, members.choice, members.message);
-  out.raw_json(body);
 }
+}  // namespace
 
 void parse_embeddings(simdjson::dom::parser &parser, std::string_view body, const llmh::Embeddings &out, size_t inputs,
                       std::string_view url) {

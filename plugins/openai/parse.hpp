@@ -11,11 +11,16 @@
 
 namespace openai_plugin {
 
+// What an answer is: a chat.completion (choices[i].message, or .delta in a stream), or a
+// text_completion (choices[i].text), the legacy /completions' answer.
+enum class Shape { kChat, kText };
+
 // A chat.completion object into `out` (content, reasoning, tool calls, finish_reason, usage,
-// model, the members to pass through, built in `scratch`, and the whole body as raw JSON).
-// `url` names the upstream in errors (no key in it).
+// model, the members to pass through, built in `scratch`, and the whole body as raw JSON); or
+// a text_completion's text, finish_reason, usage and model. `url` names the upstream in errors
+// (no key in it).
 void parse_completion(simdjson::dom::parser &parser, std::string &scratch, std::string_view body,
-                      const llmh::Response &out, std::string_view url);
+                      const llmh::Response &out, std::string_view url, Shape shape = Shape::kChat);
 
 // An embeddings list into `out`; `inputs` is how many vectors are expected.
 void parse_embeddings(simdjson::dom::parser &parser, std::string_view body, const llmh::Embeddings &out, size_t inputs,

@@ -18,7 +18,7 @@ using simdjson::dom::object;
 }  // namespace
 
 bool emit_chunk(simdjson::dom::parser &parser, std::string &scratch, std::string_view json, llmh::Stream &out,
-                std::string_view url) {
+                std::string_view url, Shape shape) {
   object obj;
   if (auto e = parser.parse(json.data(), json.size(), true).get(obj))
     throw llmh::Error(502, OPENAI_PLUGIN_NAME ": stream from " + std::string(url) +
@@ -28,14 +28,16 @@ bool emit_chunk(simdjson::dom::parser &parser, std::string &scratch, std::string
 
   llmh_chunk chunk = llmh::make_chunk();
   chunk.raw_json = llmh::str(json);
-  // The parse above checked the event: what passes through is picked from its text.
-  const llmh::UpstreamTexts picked = llmh::openai_upstream_members(scratch, json, true);
   llmh_upstream_members members{};
-  members.struct_size = sizeof members;
-  members.top = llmh::str(picked.top);
-  members.choice = llmh::str(picked.choice);
-  members.message = llmh::str(picked.message);
-  chunk.upstream_members = &members;
+  if (shape == Shape::kChat) {
+    // The parse above checked the event: what passes through is picked from its text.
+    const llmh::UpstreamTexts picked = llmh::openai_upstream_members(scratch, json, true);
+    members.struct_size = sizeof members;
+    members.top = llmh::str(picked.top);
+    members.choice = llmh::str(picked.choice);
+    members.message = llmh::str(picked.message);
+    chunk.upstream_members = &members;
+  }
   std::vector<llmh_tool_call_delta> deltas;
   array choices;
   object choice;
@@ -46,7 +48,9 @@ bool emit_chunk(simdjson::dom::parser &parser, std::string &scratch, std::string
   if (!obj["choices"].get(choices) && choices.size() == 0 && !has_usage) return true;
   if (!obj["choices"].get(choices) && !choices.at(0).get(choice)) {
     object delta;
-    if (!choice["delta"].get(delta)) {
+    if (shape == Shape::kText) {
+      chunk.content = llmh::str(str_or_empty(choice, "text"));
+    } else if (!choice["delta"].get(delta)) {
       chunk.content = llmh::str(str_or_empty(delta, "content"));
       std::string_view reasoning = str_or_empty(delta, "reasoning_content");
       if (reasoning.empty()) reasoning = str_or_empty(delta, "reasoning");

@@ -1,4 +1,5 @@
-// One streamed chat.completion.chunk (the JSON of an SSE event) -> one ABI chunk.
+// One streamed chat.completion.chunk, or text_completion (the JSON of an SSE event) -> one ABI
+// chunk.
 #pragma once
 
 #include <simdjson.h>
@@ -8,6 +9,8 @@
 
 #include <llmhost/provider.hpp>
 
+#include "parse.hpp"
+
 namespace openai_plugin {
 
 // Parses `json` and emits it to `out` with its text, reasoning and tool-call deltas, its
@@ -15,8 +18,9 @@ namespace openai_plugin {
 // itself as raw_json. Reads the first choice (the ABI
 // chunk has no choice index; the raw JSON keeps the others). Returns false when the consumer
 // has gone away. Throws llmh::Error(502) for JSON that is not a chunk object, and the
-// upstream's error for an {"error": ...} event.
+// upstream's error for an {"error": ...} event. A text_completion (Shape::kText) gives its
+// choice's text, finish_reason and usage, and passes nothing through.
 bool emit_chunk(simdjson::dom::parser &parser, std::string &scratch, std::string_view json, llmh::Stream &out,
-                std::string_view url);
+                std::string_view url, Shape shape = Shape::kChat);
 
 }  // namespace openai_plugin

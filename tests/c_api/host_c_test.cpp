@@ -41,6 +41,7 @@ std::string chat(const std::string &model, const std::string &content, const std
 
 TEST_CASE("a C caller completes, streams, embeds and lists through libllmhost") {
   Fixture f;
+  char *char_sink = nullptr;  // stays NULL after a failure
   int status = -1;
   const std::string answer = f.text(
       status, [&](char **out) { return llmhost_complete(f.host, chat("echo/any", "hello C").c_str(), out, &f.err); });
@@ -76,11 +77,26 @@ TEST_CASE("a C caller completes, streams, embeds and lists through libllmhost") 
     CHECK(list.find(R"("object":"list")") != std::string::npos);
     CHECK(list.find(R"("index":1)") != std::string::npos);
   }
+  SUBCASE("text completions, whole and streamed") {
+    const std::string text = f.text(status, [&](char **out) {
+      return llmhost_complete_text(f.host, R"({"model": "echo/any", "prompt": ["a b", "c"]})", out, &f.err);
+    });
+    REQUIRE_MESSAGE(status == 0, f.err.message);
+    CHECK(text.find(R"("object":"text_completion")") != std::string::npos);
+    CHECK(text.find(R"({"text":"c","index":1,"logprobs":null,"finish_reason":"stop"})") != std::string::npos);
+    std::vector<std::string> pieces;
+    REQUIRE(llmhost_stream_text(f.host, R"({"model": "echo/any", "prompt": "x y"})", collect, &pieces, &f.err) == 0);
+    REQUIRE(pieces.size() == 3);  // a chunk per word, then the finish
+    CHECK(pieces[1].find(R"("choices":[{"text":" y","index":0)") != std::string::npos);
+    CHECK(llmhost_complete_text(f.host, R"({"model": "echo/any"})", &char_sink, &f.err) == 400);
+    CHECK(std::string(f.err.message).find("prompt") != std::string::npos);
+  }
   SUBCASE("providers and reload") {
     const std::string json = f.text(status, [&](char **out) { return llmhost_providers(f.host, out, &f.err); });
     REQUIRE(status == 0);
     CHECK(json.find(R"({"name":"echo","version":"1.0.0")") != std::string::npos);
-    CHECK(json.find(R"("capabilities":["complete","stream","embed"])") != std::string::npos);
+    CHECK(json.find(R"("capabilities":["complete","stream","embed","complete_text","stream_text"])") !=
+          std::string::npos);
     CHECK(json.find(R"("load_errors":[])") != std::string::npos);
     CHECK(llmhost_reload(f.host, &f.err) == 0);
   }

@@ -66,6 +66,27 @@ TEST_CASE("complete prints the reply; --json prints a chat.completion") {
   CHECK(std::string_view(doc["id"]).starts_with("chatcmpl-"));
 }
 
+TEST_CASE("complete --text and stream --text make a text completion of the prompt") {
+  auto r = llmhost_cli({"complete", "echo/any", "Once upon", "--text"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "Once upon\n");
+  auto j = llmhost_cli({"complete", "echo/any", "Once upon", "--text", "--json"});
+  REQUIRE(j.exit_code == 0);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  REQUIRE(!p.parse(j.out).get(doc));
+  CHECK(std::string_view(doc["object"]) == "text_completion");
+  CHECK(std::string_view(doc["choices"].at(0)["text"]) == "Once upon");
+  CHECK(std::string_view(doc["id"]).starts_with("cmpl-"));
+  auto s = llmhost_cli({"stream", "echo/any", "a b", "--text"});
+  CHECK(s.exit_code == 0);
+  CHECK(s.out == "a b\n");
+  auto none = llmhost_cli({"complete", "cecho/any", "x", "--text"});  // cecho has no text completions
+  CHECK(none.exit_code == 1);
+  CHECK(contains(none.err, "error 501"));
+  CHECK(llmhost_cli({"complete", "echo/any", "x", "--text", "--system", "s"}).exit_code == 2);
+}
+
 TEST_CASE("stream prints text built from chunks; --json prints one chunk object per line") {
   auto r = llmhost_cli({"stream", "echo/any", "a b c"});
   CHECK(r.exit_code == 0);

@@ -1,5 +1,5 @@
 // The proxy's endpoints through the real `llmhost serve` binary: chat (JSON and SSE, byte for
-// byte), embeddings, models, health, metrics, keep-alive, the access log.
+// byte), text completions, embeddings, models, health, metrics, keep-alive, the access log.
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
@@ -139,6 +139,44 @@ TEST_CASE("an upstream stream that ends without [DONE] or a finish_reason still 
   CHECK(!where(sse_events(r.body), "/choices/0/finish_reason", "stop").empty());  // made up, as the framing promises
   CHECK(r.body.size() >= 14);
   CHECK(r.body.substr(r.body.size() - 14) == "data: [DONE]\n\n");
+}
+
+TEST_CASE("text completions: one choice per prompt, as JSON and as OpenAI's SSE framing byte for byte") {
+  Server server(bundled());
+  Client client(server.port());
+  const Response r =
+      client.post("/v1/completions", R"({"model":"echo/x","prompt":["one two","three"],"max_tokens":9})");
+  REQUIRE(r.status == 200);
+  simdjson::dom::parser p;
+  auto doc = parse(p, r.body);
+  CHECK(str(doc["object"]) == "text_completion");
+  CHECK(str(doc["id"]).rfind("cmpl-", 0) == 0);
+  CHECK(str(doc["model"]) == "echo/x");
+  REQUIRE(simdjson::dom::array(doc["choices"]).size() == 2);
+  CHECK(str(doc["choices"].at(0)["text"]) == "one two");
+  CHECK(int64_t(doc["choices"].at(1)["index"]) == 1);
+  CHECK(str(doc["choices"].at(1)["text"]) == "three");
+  CHECK(str(doc["choices"].at(1)["finish_reason"]) == "stop");
+  CHECK(doc["choices"].at(0)["logprobs"].is_null());
+  CHECK(int64_t(doc["usage"]["total_tokens"]) == 6);  // echo's words, both prompts
+
+  const Response s =
+      client.post("/completions",
+                  R"({"model":"echo/x","prompt":["a b","c"],"stream":true,"stream_options":{"include_usage":true}})");
+  REQUIRE(s.status == 200);
+  CHECK(s.header("content-type") == "text/event-stream");
+  const std::string first = sse_events(s.body)[0];
+  const std::string head = "data: {\"id\":\"" + json_at(first, "/id") +
+                           "\",\"object\":\"text_completion\",\"created\":" + json_at(first, "/created") +
+                           ",\"model\":\"echo/x\",\"choices\":[";
+  auto choice = [&](std::string_view text, int index, std::string_view finish) {
+    return head + "{\"text\":\"" + std::string(text) + "\",\"index\":" + std::to_string(index) +
+           ",\"logprobs\":null,\"finish_reason\":" + std::string(finish) + "}]}\n\n";
+  };
+  CHECK(s.body == choice("a", 0, "null") + choice(" b", 0, "null") + choice("", 0, "\"stop\"") +
+                      choice("c", 1, "null") + choice("", 1, "\"stop\"") + head +
+                      "],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":3,\"total_tokens\":6}}\n\n"
+                      "data: [DONE]\n\n");
 }
 
 TEST_CASE("embeddings as floats and as base64 of the same float32 values") {

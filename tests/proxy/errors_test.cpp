@@ -74,6 +74,20 @@ TEST_CASE("bad request bodies: 400 saying where and which field") {
   CHECK(emb.status == 400);
   CHECK(emb.param == "input");
   CHECK(error_of(c.post("/v1/embeddings", R"({"model":"echo/x"})")).param == "input");
+
+  // Text completions: a missing, empty or tokenized prompt, and a bad parameter.
+  for (const char *body : {R"({"model":"echo/x"})", R"({"model":"echo/x","prompt":[]})",
+                           R"({"model":"echo/x","prompt":[[1,2]]})", R"({"model":"echo/x","prompt":5})"}) {
+    CAPTURE(body);
+    const ErrorInfo e = error_of(c.post("/v1/completions", body));
+    CHECK(e.status == 400);
+    CHECK(e.param == "prompt");
+    CHECK(e.message.find("\"prompt\"") != std::string::npos);
+  }
+  CHECK(error_of(c.post("/v1/completions", R"({"model":"echo/x","prompt":"x","max_tokens":"9"})")).param ==
+        "max_tokens");
+  // and the server goes on serving
+  CHECK(c.post("/v1/completions", R"({"model":"echo/x","prompt":"still here"})").status == 200);
 }
 
 TEST_CASE("unknown model: 404 model_not_found listing what is available") {
@@ -104,8 +118,17 @@ TEST_CASE("plugin errors keep their status, also for streams that fail before th
   }
   CHECK(error_of(c.post("/v1/chat/completions", chat_body("echo/x", "hi", "\"mock_error_status\":429"))).type ==
         "rate_limit_error");
-  // cecho has no embed: 501.
+  // cecho has no embed and no text completions: 501.
   CHECK(error_of(c.post("/v1/embeddings", R"({"model":"cecho/x","input":"a"})")).status == 501);
+  const ErrorInfo text = error_of(c.post("/v1/completions", R"({"model":"cecho/x","prompt":"a"})"));
+  CHECK(text.status == 501);
+  CHECK(text.message.find("text completions") != std::string::npos);
+  // A text completion's plugin error keeps its status, streamed or not.
+  for (const char *stream : {"false", "true"}) {
+    const std::string body =
+        std::string(R"({"model":"echo/x","prompt":"a","mock_error_status":429,"stream":)") + stream + "}";
+    CHECK(error_of(c.post("/v1/completions", body)).status == 429);
+  }
 }
 
 TEST_CASE("unknown routes are 404, wrong methods 405 with Allow") {

@@ -56,6 +56,25 @@ TEST_CASE("a failing deployment hands the request to the next one behind the sam
   }));
 }
 
+TEST_CASE("text completions move on to the next deployment like chat, and are counted by route") {
+  Fixture f(std::string("model_list:\n") + deployment("flaky", "echo/a", 503) +
+            deployment("flaky", "echo/b", 0, "from-b"));
+  Client c(f.server->port());
+  for (const char *stream : {"false", "false", "true", "true"}) {  // each deployment first, both forms
+    const Response r =
+        c.post("/v1/completions", std::string(R"({"model":"flaky","prompt":"p","stream":)") + stream + "}");
+    CHECK(r.status == 200);
+    CHECK(has(r.body, "from-b"));
+    CHECK(json_at(stream == std::string("true") ? sse_events(r.body)[0] : r.body, "/model") == "flaky");
+  }
+  CHECK(eventually([&] {
+    const std::string m = f.metrics();
+    return has(m, "llmhost_deployment_failures_total{model=\"flaky\",provider=\"echo\",status=\"503\"} 2\n") &&
+           has(m,
+               "llmhost_requests_total{route=\"/v1/completions\",model=\"flaky\",provider=\"echo\",status=\"200\"} 4");
+  }));
+}
+
 TEST_CASE("when every deployment fails, the last error is returned and names the ones before") {
   Fixture f(std::string("model_list:\n") + deployment("down", "echo/a", 503) + deployment("down", "echo/b", 429));
   const Response first = f.chat("down");   // a, then b

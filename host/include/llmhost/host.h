@@ -107,6 +107,19 @@ typedef int (*llmhost_chunk_fn)(void *user, const char *chunk_json, size_t len);
 LLMHOST_API int llmhost_stream(llmhost_host *host, const char *request_json, llmhost_chunk_fn on_chunk, void *user,
                                llmhost_error *err);
 
+/* [thread: any] One text completion (OpenAI's legacy /v1/completions). `request_json` is a
+ * completions body (NUL-terminated; "stream" is ignored; "prompt" a string or a list of them).
+ * On success stores a text_completion object, one choice per prompt, in *response_json
+ * (release with llmhost_free) and returns 0; 501 when the provider has no text completions. */
+LLMHOST_API int llmhost_complete_text(llmhost_host *host, const char *request_json, char **response_json,
+                                      llmhost_error *err);
+
+/* [thread: any] One streamed text completion: every chunk, a text_completion object whose one
+ * choice's index is its prompt's, goes to `on_chunk` on this thread; then it returns 0, or the
+ * status of the failure. */
+LLMHOST_API int llmhost_stream_text(llmhost_host *host, const char *request_json, llmhost_chunk_fn on_chunk, void *user,
+                                    llmhost_error *err);
+
 /* [thread: any] Embeddings. `request_json` is an OpenAI embeddings body (NUL-terminated). On
  * success stores the embeddings list object in *response_json (release with llmhost_free). */
 LLMHOST_API int llmhost_embed(llmhost_host *host, const char *request_json, char **response_json, llmhost_error *err);

@@ -110,12 +110,21 @@ llmhost::HostOptions options_of(const llmhost_host_params &p) {
   return o;
 }
 
-llmhost::openai::ChatRequest chat_request(const char *json) {
+// `json` parsed by one of the OpenAI request parsers; a refusal as Error 400 naming the field.
+template <class Parsed, class Parse>
+Parsed parsed_request(const char *json, Parse parse) {
   if (!json) throw llmhost::Error(400, "request_json is NULL");
-  auto parsed = llmhost::openai::parse_chat_request(json);
+  auto parsed = parse(json);
   if (auto *bad = std::get_if<llmhost::openai::RequestError>(&parsed))
     throw llmhost::Error(400, bad->param.empty() ? bad->message : bad->param + ": " + bad->message);
-  return std::get<llmhost::openai::ChatRequest>(std::move(parsed));
+  return std::get<Parsed>(std::move(parsed));
+}
+
+llmhost::openai::ChatRequest chat_request(const char *json) {
+  return parsed_request<llmhost::openai::ChatRequest>(json, llmhost::openai::parse_chat_request);
+}
+llmhost::openai::TextCompletionRequest text_request(const char *json) {
+  return parsed_request<llmhost::openai::TextCompletionRequest>(json, llmhost::openai::parse_text_completion_request);
 }
 
 void need(const void *p, const char *what) {
@@ -192,16 +201,47 @@ int llmhost_stream(llmhost_host *host, const char *request_json, llmhost_chunk_f
   });
 }
 
+int llmhost_complete_text(llmhost_host *host, const char *request_json, char **response_json, llmhost_error *err) {
+  if (response_json) *response_json = nullptr;
+  return guarded(err, [&] {
+    need(host, "host");
+    need(response_json, "response_json");
+    llmhost::TextCompletion r = host->host.complete_text(text_request(request_json).request);
+    r.id = llmhost::openai::new_id("cmpl");
+    r.created = llmhost::openai::unix_now();
+    std::string json;
+    llmhost::openai::write_text_completion(json, r);
+    *response_json = handed_out(json);
+    return 0;
+  });
+}
+
+int llmhost_stream_text(llmhost_host *host, const char *request_json, llmhost_chunk_fn on_chunk, void *user,
+                        llmhost_error *err) {
+  return guarded(err, [&] {
+    need(host, "host");
+    need(reinterpret_cast<const void *>(on_chunk), "on_chunk");
+    const llmhost::Request request = text_request(request_json).request;
+    const llmhost::openai::StreamMeta meta{llmhost::openai::new_id("cmpl"), llmhost::openai::unix_now(), request.model,
+                                           "text_completion"};
+    std::string json;
+    host->host.stream_text(request, [&](size_t index, const llmhost::Chunk &c) {
+      json.clear();
+      llmhost::openai::write_text_chunk(json, meta, index, c);
+      return on_chunk(user, json.c_str(), json.size()) == 0;
+    });
+    return 0;
+  });
+}
+
 int llmhost_embed(llmhost_host *host, const char *request_json, char **response_json, llmhost_error *err) {
   if (response_json) *response_json = nullptr;
   return guarded(err, [&] {
     need(host, "host");
     need(request_json, "request_json");
     need(response_json, "response_json");
-    auto parsed = llmhost::openai::parse_embeddings_request(request_json);
-    if (auto *bad = std::get_if<llmhost::openai::RequestError>(&parsed))
-      throw llmhost::Error(400, bad->param.empty() ? bad->message : bad->param + ": " + bad->message);
-    const auto &req = std::get<llmhost::openai::EmbeddingsRequest>(parsed);
+    const auto req =
+        parsed_request<llmhost::openai::EmbeddingsRequest>(request_json, llmhost::openai::parse_embeddings_request);
     std::string json;
     llmhost::openai::write_embeddings(
         json, host->host.embed(req.request),

@@ -1,5 +1,6 @@
 // The official `openai` Node package against a running `llmhost serve`, unchanged except for
-// baseURL: a completion, a stream, embeddings, models.list() and APIErrors (404, 401).
+// baseURL: a completion, a stream, text completions (plain and streamed), embeddings,
+// models.list() and APIErrors (404, 401).
 // Env: LLMHOST_URL (http://127.0.0.1:PORT/v1), LLMHOST_KEY (the master key).
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
@@ -35,6 +36,24 @@ assert.equal(text, 'a b c');
 assert.equal(finish, 'stop');
 assert.equal(chunks, 5);  // three words, the finish chunk, the usage chunk
 assert.equal(usage.total_tokens, 6);
+
+// Text completions (the legacy completions API): a list of prompts, one choice each; and a
+// stream, whose chunks carry their choice's text.
+const t = await client.completions.create({ model: 'echo-model', prompt: ['first prompt', 'second'], max_tokens: 8 });
+assert.equal(t.object, 'text_completion');
+assert.deepEqual(t.choices.map((ch) => [ch.index, ch.text, ch.finish_reason]),
+  [[0, 'first prompt', 'stop'], [1, 'second', 'stop']]);
+assert.equal(t.usage.total_tokens, 6);
+const ts = await client.completions.create({ model: 'echo/any', prompt: 'x y z', stream: true });
+let streamed = '';
+let textFinish = null;
+for await (const chunk of ts) {
+  assert.equal(chunk.object, 'text_completion');
+  streamed += chunk.choices[0].text;
+  if (chunk.choices[0].finish_reason) textFinish = chunk.choices[0].finish_reason;
+}
+assert.equal(streamed, 'x y z');
+assert.equal(textFinish, 'stop');
 
 // Embeddings: the client asks for base64 by default and decodes it; float must agree.
 const e = await client.embeddings.create({ model: 'echo/any', input: ['one', 'two'] });
