@@ -4,6 +4,8 @@
 // bytes (the decoders accept exactly what the encoders write). Input: [piece size][bytes].
 #include <string>
 
+#include <llmhost/views.hpp>
+
 #include "dispatch/abi_call.hpp"
 #include "fuzz_input.hpp"
 #include "isolation/frame.hpp"
@@ -26,7 +28,8 @@ void check_payload(const Frame &f) {
       if (!decode_call(f.payload, call)) return;
       const llmhost::Request &r = call.request;
       const llmhost::detail::CRequest c(r, call.model, {r.body_json, r.body_json_checked}, false);
-      encode_call(again, call.kind, *c.get(), r.body_json_checked);
+      const llmh_rerank_request rerank{sizeof(llmh_rerank_request), c.get(), llmh::str(call.query), call.top_n};
+      encode_call(again, call.kind, *c.get(), r.body_json_checked, &rerank);
       return same(again, f.payload, "frame: a call does not re-encode to its bytes");
     }
     case FrameType::kChunk: {
@@ -43,6 +46,7 @@ void check_payload(const Frame &f) {
         case DoneKind::kResponse: encode_done_response(again, done.response); break;
         case DoneKind::kEmbeddings: encode_done_embeddings(again, done.embeddings); break;
         case DoneKind::kStream: encode_done_stream(again); break;
+        case DoneKind::kRanking: encode_done_ranking(again, done.ranking); break;
       }
       return same(again, f.payload, "frame: a done does not re-encode to its bytes");
     }

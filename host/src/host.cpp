@@ -7,6 +7,8 @@
 #include <mutex>
 #include <optional>
 
+#include <llmhost/views.hpp>
+
 #include "dispatch/abi_call.hpp"
 #include "dispatch/async_call.hpp"
 #include "dispatch/model_name.hpp"
@@ -379,6 +381,30 @@ TextCompletion Host::complete_text(const Target &target, const Request &request,
     out.usage.estimated = out.usage.estimated || r.usage.estimated;
   }
   return out;
+}
+
+RerankResponse Host::rerank(const RerankRequest &request, std::stop_token cancel) {
+  return rerank(resolve(request.request.model), request, std::move(cancel));
+}
+
+RerankResponse Host::rerank(const Target &target, const RerankRequest &r, std::stop_token cancel) {
+  const detail::Plugin &plugin = TargetAccess::pinned(target);
+  const Request &request = r.request;
+  const std::string what = "rerank request for \"" + request.model + "\"";
+  if (r.query.empty()) throw Error(400, what + " has no query");
+  if (request.input.empty()) throw Error(400, what + " has no documents");
+  const size_t top_n = r.top_n.value_or(request.input.size());
+  if (top_n == 0 || top_n > request.input.size())
+    throw Error(400, what + ": top_n " + std::to_string(top_n) + " is outside 1.." +
+                         std::to_string(request.input.size()) + " (the number of documents)");
+  std::string body_storage;
+  const detail::Body body = detail::request_body(request, body_storage);
+  const detail::CRequest creq(request, target.model(), body, plugin.reads_body_members());
+  const llmh_rerank_request call{sizeof(llmh_rerank_request), creq.get(), llmh::str(r.query), top_n};
+  RerankResponse response = detail::call_rerank(plugin, call, std::move(cancel));
+  if (response.model.empty()) response.model = request.model;
+  response.provider = target.provider();
+  return response;
 }
 
 void Host::stream_text(const Request &request, const TextChunkCallback &on_chunk, std::stop_token cancel) {

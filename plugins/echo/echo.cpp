@@ -7,6 +7,8 @@
 // embed:    a deterministic unit vector of dimension 8 per input, seeded by FNV-1a of the text.
 // complete_text, stream_text (llmhost/text_completion.h): as complete and stream, with the
 //           prompt for the reply.
+// rerank:   (llmhost/rerank.h) each document's score is the share of the query's distinct words
+//           (ASCII letters lower-cased) that it contains; usage counts the words of both.
 //
 // Test knobs, read from extra keys of the request body:
 //   mock_response      string   reply with this text instead
@@ -21,6 +23,8 @@
 
 #include "common/pool.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -30,6 +34,7 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace {
 
@@ -154,6 +159,22 @@ int64_t prompt_words(const llmh::Request &req) noexcept {
   return words;
 }
 
+// The distinct words of `text`, ASCII letters lower-cased, sorted.
+std::vector<std::string> distinct_words(std::string_view text) {
+  std::vector<std::string> words(1);
+  for (char c : text) {
+    if (is_space(c)) {
+      if (!words.back().empty()) words.emplace_back();
+    } else {
+      words.back().push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+  }
+  if (words.back().empty()) words.pop_back();
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  return words;
+}
+
 uint64_t fnv1a64(std::string_view text) noexcept {
   uint64_t h = 14695981039346656037ull;
   for (unsigned char c : text) {
@@ -215,6 +236,22 @@ class Echo final : public llmh::Provider {
 
   void complete_text(const llmh::Request &req, llmh::Response &out) override { complete(req, out); }
   void stream_text(const llmh::Request &req, llmh::Stream &out) override { stream(req, out); }
+
+  void rerank(const llmh::RerankRequest &req, llmh::Ranking &out) override {
+    const Knobs k = read_knobs(req.common().body_json(), pool_);
+    apply_common_knobs(k, [&] { return out.cancelled(); });
+    const std::vector<std::string> query = distinct_words(req.query());
+    int64_t words = count_words(req.query());
+    std::size_t index = 0;
+    for (std::string_view document : req.documents()) {
+      const std::vector<std::string> has = distinct_words(document);
+      std::size_t shared = 0;
+      for (const std::string &w : query) shared += std::binary_search(has.begin(), has.end(), w) ? 1 : 0;
+      out.score(index++, query.empty() ? 0.0 : static_cast<double>(shared) / static_cast<double>(query.size()));
+      words += count_words(document);
+    }
+    out.usage(words);
+  }
 
   void embed(const llmh::Request &req, llmh::Embeddings &out) override {
     const Knobs k = read_knobs(req.body_json(), pool_);

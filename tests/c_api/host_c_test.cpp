@@ -91,11 +91,20 @@ TEST_CASE("a C caller completes, streams, embeds and lists through libllmhost") 
     CHECK(llmhost_complete_text(f.host, R"({"model": "echo/any"})", &char_sink, &f.err) == 400);
     CHECK(std::string(f.err.message).find("prompt") != std::string::npos);
   }
+  SUBCASE("rerank") {
+    const std::string ranked = f.text(status, [&](char **out) {
+      return llmhost_rerank(f.host, R"({"model": "echo/any", "query": "b", "documents": ["a", "b"], "top_n": 1})", out,
+                            &f.err);
+    });
+    REQUIRE_MESSAGE(status == 0, f.err.message);
+    CHECK(ranked.find(R"("results":[{"index":1,"relevance_score":1}])") != std::string::npos);
+    CHECK(llmhost_rerank(f.host, R"({"model": "echo/any", "query": "b", "documents": []})", &char_sink, &f.err) == 400);
+  }
   SUBCASE("providers and reload") {
     const std::string json = f.text(status, [&](char **out) { return llmhost_providers(f.host, out, &f.err); });
     REQUIRE(status == 0);
     CHECK(json.find(R"({"name":"echo","version":"1.0.0")") != std::string::npos);
-    CHECK(json.find(R"("capabilities":["complete","stream","embed","complete_text","stream_text"])") !=
+    CHECK(json.find(R"("capabilities":["complete","stream","embed","complete_text","stream_text","rerank"])") !=
           std::string::npos);
     CHECK(json.find(R"("load_errors":[])") != std::string::npos);
     CHECK(llmhost_reload(f.host, &f.err) == 0);

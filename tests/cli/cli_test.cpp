@@ -87,6 +87,23 @@ TEST_CASE("complete --text and stream --text make a text completion of the promp
   CHECK(llmhost_cli({"complete", "echo/any", "x", "--text", "--system", "s"}).exit_code == 2);
 }
 
+TEST_CASE("rerank prints index, score and document, best first; --json the rerank answer") {
+  auto r = llmhost_cli({"rerank", "echo/any", "red apple", "green pear", "red apple pie", "red car", "--top-n", "2"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "1 1.0000 red apple pie\n2 0.5000 red car\n");
+  auto j = llmhost_cli({"rerank", "echo/any", "pear", "green pear", "red car", "--json"});
+  REQUIRE(j.exit_code == 0);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  REQUIRE(!p.parse(j.out).get(doc));
+  CHECK(int64_t(doc["results"].at(0)["index"]) == 0);
+  CHECK(std::string_view(doc["results"].at(0)["document"]["text"]) == "green pear");
+  auto over = llmhost_cli({"rerank", "echo/any", "q", "a", "--top-n", "2"});
+  CHECK(over.exit_code == 1);
+  CHECK(contains(over.err, "error 400"));
+  CHECK(contains(over.err, "top_n 2 is outside 1..1"));
+}
+
 TEST_CASE("stream prints text built from chunks; --json prints one chunk object per line") {
   auto r = llmhost_cli({"stream", "echo/any", "a b c"});
   CHECK(r.exit_code == 0);

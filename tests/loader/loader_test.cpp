@@ -34,10 +34,13 @@ TEST_CASE("check accepts the bundled plugins and describes them") {
   const auto echo = llmhost::Host::check(test::bundled_plugins() / "libecho.so");
   CHECK(echo.name == "echo");
   CHECK(echo.abi_major == LLMH_ABI_VERSION_MAJOR);
-  CHECK(echo.capabilities == (llmhost::kComplete | llmhost::kStream | llmhost::kEmbed));
+  // The descriptor's calls, and those of the extension tables it offers.
+  CHECK(echo.capabilities == (llmhost::kComplete | llmhost::kStream | llmhost::kEmbed | llmhost::kCompleteText |
+                              llmhost::kStreamText | llmhost::kRerank));
   const auto cecho = llmhost::Host::check(test::bundled_plugins() / "libcecho.so");
   CHECK(cecho.name == "cecho");
   CHECK((cecho.capabilities & llmhost::kEmbed) == 0);
+  CHECK((cecho.capabilities & (llmhost::kCompleteText | llmhost::kRerank)) == 0);  // a C plugin without the extensions
 }
 
 TEST_CASE("each broken plugin is refused with a typed error naming the cause") {

@@ -179,6 +179,36 @@ TEST_CASE("text completions: one choice per prompt, as JSON and as OpenAI's SSE 
                       "data: [DONE]\n\n");
 }
 
+TEST_CASE("rerank: documents scored against the query, best first, cut to top_n, with their text when asked") {
+  Server server(bundled());
+  Client client(server.port());
+  const Response r = client.post("/v1/rerank", R"({"model":"echo/r","query":"Red apple","documents":)"
+                                               R"(["a green pear",{"text":"red APPLE pie"},"red car"],)"
+                                               R"("top_n":2,"return_documents":true})");
+  REQUIRE(r.status == 200);
+  simdjson::dom::parser p;
+  auto doc = parse(p, r.body);
+  CHECK(str(doc["id"]).rfind("rerank-", 0) == 0);
+  CHECK(str(doc["model"]) == "echo/r");
+  simdjson::dom::array results = doc["results"];
+  REQUIRE(results.size() == 2);
+  CHECK(int64_t(results.at(0)["index"]) == 1);  // both query words
+  CHECK(double(results.at(0)["relevance_score"]) == 1.0);
+  CHECK(str(results.at(0)["document"]["text"]) == "red APPLE pie");
+  CHECK(int64_t(results.at(1)["index"]) == 2);  // one of two
+  CHECK(double(results.at(1)["relevance_score"]) == 0.5);
+  CHECK(int64_t(doc["meta"]["billed_units"]["search_units"]) == 1);
+  CHECK(int64_t(doc["usage"]["total_tokens"]) == 10);  // echo counts the words of query and documents
+
+  // Without top_n every document comes back, and without return_documents no text.
+  const Response all = client.post("/rerank", R"({"model":"echo/r","query":"x","documents":["y","x"]})");
+  REQUIRE(all.status == 200);
+  auto d2 = parse(p, all.body);
+  CHECK(simdjson::dom::array(d2["results"]).size() == 2);
+  CHECK(int64_t(d2["results"].at(0)["index"]) == 1);
+  CHECK(d2["results"].at(0)["document"].error() == simdjson::NO_SUCH_FIELD);
+}
+
 TEST_CASE("embeddings as floats and as base64 of the same float32 values") {
   Server server(bundled());
   Client client(server.port());

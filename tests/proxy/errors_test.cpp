@@ -86,8 +86,28 @@ TEST_CASE("bad request bodies: 400 saying where and which field") {
   }
   CHECK(error_of(c.post("/v1/completions", R"({"model":"echo/x","prompt":"x","max_tokens":"9"})")).param ==
         "max_tokens");
+  // Rerank: no query, no documents, a top_n larger than the documents, a document that is no text.
+  struct RerankCase {
+    const char *body, *param, *message_part;
+  };
+  for (const RerankCase &k : std::vector<RerankCase>{
+           {R"({"model":"echo/x","documents":["a"]})", "query", "missing required field \"query\""},
+           {R"({"model":"echo/x","query":"q","documents":[]})", "documents", "must not be empty"},
+           {R"({"model":"echo/x","query":"q"})", "documents", "\"documents\""},
+           {R"({"model":"echo/x","query":"q","documents":["a","b"],"top_n":3})", "top_n",
+            "more than the number of documents (2)"},
+           {R"({"model":"echo/x","query":"q","documents":["a","b"],"top_n":0})", "top_n", "at least 1"},
+           {R"({"model":"echo/x","query":"q","documents":["a",{"txt":"b"}]})", "documents[1]", "\"text\" string"},
+       }) {
+    CAPTURE(k.body);
+    const ErrorInfo e = error_of(c.post("/v1/rerank", k.body));
+    CHECK(e.status == 400);
+    CHECK(e.param == k.param);
+    CHECK(e.message.find(k.message_part) != std::string::npos);
+  }
   // and the server goes on serving
   CHECK(c.post("/v1/completions", R"({"model":"echo/x","prompt":"still here"})").status == 200);
+  CHECK(c.post("/v1/rerank", R"({"model":"echo/x","query":"q","documents":["q"]})").status == 200);
 }
 
 TEST_CASE("unknown model: 404 model_not_found listing what is available") {
@@ -120,6 +140,7 @@ TEST_CASE("plugin errors keep their status, also for streams that fail before th
         "rate_limit_error");
   // cecho has no embed and no text completions: 501.
   CHECK(error_of(c.post("/v1/embeddings", R"({"model":"cecho/x","input":"a"})")).status == 501);
+  CHECK(error_of(c.post("/v1/rerank", R"({"model":"cecho/x","query":"q","documents":["a"]})")).status == 501);
   const ErrorInfo text = error_of(c.post("/v1/completions", R"({"model":"cecho/x","prompt":"a"})"));
   CHECK(text.status == 501);
   CHECK(text.message.find("text completions") != std::string::npos);

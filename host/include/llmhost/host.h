@@ -124,6 +124,13 @@ LLMHOST_API int llmhost_stream_text(llmhost_host *host, const char *request_json
  * success stores the embeddings list object in *response_json (release with llmhost_free). */
 LLMHOST_API int llmhost_embed(llmhost_host *host, const char *request_json, char **response_json, llmhost_error *err);
 
+/* [thread: any] Reranking. `request_json` is a rerank body as Cohere and Jina take it
+ * ({"model", "query", "documents": [strings or {"text"}], "top_n", "return_documents"}). On
+ * success stores {"id", "model", "results": [{"index", "relevance_score", "document"?}] best
+ * first, "meta", "usage"} in *response_json (release with llmhost_free); 501 when the provider
+ * does not rerank. */
+LLMHOST_API int llmhost_rerank(llmhost_host *host, const char *request_json, char **response_json, llmhost_error *err);
+
 /* [thread: any] What is loaded: {"providers": [{"name", "version", "description",
  * "capabilities": ["complete", ...], "file"}, ...], "load_errors": [{"file", "kind",
  * "message"}, ...]} into *providers_json (release with llmhost_free). */

@@ -213,6 +213,12 @@ class Host {
   void stream_text(const Target &target, const Request &request, const TextChunkCallback &on_chunk,
                    std::stop_token cancel = {});
 
+  // Reranking (llmhost/rerank.h): the documents in request.request.input scored against the
+  // query, best first, at most top_n. Throws as complete: 400 for no query, no documents or a
+  // top_n outside 1..documents, 501 when the provider does not rerank.
+  RerankResponse rerank(const RerankRequest &request, std::stop_token cancel = {});
+  RerankResponse rerank(const Target &target, const RerankRequest &request, std::stop_token cancel = {});
+
   // Callback form: starts the call and returns at once; `done` gets the response or the error,
   // exactly once. A plugin with the asynchronous call form (llmhost/async.h) needs no thread
   // while it waits: `done` runs on the thread that ends the call (usually the HTTP event loop).

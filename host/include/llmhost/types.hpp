@@ -130,6 +130,25 @@ struct TextCompletion {
   Usage usage;  // of every prompt together; estimated when any part was
 };
 
+// A rerank call (Cohere's and Jina's /v1/rerank): `request` carries the model, the key and base
+// URL, the body, and the documents in `input`.
+struct RerankRequest {
+  Request request;
+  std::string query;
+  std::optional<size_t> top_n;  // how many results; nullopt: one per document
+};
+struct RerankResult {
+  size_t index = 0;  // the document's, in request.input
+  double relevance_score = 0;
+};
+struct RerankResponse {
+  std::string id;  // made by the front end; empty from Host
+  std::string model;
+  std::string provider;
+  std::vector<RerankResult> results;  // best first, at most top_n
+  Usage usage;
+};
+
 struct EmbeddingResponse {
   std::string model;
   std::string provider;
@@ -145,6 +164,7 @@ enum Capability : uint64_t {
   kEmbed = 1u << 2,
   kCompleteText = 1u << 8,  // text completions ("llmhost.text_completion.v1")
   kStreamText = 1u << 9,    // streamed text completions (the table's stream_text)
+  kRerank = 1u << 10,       // reranking ("llmhost.rerank.v1")
 };
 // Every capability, with its name as listings print it ("complete_text"), in listing order.
 struct CapabilityName {
@@ -153,9 +173,9 @@ struct CapabilityName {
 };
 inline constexpr CapabilityName kCapabilityNames[] = {
     {kComplete, "complete"},          {kStream, "stream"},          {kEmbed, "embed"},
-    {kCompleteText, "complete_text"}, {kStreamText, "stream_text"},
+    {kCompleteText, "complete_text"}, {kStreamText, "stream_text"}, {kRerank, "rerank"},
 };
-inline constexpr uint64_t kAllCapabilities = kComplete | kStream | kEmbed | kCompleteText | kStreamText;
+inline constexpr uint64_t kAllCapabilities = kComplete | kStream | kEmbed | kCompleteText | kStreamText | kRerank;
 
 // Where a plugin's code runs (docs/isolation.md): in the host's process, or in a worker process
 // of its own, where a crash or a hang takes down only that plugin's calls.

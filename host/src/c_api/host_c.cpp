@@ -251,6 +251,22 @@ int llmhost_embed(llmhost_host *host, const char *request_json, char **response_
   });
 }
 
+int llmhost_rerank(llmhost_host *host, const char *request_json, char **response_json, llmhost_error *err) {
+  if (response_json) *response_json = nullptr;
+  return guarded(err, [&] {
+    need(host, "host");
+    need(response_json, "response_json");
+    const auto req =
+        parsed_request<llmhost::openai::RerankRequestParse>(request_json, llmhost::openai::parse_rerank_request);
+    llmhost::RerankResponse r = host->host.rerank(req.rerank);
+    r.id = llmhost::openai::new_id("rerank");
+    std::string json;
+    llmhost::openai::write_rerank(json, r, req.return_documents ? &req.rerank.request.input : nullptr);
+    *response_json = handed_out(json);
+    return 0;
+  });
+}
+
 int llmhost_providers(llmhost_host *host, char **providers_json, llmhost_error *err) {
   if (providers_json) *providers_json = nullptr;
   return guarded(err, [&] {

@@ -220,6 +220,31 @@ int run_embed(Host &host, const CallOptions &opts, const std::vector<std::string
   }
 }
 
+int run_rerank(Host &host, const CallOptions &opts, const std::string &query, const std::vector<std::string> &documents,
+               std::optional<size_t> top_n) {
+  try {
+    RerankRequest r{make_request(opts), query, top_n};
+    r.request.input = documents;
+    RerankResponse ranking = host.rerank(r);
+    std::string out;
+    if (opts.json) {
+      ranking.id = openai::new_id("rerank");
+      openai::write_rerank(out, ranking, &documents);
+      out += '\n';
+    } else {
+      for (const RerankResult &x : ranking.results) {
+        char score[32];
+        std::snprintf(score, sizeof score, "%.4f", x.relevance_score);
+        out += std::to_string(x.index) + ' ' + score + ' ' + documents[x.index] + '\n';
+      }
+    }
+    std::cout << out;
+    return kOk;
+  } catch (const Error &e) {
+    return fail(e);
+  }
+}
+
 int run_check(const std::filesystem::path &file, bool allow_untrusted) {
   try {
     print_info_text(Host::check(file, allow_untrusted));

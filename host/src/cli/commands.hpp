@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ int run_providers(Host &host, bool json);
 int run_complete(Host &host, const CallOptions &opts, const std::string &prompt);
 int run_stream(Host &host, const CallOptions &opts, const std::string &prompt);
 int run_embed(Host &host, const CallOptions &opts, const std::vector<std::string> &texts);
+// Prints each result as "INDEX SCORE DOCUMENT", best first; --json: the rerank answer.
+int run_rerank(Host &host, const CallOptions &opts, const std::string &query, const std::vector<std::string> &documents,
+               std::optional<size_t> top_n);
 int run_check(const std::filesystem::path &file, bool allow_untrusted);
 
 // A malformed command line the parser could not catch (a bad --param): exit code 2.

@@ -65,6 +65,15 @@ int main(int argc, char **argv) {
   auto *embed = app.add_subcommand("embed", "embeddings for one or more texts");
   add_call_options(embed, embed_opts);
   embed->add_option("TEXT", embed_texts, "texts to embed")->required();
+  CallOptions rerank_opts;
+  std::string rerank_query;
+  std::vector<std::string> rerank_documents;
+  std::optional<size_t> rerank_top_n;
+  auto *rerank = app.add_subcommand("rerank", "scores documents against a query; prints the best first");
+  add_call_options(rerank, rerank_opts);
+  rerank->add_option("QUERY", rerank_query, "what the documents are ranked against")->required();
+  rerank->add_option("DOCUMENT", rerank_documents, "the documents")->required();
+  rerank->add_option("--top-n", rerank_top_n, "print only the N best");
 
   TokensOptions tokens_opts;
   auto *tokens = app.add_subcommand("tokens", "count tokens as the model's tiktoken encoding does (no plugin needed)");
@@ -127,6 +136,7 @@ int main(int argc, char **argv) {
     if (complete->parsed()) return run_complete(host, complete_opts, complete_prompt);
     if (stream->parsed()) return run_stream(host, stream_opts, stream_prompt);
     if (embed->parsed()) return run_embed(host, embed_opts, embed_texts);
+    if (rerank->parsed()) return run_rerank(host, rerank_opts, rerank_query, rerank_documents, rerank_top_n);
   } catch (const UsageError &e) {
     std::cerr << "llmhost: " << e.what() << '\n';
     return kUsage;

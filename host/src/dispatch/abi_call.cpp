@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -164,6 +165,38 @@ const llmh_embedding_builder kEmbeddingBuilderTemplate = {
     [](const llmh_embedding_builder *b) -> int { return state(b).control->cancelled() ? 1 : 0; },
 };
 
+struct RerankState {
+  RerankResponse *response;
+  const CallControl *control;
+  size_t documents;
+  std::vector<bool> scored;   // by document
+  const char *bad = nullptr;  // what the plugin got wrong, if it did
+  size_t bad_index = 0;
+};
+
+RerankState &state(const llmh_rerank_builder *b) { return *static_cast<RerankState *>(b->host_data); }
+
+const llmh_rerank_builder kRerankBuilderTemplate = {
+    sizeof(llmh_rerank_builder),
+    nullptr,
+    [](const llmh_rerank_builder *b, size_t index, double score) {
+      RerankState &st = state(b);
+      if (st.bad) return;
+      if (index >= st.documents || st.scored[index] || !std::isfinite(score)) {
+        st.bad = index >= st.documents ? "a result for document"
+                 : st.scored[index]    ? "two results for document"
+                                       : "a score that is no finite number for document";
+        st.bad_index = index;
+        return;
+      }
+      st.scored[index] = true;
+      st.response->results.push_back({index, score});
+    },
+    [](const llmh_rerank_builder *b, const llmh_usage *u) { state(b).response->usage = usage_of(u); },
+    [](const llmh_rerank_builder *b, llmh_str m) { state(b).response->model = sv(m); },
+    [](const llmh_rerank_builder *b) -> int { return state(b).control->cancelled() ? 1 : 0; },
+};
+
 }  // namespace
 
 void require(const Plugin &plugin, uint64_t cap, const char *call) {
@@ -243,6 +276,7 @@ void tag_error(const llmh_stream_sink &sink, const char *code) {
 void tag_error(const llmh_embedding_builder &builder, const char *code) {
   static_cast<EmbedState *>(builder.host_data)->control->error_code = code;
 }
+void tag_error(const llmh_rerank_builder &builder, const char *code) { state(&builder).control->error_code = code; }
 
 llmh_stream_sink stream_sink(StreamState &st) {
   llmh_stream_sink sink = kStreamSinkTemplate;
@@ -420,6 +454,26 @@ EmbeddingResponse call_embed(const Plugin &plugin, const llmh_request &req, std:
   for (size_t i = 0; i < response.data.size(); ++i)
     if (response.data[i].empty())
       throw Error(502, "provider " + plugin.name() + " returned no embedding for input " + std::to_string(i));
+  return response;
+}
+
+RerankResponse call_rerank(const Plugin &plugin, const llmh_rerank_request &req, std::stop_token cancel) {
+  require(plugin, kRerank, "rerank");
+  RerankResponse response;
+  const llmh_request &common = *req.common;
+  const CallControl control(std::move(cancel), common.timeout_s);
+  RerankState st{&response, &control, common.input_count, std::vector<bool>(common.input_count)};
+  llmh_rerank_builder builder = kRerankBuilderTemplate;
+  builder.host_data = &st;
+  llmh_error err = fresh_error();
+  if (plugin.rerank()->rerank(plugin.instance(), &req, &builder, &err) != 0)
+    throw call_failure(plugin, err, control, common, "rerank");
+  if (st.bad)
+    throw Error(502, "provider " + plugin.name() + " reported " + st.bad + " " + std::to_string(st.bad_index) + " of " +
+                         std::to_string(st.documents));
+  std::stable_sort(response.results.begin(), response.results.end(),
+                   [](const RerankResult &a, const RerankResult &b) { return a.relevance_score > b.relevance_score; });
+  if (response.results.size() > req.top_n) response.results.resize(req.top_n);
   return response;
 }
 

@@ -73,6 +73,7 @@ struct CallControl {
 void tag_error(const llmh_response_builder &builder, const char *code);
 void tag_error(const llmh_stream_sink &sink, const char *code);
 void tag_error(const llmh_embedding_builder &builder, const char *code);
+void tag_error(const llmh_rerank_builder &builder, const char *code);
 
 // The error a failed call ends with, naming the provider: 499 when the caller cancelled, 408
 // past the deadline, else the plugin's own status (400-599; anything else becomes 500).
@@ -155,5 +156,8 @@ Response call_complete(const Plugin &plugin, const llmh_request &req, std::stop_
 void call_stream(const Plugin &plugin, const llmh_request &req, const ChunkCallback &on_chunk, std::stop_token cancel,
                  const Request *request = nullptr, Form form = Form::kChat);
 EmbeddingResponse call_embed(const Plugin &plugin, const llmh_request &req, std::stop_token cancel);
+// The scores the plugin gives, checked (each document at most once, in range), sorted best
+// first and cut to req.top_n. 501 when the provider does not rerank.
+RerankResponse call_rerank(const Plugin &plugin, const llmh_rerank_request &req, std::stop_token cancel);
 
 }  // namespace llmhost::detail

@@ -24,6 +24,7 @@ struct StandIn {
   llmh_provider descriptor{};
   llmh_async_provider async{};
   llmh_text_completion_provider text{};
+  llmh_rerank_provider rerank{};
   std::vector<const char *> models;  // views into supervisor->hello().info, NULL-terminated
 };
 
@@ -141,6 +142,27 @@ class EmbedCall final : public BuilderCall<llmh_embedding_builder> {
   size_t inputs_;
 };
 
+// A rerank in flight; the caller waits for `result`.
+class RerankCall final : public BuilderCall<llmh_rerank_builder> {
+ public:
+  using BuilderCall::BuilderCall;
+  void on_done(DoneMessage &&done, const char *code) override {
+    const llmh_rerank_builder &out = take();
+    if (done.kind == DoneKind::kError) {
+      if (code) detail::tag_error(out, code);
+      return result.set_value(error_of(done));
+    }
+    const RerankResponse &r = done.ranking;
+    for (const RerankResult &x : r.results) out.add_result(&out, x.index, x.relevance_score);  // the host checks them
+    const llmh_usage usage = usage_of(r.usage);
+    out.set_usage(&out, &usage);
+    if (!r.model.empty()) out.set_model(&out, str(r.model));
+    result.set_value(std::nullopt);
+  }
+
+  std::promise<std::optional<llmh_error>> result;
+};
+
 // A stream in flight: the supervisor queues its chunks' payloads, and the thread running the
 // host's `stream` decodes each in place and hands it to the sink, so that a slow consumer holds
 // up only this stream. The queue holds at most kStreamWindow chunks: the worker sends no more
@@ -251,6 +273,14 @@ int embed(void *instance, const llmh_request *req, const llmh_embedding_builder 
   return e ? fail_with(err, *e) : 0;
 }
 
+int rerank(void *instance, const llmh_rerank_request *req, const llmh_rerank_builder *out, llmh_error *err) {
+  auto call = std::make_shared<RerankCall>(out);
+  std::future<std::optional<llmh_error>> ended = call->result.get_future();
+  supervisor_of(instance).begin(std::move(call), CallKind::kRerank, *req->common, body_checked(*req->common), req);
+  const std::optional<llmh_error> e = ended.get();
+  return e ? fail_with(err, *e) : 0;
+}
+
 // `stream`, and the text completion's stream_text (kStreamText).
 template <CallKind kKind>
 int stream(void *instance, const llmh_request *req, const llmh_stream_sink *sink, llmh_error *err) {
@@ -302,6 +332,7 @@ const void *get_extension(void *instance, const char *id) {
   if (std::strcmp(id, LLMH_ASYNC_EXTENSION_ID) == 0 && (s->descriptor.capabilities & LLMH_CAP_COMPLETE))
     return &s->async;
   if (std::strcmp(id, LLMH_TEXT_COMPLETION_EXTENSION_ID) == 0 && s->text.complete_text) return &s->text;
+  if (std::strcmp(id, LLMH_RERANK_EXTENSION_ID) == 0 && s->rerank.rerank) return &s->rerank;
   return nullptr;
 }
 
@@ -344,6 +375,8 @@ std::shared_ptr<detail::Plugin> load_isolated(const std::filesystem::path &file,
   in->text.struct_size = sizeof in->text;
   in->text.complete_text = (caps & kCompleteText) ? &complete<CallKind::kCompleteText> : nullptr;
   in->text.stream_text = (caps & kStreamText) ? &stream<CallKind::kStreamText> : nullptr;
+  in->rerank.struct_size = sizeof in->rerank;
+  in->rerank.rerank = (caps & kRerank) ? &rerank : nullptr;
 
   ProviderInfo info = hello.info;
   info.file = file.string();

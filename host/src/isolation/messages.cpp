@@ -116,7 +116,8 @@ void get_params(Decoder &d, Params &p, bool &ok) {
 
 }  // namespace
 
-void encode_call(std::string &out, CallKind kind, const llmh_request &r, bool body_checked) {
+void encode_call(std::string &out, CallKind kind, const llmh_request &r, bool body_checked,
+                 const llmh_rerank_request *rerank) {
   using llmh::sv;
   Encoder e(out);
   e.u8(static_cast<uint8_t>(kind)).str(sv(r.model));
@@ -135,13 +136,14 @@ void encode_call(std::string &out, CallKind kind, const llmh_request &r, bool bo
   put_params(e, *r.params);
   e.str(sv(r.api_key)).str(sv(r.api_base)).f64(r.timeout_s).u32(r.num_retries);
   e.str(sv(r.body_json)).u8(body_checked ? 1 : 0);
+  if (kind == CallKind::kRerank) e.str(rerank ? sv(rerank->query) : std::string_view()).u64(rerank ? rerank->top_n : 0);
 }
 
 bool decode_call(std::string_view payload, CallMessage &call) {
   Decoder d(payload);
   bool ok = true;
   const uint8_t kind = d.u8();
-  ok = kind >= static_cast<uint8_t>(CallKind::kComplete) && kind <= static_cast<uint8_t>(CallKind::kStreamText);
+  ok = kind >= static_cast<uint8_t>(CallKind::kComplete) && kind <= static_cast<uint8_t>(CallKind::kRerank);
   call.kind = static_cast<CallKind>(kind);
   call.model = d.str();
   Request &r = call.request;
@@ -161,6 +163,10 @@ bool decode_call(std::string_view payload, CallMessage &call) {
   r.num_retries = d.u32();
   r.body_json = d.str();
   r.body_json_checked = get_flag(d, ok);
+  if (call.kind == CallKind::kRerank) {
+    call.query = d.str();
+    call.top_n = d.u64();
+  }
   return ok && d.done();
 }
 
@@ -263,9 +269,28 @@ bool decode_done(std::string_view payload, DoneMessage &done) {
       break;
     }
     case DoneKind::kStream: break;
+    case DoneKind::kRanking: {
+      RerankResponse &r = done.ranking;
+      r.model = d.str();
+      r.results.resize(d.count(16));
+      for (RerankResult &x : r.results) {
+        x.index = static_cast<size_t>(d.u64());
+        x.relevance_score = d.f64();
+      }
+      r.usage = get_usage(d);
+      break;
+    }
     default: ok = false;
   }
   return ok && d.done();
+}
+
+void encode_done_ranking(std::string &out, const RerankResponse &r) {
+  Encoder e(out);
+  e.u8(static_cast<uint8_t>(DoneKind::kRanking)).str(r.model);
+  e.u32(static_cast<uint32_t>(r.results.size()));
+  for (const RerankResult &x : r.results) e.u64(x.index).f64(x.relevance_score);
+  put_usage(e, r.usage);
 }
 
 void encode_hello(std::string &out, const ProviderInfo &info, bool reads_body_members) {

@@ -12,13 +12,22 @@
 
 #include "isolation/frame.hpp"
 #include "llmhost/provider.h"
+#include "llmhost/rerank.h"
 #include "llmhost/types.hpp"
 
 namespace llmhost::isolation {
 
 // kCompleteText, kStreamText: the text completion of llmhost/text_completion.h, which takes and
 // gives what kComplete and kStream do.
-enum class CallKind : uint8_t { kComplete = 1, kStream = 2, kEmbed = 3, kCompleteText = 4, kStreamText = 5 };
+// kRerank: llmhost/rerank.h's call, whose request carries a query and a top_n too.
+enum class CallKind : uint8_t {
+  kComplete = 1,
+  kStream = 2,
+  kEmbed = 3,
+  kCompleteText = 4,
+  kStreamText = 5,
+  kRerank = 6
+};
 constexpr bool is_stream(CallKind kind) { return kind == CallKind::kStream || kind == CallKind::kStreamText; }
 // The answer a call of `kind` ends with, when it does not fail.
 enum class DoneKind : uint8_t;
@@ -30,9 +39,13 @@ constexpr DoneKind answer_of(CallKind kind);
 struct CallMessage {
   CallKind kind = CallKind::kComplete;
   std::string model;
-  Request request;  // body_json is the whole body; body_json_checked as sent
+  Request request;     // body_json is the whole body; body_json_checked as sent
+  std::string query;   // kRerank
+  uint64_t top_n = 0;  // kRerank
 };
-void encode_call(std::string &out, CallKind kind, const llmh_request &request, bool body_checked);
+// `rerank`: for kRerank, the call whose common part `request` is.
+void encode_call(std::string &out, CallKind kind, const llmh_request &request, bool body_checked,
+                 const llmh_rerank_request *rerank = nullptr);
 bool decode_call(std::string_view payload, CallMessage &call);
 
 // kChunk: one chunk, decoded in place: its views point into the payload it came from, and
@@ -51,9 +64,11 @@ bool decode_chunk(std::string_view payload, ChunkView &chunk);
 
 // kDone: a call's end: an error (status and message), or the answer of a completion
 // (`response`), of an embedding (`embeddings`), or of a stream (nothing: its chunks came before).
-enum class DoneKind : uint8_t { kError = 1, kResponse = 2, kEmbeddings = 3, kStream = 4 };
+enum class DoneKind : uint8_t { kError = 1, kResponse = 2, kEmbeddings = 3, kStream = 4, kRanking = 5 };
 constexpr DoneKind answer_of(CallKind kind) {
-  return kind == CallKind::kEmbed ? DoneKind::kEmbeddings : is_stream(kind) ? DoneKind::kStream : DoneKind::kResponse;
+  if (kind == CallKind::kEmbed) return DoneKind::kEmbeddings;
+  if (kind == CallKind::kRerank) return DoneKind::kRanking;
+  return is_stream(kind) ? DoneKind::kStream : DoneKind::kResponse;
 }
 struct DoneMessage {
   DoneKind kind = DoneKind::kError;
@@ -61,11 +76,13 @@ struct DoneMessage {
   std::string message;
   Response response;
   EmbeddingResponse embeddings;
+  RerankResponse ranking;
 };
 void encode_done_error(std::string &out, int status, std::string_view message);
 void encode_done_response(std::string &out, const Response &response);
 void encode_done_embeddings(std::string &out, const EmbeddingResponse &embeddings);
 void encode_done_stream(std::string &out);
+void encode_done_ranking(std::string &out, const RerankResponse &ranking);
 bool decode_done(std::string_view payload, DoneMessage &done);
 
 // kHello, worker -> host: the plugin the worker loaded, or the load error (`ok` false), or,

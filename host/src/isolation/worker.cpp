@@ -20,6 +20,8 @@
 #include <stop_token>
 #include <thread>
 
+#include <llmhost/views.hpp>
+
 #include "dispatch/abi_call.hpp"
 #include "dispatch/async_call.hpp"
 #include "dispatch/request_body.hpp"
@@ -195,6 +197,11 @@ void run_blocking(const detail::Plugin &plugin, Calls &calls, uint64_t id, const
         break;
       }
       case CallKind::kEmbed: encode_done_embeddings(payload, detail::call_embed(plugin, *creq.get(), stop)); break;
+      case CallKind::kRerank: {
+        const llmh_rerank_request rerank{sizeof(llmh_rerank_request), creq.get(), llmh::str(call.query), call.top_n};
+        encode_done_ranking(payload, detail::call_rerank(plugin, rerank, stop));
+        break;
+      }
     }
   } catch (...) {
     payload = done_error(detail::current_error());

@@ -109,10 +109,25 @@ const llmh_text_completion_provider *text_table(const llmh_provider &d, void *in
   return t;
 }
 
+// The plugin's rerank table, checked like the descriptor; nullptr when it offers none.
+const llmh_rerank_provider *rerank_table(const llmh_provider &d, void *instance, const std::filesystem::path &file) {
+  if (!d.get_extension) return nullptr;
+  const auto *t = static_cast<const llmh_rerank_provider *>(d.get_extension(instance, LLMH_RERANK_EXTENSION_ID));
+  if (!t) return nullptr;
+  if (!LLMH_HAS_FIELD(t, llmh_rerank_provider, rerank))
+    refuse(LoadErrorKind::kInvalidDescriptor, file,
+           "its " LLMH_RERANK_EXTENSION_ID " table has struct_size " + std::to_string(t->struct_size) +
+               ", too small for version 1 of it");
+  if (!t->rerank)
+    refuse(LoadErrorKind::kInvalidDescriptor, file, "its " LLMH_RERANK_EXTENSION_ID " table has a NULL rerank");
+  return t;
+}
+
 // The capabilities of a plugin's extension tables, as ProviderInfo lists them.
-uint64_t extension_capabilities(const llmh_text_completion_provider *text) {
+uint64_t extension_capabilities(const llmh_text_completion_provider *text, const llmh_rerank_provider *rerank) {
   uint64_t caps = 0;
   if (text) caps |= kCompleteText | (text->stream_text ? uint64_t{kStreamText} : 0);
+  if (rerank) caps |= kRerank;
   return caps;
 }
 
@@ -185,7 +200,8 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const st
   info.async_complete = p->async_ != nullptr;
   info.async_stream = p->async_stream() != nullptr;
   p->text_ = text_table(*d, instance, file);
-  info.capabilities |= extension_capabilities(p->text_);
+  p->rerank_ = rerank_table(*d, instance, file);
+  info.capabilities |= extension_capabilities(p->text_, p->rerank_);
   return p;
 }
 
@@ -205,6 +221,7 @@ std::shared_ptr<Plugin> Plugin::host_implemented(const std::filesystem::path &fi
   p->worker_ = std::move(worker);
   p->async_ = async_table(*descriptor, instance, file);
   p->text_ = text_table(*descriptor, instance, file);
+  p->rerank_ = rerank_table(*descriptor, instance, file);
   return p;
 }
 

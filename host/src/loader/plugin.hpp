@@ -14,6 +14,7 @@
 #include "llmhost/async.h"
 #include "llmhost/errors.hpp"
 #include "llmhost/provider.h"
+#include "llmhost/rerank.h"
 #include "llmhost/text_completion.h"
 #include "llmhost/types.hpp"
 #include "loader/extension_lookup.hpp"
@@ -87,6 +88,8 @@ class Plugin {
   }
   // The plugin's "llmhost.text_completion.v1" table (validated), or nullptr when it has none.
   const llmh_text_completion_provider *text_completion() const { return text_; }
+  // The plugin's "llmhost.rerank.v1" table (validated), or nullptr when it has none.
+  const llmh_rerank_provider *rerank() const { return rerank_; }
 
  private:
   Plugin() = default;
@@ -102,6 +105,7 @@ class Plugin {
   llmh_host_api api_{};
   const llmh_async_provider *async_ = nullptr;
   const llmh_text_completion_provider *text_ = nullptr;
+  const llmh_rerank_provider *rerank_ = nullptr;
   std::shared_ptr<const PluginWorker> worker_;
   std::shared_ptr<void> owner_;  // a host-implemented descriptor and its instance
 };

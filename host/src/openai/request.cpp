@@ -322,6 +322,43 @@ TextCompletionRequest text_completion(std::string_view body) {
   return out;
 }
 
+RerankRequestParse rerank(std::string_view body) {
+  std::optional<simdjson::dom::parser> own;
+  object obj = parse_object(body, own);
+  RerankRequestParse out;
+  Request &r = out.rerank.request;
+  r.model = get_model(obj);
+  element v;
+  if (obj["query"].get(v)) bad("query", "missing required field \"query\"");
+  out.rerank.query = get_string(v, "query");
+  if (out.rerank.query.empty()) bad("query", "\"query\" must not be empty");
+  array documents;
+  if (obj["documents"].get(v)) bad("documents", "missing required field \"documents\"");
+  if (v.get(documents)) bad("documents", "\"documents\" must be an array of strings or {\"text\"} objects");
+  const Path at("documents");
+  for (element d : documents) {
+    const Path where(at, r.input.size());
+    std::string_view text;
+    object o;
+    if (d.get(text) && (d.get(o) || o["text"].get(text)))
+      bad_at(where, "must be a string or an object with a \"text\" string");
+    r.input.emplace_back(text);
+  }
+  if (r.input.empty()) bad("documents", "\"documents\" must not be empty");
+  if (!obj["top_n"].get(v) && !v.is_null()) {
+    const int64_t n = get_integer(v, "top_n");
+    if (n < 1) bad("top_n", "\"top_n\" must be at least 1");
+    if (static_cast<uint64_t>(n) > r.input.size())
+      bad("top_n", "\"top_n\" is " + std::to_string(n) + ", more than the number of documents (" +
+                       std::to_string(r.input.size()) + ")");
+    out.rerank.top_n = static_cast<size_t>(n);
+  }
+  if (!obj["return_documents"].get(v) && !v.is_null()) out.return_documents = get_bool(v, "return_documents");
+  r.body_json.assign(body);
+  r.body_json_checked = true;
+  return out;
+}
+
 }  // namespace
 
 ChatParse parse_chat_request(std::string_view body) {
@@ -343,6 +380,14 @@ EmbeddingsParse parse_embeddings_request(std::string_view body) {
 TextCompletionParse parse_text_completion_request(std::string_view body) {
   try {
     return text_completion(body);
+  } catch (Bad &b) {
+    return RequestError{std::move(b.message), std::move(b.param)};
+  }
+}
+
+std::variant<RerankRequestParse, RequestError> parse_rerank_request(std::string_view body) {
+  try {
+    return rerank(body);
   } catch (Bad &b) {
     return RequestError{std::move(b.message), std::move(b.param)};
   }

@@ -1,5 +1,5 @@
-// The OpenAI request codec: a chat-completions, text-completions or embeddings request body
-// (JSON text) ->
+// The OpenAI request codec: a chat-completions, text-completions, embeddings or rerank request
+// body (JSON text) ->
 // llmhost::Request. Pure functions (no I/O, no globals), so they can be fuzzed directly.
 //
 // Only the fields the host types carry are extracted and type-checked; the whole body is kept
@@ -40,6 +40,12 @@ struct TextCompletionRequest {
   bool include_usage = false;  // stream_options.include_usage
 };
 
+// A rerank request (Cohere's and Jina's /v1/rerank): "documents" strings or {"text"} objects.
+struct RerankRequestParse {
+  RerankRequest rerank;           // rerank.request.input holds the documents' texts
+  bool return_documents = false;  // the answer repeats each result's document
+};
+
 using ChatParse = std::variant<ChatRequest, RequestError>;
 using EmbeddingsParse = std::variant<EmbeddingsRequest, RequestError>;
 using TextCompletionParse = std::variant<TextCompletionRequest, RequestError>;
@@ -48,5 +54,6 @@ using TextCompletionParse = std::variant<TextCompletionRequest, RequestError>;
 ChatParse parse_chat_request(std::string_view body);
 EmbeddingsParse parse_embeddings_request(std::string_view body);
 TextCompletionParse parse_text_completion_request(std::string_view body);
+std::variant<RerankRequestParse, RequestError> parse_rerank_request(std::string_view body);
 
 }  // namespace llmhost::openai

@@ -231,6 +231,25 @@ void write_text_chunk(std::string &out, const StreamMeta &meta, size_t index, co
   w.end_object();
 }
 
+void write_rerank(std::string &out, const RerankResponse &r, const std::vector<std::string> *documents) {
+  json::Writer w(out);
+  w.begin_object().member("id", r.id).member("model", r.model);
+  w.key("results").begin_array();
+  for (const RerankResult &x : r.results) {
+    w.begin_object().member("index", static_cast<int64_t>(x.index)).member("relevance_score", x.relevance_score);
+    if (documents) w.key("document").begin_object().member("text", documents->at(x.index)).end_object();
+    w.end_object();
+  }
+  w.end_array();
+  w.key("meta").begin_object();
+  w.key("billed_units").begin_object().member("search_units", 1).end_object();
+  w.key("tokens").begin_object().member("input_tokens", r.usage.prompt_tokens).member("output_tokens", 0).end_object();
+  w.end_object();
+  w.key("usage");
+  usage_members(w, r.usage, /*with_completion=*/false);
+  w.end_object();
+}
+
 void write_embeddings(std::string &out, const EmbeddingResponse &r, EmbeddingEncoding encoding) {
   json::Writer w(out);
   w.begin_object().member("object", "list");

@@ -41,6 +41,11 @@ void write_text_completion(std::string &out, const TextCompletion &r);
 // usage (include_usage) has no choices.
 void write_text_chunk(std::string &out, const StreamMeta &meta, size_t index, const Chunk &c);
 
+// Appends a rerank answer, as Cohere's (id, results, meta) and Jina's (model, usage) clients
+// read it: each result's index and relevance_score, and with `documents` (the request's
+// texts, return_documents) its {"text"}.
+void write_rerank(std::string &out, const RerankResponse &r, const std::vector<std::string> *documents);
+
 // How write_embeddings writes each vector: JSON numbers, or base64 of its float32 values as
 // little-endian bytes, as OpenAI sends for encoding_format "base64" (the official clients ask
 // for it by default).

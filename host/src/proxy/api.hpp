@@ -43,6 +43,7 @@ class Api {
   void on_streamed(const std::shared_ptr<StreamCall> &s, std::optional<Error> &error);
   void embeddings(std::shared_ptr<Exchange> ex);        // on a worker
   void text_completions(std::shared_ptr<Exchange> ex);  // on a worker
+  void rerank(std::shared_ptr<Exchange> ex);            // on a worker
   void token_counter(std::shared_ptr<Exchange> ex);     // on a worker
   void readiness(Exchange &ex);
   static void refuse(Exchange &ex, std::string_view route, std::string model, bool stream, Reply reply);

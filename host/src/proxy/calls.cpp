@@ -1,7 +1,7 @@
-// The endpoints that call a plugin: chat completions (JSON or SSE) and embeddings (text
+// The endpoints that call a plugin: chat completions (JSON or SSE), embeddings and rerank (text
 // completions: text_completions.cpp). A chat request is parsed on the I/O thread; a completion
 // or a stream then goes through the callback form of Host::complete or Host::stream,
-// embeddings run on a worker. The client's disconnect arrives as a stop on ex->cancelled().
+// embeddings and rerank run on a worker. The client's disconnect arrives as a stop on ex->cancelled().
 #include "openai/request.hpp"
 #include "openai/response.hpp"
 #include "openai/sse_framer.hpp"
@@ -197,6 +197,31 @@ void Api::embeddings(std::shared_ptr<Exchange> ex) {
     Reply reply;
     openai::write_embeddings(reply.body, r,
                              emb.base64 ? openai::EmbeddingEncoding::kBase64 : openai::EmbeddingEncoding::kFloat);
+    ex->reply(std::move(reply));
+  });
+}
+
+void Api::rerank(std::shared_ptr<Exchange> ex) {
+  constexpr std::string_view kRoute = "/v1/rerank";
+  auto parsed = openai::parse_rerank_request(ex->request().body);
+  if (auto *err = std::get_if<openai::RequestError>(&parsed))
+    return refuse(*ex, kRoute, {}, false, error_reply(400, err->message, err->param));
+  openai::RerankRequestParse &call = std::get<openai::RerankRequestParse>(parsed);
+  Request &req = call.rerank.request;
+  std::optional<Attempts> attempts;
+  try {
+    attempts.emplace(models_, host_, req, kRoute, false);
+  } catch (const Error &e) {
+    return refuse(*ex, kRoute, req.model, false, error_reply(e));
+  }
+  attempt_in_turn(*attempts, limiter_, metrics_, *ex, req, host_, [&](const Target &target) {
+    RerankResponse r = host_.rerank(target, call.rerank, ex->cancelled());
+    r.id = openai::new_id("rerank");
+    r.model = attempts->reported(r.model, req.model);
+    ex->usage(r.usage);
+    attempts->succeeded(r.usage);
+    Reply reply;
+    openai::write_rerank(reply.body, r, call.return_documents ? &req.input : nullptr);
     ex->reply(std::move(reply));
   });
 }

@@ -19,8 +19,8 @@
  * The capabilities come from the methods the class overrides (complete or complete_async:
  * LLMH_CAP_COMPLETE; stream or stream_async: LLMH_CAP_STREAM; embed: LLMH_CAP_EMBED), so they
  * cannot disagree with the code; so do the extension tables it offers (complete_text and
- * stream_text: "llmhost.text_completion.v1"). A fifth macro argument adds LLMH_CAP_BODY_MEMBERS; call bits
- * written there must match the overrides, or the plugin does not compile.
+ * stream_text: "llmhost.text_completion.v1"; rerank: "llmhost.rerank.v1"). A fifth macro argument adds
+ * LLMH_CAP_BODY_MEMBERS; call bits written there must match the overrides, or the plugin does not compile.
  *
  * What the helper guarantees:
  * - No exception ever crosses the ABI: llmh::Error(status, message) becomes that status, any
@@ -91,6 +91,11 @@ class Provider {
   virtual void stream_text(const Request &, Stream &) {
     throw Error(501, "stream_text is not implemented by this provider");
   }
+  // Reranking (llmhost/rerank.h): a score per document of req.documents() against req.query().
+  // Any thread, concurrently. Overriding it offers the extension.
+  virtual void rerank(const RerankRequest &, Ranking &) {
+    throw Error(501, "rerank is not implemented by this provider");
+  }
 
   // The asynchronous forms (llmhost/async.h): start the call and return without waiting; end
   // it later through the handle. To keep the call past the return, move the handle out
@@ -155,6 +160,8 @@ struct Overrides {
       !std::is_same<decltype(&T::complete_text), void (Provider::*)(const Request &, Response &)>::value;
   static constexpr bool stream_text =
       !std::is_same<decltype(&T::stream_text), void (Provider::*)(const Request &, Stream &)>::value;
+  static constexpr bool rerank =
+      !std::is_same<decltype(&T::rerank), void (Provider::*)(const RerankRequest &, Ranking &)>::value;
   static constexpr uint64_t capabilities = ((complete || complete_async) ? LLMH_CAP_COMPLETE : 0) |
                                            ((stream || stream_async) ? LLMH_CAP_STREAM : 0) |
                                            (embed ? LLMH_CAP_EMBED : 0);
@@ -208,12 +215,12 @@ struct Glue {
   static_assert(O::complete_text || !O::stream_text,
                 "llmh::Provider: a class with stream_text must override complete_text too (llmhost/text_completion.h)");
 
-  // Runs one blocking call: `method(provider, request, view)`, with the host's builder or sink
-  // `out` wrapped in its View; an exception becomes `err`.
-  template <class View, class Out, class Method>
-  static int run(void *instance, const llmh_request *request, const Out *out, llmh_error *err, Method method) noexcept {
+  // Runs one blocking call: `method(provider, request, view)`, with the host's request and its
+  // builder or sink `out` wrapped in their views (ReqView, View); an exception becomes `err`.
+  template <class View, class ReqView = Request, class CRequest, class Out, class Method>
+  static int run(void *instance, const CRequest *request, const Out *out, llmh_error *err, Method method) noexcept {
     try {
-      Request req(request);
+      ReqView req(request);
       View view(out);
       method(*static_cast<T *>(instance), req, view);
       return 0;
@@ -271,6 +278,11 @@ struct Glue {
                          llmh_error *err) noexcept {
     return run<Stream>(instance, request, sink, err, [](T &p, const Request &r, Stream &o) { p.stream_text(r, o); });
   }
+  static int rerank(void *instance, const llmh_rerank_request *request, const llmh_rerank_builder *out,
+                    llmh_error *err) noexcept {
+    return run<Ranking, RerankRequest>(instance, request, out, err,
+                                       [](T &p, const RerankRequest &r, Ranking &o) { p.rerank(r, o); });
+  }
   // The handle stays here unless the provider moves it out; one left here ends the call when
   // the method returns: with the exception thrown, else as dropped (its destructor).
   static void complete_async(void *instance, const llmh_request *request, const llmh_response_builder *out,
@@ -301,6 +313,9 @@ struct Glue {
   static constexpr llmh_text_completion_provider kText = {sizeof(llmh_text_completion_provider), &Glue::complete_text,
                                                           O::stream_text ? &Glue::stream_text : nullptr};
 
+  // The rerank table, offered when the class overrides rerank.
+  static constexpr llmh_rerank_provider kRerank = {sizeof(llmh_rerank_provider), &Glue::rerank};
+
   static const void *get_extension(void *instance, const char *id) noexcept {
     if (!instance) return nullptr;
     T *p = static_cast<T *>(instance);
@@ -308,6 +323,8 @@ struct Glue {
       if (std::strcmp(id, LLMH_ASYNC_EXTENSION_ID) == 0) return p->offers_async() ? &kAsync : nullptr;
     if constexpr (O::complete_text)
       if (std::strcmp(id, LLMH_TEXT_COMPLETION_EXTENSION_ID) == 0) return &kText;
+    if constexpr (O::rerank)
+      if (std::strcmp(id, LLMH_RERANK_EXTENSION_ID) == 0) return &kRerank;
     return p->extension(id);
   }
 };

@@ -10,6 +10,7 @@
 #define LLMHOST_VIEWS_HPP
 
 #include <llmhost/provider.h>
+#include <llmhost/rerank.h>
 #include <llmhost/json_text.hpp>
 #include <llmhost/text.hpp>
 
@@ -473,6 +474,44 @@ class Embeddings {
 
  private:
   const llmh_embedding_builder *b_;
+};
+
+// A rerank call (llmhost/rerank.h): its query, its documents and how many results are wanted,
+// beside the common request (model, key, base URL, body). Views into host memory, valid until
+// the call returns.
+class RerankRequest {
+ public:
+  explicit RerankRequest(const llmh_rerank_request *r) noexcept : r_(r), common_(r->common) {}
+  const Request &common() const noexcept { return common_; }
+  std::string_view query() const noexcept { return sv(r_->query); }
+  Strings documents() const noexcept { return common_.inputs(); }
+  std::uint64_t top_n() const noexcept { return r_->top_n; }
+  const llmh_rerank_request &raw() const noexcept { return *r_; }  // the C struct
+
+ private:
+  const llmh_rerank_request *r_;
+  Request common_;
+};
+
+// Where a rerank call writes its scores. The host sorts them and keeps the top_n best.
+class Ranking {
+ public:
+  explicit Ranking(const llmh_rerank_builder *b) noexcept : b_(b) {}
+  // The relevance of document `index` (0-based), higher meaning more relevant; once per document.
+  void score(std::size_t index, double relevance) const noexcept { b_->add_result(b_, index, relevance); }
+  // Sets token usage (prompt tokens; total < 0 means prompt).
+  void usage(int64_t prompt, int64_t total = -1) const noexcept {
+    llmh_usage u = make_usage(prompt, 0, total);
+    b_->set_usage(b_, &u);
+  }
+  // Sets the model name reported to the caller.
+  void model(std::string_view name) const noexcept { b_->set_model(b_, str(name)); }
+  // True once the caller has given up: stop work and return promptly.
+  bool cancelled() const noexcept { return b_->cancelled(b_) != 0; }
+  const llmh_rerank_builder *raw() const noexcept { return b_; }  // the C builder
+
+ private:
+  const llmh_rerank_builder *b_;
 };
 
 }  // namespace llmh
