@@ -1,7 +1,8 @@
-// The proxy's request codec: a client's /v1/chat/completions (or /v1/embeddings) body ->
-// llmhost::Request. It must never throw; a body it accepts must then go through the rest of
-// the host's request path: the body merge (with and without extra keys) and the C layout a
-// plugin reads. Input: [mode byte][body].
+// The proxy's request codec: a client's /v1/chat/completions (or /v1/embeddings, /v1/completions,
+// /v1/rerank) body -> llmhost::Request. It must never throw; a body it accepts must then go
+// through the rest of the host's request path: the body merge (with and without extra keys), a
+// text completion's body per prompt, and the C layout a plugin reads. Input: [mode byte][body]:
+// bits 0-1 the endpoint, bit 2 the merge.
 #include <simdjson.h>
 
 #include <string>
@@ -90,17 +91,47 @@ void embeddings(std::string_view body, bool merge) {
   if (merge) merge_extra(r);
 }
 
+void text_completion(std::string_view body, bool merge) {
+  auto parsed = llmhost::openai::parse_text_completion_request(body);
+  if (auto *e = std::get_if<llmhost::openai::RequestError>(&parsed)) return check_error(*e);
+  const llmhost::Request &r = std::get<llmhost::openai::TextCompletionRequest>(parsed).request;
+  if (r.model.empty() || r.input.empty() || r.body_json != body) fail("text: accepted an incomplete request");
+  read_as_plugin(r);
+  for (size_t i = 0; i < r.input.size(); ++i) {
+    const llmhost::Request one = llmhost::detail::prompt_request(r, i);
+    simdjson::dom::parser parser;
+    std::string_view prompt;
+    if (parser.parse(one.body_json)["prompt"].get(prompt) || prompt != r.input[i] || one.input.size() != 1)
+      fail("text: a prompt's body does not carry that prompt alone");
+    read_as_plugin(one);
+  }
+  if (merge) merge_extra(r);
+}
+
+void rerank(std::string_view body) {
+  auto parsed = llmhost::openai::parse_rerank_request(body);
+  if (auto *e = std::get_if<llmhost::openai::RequestError>(&parsed)) return check_error(*e);
+  const llmhost::RerankRequest &r = std::get<llmhost::openai::RerankRequestParse>(parsed).rerank;
+  if (r.request.model.empty() || r.query.empty() || r.request.input.empty() || r.request.body_json != body)
+    fail("rerank: accepted an incomplete request");
+  if (r.top_n && (*r.top_n == 0 || *r.top_n > r.request.input.size())) fail("rerank: accepted a top_n out of range");
+  read_as_plugin(r.request);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   llmhost_fuzz::Input in(data, size);
   const uint8_t mode = in.byte();
   const std::string_view body = in.all();
+  const bool merge = mode & 4;
   try {
-    if (mode & 1)
-      embeddings(body, mode & 2);
-    else
-      chat(body, mode & 2);
+    switch (mode & 3) {
+      case 0: chat(body, merge); break;
+      case 1: embeddings(body, merge); break;
+      case 2: text_completion(body, merge); break;
+      default: rerank(body);
+    }
   } catch (const llmhost::Error &e) {
     // request_body may refuse only what simdjson refuses; the codec accepted it already.
     fail(e.what());

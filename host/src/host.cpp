@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -261,10 +262,30 @@ Response complete_on(const Target &target, const detail::Plugin &plugin, const R
   return response;
 }
 
-// A text completion's prompts, checked before any call.
-void require_prompts(const Request &request) {
-  if (request.input.empty()) throw Error(400, "text completion request for \"" + request.model + "\" has no prompt");
-}
+// A text completion's prompts, one request each, made in turn. The request's timeout is the
+// whole call's: each prompt gets what is left of it, and none starts past it (408).
+class Prompts {
+ public:
+  explicit Prompts(const Request &request) : request_(request), start_(std::chrono::steady_clock::now()) {
+    if (request.input.empty()) throw Error(400, "text completion request for \"" + request.model + "\" has no prompt");
+  }
+  size_t size() const { return request_.input.size(); }
+  Request operator[](size_t i) const {
+    Request one = detail::prompt_request(request_, i);
+    if (request_.timeout_s > 0) {
+      one.timeout_s =
+          request_.timeout_s - std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      if (one.timeout_s <= 0)
+        throw Error(408, "text completion for \"" + request_.model + "\" did not finish its " + std::to_string(size()) +
+                             " prompts within the timeout of " + std::to_string(request_.timeout_s) + " s");
+    }
+    return one;
+  }
+
+ private:
+  const Request &request_;
+  const std::chrono::steady_clock::time_point start_;
+};
 }  // namespace
 
 Target Host::resolve(std::string_view model) const { return impl_->resolve(model); }
@@ -368,11 +389,11 @@ TextCompletion Host::complete_text(const Request &request, std::stop_token cance
 
 TextCompletion Host::complete_text(const Target &target, const Request &request, std::stop_token cancel) {
   const detail::Plugin &plugin = TargetAccess::pinned(target);
-  require_prompts(request);
+  const Prompts prompts(request);
   TextCompletion out;
   out.provider = target.provider();
-  for (size_t i = 0; i < request.input.size(); ++i) {
-    Response r = complete_on(target, plugin, detail::prompt_request(request, i), cancel, detail::Form::kText);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    Response r = complete_on(target, plugin, prompts[i], cancel, detail::Form::kText);
     out.choices.push_back({std::move(r.content), std::move(r.finish_reason)});
     if (out.model.empty()) out.model = std::move(r.model);
     out.usage.prompt_tokens += r.usage.prompt_tokens;
@@ -414,12 +435,12 @@ void Host::stream_text(const Request &request, const TextChunkCallback &on_chunk
 void Host::stream_text(const Target &target, const Request &request, const TextChunkCallback &on_chunk,
                        std::stop_token cancel) {
   const detail::Plugin &plugin = TargetAccess::pinned(target);
-  require_prompts(request);
-  for (size_t i = 0; i < request.input.size(); ++i) {
+  const Prompts prompts(request);
+  for (size_t i = 0; i < prompts.size(); ++i) {
     bool stopped = false;  // by the consumer: the later prompts are not started
     stream_on(
-        target, plugin, detail::prompt_request(request, i),
-        [&](const Chunk &c) { return on_chunk(i, c) || (stopped = true, false); }, cancel, detail::Form::kText);
+        target, plugin, prompts[i], [&](const Chunk &c) { return on_chunk(i, c) || (stopped = true, false); }, cancel,
+        detail::Form::kText);
     if (stopped) return;
   }
 }

@@ -1,6 +1,9 @@
 // Text completions (llmhost/text_completion.h) through the openai provider, the real Host and
 // the real HTTP service, against a scripted upstream on loopback: one POST to /v1/completions
 // per prompt with that prompt alone, whole and streamed, and the upstream's errors.
+#include <chrono>
+#include <thread>
+
 #include "http_support.hpp"
 
 using namespace test::http;
@@ -120,4 +123,17 @@ TEST_CASE("text completion: the upstream's errors keep their status, a bad answe
   CHECK(std::string(bad.what()).find("choices[0] has no \"text\" string") != std::string::npos);
 
   CHECK(error_of([&] { host.complete_text(text_to(refused, {})); }).status() == 400);  // no prompt
+}
+
+TEST_CASE("text completion: the request's timeout covers all its prompts together") {
+  MockServer slow([](const HttpRequest &req, Conn &c) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    c.respond(200, text_json(prompt_of(req.body)));
+  });
+  llmhost::Host host(host_options());
+  llmhost::Request r = text_to(slow, {"a", "b", "c"});
+  r.timeout_s = 0.5;  // one prompt fits, three do not
+  const auto e = error_of([&] { host.complete_text(r); });
+  CHECK(e.status() == 408);
+  CHECK(slow.request_count() == 2);  // the third never starts
 }
