@@ -29,7 +29,8 @@ void check_payload(const Frame &f) {
       const llmhost::Request &r = call.request;
       const llmhost::detail::CRequest c(r, call.model, {r.body_json, r.body_json_checked}, false);
       const llmh_rerank_request rerank{sizeof(llmh_rerank_request), c.get(), llmh::str(call.query), call.top_n};
-      encode_call(again, call.kind, *c.get(), r.body_json_checked, &rerank);
+      const llmhost::detail::CImageRequest image(call.image, c.get());
+      encode_call(again, call.kind, *c.get(), r.body_json_checked, {.rerank = &rerank, .image = image.get()});
       return same(again, f.payload, "frame: a call does not re-encode to its bytes");
     }
     case FrameType::kChunk: {
@@ -47,6 +48,7 @@ void check_payload(const Frame &f) {
         case DoneKind::kEmbeddings: encode_done_embeddings(again, done.embeddings); break;
         case DoneKind::kStream: encode_done_stream(again); break;
         case DoneKind::kRanking: encode_done_ranking(again, done.ranking); break;
+        case DoneKind::kImages: encode_done_images(again, done.images); break;
       }
       return same(again, f.payload, "frame: a done does not re-encode to its bytes");
     }

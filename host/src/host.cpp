@@ -12,6 +12,7 @@
 
 #include "dispatch/abi_call.hpp"
 #include "dispatch/async_call.hpp"
+#include "dispatch/image_call.hpp"
 #include "dispatch/model_name.hpp"
 #include "dispatch/request_body.hpp"
 #include "dispatch/thread_pool.hpp"
@@ -426,6 +427,40 @@ RerankResponse Host::rerank(const Target &target, const RerankRequest &r, std::s
   if (response.model.empty()) response.model = request.model;
   response.provider = target.provider();
   return response;
+}
+
+namespace {
+// An images call on a resolved target, checked first.
+ImageResponse images_on(const Target &target, const ImageRequest &r, std::stop_token cancel, bool edit) {
+  const detail::Plugin &plugin = TargetAccess::pinned(target);
+  const std::string what = std::string(edit ? "image edit" : "image") + " request for \"" + r.request.model + "\"";
+  if (r.prompt.empty()) throw Error(400, what + " has no prompt");
+  if (r.n < 1 || r.n > 10) throw Error(400, what + ": n is " + std::to_string(r.n) + ", outside 1..10");
+  if (r.response_format != "url" && r.response_format != "b64_json")
+    throw Error(400, what + ": response_format \"" + r.response_format + "\" is neither \"url\" nor \"b64_json\"");
+  if (edit && r.images.empty()) throw Error(400, what + " has no image to edit");
+  std::string body_storage;
+  const detail::Body body = detail::request_body(r.request, body_storage);
+  const detail::CRequest common(r.request, target.model(), body, plugin.reads_body_members());
+  const detail::CImageRequest call(r, common.get());
+  detail::PluginImages images = detail::call_images(plugin, *call.get(), std::move(cancel), edit);
+  ImageResponse answer = detail::images_answer(std::move(images), r.response_format, target.provider());
+  if (answer.model.empty()) answer.model = r.request.model;
+  return answer;
+}
+}  // namespace
+
+ImageResponse Host::generate_images(const ImageRequest &request, std::stop_token cancel) {
+  return generate_images(resolve(request.request.model), request, std::move(cancel));
+}
+ImageResponse Host::generate_images(const Target &target, const ImageRequest &request, std::stop_token cancel) {
+  return images_on(target, request, std::move(cancel), false);
+}
+ImageResponse Host::edit_images(const ImageRequest &request, std::stop_token cancel) {
+  return edit_images(resolve(request.request.model), request, std::move(cancel));
+}
+ImageResponse Host::edit_images(const Target &target, const ImageRequest &request, std::stop_token cancel) {
+  return images_on(target, request, std::move(cancel), true);
 }
 
 void Host::stream_text(const Request &request, const TextChunkCallback &on_chunk, std::stop_token cancel) {

@@ -9,6 +9,9 @@
 //           prompt for the reply.
 // rerank:   (llmhost/rerank.h) each document's score is the share of the query's distinct words
 //           (ASCII letters lower-cased) that it contains; usage counts the words of both.
+// generate_images, edit_images (llmhost/images.h): n PNG files of 8x8 pixels, handed over as
+//           bytes, whose colours come from FNV-1a of the prompt (and, for an edit, of the first
+//           image's bytes) and the image's number; revised_prompt is the prompt.
 //
 // Test knobs, read from extra keys of the request body:
 //   mock_response      string   reply with this text instead
@@ -22,6 +25,7 @@
 #include <simdjson.h>
 
 #include "common/pool.hpp"
+#include "png.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -253,6 +257,11 @@ class Echo final : public llmh::Provider {
     out.usage(words);
   }
 
+  void generate_images(const llmh::ImageRequest &req, llmh::Images &out) override { draw(req, out, 0); }
+  void edit_images(const llmh::ImageRequest &req, llmh::Images &out) override {
+    draw(req, out, fnv1a64(req.images()[0].data()));
+  }
+
   void embed(const llmh::Request &req, llmh::Embeddings &out) override {
     const Knobs k = read_knobs(req.body_json(), pool_);
     apply_common_knobs(k, [&] { return out.cancelled(); });
@@ -276,6 +285,20 @@ class Echo final : public llmh::Provider {
   }
 
  private:
+  // n images of 8x8 pixels, each seeded by the prompt, `salt` and its number.
+  void draw(const llmh::ImageRequest &req, llmh::Images &out, uint64_t salt) {
+    const Knobs k = read_knobs(req.common().body_json(), pool_);
+    apply_common_knobs(k, [&] { return out.cancelled(); });
+    constexpr uint32_t kSide = 8;
+    std::string rgb(kSide * kSide * 3, '\0');
+    for (int64_t i = 0; i < req.n(); ++i) {
+      uint64_t state = fnv1a64(req.prompt()) ^ salt ^ static_cast<uint64_t>(i);
+      for (char &c : rgb) c = static_cast<char>(splitmix64(state) & 0xff);
+      out.add_data(echo_png::encode_rgb(kSide, kSide, rgb), req.prompt());
+    }
+    out.usage(count_words(req.prompt()));
+  }
+
   ScratchPool pool_;
 };
 

@@ -100,12 +100,23 @@ TEST_CASE("a C caller completes, streams, embeds and lists through libllmhost") 
     CHECK(ranked.find(R"("results":[{"index":1,"relevance_score":1}])") != std::string::npos);
     CHECK(llmhost_rerank(f.host, R"({"model": "echo/any", "query": "b", "documents": []})", &char_sink, &f.err) == 400);
   }
+  SUBCASE("images") {
+    const std::string images = f.text(status, [&](char **out) {
+      return llmhost_generate_images(
+          f.host, R"({"model": "echo/any", "prompt": "a fox", "n": 2, "response_format": "b64_json"})", out, &f.err);
+    });
+    REQUIRE_MESSAGE(status == 0, f.err.message);
+    CHECK(images.find(R"("data":[{"b64_json":"iVBORw0KGgo)") != std::string::npos);  // a PNG's first bytes
+    CHECK(images.find(R"("revised_prompt":"a fox"},{"b64_json":)") != std::string::npos);
+    CHECK(llmhost_generate_images(f.host, R"({"model": "echo/any", "prompt": "x", "n": 0})", &char_sink, &f.err) ==
+          400);
+  }
   SUBCASE("providers and reload") {
     const std::string json = f.text(status, [&](char **out) { return llmhost_providers(f.host, out, &f.err); });
     REQUIRE(status == 0);
     CHECK(json.find(R"({"name":"echo","version":"1.0.0")") != std::string::npos);
-    CHECK(json.find(R"("capabilities":["complete","stream","embed","complete_text","stream_text","rerank"])") !=
-          std::string::npos);
+    CHECK(json.find(R"("capabilities":["complete","stream","embed","complete_text","stream_text","rerank",)"
+                    R"("generate_images","edit_images"])") != std::string::npos);
     CHECK(json.find(R"("load_errors":[])") != std::string::npos);
     CHECK(llmhost_reload(f.host, &f.err) == 0);
   }

@@ -1,6 +1,9 @@
 // The llmhost CLI as a user runs it: real binary, real bundled plugins, output and exit codes.
 #include <doctest/doctest.h>
+
 #include <simdjson.h>
+#include <fstream>
+#include <iterator>
 
 #include <algorithm>
 
@@ -102,6 +105,33 @@ TEST_CASE("rerank prints index, score and document, best first; --json the reran
   CHECK(over.exit_code == 1);
   CHECK(contains(over.err, "error 400"));
   CHECK(contains(over.err, "top_n 2 is outside 1..1"));
+}
+
+namespace {
+std::string file_bytes(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+}  // namespace
+
+TEST_CASE("image writes the PNG files it gets, and prints their paths") {
+  test::TempDir dir;
+  const std::string out = (dir.path() / "fox.png").string();
+  auto r = llmhost_cli({"image", "echo/any", "a red fox", "--out", out, "-n", "2"});
+  REQUIRE(r.exit_code == 0);
+  const std::string second = (dir.path() / "fox-2.png").string();
+  CHECK(r.out == out + "\n" + second + "\n");
+  const std::string png = file_bytes(out);
+  CHECK(png.substr(0, 8) == "\x89PNG\r\n\x1a\n");
+  CHECK(png.substr(12, 4) == "IHDR");
+  CHECK(png != file_bytes(second));  // each image its own pixels
+  auto again = llmhost_cli({"image", "echo/any", "a red fox", "--out", (dir.path() / "again.png").string()});
+  CHECK(again.exit_code == 0);
+  CHECK(file_bytes((dir.path() / "again.png").string()) == png);          // deterministic
+  CHECK(llmhost_cli({"image", "echo/any", "a red fox"}).exit_code == 2);  // no --out
+  auto none = llmhost_cli({"image", "cecho/any", "x", "--out", out});
+  CHECK(none.exit_code == 1);
+  CHECK(contains(none.err, "error 501"));
 }
 
 TEST_CASE("stream prints text built from chunks; --json prints one chunk object per line") {

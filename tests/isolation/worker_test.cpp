@@ -127,7 +127,8 @@ TEST_CASE("the worker loads the plugin, says what it is, and answers complete, s
   const HelloMessage hello = w.hello();
   REQUIRE(hello.ok);
   CHECK(hello.info.name == "echo");
-  CHECK(hello.info.capabilities == (kComplete | kStream | kEmbed | kCompleteText | kStreamText | kRerank));
+  CHECK(hello.info.capabilities ==
+        (kComplete | kStream | kEmbed | kCompleteText | kStreamText | kRerank | kGenerateImages | kEditImages));
 
   w.call(1, CallKind::kComplete, test::chat("echo/m", "hello worker"));
   DoneMessage done = done_of(w.next());

@@ -35,8 +35,9 @@ TEST_CASE("check accepts the bundled plugins and describes them") {
   CHECK(echo.name == "echo");
   CHECK(echo.abi_major == LLMH_ABI_VERSION_MAJOR);
   // The descriptor's calls, and those of the extension tables it offers.
-  CHECK(echo.capabilities == (llmhost::kComplete | llmhost::kStream | llmhost::kEmbed | llmhost::kCompleteText |
-                              llmhost::kStreamText | llmhost::kRerank));
+  CHECK(echo.capabilities ==
+        (llmhost::kComplete | llmhost::kStream | llmhost::kEmbed | llmhost::kCompleteText | llmhost::kStreamText |
+         llmhost::kRerank | llmhost::kGenerateImages | llmhost::kEditImages));
   const auto cecho = llmhost::Host::check(test::bundled_plugins() / "libcecho.so");
   CHECK(cecho.name == "cecho");
   CHECK((cecho.capabilities & llmhost::kEmbed) == 0);

@@ -105,7 +105,21 @@ TEST_CASE("bad request bodies: 400 saying where and which field") {
     CHECK(e.param == k.param);
     CHECK(e.message.find(k.message_part) != std::string::npos);
   }
+  // Images: no prompt, n out of range, an unknown response_format.
+  for (const RerankCase &k : std::vector<RerankCase>{
+           {R"({"model":"echo/x"})", "prompt", "missing required field \"prompt\""},
+           {R"({"model":"echo/x","prompt":""})", "prompt", "must not be empty"},
+           {R"({"model":"echo/x","prompt":"p","n":0})", "n", "1..10"},
+           {R"({"model":"echo/x","prompt":"p","response_format":"png"})", "response_format", "\"url\" or \"b64_json\""},
+       }) {
+    CAPTURE(k.body);
+    const ErrorInfo e = error_of(c.post("/v1/images/generations", k.body));
+    CHECK(e.status == 400);
+    CHECK(e.param == k.param);
+    CHECK(e.message.find(k.message_part) != std::string::npos);
+  }
   // and the server goes on serving
+  CHECK(c.post("/v1/images/generations", R"({"model":"echo/x","prompt":"still here"})").status == 200);
   CHECK(c.post("/v1/completions", R"({"model":"echo/x","prompt":"still here"})").status == 200);
   CHECK(c.post("/v1/rerank", R"({"model":"echo/x","query":"q","documents":["q"]})").status == 200);
 }
@@ -141,6 +155,7 @@ TEST_CASE("plugin errors keep their status, also for streams that fail before th
   // cecho has no embed and no text completions: 501.
   CHECK(error_of(c.post("/v1/embeddings", R"({"model":"cecho/x","input":"a"})")).status == 501);
   CHECK(error_of(c.post("/v1/rerank", R"({"model":"cecho/x","query":"q","documents":["a"]})")).status == 501);
+  CHECK(error_of(c.post("/v1/images/generations", R"({"model":"cecho/x","prompt":"p"})")).status == 501);
   const ErrorInfo text = error_of(c.post("/v1/completions", R"({"model":"cecho/x","prompt":"a"})"));
   CHECK(text.status == 501);
   CHECK(text.message.find("text completions") != std::string::npos);

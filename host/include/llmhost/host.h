@@ -131,6 +131,13 @@ LLMHOST_API int llmhost_embed(llmhost_host *host, const char *request_json, char
  * does not rerank. */
 LLMHOST_API int llmhost_rerank(llmhost_host *host, const char *request_json, char **response_json, llmhost_error *err);
 
+/* [thread: any] Image generation. `request_json` is an OpenAI images body ({"model", "prompt",
+ * "n", "size", "quality", "style", "response_format": "url" or "b64_json"}). On success stores
+ * {"created", "data": [{"url" or "b64_json", "revised_prompt"}]} in *response_json (release
+ * with llmhost_free); 501 when the provider makes no images. */
+LLMHOST_API int llmhost_generate_images(llmhost_host *host, const char *request_json, char **response_json,
+                                        llmhost_error *err);
+
 /* [thread: any] What is loaded: {"providers": [{"name", "version", "description",
  * "capabilities": ["complete", ...], "file"}, ...], "load_errors": [{"file", "kind",
  * "message"}, ...]} into *providers_json (release with llmhost_free). */

@@ -219,6 +219,15 @@ class Host {
   RerankResponse rerank(const RerankRequest &request, std::stop_token cancel = {});
   RerankResponse rerank(const Target &target, const RerankRequest &request, std::stop_token cancel = {});
 
+  // Images (llmhost/images.h): generated from request.prompt, or (edit_images) request.images
+  // changed as it says, in request.response_format ("url", the default, or "b64_json"). Throws as
+  // complete: 400 for no prompt, n outside 1..10, another response_format, or an edit without
+  // an image; 501 when the provider does not make (or edit) images.
+  ImageResponse generate_images(const ImageRequest &request, std::stop_token cancel = {});
+  ImageResponse generate_images(const Target &target, const ImageRequest &request, std::stop_token cancel = {});
+  ImageResponse edit_images(const ImageRequest &request, std::stop_token cancel = {});
+  ImageResponse edit_images(const Target &target, const ImageRequest &request, std::stop_token cancel = {});
+
   // Callback form: starts the call and returns at once; `done` gets the response or the error,
   // exactly once. A plugin with the asynchronous call form (llmhost/async.h) needs no thread
   // while it waits: `done` runs on the thread that ends the call (usually the HTTP event loop).

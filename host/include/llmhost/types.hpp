@@ -149,6 +149,38 @@ struct RerankResponse {
   Usage usage;
 };
 
+// One file of an image edit: an image to change, or the mask.
+struct ImageFile {
+  std::string filename;      // as the caller named it; may be empty
+  std::string content_type;  // as the caller declared it ("image/png"); may be empty
+  std::string data;          // the file's bytes
+};
+// An images call (OpenAI's /v1/images/generations and /v1/images/edits): `request` carries the
+// model, the key and base URL, the timeout and the body (every key the caller sent).
+struct ImageRequest {
+  Request request;
+  std::string prompt;
+  int64_t n = 1;                        // 1..10
+  std::string size, quality, style;     // empty: not given
+  std::string response_format = "url";  // or "b64_json"
+  std::vector<ImageFile> images;        // edits: the images to change
+  std::optional<ImageFile> mask;        // edits: where to change them
+};
+// One image of an answer, in the format asked: `url` (a data: URL when the provider handed over
+// the image itself), or `b64_json`.
+struct Image {
+  std::string url;
+  std::string b64_json;
+  std::string revised_prompt;
+};
+struct ImageResponse {
+  int64_t created = 0;  // unix seconds; 0 from Host
+  std::string model;
+  std::string provider;
+  std::vector<Image> data;
+  Usage usage;
+};
+
 struct EmbeddingResponse {
   std::string model;
   std::string provider;
@@ -162,9 +194,11 @@ enum Capability : uint64_t {
   kComplete = 1u << 0,
   kStream = 1u << 1,
   kEmbed = 1u << 2,
-  kCompleteText = 1u << 8,  // text completions ("llmhost.text_completion.v1")
-  kStreamText = 1u << 9,    // streamed text completions (the table's stream_text)
-  kRerank = 1u << 10,       // reranking ("llmhost.rerank.v1")
+  kCompleteText = 1u << 8,     // text completions ("llmhost.text_completion.v1")
+  kStreamText = 1u << 9,       // streamed text completions (the table's stream_text)
+  kRerank = 1u << 10,          // reranking ("llmhost.rerank.v1")
+  kGenerateImages = 1u << 11,  // image generation ("llmhost.images.v1")
+  kEditImages = 1u << 12,      // image edits (the table's edit)
 };
 // Every capability, with its name as listings print it ("complete_text"), in listing order.
 struct CapabilityName {
@@ -172,10 +206,17 @@ struct CapabilityName {
   std::string_view name;
 };
 inline constexpr CapabilityName kCapabilityNames[] = {
-    {kComplete, "complete"},          {kStream, "stream"},          {kEmbed, "embed"},
-    {kCompleteText, "complete_text"}, {kStreamText, "stream_text"}, {kRerank, "rerank"},
+    {kComplete, "complete"},
+    {kStream, "stream"},
+    {kEmbed, "embed"},
+    {kCompleteText, "complete_text"},
+    {kStreamText, "stream_text"},
+    {kRerank, "rerank"},
+    {kGenerateImages, "generate_images"},
+    {kEditImages, "edit_images"},
 };
-inline constexpr uint64_t kAllCapabilities = kComplete | kStream | kEmbed | kCompleteText | kStreamText | kRerank;
+inline constexpr uint64_t kAllCapabilities =
+    kComplete | kStream | kEmbed | kCompleteText | kStreamText | kRerank | kGenerateImages | kEditImages;
 
 // Where a plugin's code runs (docs/isolation.md): in the host's process, or in a worker process
 // of its own, where a crash or a hang takes down only that plugin's calls.

@@ -267,6 +267,21 @@ int llmhost_rerank(llmhost_host *host, const char *request_json, char **response
   });
 }
 
+int llmhost_generate_images(llmhost_host *host, const char *request_json, char **response_json, llmhost_error *err) {
+  if (response_json) *response_json = nullptr;
+  return guarded(err, [&] {
+    need(host, "host");
+    need(response_json, "response_json");
+    llmhost::ImageResponse r = host->host.generate_images(
+        parsed_request<llmhost::ImageRequest>(request_json, llmhost::openai::parse_image_request));
+    r.created = llmhost::openai::unix_now();
+    std::string json;
+    llmhost::openai::write_images(json, r);
+    *response_json = handed_out(json);
+    return 0;
+  });
+}
+
 int llmhost_providers(llmhost_host *host, char **providers_json, llmhost_error *err) {
   if (providers_json) *providers_json = nullptr;
   return guarded(err, [&] {

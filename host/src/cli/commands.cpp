@@ -2,9 +2,13 @@
 
 #include <algorithm>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 
+#include "json/base64.hpp"
 #include "json/writer.hpp"
 #include "openai/response.hpp"
 
@@ -239,6 +243,40 @@ int run_rerank(Host &host, const CallOptions &opts, const std::string &query, co
       }
     }
     std::cout << out;
+    return kOk;
+  } catch (const Error &e) {
+    return fail(e);
+  }
+}
+
+int run_image(Host &host, const CallOptions &opts, const std::string &prompt, const std::filesystem::path &out,
+              int64_t n, const std::string &size) {
+  if (out.empty() && !opts.json) throw UsageError("image: give --out FILE (or --json)");
+  try {
+    ImageRequest r;
+    r.request = make_request(opts);
+    r.prompt = prompt;
+    r.n = n;
+    r.size = size;
+    r.response_format = "b64_json";  // the bytes, to write them
+    ImageResponse images = host.generate_images(r);
+    if (opts.json) {
+      images.created = openai::unix_now();
+      std::string text;
+      openai::write_images(text, images);
+      std::cout << text << '\n';
+      return kOk;
+    }
+    for (size_t i = 0; i < images.data.size(); ++i) {
+      std::filesystem::path path = out;
+      if (i > 0) path.replace_filename(out.stem().string() + "-" + std::to_string(i + 1) + out.extension().string());
+      const std::optional<std::string> bytes = json::decode_base64(images.data[i].b64_json);
+      if (!bytes) throw Error(502, "provider " + images.provider + " returned an image that is not base64");
+      std::ofstream file(path, std::ios::binary | std::ios::trunc);
+      if (!file.write(bytes->data(), static_cast<std::streamsize>(bytes->size())) || !file.flush())
+        throw Error(500, "cannot write " + path.string() + ": " + std::strerror(errno));
+      std::cout << path.string() << '\n';
+    }
     return kOk;
   } catch (const Error &e) {
     return fail(e);

@@ -20,16 +20,6 @@ namespace {
 using llmh::str;
 using llmh::sv;
 
-Usage usage_of(const llmh_usage *u) {
-  Usage out;
-  if (!u || !LLMH_HAS_FIELD(u, llmh_usage, completion_tokens)) return out;  // absent, or too small to trust
-  out.prompt_tokens = u->prompt_tokens;
-  out.completion_tokens = u->completion_tokens;
-  out.total_tokens = u->total_tokens;
-  if (!LLMH_HAS_FIELD(u, llmh_usage, total_tokens)) out.total_tokens = out.prompt_tokens + out.completion_tokens;
-  return out;
-}
-
 ToolCall tool_call_of(const llmh_tool_call *c) {
   ToolCall t;
   t.id = sv(c->id);
@@ -198,6 +188,16 @@ const llmh_rerank_builder kRerankBuilderTemplate = {
 };
 
 }  // namespace
+
+Usage usage_of(const llmh_usage *u) {
+  Usage out;
+  if (!u || !LLMH_HAS_FIELD(u, llmh_usage, completion_tokens)) return out;  // absent, or too small to trust
+  out.prompt_tokens = u->prompt_tokens;
+  out.completion_tokens = u->completion_tokens;
+  out.total_tokens = u->total_tokens;
+  if (!LLMH_HAS_FIELD(u, llmh_usage, total_tokens)) out.total_tokens = out.prompt_tokens + out.completion_tokens;
+  return out;
+}
 
 void require(const Plugin &plugin, uint64_t cap, const char *call) {
   if (!(plugin.info().capabilities & cap))

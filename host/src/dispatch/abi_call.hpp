@@ -42,6 +42,9 @@ class CRequest {
   std::vector<llmh_json_member> more_members_;
 };
 
+// A plugin's usage (zeros when it gave none, or a struct too small to trust).
+Usage usage_of(const llmh_usage *u);
+
 // Throws 501 naming the provider when it lacks capability `cap` (LLMH_CAP_*) for `call`.
 void require(const Plugin &plugin, uint64_t cap, const char *call);
 

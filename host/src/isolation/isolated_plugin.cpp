@@ -25,6 +25,7 @@ struct StandIn {
   llmh_async_provider async{};
   llmh_text_completion_provider text{};
   llmh_rerank_provider rerank{};
+  llmh_images_provider images{};
   std::vector<const char *> models;  // views into supervisor->hello().info, NULL-terminated
 };
 
@@ -163,6 +164,30 @@ class RerankCall final : public BuilderCall<llmh_rerank_builder> {
   std::promise<std::optional<llmh_error>> result;
 };
 
+// An images call in flight; the caller waits for `result`.
+class ImagesCall final : public BuilderCall<llmh_image_builder> {
+ public:
+  using BuilderCall::BuilderCall;
+  void on_done(DoneMessage &&done, const char *code) override {
+    const llmh_image_builder &out = take();
+    if (done.kind == DoneKind::kError) {
+      if (code) detail::tag_error(out, code);
+      return result.set_value(error_of(done));
+    }
+    const detail::PluginImages &r = done.images;
+    for (const detail::PluginImage &x : r.images) {  // the host checks them
+      const llmh_image image{sizeof(llmh_image), str(x.url), str(x.b64_json), str(x.data), str(x.revised_prompt)};
+      out.add_image(&out, &image);
+    }
+    const llmh_usage usage = usage_of(r.usage);
+    out.set_usage(&out, &usage);
+    if (!r.model.empty()) out.set_model(&out, str(r.model));
+    result.set_value(std::nullopt);
+  }
+
+  std::promise<std::optional<llmh_error>> result;
+};
+
 // A stream in flight: the supervisor queues its chunks' payloads, and the thread running the
 // host's `stream` decodes each in place and hands it to the sink, so that a slow consumer holds
 // up only this stream. The queue holds at most kStreamWindow chunks: the worker sends no more
@@ -276,7 +301,18 @@ int embed(void *instance, const llmh_request *req, const llmh_embedding_builder 
 int rerank(void *instance, const llmh_rerank_request *req, const llmh_rerank_builder *out, llmh_error *err) {
   auto call = std::make_shared<RerankCall>(out);
   std::future<std::optional<llmh_error>> ended = call->result.get_future();
-  supervisor_of(instance).begin(std::move(call), CallKind::kRerank, *req->common, body_checked(*req->common), req);
+  supervisor_of(instance).begin(std::move(call), CallKind::kRerank, *req->common, body_checked(*req->common),
+                                {.rerank = req});
+  const std::optional<llmh_error> e = ended.get();
+  return e ? fail_with(err, *e) : 0;
+}
+
+// The images table's generate (kGenerateImages) and edit (kEditImages).
+template <CallKind kKind>
+int images(void *instance, const llmh_image_request *req, const llmh_image_builder *out, llmh_error *err) {
+  auto call = std::make_shared<ImagesCall>(out);
+  std::future<std::optional<llmh_error>> ended = call->result.get_future();
+  supervisor_of(instance).begin(std::move(call), kKind, *req->common, body_checked(*req->common), {.image = req});
   const std::optional<llmh_error> e = ended.get();
   return e ? fail_with(err, *e) : 0;
 }
@@ -333,6 +369,7 @@ const void *get_extension(void *instance, const char *id) {
     return &s->async;
   if (std::strcmp(id, LLMH_TEXT_COMPLETION_EXTENSION_ID) == 0 && s->text.complete_text) return &s->text;
   if (std::strcmp(id, LLMH_RERANK_EXTENSION_ID) == 0 && s->rerank.rerank) return &s->rerank;
+  if (std::strcmp(id, LLMH_IMAGES_EXTENSION_ID) == 0 && s->images.generate) return &s->images;
   return nullptr;
 }
 
@@ -377,6 +414,9 @@ std::shared_ptr<detail::Plugin> load_isolated(const std::filesystem::path &file,
   in->text.stream_text = (caps & kStreamText) ? &stream<CallKind::kStreamText> : nullptr;
   in->rerank.struct_size = sizeof in->rerank;
   in->rerank.rerank = (caps & kRerank) ? &rerank : nullptr;
+  in->images.struct_size = sizeof in->images;
+  in->images.generate = (caps & kGenerateImages) ? &images<CallKind::kGenerateImages> : nullptr;
+  in->images.edit = (caps & kEditImages) ? &images<CallKind::kEditImages> : nullptr;
 
   ProviderInfo info = hello.info;
   info.file = file.string();

@@ -114,10 +114,21 @@ void get_params(Decoder &d, Params &p, bool &ok) {
   p.stop = get_strings(d);
 }
 
+void put_file(Encoder &e, const llmh_image_file &f) {
+  e.str(llmh::sv(f.filename)).str(llmh::sv(f.content_type)).str(llmh::sv(f.data));
+}
+
+ImageFile get_file(Decoder &d) {
+  ImageFile f;
+  f.filename = d.str();
+  f.content_type = d.str();
+  f.data = d.str();
+  return f;
+}
+
 }  // namespace
 
-void encode_call(std::string &out, CallKind kind, const llmh_request &r, bool body_checked,
-                 const llmh_rerank_request *rerank) {
+void encode_call(std::string &out, CallKind kind, const llmh_request &r, bool body_checked, CallParts parts) {
   using llmh::sv;
   Encoder e(out);
   e.u8(static_cast<uint8_t>(kind)).str(sv(r.model));
@@ -136,14 +147,23 @@ void encode_call(std::string &out, CallKind kind, const llmh_request &r, bool bo
   put_params(e, *r.params);
   e.str(sv(r.api_key)).str(sv(r.api_base)).f64(r.timeout_s).u32(r.num_retries);
   e.str(sv(r.body_json)).u8(body_checked ? 1 : 0);
+  const llmh_rerank_request *rerank = parts.rerank;
   if (kind == CallKind::kRerank) e.str(rerank ? sv(rerank->query) : std::string_view()).u64(rerank ? rerank->top_n : 0);
+  if (kind != CallKind::kGenerateImages && kind != CallKind::kEditImages) return;
+  const llmh_image_request empty{};
+  const llmh_image_request &i = parts.image ? *parts.image : empty;
+  e.str(sv(i.prompt)).i64(i.n).str(sv(i.size)).str(sv(i.quality)).str(sv(i.style)).str(sv(i.response_format));
+  e.u32(static_cast<uint32_t>(i.image_count));
+  for (size_t k = 0; k < i.image_count; ++k) put_file(e, i.images[k]);
+  e.u8(i.mask ? 1 : 0);
+  if (i.mask) put_file(e, *i.mask);
 }
 
 bool decode_call(std::string_view payload, CallMessage &call) {
   Decoder d(payload);
   bool ok = true;
   const uint8_t kind = d.u8();
-  ok = kind >= static_cast<uint8_t>(CallKind::kComplete) && kind <= static_cast<uint8_t>(CallKind::kRerank);
+  ok = kind >= static_cast<uint8_t>(CallKind::kComplete) && kind <= static_cast<uint8_t>(CallKind::kEditImages);
   call.kind = static_cast<CallKind>(kind);
   call.model = d.str();
   Request &r = call.request;
@@ -166,6 +186,18 @@ bool decode_call(std::string_view payload, CallMessage &call) {
   if (call.kind == CallKind::kRerank) {
     call.query = d.str();
     call.top_n = d.u64();
+  }
+  if (call.kind == CallKind::kGenerateImages || call.kind == CallKind::kEditImages) {
+    ImageRequest &i = call.image;
+    i.prompt = d.str();
+    i.n = d.i64();
+    i.size = d.str();
+    i.quality = d.str();
+    i.style = d.str();
+    i.response_format = d.str();
+    i.images.resize(d.count(12));
+    for (ImageFile &f : i.images) f = get_file(d);
+    if (get_flag(d, ok)) i.mask = get_file(d);
   }
   return ok && d.done();
 }
@@ -280,6 +312,19 @@ bool decode_done(std::string_view payload, DoneMessage &done) {
       r.usage = get_usage(d);
       break;
     }
+    case DoneKind::kImages: {
+      detail::PluginImages &r = done.images;
+      r.model = d.str();
+      r.images.resize(d.count(16));
+      for (detail::PluginImage &x : r.images) {
+        x.url = d.str();
+        x.b64_json = d.str();
+        x.data = d.str();
+        x.revised_prompt = d.str();
+      }
+      r.usage = get_usage(d);
+      break;
+    }
     default: ok = false;
   }
   return ok && d.done();
@@ -290,6 +335,14 @@ void encode_done_ranking(std::string &out, const RerankResponse &r) {
   e.u8(static_cast<uint8_t>(DoneKind::kRanking)).str(r.model);
   e.u32(static_cast<uint32_t>(r.results.size()));
   for (const RerankResult &x : r.results) e.u64(x.index).f64(x.relevance_score);
+  put_usage(e, r.usage);
+}
+
+void encode_done_images(std::string &out, const detail::PluginImages &r) {
+  Encoder e(out);
+  e.u8(static_cast<uint8_t>(DoneKind::kImages)).str(r.model);
+  e.u32(static_cast<uint32_t>(r.images.size()));
+  for (const detail::PluginImage &x : r.images) e.str(x.url).str(x.b64_json).str(x.data).str(x.revised_prompt);
   put_usage(e, r.usage);
 }
 

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dispatch/image_call.hpp"
 #include "isolation/frame.hpp"
 #include "llmhost/provider.h"
 #include "llmhost/rerank.h"
@@ -19,14 +20,17 @@ namespace llmhost::isolation {
 
 // kCompleteText, kStreamText: the text completion of llmhost/text_completion.h, which takes and
 // gives what kComplete and kStream do.
-// kRerank: llmhost/rerank.h's call, whose request carries a query and a top_n too.
+// kRerank: llmhost/rerank.h's call, whose request carries a query and a top_n too; kGenerateImages
+// and kEditImages: llmhost/images.h's, whose request carries the image options and files.
 enum class CallKind : uint8_t {
   kComplete = 1,
   kStream = 2,
   kEmbed = 3,
   kCompleteText = 4,
   kStreamText = 5,
-  kRerank = 6
+  kRerank = 6,
+  kGenerateImages = 7,
+  kEditImages = 8
 };
 constexpr bool is_stream(CallKind kind) { return kind == CallKind::kStream || kind == CallKind::kStreamText; }
 // The answer a call of `kind` ends with, when it does not fail.
@@ -42,10 +46,15 @@ struct CallMessage {
   Request request;     // body_json is the whole body; body_json_checked as sent
   std::string query;   // kRerank
   uint64_t top_n = 0;  // kRerank
+  ImageRequest image;  // kGenerateImages, kEditImages: all but image.request (that is `request`)
 };
-// `rerank`: for kRerank, the call whose common part `request` is.
-void encode_call(std::string &out, CallKind kind, const llmh_request &request, bool body_checked,
-                 const llmh_rerank_request *rerank = nullptr);
+// What a call carries beside its llmh_request, for the kinds that carry more: the call whose
+// common part the request is.
+struct CallParts {
+  const llmh_rerank_request *rerank = nullptr;  // kRerank
+  const llmh_image_request *image = nullptr;    // kGenerateImages, kEditImages
+};
+void encode_call(std::string &out, CallKind kind, const llmh_request &request, bool body_checked, CallParts parts = {});
 bool decode_call(std::string_view payload, CallMessage &call);
 
 // kChunk: one chunk, decoded in place: its views point into the payload it came from, and
@@ -64,10 +73,11 @@ bool decode_chunk(std::string_view payload, ChunkView &chunk);
 
 // kDone: a call's end: an error (status and message), or the answer of a completion
 // (`response`), of an embedding (`embeddings`), or of a stream (nothing: its chunks came before).
-enum class DoneKind : uint8_t { kError = 1, kResponse = 2, kEmbeddings = 3, kStream = 4, kRanking = 5 };
+enum class DoneKind : uint8_t { kError = 1, kResponse = 2, kEmbeddings = 3, kStream = 4, kRanking = 5, kImages = 6 };
 constexpr DoneKind answer_of(CallKind kind) {
   if (kind == CallKind::kEmbed) return DoneKind::kEmbeddings;
   if (kind == CallKind::kRerank) return DoneKind::kRanking;
+  if (kind == CallKind::kGenerateImages || kind == CallKind::kEditImages) return DoneKind::kImages;
   return is_stream(kind) ? DoneKind::kStream : DoneKind::kResponse;
 }
 struct DoneMessage {
@@ -77,12 +87,14 @@ struct DoneMessage {
   Response response;
   EmbeddingResponse embeddings;
   RerankResponse ranking;
+  detail::PluginImages images;  // as the plugin handed them over: the host answers in the format asked
 };
 void encode_done_error(std::string &out, int status, std::string_view message);
 void encode_done_response(std::string &out, const Response &response);
 void encode_done_embeddings(std::string &out, const EmbeddingResponse &embeddings);
 void encode_done_stream(std::string &out);
 void encode_done_ranking(std::string &out, const RerankResponse &ranking);
+void encode_done_images(std::string &out, const detail::PluginImages &images);
 bool decode_done(std::string_view payload, DoneMessage &done);
 
 // kHello, worker -> host: the plugin the worker loaded, or the load error (`ok` false), or,

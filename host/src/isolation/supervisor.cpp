@@ -449,9 +449,9 @@ std::string Supervisor::unavailable_message() const {
 }
 
 uint64_t Supervisor::begin(std::shared_ptr<PendingCall> call, CallKind kind, const llmh_request &request,
-                           bool body_checked, const llmh_rerank_request *rerank) {
+                           bool body_checked, CallParts parts) {
   std::string payload;
-  encode_call(payload, kind, request, body_checked, rerank);
+  encode_call(payload, kind, request, body_checked, parts);
   Entry entry;
   entry.call = call;
   entry.kind = kind;

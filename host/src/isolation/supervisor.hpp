@@ -78,7 +78,7 @@ class Supervisor final : public detail::PluginWorker {
   // Starts a call. Returns its id, or 0 when it was refused at once (the provider is
   // unavailable: `call` has had its on_done then).
   uint64_t begin(std::shared_ptr<PendingCall> call, CallKind kind, const llmh_request &request, bool body_checked,
-                 const llmh_rerank_request *rerank = nullptr);
+                 CallParts parts = {});
   // The caller has given up on call `id`: the plugin's cancelled() turns true.
   void cancel(uint64_t id);
   // The consumer of stream `id` took `chunks` more chunks: the worker may send as many more.

@@ -202,6 +202,13 @@ void run_blocking(const detail::Plugin &plugin, Calls &calls, uint64_t id, const
         encode_done_ranking(payload, detail::call_rerank(plugin, rerank, stop));
         break;
       }
+      case CallKind::kGenerateImages:
+      case CallKind::kEditImages: {
+        const detail::CImageRequest image(call.image, creq.get());
+        encode_done_images(payload,
+                           detail::call_images(plugin, *image.get(), stop, call.kind == CallKind::kEditImages));
+        break;
+      }
     }
   } catch (...) {
     payload = done_error(detail::current_error());

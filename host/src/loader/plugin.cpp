@@ -123,11 +123,26 @@ const llmh_rerank_provider *rerank_table(const llmh_provider &d, void *instance,
   return t;
 }
 
+// The plugin's images table, checked like the descriptor; nullptr when it offers none.
+const llmh_images_provider *images_table(const llmh_provider &d, void *instance, const std::filesystem::path &file) {
+  if (!d.get_extension) return nullptr;
+  const auto *t = static_cast<const llmh_images_provider *>(d.get_extension(instance, LLMH_IMAGES_EXTENSION_ID));
+  if (!t) return nullptr;
+  if (!LLMH_HAS_FIELD(t, llmh_images_provider, edit))
+    refuse(LoadErrorKind::kInvalidDescriptor, file,
+           "its " LLMH_IMAGES_EXTENSION_ID " table has struct_size " + std::to_string(t->struct_size) +
+               ", too small for version 1 of it");
+  if (!t->generate)
+    refuse(LoadErrorKind::kInvalidDescriptor, file, "its " LLMH_IMAGES_EXTENSION_ID " table has a NULL generate");
+  return t;
+}
+
 // The capabilities of a plugin's extension tables, as ProviderInfo lists them.
-uint64_t extension_capabilities(const llmh_text_completion_provider *text, const llmh_rerank_provider *rerank) {
+uint64_t extension_capabilities(const Plugin &p) {
   uint64_t caps = 0;
-  if (text) caps |= kCompleteText | (text->stream_text ? uint64_t{kStreamText} : 0);
-  if (rerank) caps |= kRerank;
+  if (const auto *text = p.text_completion()) caps |= kCompleteText | (text->stream_text ? uint64_t{kStreamText} : 0);
+  if (p.rerank()) caps |= kRerank;
+  if (const auto *images = p.images()) caps |= kGenerateImages | (images->edit ? uint64_t{kEditImages} : 0);
   return caps;
 }
 
@@ -199,9 +214,8 @@ std::shared_ptr<Plugin> Plugin::load(const std::filesystem::path &file, const st
   p->async_ = async_table(*d, instance, file);
   info.async_complete = p->async_ != nullptr;
   info.async_stream = p->async_stream() != nullptr;
-  p->text_ = text_table(*d, instance, file);
-  p->rerank_ = rerank_table(*d, instance, file);
-  info.capabilities |= extension_capabilities(p->text_, p->rerank_);
+  p->take_extensions(file);
+  info.capabilities |= extension_capabilities(*p);
   return p;
 }
 
@@ -220,9 +234,14 @@ std::shared_ptr<Plugin> Plugin::host_implemented(const std::filesystem::path &fi
   p->info_ = std::move(info);
   p->worker_ = std::move(worker);
   p->async_ = async_table(*descriptor, instance, file);
-  p->text_ = text_table(*descriptor, instance, file);
-  p->rerank_ = rerank_table(*descriptor, instance, file);
+  p->take_extensions(file);
   return p;
+}
+
+void Plugin::take_extensions(const std::filesystem::path &file) {
+  text_ = text_table(*desc_, instance_, file);
+  rerank_ = rerank_table(*desc_, instance_, file);
+  images_ = images_table(*desc_, instance_, file);
 }
 
 Plugin::~Plugin() {

@@ -13,6 +13,7 @@
 
 #include "llmhost/async.h"
 #include "llmhost/errors.hpp"
+#include "llmhost/images.h"
 #include "llmhost/provider.h"
 #include "llmhost/rerank.h"
 #include "llmhost/text_completion.h"
@@ -90,11 +91,16 @@ class Plugin {
   const llmh_text_completion_provider *text_completion() const { return text_; }
   // The plugin's "llmhost.rerank.v1" table (validated), or nullptr when it has none.
   const llmh_rerank_provider *rerank() const { return rerank_; }
+  // The plugin's "llmhost.images.v1" table (validated), or nullptr when it has none.
+  const llmh_images_provider *images() const { return images_; }
 
  private:
   Plugin() = default;
   static void host_log(const llmh_host_api *api, llmh_log_level level, llmh_str message);
   static const void *host_extension(const llmh_host_api *api, const char *id);
+  // Takes the plugin's extension tables (text completions, rerank, images), validated; throws
+  // LoadException naming `file` for a broken one.
+  void take_extensions(const std::filesystem::path &file);
 
   boost::dll::shared_library library_;
   const llmh_provider *desc_ = nullptr;
@@ -106,6 +112,7 @@ class Plugin {
   const llmh_async_provider *async_ = nullptr;
   const llmh_text_completion_provider *text_ = nullptr;
   const llmh_rerank_provider *rerank_ = nullptr;
+  const llmh_images_provider *images_ = nullptr;
   std::shared_ptr<const PluginWorker> worker_;
   std::shared_ptr<void> owner_;  // a host-implemented descriptor and its instance
 };

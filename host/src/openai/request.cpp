@@ -359,6 +359,46 @@ RerankRequestParse rerank(std::string_view body) {
   return out;
 }
 
+// The options of an images request, read from one member; false when `key` is none of them.
+// Shared by the JSON body of a generation and the form fields of an edit.
+bool read_image_option(ImageRequest &r, std::string_view key, element v) {
+  if (v.is_null()) return key == "n" || key == "size" || key == "quality" || key == "style" || key == "response_format";
+  if (key == "n") {
+    r.n = get_integer(v, "n");
+    if (r.n < 1 || r.n > 10) bad("n", "\"n\" must be 1..10");
+  } else if (key == "size") {
+    r.size = get_string(v, "size");
+  } else if (key == "quality") {
+    r.quality = get_string(v, "quality");
+  } else if (key == "style") {
+    r.style = get_string(v, "style");
+  } else if (key == "response_format") {
+    r.response_format = get_string(v, "response_format");
+    if (r.response_format != "url" && r.response_format != "b64_json")
+      bad("response_format", "\"response_format\" must be \"url\" or \"b64_json\"");
+  } else {
+    return false;
+  }
+  return true;
+}
+
+ImageRequest image(std::string_view body) {
+  std::optional<simdjson::dom::parser> own;
+  object obj = parse_object(body, own);
+  ImageRequest out;
+  Request &r = out.request;
+  r.model = get_model(obj);
+  element v;
+  if (obj["prompt"].get(v)) bad("prompt", "missing required field \"prompt\"");
+  out.prompt = get_string(v, "prompt");
+  if (out.prompt.empty()) bad("prompt", "\"prompt\" must not be empty");
+  for (auto [key, val] : obj)
+    if (!read_image_option(out, key, val) && key == "user" && !val.is_null()) r.params.user = get_string(val, "user");
+  r.body_json.assign(body);
+  r.body_json_checked = true;
+  return out;
+}
+
 }  // namespace
 
 ChatParse parse_chat_request(std::string_view body) {
@@ -388,6 +428,14 @@ TextCompletionParse parse_text_completion_request(std::string_view body) {
 std::variant<RerankRequestParse, RequestError> parse_rerank_request(std::string_view body) {
   try {
     return rerank(body);
+  } catch (Bad &b) {
+    return RequestError{std::move(b.message), std::move(b.param)};
+  }
+}
+
+ImageParse parse_image_request(std::string_view body) {
+  try {
+    return image(body);
   } catch (Bad &b) {
     return RequestError{std::move(b.message), std::move(b.param)};
   }

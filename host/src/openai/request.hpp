@@ -47,6 +47,7 @@ struct RerankRequestParse {
 };
 
 using ChatParse = std::variant<ChatRequest, RequestError>;
+using ImageParse = std::variant<ImageRequest, RequestError>;
 using EmbeddingsParse = std::variant<EmbeddingsRequest, RequestError>;
 using TextCompletionParse = std::variant<TextCompletionRequest, RequestError>;
 
@@ -55,5 +56,7 @@ ChatParse parse_chat_request(std::string_view body);
 EmbeddingsParse parse_embeddings_request(std::string_view body);
 TextCompletionParse parse_text_completion_request(std::string_view body);
 std::variant<RerankRequestParse, RequestError> parse_rerank_request(std::string_view body);
+// /v1/images/generations: a JSON body.
+ImageParse parse_image_request(std::string_view body);
 
 }  // namespace llmhost::openai

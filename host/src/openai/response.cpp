@@ -9,6 +9,7 @@
 
 #include <llmhost/json_text.hpp>
 
+#include "json/base64.hpp"
 #include "json/locate.hpp"
 #include "json/writer.hpp"
 
@@ -31,20 +32,13 @@ void mark_estimated(json::Writer &w, const Usage &u) {
 
 // Appends base64 of `values` as little-endian float32 bytes, whatever this machine's byte order.
 void append_base64_f32le(std::string &out, const std::vector<float> &values) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string bytes(values.size() * 4, '\0');
   for (size_t k = 0; k < values.size(); ++k) {
     uint32_t bits;
     std::memcpy(&bits, &values[k], 4);
     for (int b = 0; b < 4; ++b) bytes[k * 4 + b] = static_cast<char>((bits >> (8 * b)) & 0xff);
   }
-  out.reserve(out.size() + (bytes.size() + 2) / 3 * 4);
-  for (size_t k = 0; k < bytes.size(); k += 3) {
-    const size_t n = std::min<size_t>(3, bytes.size() - k);
-    uint32_t v = 0;
-    for (size_t j = 0; j < 3; ++j) v = (v << 8) | (j < n ? static_cast<unsigned char>(bytes[k + j]) : 0);
-    for (size_t j = 0; j < 4; ++j) out += j <= n ? kAlphabet[(v >> (18 - 6 * j)) & 63] : '=';
-  }
+  json::append_base64(out, bytes);
 }
 
 // What passes through from the upstream at the three objects we write: the top level, the first
@@ -247,6 +241,30 @@ void write_rerank(std::string &out, const RerankResponse &r, const std::vector<s
   w.end_object();
   w.key("usage");
   usage_members(w, r.usage, /*with_completion=*/false);
+  w.end_object();
+}
+
+void write_images(std::string &out, const ImageResponse &r) {
+  size_t size = 64;
+  for (const Image &i : r.data) size += 64 + i.url.size() + i.b64_json.size() + i.revised_prompt.size();
+  out.reserve(out.size() + size);
+  json::Writer w(out);
+  w.begin_object().member("created", r.created);
+  w.key("data").begin_array();
+  for (const Image &i : r.data) {
+    w.begin_object();
+    if (!i.b64_json.empty())
+      w.member("b64_json", i.b64_json);
+    else
+      w.member("url", i.url);
+    if (!i.revised_prompt.empty()) w.member("revised_prompt", i.revised_prompt);
+    w.end_object();
+  }
+  w.end_array();
+  if (r.usage.total_tokens || r.usage.prompt_tokens) {
+    w.key("usage");
+    usage_members(w, r.usage);
+  }
   w.end_object();
 }
 

@@ -46,6 +46,10 @@ void write_text_chunk(std::string &out, const StreamMeta &meta, size_t index, co
 // texts, return_documents) its {"text"}.
 void write_rerank(std::string &out, const RerankResponse &r, const std::vector<std::string> *documents);
 
+// Appends an images answer: {"created", "data": [{"url" or "b64_json", "revised_prompt"}],
+// "usage" when the provider reported one}.
+void write_images(std::string &out, const ImageResponse &r);
+
 // How write_embeddings writes each vector: JSON numbers, or base64 of its float32 values as
 // little-endian bytes, as OpenAI sends for encoding_format "base64" (the official clients ask
 // for it by default).

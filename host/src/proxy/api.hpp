@@ -10,6 +10,8 @@
 
 #include "llmhost/host.hpp"
 #include "openai/request.hpp"
+#include "proxy/attempts.hpp"
+#include "proxy/error_reply.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/metrics.hpp"
 #include "routing/limiter.hpp"
@@ -44,9 +46,24 @@ class Api {
   void embeddings(std::shared_ptr<Exchange> ex);        // on a worker
   void text_completions(std::shared_ptr<Exchange> ex);  // on a worker
   void rerank(std::shared_ptr<Exchange> ex);            // on a worker
+  void images(std::shared_ptr<Exchange> ex);            // on a worker
   void token_counter(std::shared_ptr<Exchange> ex);     // on a worker
   void readiness(Exchange &ex);
   static void refuse(Exchange &ex, std::string_view route, std::string model, bool stream, Reply reply);
+  // The request `parse` (an openai:: parser) reads from the exchange's body; nothing when it is
+  // refused, the exchange then answered with a 400 naming the field.
+  template <class Parsed, class Parse>
+  static std::optional<Parsed> parsed(Exchange &ex, std::string_view route, Parse parse) {
+    auto result = parse(ex.request().body);
+    if (auto *err = std::get_if<openai::RequestError>(&result)) {
+      refuse(ex, route, {}, false, error_reply(400, err->message, err->param));
+      return std::nullopt;
+    }
+    return std::get<Parsed>(std::move(result));
+  }
+  // The attempts of `req` on `route`; nothing when routing refused it (404), the exchange then
+  // answered.
+  std::optional<Attempts> attempts_for(Exchange &ex, std::string_view route, const Request &req, bool stream) const;
 
   Host &host_;
   const routing::ModelTable &models_;

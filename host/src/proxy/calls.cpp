@@ -177,51 +177,68 @@ void Api::start_chat(const std::shared_ptr<Exchange> &ex) {
   }
 }
 
+std::optional<Attempts> Api::attempts_for(Exchange &ex, std::string_view route, const Request &req, bool stream) const {
+  try {
+    return std::optional<Attempts>(std::in_place, models_, host_, req, route, stream);
+  } catch (const Error &e) {  // from routing, before any attempt
+    refuse(ex, route, req.model, stream, error_reply(e));
+    return std::nullopt;
+  }
+}
+
 void Api::embeddings(std::shared_ptr<Exchange> ex) {
   constexpr std::string_view kRoute = "/v1/embeddings";
-  openai::EmbeddingsParse parsed = openai::parse_embeddings_request(ex->request().body);
-  if (auto *err = std::get_if<openai::RequestError>(&parsed))
-    return refuse(*ex, kRoute, {}, false, error_reply(400, err->message, err->param));
-  openai::EmbeddingsRequest &emb = std::get<openai::EmbeddingsRequest>(parsed);
-  Request &req = emb.request;
-  std::optional<Attempts> attempts;
-  try {
-    attempts.emplace(models_, host_, req, kRoute, false);
-  } catch (const Error &e) {
-    return refuse(*ex, kRoute, req.model, false, error_reply(e));
-  }
+  std::optional<openai::EmbeddingsRequest> emb =
+      parsed<openai::EmbeddingsRequest>(*ex, kRoute, openai::parse_embeddings_request);
+  if (!emb) return;
+  Request &req = emb->request;
+  std::optional<Attempts> attempts = attempts_for(*ex, kRoute, req, false);
+  if (!attempts) return;
   attempt_in_turn(*attempts, limiter_, metrics_, *ex, req, host_, [&](const Target &target) {
     EmbeddingResponse r = host_.embed(target, req, ex->cancelled());
     r.model = attempts->reported(r.model, req.model);
     attempts->succeeded(r.usage);
     Reply reply;
     openai::write_embeddings(reply.body, r,
-                             emb.base64 ? openai::EmbeddingEncoding::kBase64 : openai::EmbeddingEncoding::kFloat);
+                             emb->base64 ? openai::EmbeddingEncoding::kBase64 : openai::EmbeddingEncoding::kFloat);
     ex->reply(std::move(reply));
   });
 }
 
 void Api::rerank(std::shared_ptr<Exchange> ex) {
   constexpr std::string_view kRoute = "/v1/rerank";
-  auto parsed = openai::parse_rerank_request(ex->request().body);
-  if (auto *err = std::get_if<openai::RequestError>(&parsed))
-    return refuse(*ex, kRoute, {}, false, error_reply(400, err->message, err->param));
-  openai::RerankRequestParse &call = std::get<openai::RerankRequestParse>(parsed);
-  Request &req = call.rerank.request;
-  std::optional<Attempts> attempts;
-  try {
-    attempts.emplace(models_, host_, req, kRoute, false);
-  } catch (const Error &e) {
-    return refuse(*ex, kRoute, req.model, false, error_reply(e));
-  }
+  std::optional<openai::RerankRequestParse> call =
+      parsed<openai::RerankRequestParse>(*ex, kRoute, openai::parse_rerank_request);
+  if (!call) return;
+  Request &req = call->rerank.request;
+  std::optional<Attempts> attempts = attempts_for(*ex, kRoute, req, false);
+  if (!attempts) return;
   attempt_in_turn(*attempts, limiter_, metrics_, *ex, req, host_, [&](const Target &target) {
-    RerankResponse r = host_.rerank(target, call.rerank, ex->cancelled());
+    RerankResponse r = host_.rerank(target, call->rerank, ex->cancelled());
     r.id = openai::new_id("rerank");
     r.model = attempts->reported(r.model, req.model);
     ex->usage(r.usage);
     attempts->succeeded(r.usage);
     Reply reply;
-    openai::write_rerank(reply.body, r, call.return_documents ? &req.input : nullptr);
+    openai::write_rerank(reply.body, r, call->return_documents ? &req.input : nullptr);
+    ex->reply(std::move(reply));
+  });
+}
+
+void Api::images(std::shared_ptr<Exchange> ex) {
+  constexpr std::string_view kRoute = "/v1/images/generations";
+  std::optional<ImageRequest> call = parsed<ImageRequest>(*ex, kRoute, openai::parse_image_request);
+  if (!call) return;
+  Request &req = call->request;
+  std::optional<Attempts> attempts = attempts_for(*ex, kRoute, req, false);
+  if (!attempts) return;
+  attempt_in_turn(*attempts, limiter_, metrics_, *ex, req, host_, [&](const Target &target) {
+    ImageResponse r = host_.generate_images(target, *call, ex->cancelled());
+    r.created = openai::unix_now();
+    ex->usage(r.usage);
+    attempts->succeeded(r.usage);
+    Reply reply;
+    openai::write_images(reply.body, r);
     ex->reply(std::move(reply));
   });
 }

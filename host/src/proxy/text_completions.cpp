@@ -86,18 +86,13 @@ class TextFrames {
 }  // namespace
 
 void Api::text_completions(std::shared_ptr<Exchange> ex) {
-  openai::TextCompletionParse parsed = openai::parse_text_completion_request(ex->request().body);
-  if (auto *err = std::get_if<openai::RequestError>(&parsed))
-    return refuse(*ex, kRoute, {}, false, error_reply(400, err->message, err->param));
-  openai::TextCompletionRequest &text = std::get<openai::TextCompletionRequest>(parsed);
-  Request &req = text.request;
-  std::optional<Attempts> attempts;
-  try {
-    attempts.emplace(models_, host_, req, kRoute, text.stream);
-  } catch (const Error &e) {
-    return refuse(*ex, kRoute, req.model, text.stream, error_reply(e));
-  }
-  if (!text.stream)
+  std::optional<openai::TextCompletionRequest> text =
+      parsed<openai::TextCompletionRequest>(*ex, kRoute, openai::parse_text_completion_request);
+  if (!text) return;
+  Request &req = text->request;
+  std::optional<Attempts> attempts = attempts_for(*ex, kRoute, req, text->stream);
+  if (!attempts) return;
+  if (!text->stream)
     return attempt_in_turn(*attempts, limiter_, metrics_, *ex, req, host_, [&](const Target &target) {
       TextCompletion r = host_.complete_text(target, req, ex->cancelled());
       r.id = openai::new_id("cmpl");
@@ -131,7 +126,7 @@ void Api::text_completions(std::shared_ptr<Exchange> ex) {
     const Usage usage = frames.total();
     ex->usage(usage);
     attempts->succeeded(usage);
-    ex->end_stream(frames.finish(text.include_usage));
+    ex->end_stream(frames.finish(text->include_usage));
   });
 }
 

@@ -19,7 +19,8 @@
  * The capabilities come from the methods the class overrides (complete or complete_async:
  * LLMH_CAP_COMPLETE; stream or stream_async: LLMH_CAP_STREAM; embed: LLMH_CAP_EMBED), so they
  * cannot disagree with the code; so do the extension tables it offers (complete_text and
- * stream_text: "llmhost.text_completion.v1"; rerank: "llmhost.rerank.v1"). A fifth macro argument adds
+ * stream_text: "llmhost.text_completion.v1"; rerank: "llmhost.rerank.v1"; generate_images and
+ * edit_images: "llmhost.images.v1"). A fifth macro argument adds
  * LLMH_CAP_BODY_MEMBERS; call bits written there must match the overrides, or the plugin does not compile.
  *
  * What the helper guarantees:
@@ -96,6 +97,16 @@ class Provider {
   virtual void rerank(const RerankRequest &, Ranking &) {
     throw Error(501, "rerank is not implemented by this provider");
   }
+  // Images (llmhost/images.h): req.n() images from req.prompt(), each added to `out` as the
+  // provider has it (a URL, base64 or bytes). Any thread, concurrently. Overriding it offers the
+  // extension.
+  virtual void generate_images(const ImageRequest &, Images &) {
+    throw Error(501, "generate_images is not implemented by this provider");
+  }
+  // The same for an edit of req.images() (and req.mask()). Needs generate_images too.
+  virtual void edit_images(const ImageRequest &, Images &) {
+    throw Error(501, "edit_images is not implemented by this provider");
+  }
 
   // The asynchronous forms (llmhost/async.h): start the call and return without waiting; end
   // it later through the handle. To keep the call past the return, move the handle out
@@ -162,6 +173,10 @@ struct Overrides {
       !std::is_same<decltype(&T::stream_text), void (Provider::*)(const Request &, Stream &)>::value;
   static constexpr bool rerank =
       !std::is_same<decltype(&T::rerank), void (Provider::*)(const RerankRequest &, Ranking &)>::value;
+  static constexpr bool generate_images =
+      !std::is_same<decltype(&T::generate_images), void (Provider::*)(const ImageRequest &, Images &)>::value;
+  static constexpr bool edit_images =
+      !std::is_same<decltype(&T::edit_images), void (Provider::*)(const ImageRequest &, Images &)>::value;
   static constexpr uint64_t capabilities = ((complete || complete_async) ? LLMH_CAP_COMPLETE : 0) |
                                            ((stream || stream_async) ? LLMH_CAP_STREAM : 0) |
                                            (embed ? LLMH_CAP_EMBED : 0);
@@ -214,6 +229,8 @@ struct Glue {
                 "too, or the host would run the blocking complete on an I/O thread");
   static_assert(O::complete_text || !O::stream_text,
                 "llmh::Provider: a class with stream_text must override complete_text too (llmhost/text_completion.h)");
+  static_assert(O::generate_images || !O::edit_images,
+                "llmh::Provider: a class with edit_images must override generate_images too (llmhost/images.h)");
 
   // Runs one blocking call: `method(provider, request, view)`, with the host's request and its
   // builder or sink `out` wrapped in their views (ReqView, View); an exception becomes `err`.
@@ -283,6 +300,16 @@ struct Glue {
     return run<Ranking, RerankRequest>(instance, request, out, err,
                                        [](T &p, const RerankRequest &r, Ranking &o) { p.rerank(r, o); });
   }
+  static int generate_images(void *instance, const llmh_image_request *request, const llmh_image_builder *out,
+                             llmh_error *err) noexcept {
+    return run<Images, ImageRequest>(instance, request, out, err,
+                                     [](T &p, const ImageRequest &r, Images &o) { p.generate_images(r, o); });
+  }
+  static int edit_images(void *instance, const llmh_image_request *request, const llmh_image_builder *out,
+                         llmh_error *err) noexcept {
+    return run<Images, ImageRequest>(instance, request, out, err,
+                                     [](T &p, const ImageRequest &r, Images &o) { p.edit_images(r, o); });
+  }
   // The handle stays here unless the provider moves it out; one left here ends the call when
   // the method returns: with the exception thrown, else as dropped (its destructor).
   static void complete_async(void *instance, const llmh_request *request, const llmh_response_builder *out,
@@ -315,6 +342,9 @@ struct Glue {
 
   // The rerank table, offered when the class overrides rerank.
   static constexpr llmh_rerank_provider kRerank = {sizeof(llmh_rerank_provider), &Glue::rerank};
+  // The images table, offered when the class overrides generate_images.
+  static constexpr llmh_images_provider kImages = {sizeof(llmh_images_provider), &Glue::generate_images,
+                                                   O::edit_images ? &Glue::edit_images : nullptr};
 
   static const void *get_extension(void *instance, const char *id) noexcept {
     if (!instance) return nullptr;
@@ -325,6 +355,8 @@ struct Glue {
       if (std::strcmp(id, LLMH_TEXT_COMPLETION_EXTENSION_ID) == 0) return &kText;
     if constexpr (O::rerank)
       if (std::strcmp(id, LLMH_RERANK_EXTENSION_ID) == 0) return &kRerank;
+    if constexpr (O::generate_images)
+      if (std::strcmp(id, LLMH_IMAGES_EXTENSION_ID) == 0) return &kImages;
     return p->extension(id);
   }
 };

@@ -9,6 +9,7 @@
 #ifndef LLMHOST_VIEWS_HPP
 #define LLMHOST_VIEWS_HPP
 
+#include <llmhost/images.h>
 #include <llmhost/provider.h>
 #include <llmhost/rerank.h>
 #include <llmhost/json_text.hpp>
@@ -512,6 +513,77 @@ class Ranking {
 
  private:
   const llmh_rerank_builder *b_;
+};
+
+// One file of an image edit (an image or the mask). Borrowed view; valid during the call.
+class ImageFile {
+ public:
+  explicit ImageFile(const llmh_image_file *f) noexcept : f_(f) {}
+  std::string_view filename() const noexcept { return sv(f_->filename); }          // may be empty
+  std::string_view content_type() const noexcept { return sv(f_->content_type); }  // may be empty
+  std::string_view data() const noexcept { return sv(f_->data); }                  // the bytes
+
+ private:
+  const llmh_image_file *f_;
+};
+
+// An images call (llmhost/images.h): the prompt and options, and for an edit its files, beside
+// the common request (model, key, base URL, body). Views into host memory, valid until the call
+// returns.
+class ImageRequest {
+ public:
+  explicit ImageRequest(const llmh_image_request *r) noexcept : r_(r), common_(r->common) {}
+  const Request &common() const noexcept { return common_; }
+  std::string_view prompt() const noexcept { return sv(r_->prompt); }
+  std::int64_t n() const noexcept { return r_->n; }
+  std::string_view size() const noexcept { return sv(r_->size); }                        // empty when not given
+  std::string_view quality() const noexcept { return sv(r_->quality); }                  // empty when not given
+  std::string_view style() const noexcept { return sv(r_->style); }                      // empty when not given
+  std::string_view response_format() const noexcept { return sv(r_->response_format); }  // "url" or "b64_json"
+  // An edit's images (empty for a generation) and its mask.
+  detail::Range<llmh_image_file, ImageFile> images() const noexcept { return {r_->images, r_->image_count}; }
+  std::optional<ImageFile> mask() const noexcept {
+    return r_->mask ? std::optional<ImageFile>(ImageFile(r_->mask)) : std::nullopt;
+  }
+  const llmh_image_request &raw() const noexcept { return *r_; }  // the C struct
+
+ private:
+  const llmh_image_request *r_;
+  Request common_;
+};
+
+// Where an images call writes its answer: each image as the provider has it (the host answers
+// in the format the caller asked for).
+class Images {
+ public:
+  explicit Images(const llmh_image_builder *b) noexcept : b_(b) {}
+  // An image the caller can fetch at `url`.
+  void add_url(std::string_view url, std::string_view revised_prompt = {}) const noexcept {
+    add(str(url), {}, {}, revised_prompt);
+  }
+  // An image file given as base64 text.
+  void add_b64(std::string_view b64_json, std::string_view revised_prompt = {}) const noexcept {
+    add({}, str(b64_json), {}, revised_prompt);
+  }
+  // An image file given as its bytes (PNG, JPEG, WebP).
+  void add_data(std::string_view bytes, std::string_view revised_prompt = {}) const noexcept {
+    add({}, {}, str(bytes), revised_prompt);
+  }
+  // Sets token usage, for models that report it.
+  void usage(int64_t prompt, int64_t completion = 0, int64_t total = -1) const noexcept {
+    llmh_usage u = make_usage(prompt, completion, total);
+    b_->set_usage(b_, &u);
+  }
+  void model(std::string_view name) const noexcept { b_->set_model(b_, str(name)); }
+  bool cancelled() const noexcept { return b_->cancelled(b_) != 0; }
+  const llmh_image_builder *raw() const noexcept { return b_; }  // the C builder
+
+ private:
+  void add(llmh_str url, llmh_str b64, llmh_str data, std::string_view revised_prompt) const noexcept {
+    const llmh_image image{sizeof(llmh_image), url, b64, data, str(revised_prompt)};
+    b_->add_image(b_, &image);
+  }
+  const llmh_image_builder *b_;
 };
 
 }  // namespace llmh

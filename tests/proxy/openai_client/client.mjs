@@ -1,8 +1,9 @@
 // The official `openai` Node package against a running `llmhost serve`, unchanged except for
-// baseURL: a completion, a stream, text completions (plain and streamed), embeddings,
-// models.list() and APIErrors (404, 401).
+// baseURL: a completion, a stream, text completions (plain and streamed), images (url and
+// b64_json), embeddings, models.list() and APIErrors (404, 401).
 // Env: LLMHOST_URL (http://127.0.0.1:PORT/v1), LLMHOST_KEY (the master key).
 import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
 import OpenAI from 'openai';
 
 const baseURL = process.env.LLMHOST_URL;
@@ -54,6 +55,28 @@ for await (const chunk of ts) {
 }
 assert.equal(streamed, 'x y z');
 assert.equal(textFinish, 'stop');
+
+// Images: echo draws 8x8 RGB PNGs from the prompt. As b64_json, and as the data: URL a url
+// answer carries for an image handed over as bytes.
+const pixels = (png) => {
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  assert.equal(png.readUInt32BE(16), 8);  // IHDR width
+  assert.equal(png.readUInt32BE(20), 8);  // IHDR height
+  const idat = png.indexOf('IDAT');
+  return zlib.inflateSync(png.subarray(idat + 4, idat + 4 + png.readUInt32BE(idat - 4)));
+};
+const b64 = await client.images.generate({ model: 'echo/any', prompt: 'a red fox', n: 2, response_format: 'b64_json' });
+assert.equal(b64.data.length, 2);
+const fox = pixels(Buffer.from(b64.data[0].b64_json, 'base64'));
+assert.equal(fox.length, 8 * (1 + 8 * 3));  // a filter byte and 8 RGB pixels per row
+assert.notDeepEqual(fox, pixels(Buffer.from(b64.data[1].b64_json, 'base64')));
+assert.equal(b64.data[0].revised_prompt, 'a red fox');
+const url = await client.images.generate({ model: 'echo/any', prompt: 'a red fox', response_format: 'url' });
+const prefix = 'data:image/png;base64,';
+assert.ok(url.data[0].url.startsWith(prefix), url.data[0].url.slice(0, 40));
+assert.deepEqual(pixels(Buffer.from(url.data[0].url.slice(prefix.length), 'base64')), fox);
+const other = await client.images.generate({ model: 'echo/any', prompt: 'a blue whale', response_format: 'b64_json' });
+assert.notDeepEqual(pixels(Buffer.from(other.data[0].b64_json, 'base64')), fox);
 
 // Embeddings: the client asks for base64 by default and decodes it; float must agree.
 const e = await client.embeddings.create({ model: 'echo/any', input: ['one', 'two'] });
