@@ -15,3 +15,4 @@ llmhost_fuzz_target(config SOURCES config_fuzz.cpp LIBS llmhost_config llmhost::
 llmhost_fuzz_target(frame SOURCES frame_fuzz.cpp LIBS llmhost_isolation llmhost::sdk)
 llmhost_fuzz_target(tokens SOURCES tokens_fuzz.cpp LIBS llmhost_tokens)
 llmhost_fuzz_target(http_response SOURCES http_response_fuzz.cpp LIBS llmhost_http)
+llmhost_fuzz_target(multipart SOURCES multipart_fuzz.cpp LIBS llmhost_openai)

@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(sse upstream anthropic gemini descriptor request_body chat_request config frame tokens http_response)
+[ ${#targets[@]} -gt 0 ] || targets=(sse upstream anthropic gemini descriptor request_body chat_request config frame tokens http_response multipart)
 
 # clang + its runtimes (libclang_rt.fuzzer, asan, ubsan) live in libclang-rt-14-dev on Debian 12.
 llmhost_install_deps clang libclang-rt-14-dev

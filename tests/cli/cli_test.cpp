@@ -129,6 +129,12 @@ TEST_CASE("image writes the PNG files it gets, and prints their paths") {
   CHECK(again.exit_code == 0);
   CHECK(file_bytes((dir.path() / "again.png").string()) == png);          // deterministic
   CHECK(llmhost_cli({"image", "echo/any", "a red fox"}).exit_code == 2);  // no --out
+  // --edit sends the file to change: echo's pixels then depend on its bytes too.
+  const std::string edited = (dir.path() / "edited.png").string();
+  REQUIRE(llmhost_cli({"image", "echo/any", "a red fox", "--edit", out, "--out", edited}).exit_code == 0);
+  CHECK(file_bytes(edited).substr(0, 8) == "\x89PNG\r\n\x1a\n");
+  CHECK(file_bytes(edited) != png);
+  CHECK(llmhost_cli({"image", "echo/any", "x", "--edit", "/nonexistent.png", "--out", edited}).exit_code == 2);
   auto none = llmhost_cli({"image", "cecho/any", "x", "--out", out});
   CHECK(none.exit_code == 1);
   CHECK(contains(none.err, "error 501"));

@@ -1,6 +1,8 @@
 // Every error the proxy answers, as OpenAI error JSON with the right status; limits; auth.
 #include <doctest/doctest.h>
+
 #include <simdjson.h>
+#include <tuple>
 
 #include <chrono>
 #include <thread>
@@ -206,6 +208,67 @@ TEST_CASE("--max-body-mb lowers the limit; a chunked body over it is refused too
   c.write_raw(raw);
   const std::string reply = c.read_raw_all();
   CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
+}
+
+namespace {
+// A multipart/form-data body of text fields and files (name, filename, bytes), boundary "b0und".
+std::string form(const std::vector<std::pair<std::string, std::string>> &fields,
+                 const std::vector<std::tuple<std::string, std::string, std::string>> &files) {
+  std::string body;
+  for (const auto &[name, value] : fields)
+    body += "--b0und\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
+  for (const auto &[name, filename, bytes] : files)
+    body += "--b0und\r\nContent-Disposition: form-data; name=\"" + name + "\"; filename=\"" + filename +
+            "\"\r\nContent-Type: image/png\r\n\r\n" + bytes + "\r\n";
+  return body + "--b0und--\r\n";
+}
+const Headers kForm = {{"Content-Type", "multipart/form-data; boundary=b0und"}};
+}  // namespace
+
+TEST_CASE("image edits: a broken or incomplete form, or an oversized image, gets a clear 4xx; the server goes on") {
+  Server server({"--plugins", test::bundled_plugins().string(), "--max-body-mb", "0.05"});
+  Client c(server.port());
+  const std::string png = "\x89PNG\r\n\x1a\n-not-really-pixels";
+  const Response ok =
+      c.post("/v1/images/edits",
+             form({{"model", "echo/x"}, {"prompt", "bluer"}, {"n", "2"}}, {{"image", "a.png", png}}), kForm);
+  CHECK_MESSAGE(ok.status == 200, ok.body);
+  CHECK(json_at(ok.body, "/data/1/url").rfind("data:image/png;base64,", 0) == 0);
+
+  struct Case {
+    std::string body;
+    Headers headers;
+    const char *param, *message_part;
+  };
+  const std::vector<Case> cases = {
+      {form({{"model", "echo/x"}, {"prompt", "p"}}, {{"image", "a.png", png}}).substr(0, 60), kForm, "",
+       "malformed multipart/form-data body"},
+      {"--b0und\r\nContent-Type: text/plain\r\n\r\nx\r\n--b0und--\r\n", kForm, "", "no Content-Disposition"},
+      {form({{"model", "echo/x"}, {"prompt", "p"}}, {}), kForm, "image", "missing required file \"image\""},
+      {form({{"model", "echo/x"}}, {{"image", "a.png", png}}), kForm, "prompt", "\"prompt\""},
+      {form({{"model", "echo/x"}, {"prompt", "p"}}, {{"image", "a.png", ""}}), kForm, "image", "empty file"},
+      {form({{"model", "echo/x"}, {"prompt", "p"}, {"n", "11"}}, {{"image", "a.png", png}}), kForm, "n", "1..10"},
+      {R"({"model":"echo/x","prompt":"p"})", {{"Content-Type", "application/json"}}, "", "multipart/form-data"},
+  };
+  for (const Case &k : cases) {
+    CAPTURE(k.body);
+    const ErrorInfo e = error_of(c.post("/v1/images/edits", k.body, k.headers));
+    CHECK(e.status == 400);
+    CHECK(e.param == k.param);
+    CHECK(e.message.find(k.message_part) != std::string::npos);
+  }
+  // An image past the body limit: 413, before any plugin sees it.
+  const Response big =
+      c.post("/v1/images/edits",
+             form({{"model", "echo/x"}, {"prompt", "p"}}, {{"image", "big.png", std::string(60000, 'x')}}), kForm);
+  CHECK(big.status == 413);
+  Client again(server.port());
+  CHECK(again.post("/v1/images/edits", form({{"model", "echo/x"}, {"prompt", "p"}}, {{"image", "a.png", png}}), kForm)
+            .status == 200);
+  // cecho makes no images: 501.
+  CHECK(error_of(again.post("/v1/images/edits",
+                            form({{"model", "cecho/x"}, {"prompt", "p"}}, {{"image", "a.png", png}}), kForm))
+            .status == 501);
 }
 
 TEST_CASE("oversized headers get 431, malformed HTTP 400") {

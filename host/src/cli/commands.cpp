@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "json/base64.hpp"
 #include "json/writer.hpp"
@@ -249,17 +250,22 @@ int run_rerank(Host &host, const CallOptions &opts, const std::string &query, co
   }
 }
 
-int run_image(Host &host, const CallOptions &opts, const std::string &prompt, const std::filesystem::path &out,
-              int64_t n, const std::string &size) {
+int run_image(Host &host, const CallOptions &opts, const ImageOptions &image) {
+  const std::filesystem::path &out = image.out;
   if (out.empty() && !opts.json) throw UsageError("image: give --out FILE (or --json)");
   try {
     ImageRequest r;
     r.request = make_request(opts);
-    r.prompt = prompt;
-    r.n = n;
-    r.size = size;
+    r.prompt = image.prompt;
+    r.n = image.n;
+    r.size = image.size;
     r.response_format = "b64_json";  // the bytes, to write them
-    ImageResponse images = host.generate_images(r);
+    for (const std::filesystem::path &file : image.edit) {
+      std::ifstream in(file, std::ios::binary);
+      if (!in) throw UsageError("image: cannot read " + file.string() + ": " + std::strerror(errno));
+      r.images.push_back({file.filename().string(), {}, std::string(std::istreambuf_iterator<char>(in), {})});
+    }
+    ImageResponse images = r.images.empty() ? host.generate_images(r) : host.edit_images(r);
     if (opts.json) {
       images.created = openai::unix_now();
       std::string text;

@@ -32,10 +32,16 @@ int run_embed(Host &host, const CallOptions &opts, const std::vector<std::string
 // Prints each result as "INDEX SCORE DOCUMENT", best first; --json: the rerank answer.
 int run_rerank(Host &host, const CallOptions &opts, const std::string &query, const std::vector<std::string> &documents,
                std::optional<size_t> top_n);
-// Generates images of `prompt` and writes them to `out` (the first; the others beside it, with
+// What `llmhost image` makes: images of a prompt, or (with `edit`, the files to change) an edit.
+struct ImageOptions {
+  std::string prompt, size;
+  int64_t n = 1;
+  std::filesystem::path out;
+  std::vector<std::filesystem::path> edit;
+};
+// Generates (or edits) images and writes them to `out` (the first; the others beside it, with
 // "-2", "-3", ... before the extension); prints each path. --json: the images answer instead.
-int run_image(Host &host, const CallOptions &opts, const std::string &prompt, const std::filesystem::path &out,
-              int64_t n, const std::string &size);
+int run_image(Host &host, const CallOptions &opts, const ImageOptions &image);
 int run_check(const std::filesystem::path &file, bool allow_untrusted);
 
 // A malformed command line the parser could not catch (a bad --param): exit code 2.

@@ -75,15 +75,14 @@ int main(int argc, char **argv) {
   rerank->add_option("DOCUMENT", rerank_documents, "the documents")->required();
   rerank->add_option("--top-n", rerank_top_n, "print only the N best");
   CallOptions image_opts;
-  std::string image_prompt, image_size;
-  std::filesystem::path image_out;
-  int64_t image_n = 1;
-  auto *image = app.add_subcommand("image", "generates images and writes them to files");
+  ImageOptions image_what;
+  auto *image = app.add_subcommand("image", "generates (or edits) images and writes them to files");
   add_call_options(image, image_opts);
-  image->add_option("PROMPT", image_prompt, "what to draw")->required();
-  image->add_option("--out", image_out, "the file to write (more images: FILE-2.png, ...); needed without --json");
-  image->add_option("-n", image_n, "how many images (1..10)");
-  image->add_option("--size", image_size, "e.g. 1024x1024");
+  image->add_option("PROMPT", image_what.prompt, "what to draw, or how to change the --edit images")->required();
+  image->add_option("--out", image_what.out, "the file to write (more images: FILE-2.png, ...); needed without --json");
+  image->add_option("-n", image_what.n, "how many images (1..10)");
+  image->add_option("--size", image_what.size, "e.g. 1024x1024");
+  image->add_option("--edit", image_what.edit, "an image file to change (repeatable): an edit, not a generation");
 
   TokensOptions tokens_opts;
   auto *tokens = app.add_subcommand("tokens", "count tokens as the model's tiktoken encoding does (no plugin needed)");
@@ -147,7 +146,7 @@ int main(int argc, char **argv) {
     if (stream->parsed()) return run_stream(host, stream_opts, stream_prompt);
     if (embed->parsed()) return run_embed(host, embed_opts, embed_texts);
     if (rerank->parsed()) return run_rerank(host, rerank_opts, rerank_query, rerank_documents, rerank_top_n);
-    if (image->parsed()) return run_image(host, image_opts, image_prompt, image_out, image_n, image_size);
+    if (image->parsed()) return run_image(host, image_opts, image_what);
   } catch (const UsageError &e) {
     std::cerr << "llmhost: " << e.what() << '\n';
     return kUsage;

@@ -2,10 +2,13 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "json/locate.hpp"
 #include "json/parser.hpp"
+#include "json/writer.hpp"
+#include "openai/multipart.hpp"
 
 namespace llmhost::openai {
 namespace {
@@ -399,6 +402,49 @@ ImageRequest image(std::string_view body) {
   return out;
 }
 
+ImageRequest image_edit(std::string_view content_type, std::string_view body) {
+  const std::optional<std::string> boundary = form_boundary(content_type);
+  if (!boundary)
+    bad("", "an image edit is sent as multipart/form-data with a boundary; Content-Type is \"" +
+                std::string(content_type.substr(0, 200)) + "\"");
+  auto parsed = parse_form(body, *boundary);
+  if (auto *why = std::get_if<std::string>(&parsed)) bad("", "malformed multipart/form-data body: " + *why);
+  std::vector<ImageFile> images;
+  std::optional<ImageFile> mask;
+  std::string fields;  // the text fields as one JSON object, read below as a generation's body
+  json::Writer w(fields);
+  w.begin_object();
+  for (const FormPart &part : std::get<std::vector<FormPart>>(parsed)) {
+    const bool is_image = part.name == "image" || part.name == "image[]";
+    if (is_image || part.name == "mask") {
+      ImageFile f{part.filename.value_or(""), part.content_type, std::string(part.data)};
+      if (f.data.empty()) bad(part.name, "\"" + part.name + "\" is an empty file");
+      if (is_image) {
+        images.push_back(std::move(f));
+      } else {
+        if (mask) bad("mask", "\"mask\" is given twice");
+        mask = std::move(f);
+      }
+      continue;
+    }
+    if (part.filename) bad(part.name, "\"" + part.name + "\" is a file; only \"image\" and \"mask\" are");
+    const bool number = part.name == "n" && !part.data.empty() &&
+                        std::all_of(part.data.begin(), part.data.end(), [](char c) { return c >= '0' && c <= '9'; });
+    w.key(part.name);
+    if (number && part.data.size() < 10)
+      w.raw(part.data);
+    else
+      w.value(part.data);
+  }
+  w.end_object();
+  if (!simdjson::validate_utf8(fields.data(), fields.size())) bad("", "a text field is not valid UTF-8");
+  ImageRequest out = image(fields);
+  if (images.empty()) bad("image", "missing required file \"image\"");
+  out.images = std::move(images);
+  out.mask = std::move(mask);
+  return out;
+}
+
 }  // namespace
 
 ChatParse parse_chat_request(std::string_view body) {
@@ -436,6 +482,14 @@ std::variant<RerankRequestParse, RequestError> parse_rerank_request(std::string_
 ImageParse parse_image_request(std::string_view body) {
   try {
     return image(body);
+  } catch (Bad &b) {
+    return RequestError{std::move(b.message), std::move(b.param)};
+  }
+}
+
+ImageParse parse_image_edit_request(std::string_view content_type, std::string_view body) {
+  try {
+    return image_edit(content_type, body);
   } catch (Bad &b) {
     return RequestError{std::move(b.message), std::move(b.param)};
   }

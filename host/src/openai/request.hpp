@@ -58,5 +58,9 @@ TextCompletionParse parse_text_completion_request(std::string_view body);
 std::variant<RerankRequestParse, RequestError> parse_rerank_request(std::string_view body);
 // /v1/images/generations: a JSON body.
 ImageParse parse_image_request(std::string_view body);
+// /v1/images/edits: a multipart/form-data body (`content_type` its header) of text fields and the
+// files "image" (or "image[]", one or more) and "mask". The text fields become the request's
+// body_json, a JSON object (n a number, the others strings).
+ImageParse parse_image_edit_request(std::string_view content_type, std::string_view body);
 
 }  // namespace llmhost::openai

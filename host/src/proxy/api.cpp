@@ -24,12 +24,13 @@ struct Endpoint {
   bool api;                // needs the master key; also served under /v1
 };
 
-constexpr std::array<Endpoint, 11> kEndpoints = {{
+constexpr std::array<Endpoint, 12> kEndpoints = {{
     {"/chat/completions", "POST", "/v1/chat/completions", true},
     {"/completions", "POST", "/v1/completions", true},
     {"/embeddings", "POST", "/v1/embeddings", true},
     {"/rerank", "POST", "/v1/rerank", true},
     {"/images/generations", "POST", "/v1/images/generations", true},
+    {"/images/edits", "POST", "/v1/images/edits", true},
     {"/utils/token_counter", "POST", "/utils/token_counter", true},  // LiteLLM's path
     {"/models", "GET", "/v1/models", true},
     {"/health/liveliness", "GET", "/health/liveliness", false},
@@ -86,7 +87,8 @@ void Api::handle(std::shared_ptr<Exchange> ex) {
   if (e->route == "/v1/embeddings") return post_work_([this, ex] { embeddings(ex); });
   if (e->route == "/v1/completions") return post_work_([this, ex] { text_completions(ex); });
   if (e->route == "/v1/rerank") return post_work_([this, ex] { rerank(ex); });
-  if (e->route == "/v1/images/generations") return post_work_([this, ex] { images(ex); });
+  if (e->route == "/v1/images/generations") return post_work_([this, ex] { images(ex, false); });
+  if (e->route == "/v1/images/edits") return post_work_([this, ex] { images(ex, true); });
   if (e->route == "/utils/token_counter") return post_work_([this, ex] { token_counter(ex); });
   // The calls above are labelled once their model is known (by the attempt that runs them, with
   // its provider); everything else here.

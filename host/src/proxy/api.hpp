@@ -43,11 +43,11 @@ class Api {
   void stream(std::shared_ptr<StreamCall> s);  // the next attempt of a chat stream; any thread
   void stream_admitted(const std::shared_ptr<StreamCall> &s);
   void on_streamed(const std::shared_ptr<StreamCall> &s, std::optional<Error> &error);
-  void embeddings(std::shared_ptr<Exchange> ex);        // on a worker
-  void text_completions(std::shared_ptr<Exchange> ex);  // on a worker
-  void rerank(std::shared_ptr<Exchange> ex);            // on a worker
-  void images(std::shared_ptr<Exchange> ex);            // on a worker
-  void token_counter(std::shared_ptr<Exchange> ex);     // on a worker
+  void embeddings(std::shared_ptr<Exchange> ex);         // on a worker
+  void text_completions(std::shared_ptr<Exchange> ex);   // on a worker
+  void rerank(std::shared_ptr<Exchange> ex);             // on a worker
+  void images(std::shared_ptr<Exchange> ex, bool edit);  // on a worker
+  void token_counter(std::shared_ptr<Exchange> ex);      // on a worker
   void readiness(Exchange &ex);
   static void refuse(Exchange &ex, std::string_view route, std::string model, bool stream, Reply reply);
   // The request `parse` (an openai:: parser) reads from the exchange's body; nothing when it is

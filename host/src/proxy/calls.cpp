@@ -225,15 +225,21 @@ void Api::rerank(std::shared_ptr<Exchange> ex) {
   });
 }
 
-void Api::images(std::shared_ptr<Exchange> ex) {
-  constexpr std::string_view kRoute = "/v1/images/generations";
-  std::optional<ImageRequest> call = parsed<ImageRequest>(*ex, kRoute, openai::parse_image_request);
+void Api::images(std::shared_ptr<Exchange> ex, bool edit) {
+  const std::string_view route = edit ? "/v1/images/edits" : "/v1/images/generations";
+  std::optional<ImageRequest> call =
+      edit ? parsed<ImageRequest>(*ex, route,
+                                  [&](std::string_view body) {
+                                    return openai::parse_image_edit_request(ex->request().content_type, body);
+                                  })
+           : parsed<ImageRequest>(*ex, route, openai::parse_image_request);
   if (!call) return;
   Request &req = call->request;
-  std::optional<Attempts> attempts = attempts_for(*ex, kRoute, req, false);
+  std::optional<Attempts> attempts = attempts_for(*ex, route, req, false);
   if (!attempts) return;
   attempt_in_turn(*attempts, limiter_, metrics_, *ex, req, host_, [&](const Target &target) {
-    ImageResponse r = host_.generate_images(target, *call, ex->cancelled());
+    ImageResponse r = edit ? host_.edit_images(target, *call, ex->cancelled())
+                           : host_.generate_images(target, *call, ex->cancelled());
     r.created = openai::unix_now();
     ex->usage(r.usage);
     attempts->succeeded(r.usage);

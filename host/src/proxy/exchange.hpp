@@ -18,6 +18,7 @@ struct Incoming {
   std::string method;  // "GET", "POST", ...
   std::string path;    // the target without its query string
   std::string authorization;
+  std::string content_type;
   std::string body;
 };
 

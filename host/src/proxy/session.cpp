@@ -136,6 +136,7 @@ void Session::dispatch() {
   const std::string_view target = req.target();
   in.path = std::string(target.substr(0, target.find('?')));
   in.authorization = std::string(req[http::field::authorization]);
+  in.content_type = std::string(req[http::field::content_type]);
   in.body = std::move(req.body());
   begin_exchange(in.method, in.path, in.body.size());
   io_deadline_ = Clock::time_point::max();  // a plugin call may take long: the exchange's deadlines apply

@@ -1,8 +1,11 @@
 // The official `openai` Node package against a running `llmhost serve`, unchanged except for
 // baseURL: a completion, a stream, text completions (plain and streamed), images (url and
-// b64_json), embeddings, models.list() and APIErrors (404, 401).
+// b64_json) and an image edit of a PNG file, embeddings, models.list() and APIErrors (404, 401).
 // Env: LLMHOST_URL (http://127.0.0.1:PORT/v1), LLMHOST_KEY (the master key).
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import OpenAI from 'openai';
 
@@ -77,6 +80,19 @@ assert.ok(url.data[0].url.startsWith(prefix), url.data[0].url.slice(0, 40));
 assert.deepEqual(pixels(Buffer.from(url.data[0].url.slice(prefix.length), 'base64')), fox);
 const other = await client.images.generate({ model: 'echo/any', prompt: 'a blue whale', response_format: 'b64_json' });
 assert.notDeepEqual(pixels(Buffer.from(other.data[0].b64_json, 'base64')), fox);
+
+// An edit of a real PNG file, sent as multipart/form-data by the client: echo's answer depends
+// on the image's bytes as well as on the prompt.
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llmhost-node-'));
+const file = path.join(dir, 'fox.png');
+fs.writeFileSync(file, Buffer.from(b64.data[0].b64_json, 'base64'));
+const edited = await client.images.edit({
+  model: 'echo/any', image: fs.createReadStream(file), prompt: 'a red fox', response_format: 'b64_json',
+});
+const editedPixels = pixels(Buffer.from(edited.data[0].b64_json, 'base64'));
+assert.equal(editedPixels.length, fox.length);
+assert.notDeepEqual(editedPixels, fox);
+fs.rmSync(dir, { recursive: true });
 
 // Embeddings: the client asks for base64 by default and decodes it; float must agree.
 const e = await client.embeddings.create({ model: 'echo/any', input: ['one', 'two'] });
