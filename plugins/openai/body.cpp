@@ -81,4 +81,43 @@ std::string rewrite_body(simdjson::dom::parser &parser, const llmh::Request &req
   });
 }
 
+namespace {
+void form_part(std::string &out, std::string_view boundary, std::string_view name, std::string_view filename,
+               std::string_view content_type, std::string_view data) {
+  out.append("--").append(boundary).append("\r\nContent-Disposition: form-data; name=\"").append(name).append("\"");
+  if (!filename.empty() || !content_type.empty()) {
+    out.append("; filename=\"");
+    for (char c : filename.empty() ? std::string_view("image.png") : filename)
+      if (c != '"' && c != '\r' && c != '\n') out += c;
+    out.append("\"\r\nContent-Type: ").append(content_type.empty() ? std::string_view("image/png") : content_type);
+  }
+  out.append("\r\n\r\n").append(data).append("\r\n");
+}
+}  // namespace
+
+std::string image_edit_form(simdjson::dom::parser &parser, const llmh::ImageRequest &req, std::string_view boundary) {
+  const std::string_view body_json = req.common().body_json();
+  simdjson::dom::object obj;
+  if (parser.parse(body_json.data(), body_json.size(), true).get(obj))
+    throw llmh::Error(400, OPENAI_PLUGIN_NAME ": the request body is not a JSON object");
+  std::string out;
+  form_part(out, boundary, "model", {}, {}, req.common().model());
+  for (auto member : obj) {
+    if (dropped(member.key, BodyKind::kChat)) continue;
+    std::string_view text;
+    std::string scalar;
+    if (member.value.get(text)) {  // not a string: numbers and booleans as written, the rest left out
+      if (!member.value.is_number() && !member.value.is_bool()) continue;
+      scalar = simdjson::minify(member.value);
+      text = scalar;
+    }
+    form_part(out, boundary, member.key, {}, {}, text);
+  }
+  for (llmh::ImageFile f : req.images()) form_part(out, boundary, "image[]", f.filename(), f.content_type(), f.data());
+  if (const std::optional<llmh::ImageFile> m = req.mask())
+    form_part(out, boundary, "mask", m->filename(), m->content_type(), m->data());
+  out.append("--").append(boundary).append("--\r\n");
+  return out;
+}
+
 }  // namespace openai_plugin

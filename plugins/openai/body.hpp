@@ -28,4 +28,10 @@ std::string rewrite_body(simdjson::dom::parser &parser, std::string_view body_js
 // ABI 1.3) without a parse, else from its body_json as above.
 std::string rewrite_body(simdjson::dom::parser &parser, const llmh::Request &req, BodyKind kind);
 
+// An image edit as the multipart/form-data body OpenAI's /images/edits takes, parts separated by
+// `boundary`: the request's scalar body members as text fields (model rewritten, the gateway's
+// keys dropped), then each image as "image[]" and the mask. Throws llmh::Error(400) when the body
+// is not a JSON object.
+std::string image_edit_form(simdjson::dom::parser &parser, const llmh::ImageRequest &req, std::string_view boundary);
+
 }  // namespace openai_plugin

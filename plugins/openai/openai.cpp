@@ -67,8 +67,36 @@ class OpenAI final : public llmh_plugins::RelayProvider<OpenAI> {
         *this, settings_.target(req, "/completions"), [&] { return body(req, BodyKind::kChatStream); }, out);
   }
 
+  // Images: POST /images/generations with the caller's JSON body; an edit POSTs the images as
+  // multipart/form-data to /images/edits, as OpenAI takes it.
+  void generate_images(const llmh::ImageRequest &req, llmh::Images &out) override {
+    const Target target = settings_.target(req.common(), "/images/generations");
+    Calls::post(
+        *this, target, [&] { return body(req.common(), BodyKind::kChat); }, out,
+        [&](const HttpResponse &reply) { images(target, reply, out); });
+  }
+  void edit_images(const llmh::ImageRequest &req, llmh::Images &out) override {
+    static constexpr std::string_view kBoundary = "llmhost-form-7f3a9c51e2d84b06";
+    Target target = settings_.target(req.common(), "/images/edits");
+    for (auto &[name, value] : target.headers)
+      if (name == "Content-Type") value = "multipart/form-data; boundary=" + std::string(kBoundary);
+    Calls::post(
+        *this, target,
+        [&] {
+          const ParserPool::Lease lease = parsers_.take();
+          return image_edit_form(lease->dom, req, kBoundary);
+        },
+        out, [&](const HttpResponse &reply) { images(target, reply, out); });
+  }
+
  private:
   using Calls = llmh_plugins::RelayCalls<OpenAI>;
+
+  void images(const Target &target, const HttpResponse &reply, const llmh::Images &out) {
+    const ParserPool::Lease lease = parsers_.take();
+    if (!reply.ok()) throw openai_plugin::upstream_error(lease->dom, reply.status(), reply.body(), target.shown_url);
+    parse_images(lease->dom, reply.body(), out, target.shown_url);
+  }
   friend llmh_plugins::RelayCalls<OpenAI>;
   friend llmh_plugins::RelayProvider<OpenAI>;
 

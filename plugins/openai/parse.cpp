@@ -27,6 +27,16 @@ object parse_object(simdjson::dom::parser &parser, std::string_view body, std::s
 // A chat answer's choices[0].message into `out`.
 void read_message(simdjson::dom::object choice, const llmh::Response &out, std::string_view url);
 
+// The array member `key` of an answer: the upstream's own error when it sent one instead, else
+// a 502 saying the array is missing.
+array array_or_error(object obj, const char *key, std::string_view url) {
+  array items;
+  if (!obj[key].get(items)) return items;
+  if (std::string m = error_message_of(obj); !m.empty())
+    throw llmh::Error(502, OPENAI_PLUGIN_NAME ": upstream error: " + m);
+  bad(url, "no \"" + std::string(key) + "\" array");
+}
+
 // Printable start of a non-JSON body, for error messages.
 std::string snippet(std::string_view body) {
   std::string out;
@@ -56,6 +66,31 @@ bool read_usage(element usage, llmh_usage &out) {
   return true;
 }
 
+void parse_images(simdjson::dom::parser &parser, std::string_view body, const llmh::Images &out, std::string_view url) {
+  object obj = parse_object(parser, body, url);
+  array data = array_or_error(obj, "data", url);
+  size_t i = 0;
+  for (element item : data) {
+    object image;
+    if (item.get(image)) bad(url, "data[" + std::to_string(i) + "] is not an object");
+    const std::string_view revised = str_or_empty(image, "revised_prompt");
+    if (std::string_view b64 = str_or_empty(image, "b64_json"); !b64.empty())
+      out.add_b64(b64, revised);
+    else if (std::string_view link = str_or_empty(image, "url"); !link.empty())
+      out.add_url(link, revised);
+    else
+      bad(url, "data[" + std::to_string(i) + "] has neither \"url\" nor \"b64_json\"");
+    ++i;
+  }
+  object usage;
+  if (!obj["usage"].get(usage)) {  // gpt-image-1 counts input_tokens and output_tokens
+    int64_t in = 0, outt = 0;
+    if (usage["input_tokens"].get(in)) in = 0;
+    if (usage["output_tokens"].get(outt)) outt = 0;
+    out.usage(in, outt);
+  }
+}
+
 std::string error_message_of(object obj) {
   element e;
   if (obj["error"].get(e) || e.is_null()) return {};
@@ -72,12 +107,7 @@ std::string error_message_of(object obj) {
 void parse_completion(simdjson::dom::parser &parser, std::string &scratch, std::string_view body,
                       const llmh::Response &out, std::string_view url, Shape shape) {
   object obj = parse_object(parser, body, url);
-  array choices;
-  if (obj["choices"].get(choices)) {
-    if (std::string m = error_message_of(obj); !m.empty())
-      throw llmh::Error(502, OPENAI_PLUGIN_NAME ": upstream error: " + m);
-    bad(url, "no \"choices\" array");
-  }
+  array choices = array_or_error(obj, "choices", url);
   object choice;
   if (choices.at(0).get(choice)) bad(url, "\"choices\" is empty");
   if (shape == Shape::kText) {
@@ -124,12 +154,7 @@ void read_message(simdjson::dom::object choice, const llmh::Response &out, std::
 void parse_embeddings(simdjson::dom::parser &parser, std::string_view body, const llmh::Embeddings &out, size_t inputs,
                       std::string_view url) {
   object obj = parse_object(parser, body, url);
-  array data;
-  if (obj["data"].get(data)) {
-    if (std::string m = error_message_of(obj); !m.empty())
-      throw llmh::Error(502, OPENAI_PLUGIN_NAME ": upstream error: " + m);
-    bad(url, "no \"data\" array");
-  }
+  array data = array_or_error(obj, "data", url);
   std::vector<float> values;
   size_t position = 0;
   for (element item : data) {

@@ -26,6 +26,9 @@ void parse_completion(simdjson::dom::parser &parser, std::string &scratch, std::
 void parse_embeddings(simdjson::dom::parser &parser, std::string_view body, const llmh::Embeddings &out, size_t inputs,
                       std::string_view url);
 
+// An images answer ({"data": [{"url" or "b64_json", "revised_prompt"}], "usage"}) into `out`.
+void parse_images(simdjson::dom::parser &parser, std::string_view body, const llmh::Images &out, std::string_view url);
+
 // The llmh::Error for a non-2xx upstream answer: its status (a non-error status becomes 502)
 // and the message from {"error":{"message"}} (or "error"/"message"/"detail" strings, else the
 // start of the body).

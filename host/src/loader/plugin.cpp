@@ -92,50 +92,25 @@ const llmh_async_provider *async_table(const llmh_provider &d, void *instance, c
   return t;
 }
 
-// The plugin's text completion table, checked like the descriptor; nullptr when it offers none.
-const llmh_text_completion_provider *text_table(const llmh_provider &d, void *instance,
-                                                const std::filesystem::path &file) {
+// The plugin's extension table `id`, checked like the descriptor: version 1 of it whole
+// (`v1_size` bytes) and its `required` function set; nullptr when the plugin offers none.
+template <class Table, class Fn>
+const Table *extension_table(const llmh_provider &d, void *instance, const std::filesystem::path &file, const char *id,
+                             size_t v1_size, Fn Table::*required, const char *required_name) {
   if (!d.get_extension) return nullptr;
-  const auto *t =
-      static_cast<const llmh_text_completion_provider *>(d.get_extension(instance, LLMH_TEXT_COMPLETION_EXTENSION_ID));
+  const auto *t = static_cast<const Table *>(d.get_extension(instance, id));
   if (!t) return nullptr;
-  if (!LLMH_HAS_FIELD(t, llmh_text_completion_provider, stream_text))
+  if (t->struct_size < v1_size)
     refuse(LoadErrorKind::kInvalidDescriptor, file,
-           "its " LLMH_TEXT_COMPLETION_EXTENSION_ID " table has struct_size " + std::to_string(t->struct_size) +
-               ", too small for version 1 of it");
-  if (!t->complete_text)
-    refuse(LoadErrorKind::kInvalidDescriptor, file,
-           "its " LLMH_TEXT_COMPLETION_EXTENSION_ID " table has a NULL complete_text");
+           std::string("its ") + id + " table has struct_size " + std::to_string(t->struct_size) +
+               ", too small for version 1 of it (" + std::to_string(v1_size) + ")");
+  if (!(t->*required))
+    refuse(LoadErrorKind::kInvalidDescriptor, file, std::string("its ") + id + " table has a NULL " + required_name);
   return t;
 }
 
-// The plugin's rerank table, checked like the descriptor; nullptr when it offers none.
-const llmh_rerank_provider *rerank_table(const llmh_provider &d, void *instance, const std::filesystem::path &file) {
-  if (!d.get_extension) return nullptr;
-  const auto *t = static_cast<const llmh_rerank_provider *>(d.get_extension(instance, LLMH_RERANK_EXTENSION_ID));
-  if (!t) return nullptr;
-  if (!LLMH_HAS_FIELD(t, llmh_rerank_provider, rerank))
-    refuse(LoadErrorKind::kInvalidDescriptor, file,
-           "its " LLMH_RERANK_EXTENSION_ID " table has struct_size " + std::to_string(t->struct_size) +
-               ", too small for version 1 of it");
-  if (!t->rerank)
-    refuse(LoadErrorKind::kInvalidDescriptor, file, "its " LLMH_RERANK_EXTENSION_ID " table has a NULL rerank");
-  return t;
-}
-
-// The plugin's images table, checked like the descriptor; nullptr when it offers none.
-const llmh_images_provider *images_table(const llmh_provider &d, void *instance, const std::filesystem::path &file) {
-  if (!d.get_extension) return nullptr;
-  const auto *t = static_cast<const llmh_images_provider *>(d.get_extension(instance, LLMH_IMAGES_EXTENSION_ID));
-  if (!t) return nullptr;
-  if (!LLMH_HAS_FIELD(t, llmh_images_provider, edit))
-    refuse(LoadErrorKind::kInvalidDescriptor, file,
-           "its " LLMH_IMAGES_EXTENSION_ID " table has struct_size " + std::to_string(t->struct_size) +
-               ", too small for version 1 of it");
-  if (!t->generate)
-    refuse(LoadErrorKind::kInvalidDescriptor, file, "its " LLMH_IMAGES_EXTENSION_ID " table has a NULL generate");
-  return t;
-}
+// The size of version 1 of an extension table: up to and including its `last` member.
+#define LLMH_V1_SIZE(type, last) (offsetof(type, last) + sizeof(type::last))
 
 // The capabilities of a plugin's extension tables, as ProviderInfo lists them.
 uint64_t extension_capabilities(const Plugin &p) {
@@ -239,9 +214,13 @@ std::shared_ptr<Plugin> Plugin::host_implemented(const std::filesystem::path &fi
 }
 
 void Plugin::take_extensions(const std::filesystem::path &file) {
-  text_ = text_table(*desc_, instance_, file);
-  rerank_ = rerank_table(*desc_, instance_, file);
-  images_ = images_table(*desc_, instance_, file);
+  text_ = extension_table(*desc_, instance_, file, LLMH_TEXT_COMPLETION_EXTENSION_ID,
+                          LLMH_V1_SIZE(llmh_text_completion_provider, stream_text),
+                          &llmh_text_completion_provider::complete_text, "complete_text");
+  rerank_ = extension_table(*desc_, instance_, file, LLMH_RERANK_EXTENSION_ID,
+                            LLMH_V1_SIZE(llmh_rerank_provider, rerank), &llmh_rerank_provider::rerank, "rerank");
+  images_ = extension_table(*desc_, instance_, file, LLMH_IMAGES_EXTENSION_ID, LLMH_V1_SIZE(llmh_images_provider, edit),
+                            &llmh_images_provider::generate, "generate");
 }
 
 Plugin::~Plugin() {

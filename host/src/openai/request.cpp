@@ -447,52 +447,35 @@ ImageRequest image_edit(std::string_view content_type, std::string_view body) {
 
 }  // namespace
 
+namespace {
+// `read()`'s request, or the refusal it threw.
+template <class Read>
+auto refusing(Read read) -> std::variant<decltype(read()), RequestError> {
+  try {
+    return read();
+  } catch (Bad &b) {
+    return RequestError{std::move(b.message), std::move(b.param)};
+  }
+}
+}  // namespace
+
 ChatParse parse_chat_request(std::string_view body) {
-  try {
-    return chat(body);
-  } catch (Bad &b) {
-    return RequestError{std::move(b.message), std::move(b.param)};
-  }
+  return refusing([&] { return chat(body); });
 }
-
 EmbeddingsParse parse_embeddings_request(std::string_view body) {
-  try {
-    return embeddings(body);
-  } catch (Bad &b) {
-    return RequestError{std::move(b.message), std::move(b.param)};
-  }
+  return refusing([&] { return embeddings(body); });
 }
-
 TextCompletionParse parse_text_completion_request(std::string_view body) {
-  try {
-    return text_completion(body);
-  } catch (Bad &b) {
-    return RequestError{std::move(b.message), std::move(b.param)};
-  }
+  return refusing([&] { return text_completion(body); });
 }
-
 std::variant<RerankRequestParse, RequestError> parse_rerank_request(std::string_view body) {
-  try {
-    return rerank(body);
-  } catch (Bad &b) {
-    return RequestError{std::move(b.message), std::move(b.param)};
-  }
+  return refusing([&] { return rerank(body); });
 }
-
 ImageParse parse_image_request(std::string_view body) {
-  try {
-    return image(body);
-  } catch (Bad &b) {
-    return RequestError{std::move(b.message), std::move(b.param)};
-  }
+  return refusing([&] { return image(body); });
 }
-
 ImageParse parse_image_edit_request(std::string_view content_type, std::string_view body) {
-  try {
-    return image_edit(content_type, body);
-  } catch (Bad &b) {
-    return RequestError{std::move(b.message), std::move(b.param)};
-  }
+  return refusing([&] { return image_edit(content_type, body); });
 }
 
 }  // namespace llmhost::openai
