@@ -110,6 +110,19 @@ TEST_CASE("a C caller completes, streams, embeds and lists through libllmhost") 
     CHECK(images.find(R"("revised_prompt":"a fox"},{"b64_json":)") != std::string::npos);
     CHECK(llmhost_generate_images(f.host, R"({"model": "echo/any", "prompt": "x", "n": 0})", &char_sink, &f.err) ==
           400);
+    // An edit takes the images as base64; echo's answer then depends on their bytes.
+    const std::string edited = f.text(status, [&](char **out) {
+      return llmhost_edit_images(
+          f.host,
+          R"({"model": "echo/any", "prompt": "a fox", "image": ["iVBORw0KGgo="], "response_format": "b64_json"})", out,
+          &f.err);
+    });
+    REQUIRE_MESSAGE(status == 0, f.err.message);
+    CHECK(edited.find(R"("data":[{"b64_json":"iVBORw0KGgo)") != std::string::npos);
+    CHECK(edited.substr(edited.find("b64_json"), 200) != images.substr(images.find("b64_json"), 200));
+    CHECK(llmhost_edit_images(f.host, R"({"model": "echo/any", "prompt": "x", "image": "not base64!"})", &char_sink,
+                              &f.err) == 400);
+    CHECK(std::string(f.err.message).find("image") != std::string::npos);
   }
   SUBCASE("providers and reload") {
     const std::string json = f.text(status, [&](char **out) { return llmhost_providers(f.host, out, &f.err); });

@@ -138,6 +138,13 @@ LLMHOST_API int llmhost_rerank(llmhost_host *host, const char *request_json, cha
 LLMHOST_API int llmhost_generate_images(llmhost_host *host, const char *request_json, char **response_json,
                                         llmhost_error *err);
 
+/* [thread: any] An image edit. `request_json` is a generation's body plus "image", the base64 of
+ * an image file or a list of them, and optionally "mask", the base64 of one. Answers as
+ * llmhost_generate_images; 400 for an image that is not base64, 501 when the provider does not
+ * edit images. */
+LLMHOST_API int llmhost_edit_images(llmhost_host *host, const char *request_json, char **response_json,
+                                    llmhost_error *err);
+
 /* [thread: any] What is loaded: {"providers": [{"name", "version", "description",
  * "capabilities": ["complete", ...], "file"}, ...], "load_errors": [{"file", "kind",
  * "message"}, ...]} into *providers_json (release with llmhost_free). */

@@ -144,6 +144,23 @@ void append_capabilities(std::string &out, const llmhost::ProviderInfo &p) {
   out += ']';
 }
 
+// An images call of the C API: `parse` reads the request, `call` makes the images.
+template <class Parse, class Call>
+int images_call(llmhost_host *host, const char *request_json, char **response_json, llmhost_error *err, Parse parse,
+                Call call) {
+  if (response_json) *response_json = nullptr;
+  return guarded(err, [&] {
+    need(host, "host");
+    need(response_json, "response_json");
+    llmhost::ImageResponse r = call(host->host, parsed_request<llmhost::ImageRequest>(request_json, parse));
+    r.created = llmhost::openai::unix_now();
+    std::string json;
+    llmhost::openai::write_images(json, r);
+    *response_json = handed_out(json);
+    return 0;
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -268,18 +285,13 @@ int llmhost_rerank(llmhost_host *host, const char *request_json, char **response
 }
 
 int llmhost_generate_images(llmhost_host *host, const char *request_json, char **response_json, llmhost_error *err) {
-  if (response_json) *response_json = nullptr;
-  return guarded(err, [&] {
-    need(host, "host");
-    need(response_json, "response_json");
-    llmhost::ImageResponse r = host->host.generate_images(
-        parsed_request<llmhost::ImageRequest>(request_json, llmhost::openai::parse_image_request));
-    r.created = llmhost::openai::unix_now();
-    std::string json;
-    llmhost::openai::write_images(json, r);
-    *response_json = handed_out(json);
-    return 0;
-  });
+  return images_call(host, request_json, response_json, err, llmhost::openai::parse_image_request,
+                     [](llmhost::Host &h, const llmhost::ImageRequest &r) { return h.generate_images(r); });
+}
+
+int llmhost_edit_images(llmhost_host *host, const char *request_json, char **response_json, llmhost_error *err) {
+  return images_call(host, request_json, response_json, err, llmhost::openai::parse_image_edit_json,
+                     [](llmhost::Host &h, const llmhost::ImageRequest &r) { return h.edit_images(r); });
 }
 
 int llmhost_providers(llmhost_host *host, char **providers_json, llmhost_error *err) {

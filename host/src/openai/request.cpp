@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "json/base64.hpp"
 #include "json/locate.hpp"
 #include "json/parser.hpp"
 #include "json/writer.hpp"
@@ -445,6 +446,32 @@ ImageRequest image_edit(std::string_view content_type, std::string_view body) {
   return out;
 }
 
+// The file whose base64 text is `v`.
+ImageFile base64_file(element v, const Path &at) {
+  std::optional<std::string> bytes = json::decode_base64(get_string(v, at));
+  if (!bytes) bad_at(at, "is not base64");
+  if (bytes->empty()) bad_at(at, "is an empty file");
+  return ImageFile{{}, {}, std::move(*bytes)};
+}
+
+ImageRequest image_edit_json(std::string_view body) {
+  ImageRequest out = image(body);
+  std::optional<simdjson::dom::parser> own;
+  object obj = parse_object(body, own);
+  element v;
+  if (obj["image"].get(v)) bad("image", "missing required field \"image\"");
+  array items;
+  if (v.get(items)) {
+    out.images.push_back(base64_file(v, "image"));
+  } else {
+    const Path at("image");
+    for (element e : items) out.images.push_back(base64_file(e, Path(at, out.images.size())));
+    if (out.images.empty()) bad("image", "\"image\" must not be empty");
+  }
+  if (!obj["mask"].get(v) && !v.is_null()) out.mask = base64_file(v, "mask");
+  return out;
+}
+
 }  // namespace
 
 namespace {
@@ -476,6 +503,9 @@ ImageParse parse_image_request(std::string_view body) {
 }
 ImageParse parse_image_edit_request(std::string_view content_type, std::string_view body) {
   return refusing([&] { return image_edit(content_type, body); });
+}
+ImageParse parse_image_edit_json(std::string_view body) {
+  return refusing([&] { return image_edit_json(body); });
 }
 
 }  // namespace llmhost::openai

@@ -62,5 +62,8 @@ ImageParse parse_image_request(std::string_view body);
 // files "image" (or "image[]", one or more) and "mask". The text fields become the request's
 // body_json, a JSON object (n a number, the others strings).
 ImageParse parse_image_edit_request(std::string_view content_type, std::string_view body);
+// An image edit as one JSON body (the C API's form): a generation's members plus "image", the
+// base64 of a file or a list of them, and "mask", the base64 of one.
+ImageParse parse_image_edit_json(std::string_view body);
 
 }  // namespace llmhost::openai
