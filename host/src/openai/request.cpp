@@ -406,8 +406,10 @@ ImageRequest image(std::string_view body) {
 ImageRequest image_edit(std::string_view content_type, std::string_view body) {
   const std::optional<std::string> boundary = form_boundary(content_type);
   if (!boundary)
-    bad("", "an image edit is sent as multipart/form-data with a boundary; Content-Type is \"" +
-                std::string(content_type.substr(0, 200)) + "\"");
+    bad("", content_type.empty()
+                ? std::string("an image edit is sent as multipart/form-data (with a boundary in its Content-Type)")
+                : "an image edit is sent as multipart/form-data with a boundary; Content-Type is \"" +
+                      std::string(content_type.substr(0, 200)) + "\"");
   auto parsed = parse_form(body, *boundary);
   if (auto *why = std::get_if<std::string>(&parsed)) bad("", "malformed multipart/form-data body: " + *why);
   std::vector<ImageFile> images;

@@ -18,7 +18,7 @@ struct Incoming {
   std::string method;  // "GET", "POST", ...
   std::string path;    // the target without its query string
   std::string authorization;
-  std::string content_type;
+  std::string content_type;  // a multipart/* request's Content-Type (its boundary); empty for others
   std::string body;
 };
 

@@ -136,7 +136,10 @@ void Session::dispatch() {
   const std::string_view target = req.target();
   in.path = std::string(target.substr(0, target.find('?')));
   in.authorization = std::string(req[http::field::authorization]);
-  in.content_type = std::string(req[http::field::content_type]);
+  // Kept only for a form (image edits): a JSON body's type would cost every request a copy.
+  if (const std::string_view type = req[http::field::content_type];
+      type.size() >= 10 && type.substr(0, 10) == "multipart/")
+    in.content_type = type;
   in.body = std::move(req.body());
   begin_exchange(in.method, in.path, in.body.size());
   io_deadline_ = Clock::time_point::max();  // a plugin call may take long: the exchange's deadlines apply
