@@ -7,6 +7,7 @@ LLMHOST_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libcurl4-openssl-dev libssl-dev libsimdjson-dev libcli11-dev doctest-dev
   libyaml-cpp-dev libbenchmark-dev libpcre2-dev libhiredis-dev redis-server
+  libgoogle-perftools-dev  # tcmalloc_minimal, the llmhost executable's allocator (LLMHOST_MALLOC)
   curl     # the out-of-tree test posts to `llmhost serve` with it (libcurl's own CLI)
   python3  # docs/embedding.md's ctypes example, which the tests run
 )

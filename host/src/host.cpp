@@ -77,9 +77,10 @@ struct Host::Impl {
   explicit Impl(HostOptions opts)
       : options(std::move(opts)),
         dirs(options.plugin_dirs.empty() ? Host::default_plugin_dirs() : options.plugin_dirs),
-        services(options.log
-                     ? make_services(options.log, LLMH_LOG_DEBUG, options.provider_config, options.http_io_context)
-                     : make_services(default_log, kDefaultLogLevel, options.provider_config, options.http_io_context)),
+        services(options.log ? make_services(options.log, LLMH_LOG_DEBUG, options.provider_config,
+                                             options.http_io_context, options.http_io_threads)
+                             : make_services(default_log, kDefaultLogLevel, options.provider_config,
+                                             options.http_io_context, options.http_io_threads)),
         manager(
             registry, services, options.cache_dir, options.allow_untrusted_plugins, options.removal_grace,
             options.on_reload,
@@ -118,11 +119,13 @@ struct Host::Impl {
 
   static std::shared_ptr<detail::HostServices> make_services(
       std::function<void(int, std::string_view, std::string_view)> log, int min_level,
-      std::map<std::string, std::string> provider_config = {}, boost::asio::io_context *http_io = nullptr) {
+      std::map<std::string, std::string> provider_config = {}, boost::asio::io_context *http_io = nullptr,
+      unsigned http_io_threads = 0) {
     auto services = std::make_shared<detail::HostServices>();
     services->extension = detail::http::make_extension_lookup(
         log, min_level,
-        http_io ? boost::asio::any_io_executor(http_io->get_executor()) : boost::asio::any_io_executor());
+        http_io ? boost::asio::any_io_executor(http_io->get_executor()) : boost::asio::any_io_executor(),
+        http_io_threads);
     services->log = std::move(log);
     services->config_for = [config = std::move(provider_config)](std::string_view name) {
       auto it = config.find(std::string(name));

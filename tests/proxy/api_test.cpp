@@ -45,6 +45,38 @@ TEST_CASE("chat completion as JSON, with and without the /v1 prefix, on one keep
   }
 }
 
+TEST_CASE("response heads byte for byte: keep-alive as each HTTP version says it, and the length") {
+  Server server(bundled());
+  struct Case {
+    const char *request, *connection;  // the request line and Connection field; what the head says
+  };
+  for (const Case c :
+       {Case{"HTTP/1.1\r\nConnection: close", "Connection: close\r\n"},
+        Case{"HTTP/1.0\r\nConnection: keep-alive", "Connection: keep-alive\r\n"}, Case{"HTTP/1.0", ""}}) {
+    CAPTURE(c.request);
+    Client client(server.port());
+    client.write_raw(std::string("GET /health/liveliness ") + c.request + "\r\nHost: x\r\n\r\n");
+    const std::string version = std::string(c.request).substr(0, 8);
+    const std::string head = version + " 200 OK\r\nServer: llmhost\r\nContent-Type: application/json\r\n" +
+                             c.connection + "Content-Length: ";
+    if (std::string_view(c.connection).find("keep-alive") != std::string_view::npos) {
+      // The connection stays open: a second request on it is answered too.
+      client.write_raw("GET /health/liveliness HTTP/1.0\r\nHost: x\r\n\r\n");
+      const std::string both = client.read_raw_all();
+      CHECK(both.starts_with(head));
+      CHECK(both.find("HTTP/1.0 200 OK", head.size()) != std::string::npos);
+      continue;
+    }
+    const std::string answer = client.read_raw_all();  // the server closes after it
+    REQUIRE(answer.starts_with(head));
+    const size_t blank = answer.find("\r\n\r\n");
+    REQUIRE(blank != std::string::npos);
+    const std::string length = answer.substr(head.size(), blank - head.size());
+    CHECK(std::to_string(answer.size() - blank - 4) == length);
+    CHECK(answer.substr(blank + 4) == R"("I'm alive!")");
+  }
+}
+
 TEST_CASE("streamed chat completion: OpenAI's SSE framing byte for byte") {
   Server server(bundled());
   Client client(server.port());

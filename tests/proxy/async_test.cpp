@@ -1,15 +1,21 @@
-// llmhost serve with a plugin that has the asynchronous call form (the "deferred" test plugin):
-// chat completions and streams run on the I/O threads with no worker per call, fall back across
-// deployments, and end when the client goes. Through the real serve binary over loopback.
+// llmhost serve with a plugin that has the asynchronous call form (the "deferred" test plugin,
+// and the bundled openai relay against a loopback upstream): chat completions and streams run on
+// the I/O threads with no worker per call, fall back across deployments, and end when the client
+// goes. Through the real serve binary over loopback.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <csignal>
 #include <functional>
 #include <thread>
 
+#include "mock_server.hpp"
 #include "proxy_support.hpp"
 
 using namespace ptest;
+using test::http::Conn;
+using test::http::HttpRequest;
+using test::http::MockServer;
 
 namespace {
 
@@ -177,5 +183,46 @@ TEST_CASE("SIGTERM with async calls in flight: cancelled at the drain deadline, 
     f.server->signal(SIGTERM);
     CHECK(f.server->wait(std::chrono::seconds(30)) == 0);
     CHECK(has(f.server->err(), "a plugin call is still running past the drain"));
+  }
+}
+
+// The bundled openai relay is asynchronous too: its upstream exchange runs on the host HTTP
+// service's loop, which is serve's I/O threads: the io_context's own executor with one thread, a
+// strand of it with more (HostOptions::http_io_threads). Both carry concurrent calls whole.
+TEST_CASE("openai/<model> from 16 clients at once, with one I/O thread and with three") {
+  MockServer upstream([](const HttpRequest &r, Conn &c) {
+    const std::string text = "re: " + std::string(r.body.find("\"stream\":true") == std::string::npos ? "json" : "sse");
+    if (text == "re: json") {
+      c.respond(200, R"({"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,)"
+                     R"("message":{"role":"assistant","content":")" +
+                         text + R"("},"finish_reason":"stop"}]})");
+      return;
+    }
+    c.begin_chunked();
+    c.chunk(R"(data: {"id":"x","object":"chat.completion.chunk","model":"m","choices":[{"index":0,)"
+            R"("delta":{"content":")" +
+            text + R"("},"finish_reason":"stop"}]})" + "\n\ndata: [DONE]\n\n");
+    c.end_chunked();
+  });
+  for (const char *threads : {"1", "3"}) {
+    CAPTURE(threads);
+    ConfiguredServer f(
+        "model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o\n      api_base: " +
+            upstream.base_url() + "\n",
+        {"--io-threads", threads});
+    std::vector<std::thread> clients;
+    std::atomic<int> whole{0};
+    for (int i = 0; i < 16; ++i)
+      clients.emplace_back([&, i] {
+        Client client(f.server->port());
+        const bool stream = i % 2;
+        for (int n = 0; n < 8; ++n) {
+          const Response r =
+              client.post("/v1/chat/completions", chat_body("gpt-4o", "hi", stream ? "\"stream\":true" : ""));
+          if (r.status == 200 && answer_text(r.body) == (stream ? "re: sse" : "re: json")) ++whole;
+        }
+      });
+    for (auto &t : clients) t.join();
+    CHECK(whole.load() == 16 * 8);
   }
 }

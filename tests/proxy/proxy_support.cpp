@@ -312,10 +312,11 @@ std::vector<std::string> log_lines(std::string_view text) {
   return lines;
 }
 
-ConfiguredServer::ConfiguredServer(const std::string &yaml) {
+ConfiguredServer::ConfiguredServer(const std::string &yaml, std::vector<std::string> args) {
   write_file(dir.path() / "config.yaml", yaml);
-  server.emplace(std::vector<std::string>{"--plugins", test::bundled_plugins().string(), "--config",
-                                          (dir.path() / "config.yaml").string()});
+  args.insert(args.end(),
+              {"--plugins", test::bundled_plugins().string(), "--config", (dir.path() / "config.yaml").string()});
+  server.emplace(std::move(args));
 }
 
 Response ConfiguredServer::chat(const std::string &model, const std::string &extra) {

@@ -86,10 +86,10 @@ class Client {
   std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
 };
 
-// `llmhost serve` with the bundled plugins and `yaml` as its config file, and a chat request or
-// a /metrics scrape on a fresh connection in one call each.
+// `llmhost serve` with the bundled plugins, `yaml` as its config file and `args` besides, and a
+// chat request or a /metrics scrape on a fresh connection in one call each.
 struct ConfiguredServer {
-  explicit ConfiguredServer(const std::string &yaml);
+  explicit ConfiguredServer(const std::string &yaml, std::vector<std::string> args = {});
   Response chat(const std::string &model, const std::string &extra = {});
   std::string metrics();
 

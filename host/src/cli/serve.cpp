@@ -289,6 +289,7 @@ int run_serve(const ServeOptions &o) {
   // The HTTP service runs on the server's I/O threads: an upstream exchange of a plugin with the
   // asynchronous call form never leaves them. That loop must then run until the Host is gone.
   host_options.http_io_context = &server->io_context();
+  host_options.http_io_threads = server->io_threads();
   auto host_ptr = std::make_unique<Host>(std::move(host_options));
   Host &host = *host_ptr;
   for (const LoadError &e : host.load_errors()) say("warning: plugin refused: " + e.message);

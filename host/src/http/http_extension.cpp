@@ -13,8 +13,8 @@ namespace {
 // The table and the service it calls, kept together so that the table's host_data is valid
 // for exactly as long as the table.
 struct Extension {
-  Extension(LogFn log, int min_level, boost::asio::any_io_executor loop)
-      : service(std::move(log), min_level, std::move(loop)) {}
+  Extension(LogFn log, int min_level, boost::asio::any_io_executor loop, unsigned loop_threads)
+      : service(std::move(log), min_level, std::move(loop), loop_threads) {}
   HttpService service;
   llmh_http_api table{};
 };
@@ -72,8 +72,9 @@ void perform_async(const llmh_http_api *self, const llmh_http_request *request, 
 
 }  // namespace
 
-ExtensionLookup make_extension_lookup(LogFn log, int min_level, boost::asio::any_io_executor http_loop) {
-  auto ext = std::make_shared<Extension>(std::move(log), min_level, std::move(http_loop));
+ExtensionLookup make_extension_lookup(LogFn log, int min_level, boost::asio::any_io_executor http_loop,
+                                      unsigned loop_threads) {
+  auto ext = std::make_shared<Extension>(std::move(log), min_level, std::move(http_loop), loop_threads);
   ext->table.struct_size = sizeof(llmh_http_api);
   ext->table.host_data = ext.get();
   ext->table.perform = &perform;

@@ -21,13 +21,14 @@ using detail::ExtensionLookup;
 // cancelled and done callbacks). Empty: the service's own event loop, one thread ("llmh-http")
 // started at the first perform_async. Given (e.g. the proxy's io_context, so that an upstream
 // exchange never leaves the server's I/O threads): it may be run by several threads (the
-// service uses a strand of it), must keep running until the last copy of the returned function
-// is gone, and that last copy must not be dropped on one of its threads.
+// service uses a strand of it unless `loop_threads` is 1), must keep running until the last
+// copy of the returned function is gone, and that last copy must not be dropped on one of its
+// threads.
 //
 // The table lives as long as the returned function (and its copies); dropping the last copy
 // ends perform_async requests still in flight with 499. Any thread.
 ExtensionLookup make_extension_lookup(
     std::function<void(int level, std::string_view provider, std::string_view message)> log,
-    int min_level = LLMH_LOG_DEBUG, boost::asio::any_io_executor http_loop = {});
+    int min_level = LLMH_LOG_DEBUG, boost::asio::any_io_executor http_loop = {}, unsigned loop_threads = 0);
 
 }  // namespace llmhost::detail::http

@@ -43,8 +43,11 @@ WireRoutes wire_routes(const LogFn &log) {
 
 }  // namespace
 
-HttpService::HttpService(LogFn log, int min_level, boost::asio::any_io_executor loop)
-    : routes_(wire_routes(log)), policy_(std::move(log), min_level), loop_(std::move(loop)) {}
+HttpService::HttpService(LogFn log, int min_level, boost::asio::any_io_executor loop, unsigned loop_threads)
+    : routes_(wire_routes(log)),
+      policy_(std::move(log), min_level),
+      loop_(std::move(loop)),
+      loop_threads_(loop_threads) {}
 
 HttpService::~HttpService() {
   // The client's handlers use the pool and the policy, and run on the loop: end them first.
@@ -89,7 +92,7 @@ AsyncClient &HttpService::async_client() {
   std::call_once(async_once_, [this] {
     boost::asio::any_io_executor executor;
     if (loop_) {
-      executor = boost::asio::make_strand(loop_);  // whatever number of threads runs it
+      executor = loop_threads_ == 1 ? loop_ : boost::asio::make_strand(loop_);
     } else {
       own_loop_ = std::make_unique<EventLoop>();
       executor = own_loop_->executor();  // one thread: no strand needed

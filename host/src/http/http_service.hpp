@@ -34,9 +34,11 @@ class HttpService {
   // Empty (the default): the service's own event loop, one thread named "llmh-http" that it
   // starts at the first perform_async and joins when destroyed. Given: the embedder's executor
   // (e.g. the proxy's io_context), which may be run by several threads (the service keeps its
-  // work on a strand of it); it must keep running until this service is destroyed, and the
-  // service must not be destroyed from one of its threads.
-  HttpService(LogFn log, int min_level, boost::asio::any_io_executor loop = {});
+  // work on a strand of it, unless `loop_threads` says one thread runs it: a strand inside an
+  // any_io_executor allocates on every executor copy a socket operation makes); it must keep
+  // running until this service is destroyed, and the service must not be destroyed from one of
+  // its threads.
+  HttpService(LogFn log, int min_level, boost::asio::any_io_executor loop = {}, unsigned loop_threads = 0);
   // Ends every perform_async in flight with 499 "the HTTP service is shutting down" (each done
   // runs on the loop), then stops and joins the own loop's thread. Never from the loop thread.
   ~HttpService();
@@ -63,6 +65,7 @@ class HttpService {
   CallPolicy policy_;
   CurlPool pool_;
   boost::asio::any_io_executor loop_;  // the embedder's, or empty
+  unsigned loop_threads_;              // how many run loop_; 0: not known
   std::once_flag async_once_;
   std::unique_ptr<EventLoop> own_loop_;  // when loop_ is empty, from the first perform_async
   std::unique_ptr<AsyncClient> async_;   // from the first perform_async

@@ -65,7 +65,7 @@ struct Server::Impl {
   }
 
   void accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(net::make_strand(ioc), [this](boost::system::error_code ec, Session::Socket socket) {
       if (!acceptor.is_open()) return;
       if (ec && out_of_resources(ec)) return accept_later(ec);
       if (accept_paused) {
@@ -229,6 +229,7 @@ WatchdogCounts Server::watchdog() const {
 }
 
 boost::asio::io_context &Server::io_context() { return impl_->ioc; }
+unsigned Server::io_threads() const { return impl_->options.io_threads; }
 
 void Server::run_loop_while(const std::function<void()> &fn) {
   net::io_context &ioc = impl_->ioc;

@@ -36,8 +36,10 @@ class Server {
   // what still needs it to shut down (the Host's HTTP service runs on it). Calling thread only.
   void run_loop_while(const std::function<void()> &fn);
 
-  // The I/O threads' io_context, for the Host's HTTP service (HostOptions::http_io_context).
+  // The I/O threads' io_context, for the Host's HTTP service (HostOptions::http_io_context),
+  // and how many threads run it (HostOptions::http_io_threads).
   boost::asio::io_context &io_context();
+  unsigned io_threads() const;
 
   // Starts draining; thread-safe.
   void stop();

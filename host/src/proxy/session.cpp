@@ -6,12 +6,11 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/write.hpp>
 
-#include <sys/socket.h>
-
-#include <cerrno>
+#include <array>
 #include <cstdio>
 #include <iterator>
 
+#include "proxy/response_head.hpp"
 #include "proxy/session_call.hpp"
 
 namespace llmhost::proxy {
@@ -20,7 +19,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 
-Session::Session(tcp::socket socket, SessionShared &shared)
+Session::Session(Socket socket, SessionShared &shared)
     : stream_(std::move(socket)), shared_(shared), watchdog_(stream_.get_executor()) {
   shared_.open.fetch_add(1);
 }
@@ -190,48 +189,34 @@ void Session::send(Reply r) {
   responded_ = true;
   record_.status = r.status;
   if (closed_) return exchange_done(false);
-  auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version_);
-  res->set(http::field::server, "llmhost");
-  res->set(http::field::content_type, r.content_type);
-  for (auto &[k, v] : r.headers) res->set(k, v);
-  res->body() = std::move(r.body);
-  res->keep_alive(keep_alive_ && !shared_.draining);
-  res->prepare_payload();
+  const bool keep_alive = keep_alive_ && !shared_.draining;
+  begin_response_head(head_, r.status, version_, r.content_type);
+  for (const auto &[name, value] : r.headers) add_response_field(head_, name, value);
+  end_response_head(head_, version_, keep_alive, r.body.size());
+  reply_body_ = std::move(r.body);
   io_by(shared_.options.idle_timeout);
-  http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t n) {
+  const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(reply_body_)};
+  net::async_write(stream_, buffers, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t n) {
     self->record_.bytes_out += n;
-    self->exchange_done(!ec && res->keep_alive());
+    self->exchange_done(!ec && keep_alive);
   });
 }
 
-// Writes `frames` as one HTTP chunk (after the header, the first time); `last` adds the
-// terminating chunk. One write in flight at a time: the worker waits for each, and the
-// watchdog queues its closing event behind the one in flight (final_frames_).
+// Writes `frames` as one HTTP chunk (after the header, in the same write, the first time);
+// `last` adds the terminating chunk. One write in flight at a time: the worker waits for each,
+// and the watchdog queues its closing event behind the one in flight (final_frames_).
 void Session::write_sse(std::string frames, bool last, std::function<void(bool)> done) {
   responded_ = true;
   if (record_.status == 0) record_.status = 200;
   if (closed_) return done(false);
-  if (sse_started_) return write_sse_body(std::move(frames), last, std::move(done));
-  sse_started_ = true;
-  sse_head_.emplace(http::status::ok, version_);
-  sse_head_->set(http::field::server, "llmhost");
-  sse_head_->set(http::field::content_type, "text/event-stream");
-  sse_head_->set(http::field::cache_control, "no-cache");
-  sse_head_->set("X-Accel-Buffering", "no");
-  sse_head_->keep_alive(keep_alive_ && !shared_.draining);
-  sse_head_->chunked(true);
-  sse_sr_.emplace(*sse_head_);
-  writing_ = true;
-  io_by(shared_.options.idle_timeout);
-  http::async_write_header(stream_, *sse_sr_,
-                           [self = shared_from_this(), frames = std::move(frames), last, done = std::move(done)](
-                               beast::error_code ec, size_t n) mutable {
-                             self->writing_ = false;
-                             self->io_deadline_ = Clock::time_point::max();
-                             self->record_.bytes_out += n;
-                             if (ec) return self->after_sse_write(false, last, std::move(done));
-                             self->write_sse_body(std::move(frames), last, std::move(done));
-                           });
+  if (!sse_started_) {
+    sse_started_ = head_pending_ = true;
+    begin_response_head(head_, 200, version_, "text/event-stream");
+    add_response_field(head_, "Cache-Control", "no-cache");
+    add_response_field(head_, "X-Accel-Buffering", "no");
+    end_response_head(head_, version_, keep_alive_ && !shared_.draining, std::nullopt);
+  }
+  write_sse_body(std::move(frames), last, std::move(done));
 }
 
 void Session::write_sse_body(std::string frames, bool last, std::function<void(bool)> done) {
@@ -244,10 +229,13 @@ void Session::write_sse_body(std::string frames, bool last, std::function<void(b
     out_ += "\r\n";
   }
   if (last) out_ += "0\r\n\r\n";
-  if (out_.empty()) return after_sse_write(true, last, std::move(done));
+  if (out_.empty() && !head_pending_) return after_sse_write(true, last, std::move(done));
+  const std::array<net::const_buffer, 2> buffers{head_pending_ ? net::buffer(head_) : net::const_buffer(),
+                                                 net::buffer(out_)};
+  head_pending_ = false;
   writing_ = true;
   io_by(shared_.options.idle_timeout);
-  net::async_write(stream_, net::buffer(out_),
+  net::async_write(stream_, buffers,
                    [self = shared_from_this(), last, done = std::move(done)](beast::error_code ec, size_t n) mutable {
                      self->writing_ = false;
                      self->io_deadline_ = Clock::time_point::max();
@@ -338,19 +326,17 @@ void Session::exchange_done(bool keep_alive) {
   read_header();
 }
 
-// While a call runs, watch the socket: a peek that sees end-of-stream (or a reset) means the
-// client is gone. A readiness report with nothing to read is stale (edge-triggered epoll
-// reports data a read already took): wait again. Pipelined bytes end the watch.
+// While a call runs, watch the socket with a one-byte MSG_PEEK receive: end-of-stream (or a
+// reset) means the client is gone; a byte is the next pipelined request, left in the socket for
+// the next read, and ends the watch. Not async_wait(wait_read): Asio re-arms epoll for a wait
+// with an epoll_ctl per request, where a receive after the request's own read queues without a
+// system call (the read drained the socket) and needs none until the client sends again.
 void Session::watch_disconnect() {
-  stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), gen = gen_](beast::error_code ec) {
-    if (!self->current(gen) || ec == net::error::operation_aborted) return;
-    if (ec) return void(self->state_->stop.request_stop());
-    char byte;
-    const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-      return void(self->state_->stop.request_stop());
-    if (n < 0) self->watch_disconnect();
-  });
+  stream_.socket().async_receive(net::buffer(&peeked_, 1), tcp::socket::message_peek,
+                                 [self = shared_from_this(), gen = gen_](beast::error_code ec, size_t) {
+                                   if (!self->current(gen) || ec == net::error::operation_aborted) return;
+                                   if (ec) self->state_->stop.request_stop();
+                                 });
 }
 
 void Session::close() {

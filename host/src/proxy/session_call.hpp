@@ -149,10 +149,7 @@ class Session::Call final : public Exchange {
 
  private:
   // Whether this thread runs the server's event loop (any I/O thread, not only this session's).
-  bool on_io_thread() const {
-    auto &ioc = static_cast<net::io_context &>(net::query(ex_, net::execution::context));
-    return ioc.get_executor().running_in_this_thread();
-  }
+  bool on_io_thread() const { return ex_.get_inner_executor().running_in_this_thread(); }
 
   bool request_flush(std::unique_lock<std::mutex> &lock) {
     if (std::exchange(state_->flushing, true)) return true;  // the running flush will take it
@@ -169,7 +166,7 @@ class Session::Call final : public Exchange {
   }
 
   const std::shared_ptr<Session> session_;
-  const net::any_io_executor ex_;
+  const Session::Executor ex_;
   const uint64_t gen_;
   const Incoming in_;
   const std::shared_ptr<CallState> state_;
