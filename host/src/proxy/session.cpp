@@ -6,7 +6,10 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/socket.h>
+
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <iterator>
 
@@ -328,10 +331,15 @@ void Session::exchange_done(bool keep_alive) {
 
 // While a call runs, watch the socket with a one-byte MSG_PEEK receive: end-of-stream (or a
 // reset) means the client is gone; a byte is the next pipelined request, left in the socket for
-// the next read, and ends the watch. Not async_wait(wait_read): Asio re-arms epoll for a wait
-// with an epoll_ctl per request, where a receive after the request's own read queues without a
-// system call (the read drained the socket) and needs none until the client sends again.
+// the next read, and ends the watch. One peek now, since an end the request's own read already
+// met raises no further readiness event (epoll is edge-triggered); then a queued receive, which
+// Asio performs at the next event. Not async_wait(wait_read): Asio re-arms epoll with an
+// epoll_ctl for every wait, a costlier system call than the peek.
 void Session::watch_disconnect() {
+  char byte;
+  const ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0) return;  // pipelined
+  if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return void(state_->stop.request_stop());
   stream_.socket().async_receive(net::buffer(&peeked_, 1), tcp::socket::message_peek,
                                  [self = shared_from_this(), gen = gen_](beast::error_code ec, size_t) {
                                    if (!self->current(gen) || ec == net::error::operation_aborted) return;
