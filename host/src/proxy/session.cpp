@@ -329,22 +329,19 @@ void Session::exchange_done(bool keep_alive) {
   read_header();
 }
 
-// While a call runs, watch the socket with a one-byte MSG_PEEK receive: end-of-stream (or a
-// reset) means the client is gone; a byte is the next pipelined request, left in the socket for
-// the next read, and ends the watch. One peek now, since an end the request's own read already
-// met raises no further readiness event (epoll is edge-triggered); then a queued receive, which
-// Asio performs at the next event. Not async_wait(wait_read): Asio re-arms epoll with an
-// epoll_ctl for every wait, a costlier system call than the peek.
+// While a call runs, watch the socket: a peek that sees end-of-stream (or a reset) means the
+// client is gone. A readiness report with nothing to read is stale (edge-triggered epoll
+// reports data a read already took): wait again. Pipelined bytes end the watch.
 void Session::watch_disconnect() {
-  char byte;
-  const ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n > 0) return;  // pipelined
-  if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return void(state_->stop.request_stop());
-  stream_.socket().async_receive(net::buffer(&peeked_, 1), tcp::socket::message_peek,
-                                 [self = shared_from_this(), gen = gen_](beast::error_code ec, size_t) {
-                                   if (!self->current(gen) || ec == net::error::operation_aborted) return;
-                                   if (ec) self->state_->stop.request_stop();
-                                 });
+  stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), gen = gen_](beast::error_code ec) {
+    if (!self->current(gen) || ec == net::error::operation_aborted) return;
+    if (ec) return void(self->state_->stop.request_stop());
+    char byte;
+    const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+      return void(self->state_->stop.request_stop());
+    if (n < 0) self->watch_disconnect();
+  });
 }
 
 void Session::close() {

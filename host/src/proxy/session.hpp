@@ -118,7 +118,6 @@ class Session final : public std::enable_shared_from_this<Session> {
   std::shared_ptr<CallState> state_;  // the current exchange's cancel source and watchdog state
   Record record_;
   Clock::time_point t0_;
-  char peeked_ = 0;  // the disconnect watch's receive buffer (the byte stays in the socket)
   int outcome_ = 0;
 
   // The response of the current exchange.
