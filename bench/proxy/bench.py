@@ -735,9 +735,10 @@ def cost(a):
 
 
 def count(a):
-    """Syscalls, context switches and (with a uprobe on libc's malloc) allocations per request of
-    one process, over a wrk -c1 run."""
-    events = ["raw_syscalls:sys_enter", "context-switches"] + (["probe_libc:malloc"] if a.malloc else [])
+    """Syscalls, context switches and (with uprobes on the allocator's entry points, --malloc)
+    allocations per request of one process, over a wrk -c1 run."""
+    allocs = a.malloc.split(",") if a.malloc else []
+    events = ["raw_syscalls:sys_enter", "context-switches"] + allocs
     out = os.path.join(a.dir, f"count-{a.name}.txt")
     perf = subprocess.Popen(["perf", "stat", "-e", ",".join(events), "-p", str(a.pid), "-o", out, "--",
                              "sleep", str(a.secs + 1)])
@@ -754,7 +755,8 @@ def count(a):
         return float("nan")
 
     print(f"| {a.name} | {get('raw_syscalls:sys_enter'):.1f} | {get('context-switches'):.1f} | "
-          f"{get('probe_libc:malloc'):.1f} | {r['requests'] / (r['duration_us'] / 1e6):,.0f} |")
+          f"{sum(get(e) for e in allocs) if allocs else float('nan'):.1f} | "
+          f"{r['requests'] / (r['duration_us'] / 1e6):,.0f} |")
 
 
 # What each kind of hold opens, and its target: (streams, MB of RSS in all).
@@ -896,7 +898,7 @@ def main():
         ct.add_argument(f"--{k}", required=True)
     ct.add_argument("--pid", type=int, required=True)
     ct.add_argument("--secs", type=int, default=3)
-    ct.add_argument("--malloc", action="store_true")
+    ct.add_argument("--malloc", help="comma-separated uprobe events that count allocations")
     co = sub.add_parser("cost")
     co.add_argument("--dir", required=True)
     co.add_argument("--serve", type=int, required=True)

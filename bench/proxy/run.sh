@@ -76,7 +76,7 @@ pids=()
 cleanup() {
   set +e  # stop everything even if one step fails
   local p
-  if [ "$PROFILE" = 1 ] || [ "$COUNT" = 1 ]; then perf probe -q -d probe_libc:malloc >/dev/null 2>&1 || true; fi
+  if [ "$PROFILE" = 1 ] || [ "$COUNT" = 1 ]; then perf probe -q -d 'probe_libc:*' -d 'probe_libtcmalloc*' >/dev/null 2>&1 || true; fi
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 }
@@ -154,19 +154,30 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 } | tee "$OUT/machine.md"
 
 # Per request at c=1: syscalls, context switches, and mallocs through a uprobe on libc's malloc.
+# Allocations are counted with uprobes on the allocator each process calls: libc's malloc for
+# nginx; for llmhost, tcmalloc's malloc and operator new when it links tcmalloc (LLMHOST_MALLOC).
 count_per_request() {
-  malloc=()
+  local libc tcmalloc
   libc=$(ldd "$BUILD/bin/llmhost" | awk '/libc\.so\.6/ {print $3}')
-  perf probe -q -d probe_libc:malloc >/dev/null 2>&1 || true
-  if perf probe -q -x "$libc" malloc >/dev/null 2>&1; then malloc=(--malloc); fi
+  tcmalloc=$(ldd "$BUILD/bin/llmhost" | awk '/libtcmalloc/ {print $3}')
+  perf probe -q -d 'probe_libc:*' -d 'probe_libtcmalloc*' >/dev/null 2>&1 || true
+  ngx_malloc=(); serve_malloc=()
+  if perf probe -q -x "$libc" malloc >/dev/null 2>&1; then ngx_malloc=(--malloc probe_libc:malloc); fi
+  if [ -z "$tcmalloc" ]; then
+    serve_malloc=("${ngx_malloc[@]}")
+  elif perf probe -q -x "$tcmalloc" --add tc_malloc=tc_malloc --add tc_new=tc_new >/dev/null 2>&1; then
+    local group
+    group=$(perf probe -l 2>/dev/null | sed -n 's/^ *\(probe_libtcmalloc[^:]*\):tc_new .*/\1/p' | head -1)
+    serve_malloc=(--malloc "$group:tc_malloc,$group:tc_new")
+  fi
   echo "| per request, c=1 (perf stat of the gateway process) | syscalls | context switches | mallocs | req/s while counted |"
   echo "|---|---:|---:|---:|---:|"
   ngx_worker=$(pgrep -P "$PROXY_PID" | head -1)
   u="http://127.0.0.1"
-  "${on_load[@]}" "$PY" "$HERE/bench.py" count --dir "$OUT" --name "nginx (worker)" --pid "$ngx_worker" --url "$u:$PROXY_PORT/v1/chat/completions" --body "$OUT/req.json" "${malloc[@]}"
-  "${on_load[@]}" "$PY" "$HERE/bench.py" count --dir "$OUT" --name llmhost-openai --pid "$SERVE_PID" --url "$u:$SERVE_PORT/v1/chat/completions" --body "$OUT/req.json" "${malloc[@]}"
-  "${on_load[@]}" "$PY" "$HERE/bench.py" count --dir "$OUT" --name llmhost-echo --pid "$SERVE_PID" --url "$u:$SERVE_PORT/v1/chat/completions" --body "$OUT/req-echo.json" "${malloc[@]}"
-  perf probe -q -d probe_libc:malloc >/dev/null 2>&1 || true
+  "${on_load[@]}" "$PY" "$HERE/bench.py" count --dir "$OUT" --name "nginx (worker)" --pid "$ngx_worker" --url "$u:$PROXY_PORT/v1/chat/completions" --body "$OUT/req.json" "${ngx_malloc[@]}"
+  "${on_load[@]}" "$PY" "$HERE/bench.py" count --dir "$OUT" --name llmhost-openai --pid "$SERVE_PID" --url "$u:$SERVE_PORT/v1/chat/completions" --body "$OUT/req.json" "${serve_malloc[@]}"
+  "${on_load[@]}" "$PY" "$HERE/bench.py" count --dir "$OUT" --name llmhost-echo --pid "$SERVE_PID" --url "$u:$SERVE_PORT/v1/chat/completions" --body "$OUT/req-echo.json" "${serve_malloc[@]}"
+  perf probe -q -d 'probe_libc:*' -d 'probe_libtcmalloc*' >/dev/null 2>&1 || true
 }
 
 if [ "${BENCH_COST:-0}" = 1 ]; then
