@@ -201,6 +201,7 @@ void Session::send(Reply r) {
   const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(reply_body_)};
   net::async_write(stream_, buffers, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t n) {
     self->record_.bytes_out += n;
+    std::string().swap(self->reply_body_);  // an idle connection keeps no answer (an embedding's may be MBs)
     self->exchange_done(!ec && keep_alive);
   });
 }
