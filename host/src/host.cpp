@@ -77,10 +77,8 @@ struct Host::Impl {
   explicit Impl(HostOptions opts)
       : options(std::move(opts)),
         dirs(options.plugin_dirs.empty() ? Host::default_plugin_dirs() : options.plugin_dirs),
-        services(options.log ? make_services(options.log, LLMH_LOG_DEBUG, options.provider_config,
-                                             options.http_io_context, options.http_io_threads)
-                             : make_services(default_log, kDefaultLogLevel, options.provider_config,
-                                             options.http_io_context, options.http_io_threads)),
+        services(make_services(options.log ? options.log : default_log, options.log ? LLMH_LOG_DEBUG : kDefaultLogLevel,
+                               options.provider_config, options.http_io_context, options.http_io_threads)),
         manager(
             registry, services, options.cache_dir, options.allow_untrusted_plugins, options.removal_grace,
             options.on_reload,
