@@ -187,8 +187,8 @@ TEST_CASE("SIGTERM with async calls in flight: cancelled at the drain deadline, 
 }
 
 // The bundled openai relay is asynchronous too: its upstream exchange runs on the host HTTP
-// service's loop, which is serve's I/O threads: the io_context's own executor with one thread, a
-// strand of it with more (HostOptions::http_io_threads). Both carry concurrent calls whole.
+// service's loop, which is serve's first I/O thread. With three, the connections are spread over
+// three loops, and each exchange crosses to the first and back. Both carry concurrent calls whole.
 TEST_CASE("openai/<model> from 16 clients at once, with one I/O thread and with three") {
   MockServer upstream([](const HttpRequest &r, Conn &c) {
     const std::string text = "re: " + std::string(r.body.find("\"stream\":true") == std::string::npos ? "json" : "sse");

@@ -286,10 +286,11 @@ int run_serve(const ServeOptions &o) {
   if (cfg.estimate_usage) host_options.estimate_usage = *cfg.estimate_usage;
   if (cfg.default_encoding) host_options.default_encoding = *cfg.default_encoding;
   host_options.on_reload = log_reload;
-  // The HTTP service runs on the server's I/O threads: an upstream exchange of a plugin with the
-  // asynchronous call form never leaves them. That loop must then run until the Host is gone.
+  // The HTTP service runs on the first I/O thread's loop: an upstream exchange of a plugin with
+  // the asynchronous call form never leaves the I/O threads. That loop must then run until the
+  // Host is gone.
   host_options.http_io_context = &server->io_context();
-  host_options.http_io_threads = server->io_threads();
+  host_options.http_io_threads = 1;
   auto host_ptr = std::make_unique<Host>(std::move(host_options));
   Host &host = *host_ptr;
   for (const LoadError &e : host.load_errors()) say("warning: plugin refused: " + e.message);

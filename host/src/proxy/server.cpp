@@ -7,7 +7,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <sched.h>
 
@@ -42,18 +41,28 @@ ServerOptions resolved(ServerOptions o) {
   return o;
 }
 
+// An event loop per I/O thread, as nginx has a process per worker: a connection lives on one
+// loop, so its handlers need no strand. Loop 0 also runs the acceptor, the signals, the drain,
+// and what the Host puts on Server::io_context() (its HTTP service, the isolation reader).
+std::vector<std::unique_ptr<net::io_context>> make_loops(unsigned n) {
+  std::vector<std::unique_ptr<net::io_context>> loops;
+  for (unsigned i = 0; i < n; ++i) loops.push_back(std::make_unique<net::io_context>(1));
+  return loops;
+}
+
 }  // namespace
 
 struct Server::Impl {
   explicit Impl(ServerOptions opts)
       : options(resolved(std::move(opts))),
         shared(options),
-        ioc(static_cast<int>(options.io_threads)),
-        control(net::make_strand(ioc)),
+        loops(make_loops(options.io_threads)),
+        control(loops[0]->get_executor()),
         acceptor(control),
         signals(control, SIGINT, SIGTERM, SIGHUP),
         accept_timer(control),
         drain_timer(control) {
+    for (const auto &loop : loops) shared.loops.push_back(loop->get_executor());
     const tcp::endpoint ep(net::ip::make_address(options.host), options.port);
     acceptor.open(ep.protocol());
     acceptor.set_option(net::socket_base::reuse_address(true));
@@ -64,8 +73,16 @@ struct Server::Impl {
     pool = std::make_unique<detail::ThreadPool>(std::min(8u, options.workers), std::max(1u, options.workers));
   }
 
+  // Connections go to the loops in turn.
+  net::io_context::executor_type next_loop() { return loops[accepted++ % loops.size()]->get_executor(); }
+
+  void stop_loops() {
+    work.clear();
+    for (auto &loop : loops) loop->stop();
+  }
+
   void accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](boost::system::error_code ec, Session::Socket socket) {
+    acceptor.async_accept(next_loop(), [this](boost::system::error_code ec, Session::Socket socket) {
       if (!acceptor.is_open()) return;
       if (ec && out_of_resources(ec)) return accept_later(ec);
       if (accept_paused) {
@@ -176,26 +193,29 @@ struct Server::Impl {
     drain_timer.async_wait([this](boost::system::error_code) {
       const auto now = std::chrono::steady_clock::now();
       // Calls the watchdog gave up on are not waited for: their clients have their answer.
-      if (shared.open.load() == 0 && calls_running() - shared.abandoned_running.load() <= 0) return ioc.stop();
+      if (shared.open.load() == 0 && calls_running() - shared.abandoned_running.load() <= 0) return stop_loops();
       if (now >= deadline && !forced) {
         forced = true;
         notice("drain deadline passed: cancelling " + std::to_string(shared.open.load()) + " connection(s)");
         each_session([](Session &s) { s.abort(); });
         deadline = now + std::chrono::seconds(5);
       } else if (now >= deadline && forced) {
-        return ioc.stop();
+        return stop_loops();
       }
       poll_drain();
     });
   }
 
   ServerOptions options;
-  // Before the io_context: sessions in handlers it still holds use it when they are destroyed.
+  // Before the loops: sessions in handlers they still hold use it when they are destroyed.
   SessionShared shared;
-  net::io_context ioc;
-  // The acceptor, the signals and the drain timer share one strand: their handlers (accept,
-  // begin_drain, poll_drain) touch the same state from several I/O threads.
-  net::strand<net::io_context::executor_type> control;
+  std::vector<std::unique_ptr<net::io_context>> loops;
+  // Keep the loops running while they have no connection; cleared to stop.
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
+  size_t accepted = 0;  // on loop 0
+  // The acceptor, the signals and the drain timer: their handlers (accept, begin_drain,
+  // poll_drain) touch the same state, on loop 0.
+  net::io_context::executor_type control;
   tcp::acceptor acceptor;
   net::signal_set signals;
   net::steady_timer accept_timer;  // accept_later's wait
@@ -228,11 +248,10 @@ WatchdogCounts Server::watchdog() const {
   return c;
 }
 
-boost::asio::io_context &Server::io_context() { return impl_->ioc; }
-unsigned Server::io_threads() const { return impl_->options.io_threads; }
+boost::asio::io_context &Server::io_context() { return *impl_->loops[0]; }
 
 void Server::run_loop_while(const std::function<void()> &fn) {
-  net::io_context &ioc = impl_->ioc;
+  net::io_context &ioc = *impl_->loops[0];
   ioc.restart();
   auto work = net::make_work_guard(ioc);
   std::thread loop([&ioc] { ioc.run(); });
@@ -249,16 +268,19 @@ void Server::stop() {
 bool Server::run(ServerHooks hooks) {
   Impl &d = *impl_;
   d.shared.hooks = std::move(hooks);
-  d.ioc.restart();  // run_loop_while may have run (and stopped) it before
+  for (auto &loop : d.loops) {
+    loop->restart();  // run_loop_while may have run (and stopped) loop 0 before
+    d.work.push_back(net::make_work_guard(*loop));
+  }
   d.accept();
   d.wait_signal();
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < d.options.io_threads; ++i)
-    threads.emplace_back([&d] {
+  for (size_t i = 1; i < d.loops.size(); ++i)
+    threads.emplace_back([&loop = *d.loops[i]] {
       ::pthread_setname_np(::pthread_self(), "llmh-io");  // the first I/O thread is the caller's
-      d.ioc.run();
+      loop.run();
     });
-  d.ioc.run();
+  d.loops[0]->run();
   for (auto &t : threads) t.join();
   d.shared.stopped = true;
   // Calls cancelled at the deadline get a short grace period to return from their plugin. An

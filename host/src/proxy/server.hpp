@@ -1,5 +1,6 @@
-// The HTTP server of `llmhost serve`: an acceptor and a few I/O threads (Boost.Asio), a
-// worker pool for plugin calls, signals (SIGTERM/SIGINT drain, SIGHUP reload).
+// The HTTP server of `llmhost serve`: an acceptor and a few I/O threads, each with a Boost.Asio
+// event loop of its own, a worker pool for plugin calls, signals (SIGTERM/SIGINT drain, SIGHUP
+// reload).
 #pragma once
 
 #include <functional>
@@ -36,10 +37,10 @@ class Server {
   // what still needs it to shut down (the Host's HTTP service runs on it). Calling thread only.
   void run_loop_while(const std::function<void()> &fn);
 
-  // The I/O threads' io_context, for the Host's HTTP service (HostOptions::http_io_context),
-  // and how many threads run it (HostOptions::http_io_threads).
+  // The first I/O thread's event loop, for the Host's HTTP service (HostOptions::http_io_context)
+  // and shared state. One thread runs it (HostOptions::http_io_threads = 1); each other I/O
+  // thread runs a loop of its own, for the connections it was given.
   boost::asio::io_context &io_context();
-  unsigned io_threads() const;
 
   // Starts draining; thread-safe.
   void stop();

@@ -22,6 +22,12 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 
+bool SessionShared::on_io_thread() const {
+  for (const auto &loop : loops)
+    if (loop.running_in_this_thread()) return true;
+  return false;
+}
+
 Session::Session(Socket socket, SessionShared &shared)
     : stream_(std::move(socket)), shared_(shared), watchdog_(stream_.get_executor()) {
   shared_.open.fetch_add(1);

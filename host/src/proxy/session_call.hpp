@@ -36,8 +36,8 @@ struct Session::CallState {
   // top of what the kernel buffers, has stopped reading, and its connection is closed.
   static constexpr size_t kMaxQueued = 4 * 1024 * 1024;
 
-  // Guarded by mu: written by the API from any thread, read by the Session on its strand.
-  // Labels are not posted to the strand: the Session reads them when it needs them (the
+  // Guarded by mu: written by the API from any thread, read by the Session on its loop.
+  // Labels are not posted to the loop: the Session reads them when it needs them (the
   // record, the watchdog's message), which saves the I/O thread a wake-up per label.
   std::mutex mu;
   std::string route, model, provider;
@@ -53,7 +53,7 @@ struct Session::CallState {
 };
 
 // The Exchange of one request. Owns the request; everything else is posted to the Session's
-// strand with the exchange's number, so that it is dropped once the exchange is over.
+// loop with the exchange's number, so that it is dropped once the exchange is over.
 class Session::Call final : public Exchange {
  public:
   Call(std::shared_ptr<Session> session, uint64_t gen, Incoming in, std::shared_ptr<CallState> state)
@@ -97,7 +97,7 @@ class Session::Call final : public Exchange {
       if (!s.responded_) s.send(std::move(r));
     });
   }
-  // Frames are queued and written by the strand as the socket takes them, a batch at a time.
+  // Frames are queued and written by the Session's loop as the socket takes them, a batch at a time.
   // A worker waits only when it is CallState::kHighWater ahead of the client; on an I/O thread
   // nothing waits, and a client CallState::kMaxQueued behind is dropped.
   bool stream(std::string frames) override {
@@ -148,8 +148,7 @@ class Session::Call final : public Exchange {
   }
 
  private:
-  // Whether this thread runs the server's event loop (any I/O thread, not only this session's).
-  bool on_io_thread() const { return ex_.get_inner_executor().running_in_this_thread(); }
+  bool on_io_thread() const { return session_->shared_.on_io_thread(); }
 
   bool request_flush(std::unique_lock<std::mutex> &lock) {
     if (std::exchange(state_->flushing, true)) return true;  // the running flush will take it
