@@ -62,7 +62,10 @@ struct Server::Impl {
         signals(control, SIGINT, SIGTERM, SIGHUP),
         accept_timer(control),
         drain_timer(control) {
-    for (const auto &loop : loops) shared.loops.push_back(loop->get_executor());
+    for (const auto &loop : loops) {
+      shared.loops.push_back(loop->get_executor());
+      session_loops.push_back(std::make_unique<SessionLoop>(loop->get_executor()));
+    }
     const tcp::endpoint ep(net::ip::make_address(options.host), options.port);
     acceptor.open(ep.protocol());
     acceptor.set_option(net::socket_base::reuse_address(true));
@@ -74,7 +77,7 @@ struct Server::Impl {
   }
 
   // Connections go to the loops in turn.
-  net::io_context::executor_type next_loop() { return loops[accepted++ % loops.size()]->get_executor(); }
+  size_t next_loop() { return accepted++ % loops.size(); }
 
   void stop_loops() {
     work.clear();
@@ -82,30 +85,32 @@ struct Server::Impl {
   }
 
   void accept() {
-    acceptor.async_accept(next_loop(), [this](boost::system::error_code ec, Session::Socket socket) {
-      if (!acceptor.is_open()) return;
-      if (ec && out_of_resources(ec)) return accept_later(ec);
-      if (accept_paused) {
-        accept_paused = false;
-        notice("accepting connections again");
-      }
-      if (!ec && shared.open.load() >= static_cast<int64_t>(options.max_connections)) {
-        boost::system::error_code ignored;
-        socket.close(ignored);
-      } else if (!ec) {
-        // Every response and SSE frame is written whole: let it leave at once, not wait for
-        // an ACK (Nagle held each stream's first chunk ~40 ms behind the headers).
-        boost::system::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        auto s = std::make_shared<Session>(std::move(socket), shared);
-        {
-          std::lock_guard lock(shared.mu);
-          shared.sessions.emplace(s.get(), s);
-        }
-        s->start();
-      }
-      accept();
-    });
+    const size_t loop = next_loop();
+    acceptor.async_accept(loops[loop]->get_executor(),
+                          [this, loop](boost::system::error_code ec, Session::Socket socket) {
+                            if (!acceptor.is_open()) return;
+                            if (ec && out_of_resources(ec)) return accept_later(ec);
+                            if (accept_paused) {
+                              accept_paused = false;
+                              notice("accepting connections again");
+                            }
+                            if (!ec && shared.open.load() >= static_cast<int64_t>(options.max_connections)) {
+                              boost::system::error_code ignored;
+                              socket.close(ignored);
+                            } else if (!ec) {
+                              // Every response and SSE frame is written whole: let it leave at once, not wait for
+                              // an ACK (Nagle held each stream's first chunk ~40 ms behind the headers).
+                              boost::system::error_code ignored;
+                              socket.set_option(tcp::no_delay(true), ignored);
+                              auto s = std::make_shared<Session>(std::move(socket), shared, *session_loops[loop]);
+                              {
+                                std::lock_guard lock(shared.mu);
+                                shared.sessions.emplace(s.get(), s);
+                              }
+                              s->start();
+                            }
+                            accept();
+                          });
   }
 
   static bool out_of_resources(const boost::system::error_code &ec) {
@@ -210,6 +215,7 @@ struct Server::Impl {
   // Before the loops: sessions in handlers they still hold use it when they are destroyed.
   SessionShared shared;
   std::vector<std::unique_ptr<net::io_context>> loops;
+  std::vector<std::unique_ptr<SessionLoop>> session_loops;  // by loop; destroyed before the loops
   // Keep the loops running while they have no connection; cleared to stop.
   std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
   size_t accepted = 0;  // on loop 0

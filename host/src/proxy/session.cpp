@@ -28,8 +28,8 @@ bool SessionShared::on_io_thread() const {
   return false;
 }
 
-Session::Session(Socket socket, SessionShared &shared)
-    : stream_(std::move(socket)), shared_(shared), watchdog_(stream_.get_executor()) {
+Session::Session(Socket socket, SessionShared &shared, SessionLoop &loop)
+    : stream_(std::move(socket)), shared_(shared), loop_(loop), watchdog_(stream_.get_executor()) {
   shared_.open.fetch_add(1);
 }
 
@@ -151,7 +151,7 @@ void Session::dispatch() {
   in.body = std::move(req.body());
   begin_exchange(in.method, in.path, in.body.size());
   io_deadline_ = Clock::time_point::max();  // a plugin call may take long: the exchange's deadlines apply
-  watch_disconnect();
+  loop_.watch_later(weak_from_this(), gen_);
   arm_watchdog();
   shared_.hooks.handle(std::make_shared<Call>(shared_from_this(), gen_, std::move(in), state_));
 }
@@ -329,17 +329,25 @@ void Session::exchange_done(bool keep_alive) {
   // The watchdog stays armed: the next deadline is the idle one, further out, and a timer
   // that fires early only re-arms (one timer update per connection now and then, rather
   // than three per request).
-  beast::error_code ec;
-  stream_.socket().cancel(ec);  // the disconnect watch
+  if (std::exchange(watching_, false)) {
+    beast::error_code ec;
+    stream_.socket().cancel(ec);
+  }
   if (closed_) return;
   if (!keep_alive || shared_.draining) return close();
   read_header();
 }
 
+void Session::watch_disconnect(uint64_t gen) {
+  if (!current(gen) || closed_ || std::exchange(watching_, true)) return;
+  watch();
+}
+
 // While a call runs, watch the socket: a peek that sees end-of-stream (or a reset) means the
 // client is gone. A readiness report with nothing to read is stale (edge-triggered epoll
-// reports data a read already took): wait again. Pipelined bytes end the watch.
-void Session::watch_disconnect() {
+// reports data a read already took): wait again. Pipelined bytes end the watch. The wait (not
+// a receive) also sees an end that came with the request: Asio re-arms the descriptor for it.
+void Session::watch() {
   stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), gen = gen_](beast::error_code ec) {
     if (!self->current(gen) || ec == net::error::operation_aborted) return;
     if (ec) return void(self->state_->stop.request_stop());
@@ -347,7 +355,7 @@ void Session::watch_disconnect() {
     const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
       return void(self->state_->stop.request_stop());
-    if (n < 0) self->watch_disconnect();
+    if (n < 0) self->watch();
   });
 }
 

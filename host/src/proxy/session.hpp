@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "proxy/server_options.hpp"
+#include "proxy/session_loop.hpp"
 
 namespace llmhost::proxy {
 
@@ -62,12 +63,16 @@ class Session final : public std::enable_shared_from_this<Session> {
   using Executor = boost::asio::io_context::executor_type;
   using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
 
-  Session(Socket socket, SessionShared &shared);
+  // `socket` runs on `loop`'s event loop.
+  Session(Socket socket, SessionShared &shared, SessionLoop &loop);
   ~Session();
 
   void start();
   void drain();  // thread-safe: close now when idle, else after the current reply
   void abort();  // thread-safe: cancel the running call and close
+  // On the session's loop (SessionLoop): while exchange `gen` is still in its call, a client that
+  // leaves cancels it.
+  void watch_disconnect(uint64_t gen);
 
  private:
   class Call;
@@ -97,7 +102,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   void drop_slow_stream();
   void exchange_done(bool keep_alive);
 
-  void watch_disconnect();
+  void watch();  // the readiness wait of watch_disconnect
   // The watchdog: one timer for the earliest deadline that applies now; it re-checks on firing.
   Clock::time_point next_deadline() const;
   void arm_watchdog();
@@ -114,12 +119,14 @@ class Session final : public std::enable_shared_from_this<Session> {
   boost::beast::basic_stream<boost::asio::ip::tcp, Executor> stream_;
   boost::beast::flat_buffer buffer_;
   SessionShared &shared_;
+  SessionLoop &loop_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool busy_ = false;  // an exchange is in progress
   bool closed_ = false;
   bool counted_out_ = false;
+  bool watching_ = false;             // the current exchange's client is watched (watch_disconnect)
   uint64_t gen_ = 0;                  // exchanges started and finished; stale callbacks compare it
   std::shared_ptr<CallState> state_;  // the current exchange's cancel source and watchdog state
   Record record_;
