@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <llmhost/text.hpp>
+
 namespace llmh_plugins {
 
 struct SseEvent {
@@ -52,7 +54,7 @@ inline bool SseParser::feed(std::string_view bytes) {
       continue;
     }
     after_cr_ = false;
-    const size_t end = bytes.find_first_of("\r\n", i);
+    const size_t end = llmh::find_any(bytes, "\r\n", i);
     if (end == std::string_view::npos) {
       line_.append(bytes.substr(i));
       break;

@@ -1,9 +1,22 @@
-// The SDK's shared text helpers (sdk/include/llmhost/text.hpp): URL redaction and JSON string
-// quoting, which the host and the plugins both use, so one rule holds on both sides.
+// The SDK's shared text helpers (sdk/include/llmhost/text.hpp): URL redaction, JSON string
+// quoting and find_any, which the host and the plugins both use, so one rule holds on both sides.
 #include <doctest/doctest.h>
 #include <llmhost/text.hpp>
 
 #include <string>
+#include <string_view>
+
+TEST_CASE("find_any answers as std::string_view::find_first_of does, from any position") {
+  const std::string_view set = "\r\n:";
+  for (const std::string_view s : {"", "abc", "a:b", "\n", "line\r\nnext", "x\ny:z", "::", "no end"})
+    for (size_t from = 0; from <= s.size() + 1; ++from) {
+      CAPTURE(s);
+      CAPTURE(from);
+      CHECK(llmh::find_any(s, set, from) == s.find_first_of(set, from));
+    }
+  CHECK(llmh::find_any("abc", "") == std::string_view::npos);
+  CHECK(llmh::find_any(std::string_view("a\0b", 3), std::string_view("\0", 1)) == 1);  // any byte, NUL too
+}
 
 TEST_CASE("redact_url drops userinfo, query and fragment") {
   CHECK(llmh::redact_url("https://api.example.com/v1/chat?key=k#frag") == "https://api.example.com/v1/chat");

@@ -23,7 +23,7 @@ Millis seconds_or(double s, Millis fallback) {
   return Millis(static_cast<int64_t>(std::min(s, 1e7) * 1000));
 }
 
-bool clean_header_text(std::string_view s) { return s.find_first_of("\r\n") == std::string_view::npos; }
+bool clean_header_text(std::string_view s) { return llmh::find_any(s, "\r\n") == std::string_view::npos; }
 
 }  // namespace
 

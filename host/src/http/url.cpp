@@ -33,7 +33,7 @@ std::optional<WireTarget> wire_target(std::string_view url) {
     return std::nullopt;
   }
   std::string_view rest = url.substr(scheme);
-  t.authority = rest.substr(0, rest.find_first_of("/?#"));
+  t.authority = rest.substr(0, llmh::find_any(rest, "/?#"));
   if (t.authority.empty() || t.authority.find('@') != std::string_view::npos) return std::nullopt;
   t.origin = url.substr(0, scheme + t.authority.size());
   rest.remove_prefix(t.authority.size());

@@ -33,7 +33,7 @@ struct HeaderLine {
 
 HeaderLine split(std::string_view line) {
   HeaderLine h;
-  const size_t end = line.find_first_of(":;");
+  const size_t end = llmh::find_any(line, ":;");
   h.name = line.substr(0, end);
   if (end == std::string_view::npos) return h;
   h.value = line.substr(end + 1);

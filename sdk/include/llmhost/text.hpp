@@ -1,7 +1,7 @@
 /*
  * llmhost provider SDK, text helpers (C++17 or later) that the host and providers both need:
- * quoting and unquoting a JSON string, and showing a URL without its secrets. They live here, once, so that
- * a plugin and the host quote and redact by the same rule.
+ * quoting and unquoting a JSON string, showing a URL without its secrets, and finding the first of a set
+ * of bytes. They live here, once, so that a plugin and the host quote and redact by the same rule.
  *
  * Header-only and stateless: every function reads only its arguments, writes only to the
  * caller-owned std::string it returns or appends to, and may be called from any thread.
@@ -27,6 +27,16 @@ inline bool may_need_json_escape(uint64_t w) noexcept {
   return (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) & kHigh;
 }
 }  // namespace detail
+
+// The position of the first byte of `s`, from `from` on, that is one of `set`, or npos: what
+// std::string_view::find_first_of returns, without the memchr over `set` it calls for every byte
+// of `s` (URLs, header lines and event-stream lines are scanned on every request).
+inline std::size_t find_any(std::string_view s, std::string_view set, std::size_t from = 0) noexcept {
+  for (std::size_t i = from; i < s.size(); ++i)
+    for (const char c : set)
+      if (s[i] == c) return i;
+  return std::string_view::npos;
+}
 
 // Appends `s` to `out` as a JSON string literal (quotes included), escaping as RFC 8259
 // requires. Invalid UTF-8 passes through byte for byte (the bytes are the caller's to vouch
@@ -162,10 +172,10 @@ inline UrlParts split_url(std::string_view url) noexcept {
     p.scheme = url.substr(0, scheme_end);
     rest = url.substr(scheme_end + 3);
   }
-  const std::size_t authority_end = rest.find_first_of("/?#");
+  const std::size_t authority_end = find_any(rest, "/?#");
   if (const std::size_t at = rest.substr(0, authority_end).rfind('@'); at != std::string_view::npos)
     rest.remove_prefix(at + 1);
-  rest = rest.substr(0, rest.find_first_of("?#"));
+  rest = rest.substr(0, find_any(rest, "?#"));
   if (p.scheme.empty()) {
     p.path = rest;
     return p;
