@@ -18,6 +18,29 @@ std::vector<std::pair<std::string, std::string>> members_of(std::string_view jso
   return out;
 }
 
+// What openai_upstream_members is specified to pick, one level at a time with the public walks:
+// the reference its single walk is checked against.
+llmh::UpstreamTexts picked_level_by_level(std::string &buffer, std::string_view answer, bool chunk) {
+  using llmh::JsonMembers;
+  auto object_or_empty = [](std::string_view v) { return !v.empty() && v.front() == '{' ? v : std::string_view(); };
+  buffer.clear();
+  std::string_view choices, message;
+  const size_t brace = answer.find('{');
+  const std::string_view top =
+      object_or_empty(brace == std::string_view::npos ? std::string_view() : answer.substr(brace));
+  JsonMembers::append_unknown(buffer, top, {"id", "object", "created", "model", "choices", "usage"}, "choices",
+                              &choices);
+  const size_t end_top = buffer.size();
+  const std::string_view choice = object_or_empty(
+      choices.empty() || choices.front() != '[' ? std::string_view() : JsonMembers::first_element(choices));
+  JsonMembers::append_unknown(buffer, choice, {"index", "message", "delta", "finish_reason"},
+                              chunk ? "delta" : "message", &message);
+  const size_t end_choice = buffer.size();
+  JsonMembers::append_unknown(buffer, object_or_empty(message), {"role", "content", "reasoning_content", "tool_calls"});
+  const std::string_view all(buffer);
+  return {all.substr(0, end_top), all.substr(end_top, end_choice - end_top), all.substr(end_choice)};
+}
+
 }  // namespace
 
 TEST_CASE("members: keys and values as written, around strings, nesting and whitespace") {
@@ -67,4 +90,37 @@ TEST_CASE("an OpenAI answer's unmodelled members at the top, the first choice an
   CHECK(odd.top.empty());
   CHECK(odd.choice.empty());
   CHECK(odd.message.empty());
+}
+
+TEST_CASE("openai_upstream_members walks once and picks what the level-by-level walks pick, odd shapes too") {
+  const std::vector<std::string> answers = {
+      R"({"id":"c1","system_fingerprint":"fp","choices":[{"index":0,"message":{"role":"assistant","content":"a]},\"{","refusal":null,"annotations":[{"x":"}"}]},"logprobs":{"content":[]},"finish_reason":"stop","extra":1},{"index":1,"message":{"r":2}}],"usage":{"prompt_tokens":1},"tail":[1,{"a":"b"}]})",
+      R"( { "choices" : [ { "delta" : { "content" : "x" , "x_delta" : [ 1 ] } , "d2" : true } ] , "z" : null } )",
+      R"({"choices":[],"a":1})",
+      R"({"choices":[1,{"index":0}],"a":1})",
+      R"({"choices":{"index":0},"a":1})",
+      R"({"choices":[{"message":"text","message":{"m":1},"c":2}],"choices":[{"k":1}],"t":0})",
+      R"({"choices":[{"message":{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10},"p1":1,"p2":2,"p3":3,"p4":4,"p5":5,"p6":6,"p7":7,"p8":8,"p9":9}]})",
+      R"({"choices":[{"message":{}}]})",
+      "",
+      "[]",
+      "not json",
+      R"({"a":1,"choices":[{"message":{"x":1)",  // cut short: no read past the end, whatever it picks
+      R"({"choices":[{"message":{"x":"\"}"}}], "b":"\\"})",
+  };
+  std::string one, reference;
+  for (const std::string &answer : answers)
+    for (const bool chunk : {false, true}) {
+      CAPTURE(answer);
+      CAPTURE(chunk);
+      const llmh::UpstreamTexts got = llmh::openai_upstream_members(one, answer, chunk);
+      const llmh::UpstreamTexts want = picked_level_by_level(reference, answer, chunk);
+      CHECK(got.top == want.top);
+      CHECK(got.choice == want.choice);
+      CHECK(got.message == want.message);
+    }
+  // Cut short, the texts are unspecified, but nothing is read past the end (ASan watches).
+  for (const std::string_view cut :
+       {R"({"a":1,"choices":[{"message":{"x":1)", R"({"choices":[{"message")", R"({"choices":[)"})
+    llmh::openai_upstream_members(one, cut, false);
 }

@@ -15,8 +15,16 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace llmh {
+
+struct UpstreamTexts;
+inline UpstreamTexts openai_upstream_members(std::string &buffer, std::string_view answer_json, bool chunk);
+namespace detail {
+class KeptMembers;
+}
 
 // Walks the members of `object_json` in document order, duplicates included.
 class JsonMembers {
@@ -30,18 +38,9 @@ class JsonMembers {
   // The next member's key (a JSON string, quotes included) and value (its JSON text, without
   // the whitespace around it); false after the last member.
   bool next(std::string_view &key, std::string_view &value) noexcept {
-    std::size_t i = skip_space(i_);
-    if (i < s_.size() && s_[i] == ',') i = skip_space(i + 1);
-    if (i >= s_.size() || s_[i] != '"') {  // the closing '}'
-      i_ = s_.size();
-      return false;
-    }
-    const std::size_t key_end = end_of_string(i);
-    key = s_.substr(i, key_end - i);
-    const std::size_t value_start = skip_space(skip_space(key_end) + 1);  // past the ':'
-    const std::size_t value_end = end_of_value(value_start);
-    value = s_.substr(value_start, value_end - value_start);
-    i_ = value_end;
+    std::size_t at;
+    if (!next_key(key, at)) return false;
+    value = value_at(at);
     return true;
   }
 
@@ -75,14 +74,7 @@ class JsonMembers {
     bool any = false;
     while (walk.next(key, value)) {
       if (wanted_value && wanted_value->empty() && named(key, wanted)) *wanted_value = value;
-      bool listed = false;
-      for (std::string_view k : known) listed = listed || named(key, k);
-      if (listed) continue;
-      out += any ? ',' : '{';
-      out += key;
-      out += ':';
-      out += value;
-      any = true;
+      if (!listed(key, known)) append_member(out, any, key, value);
     }
     if (any) out += '}';
     return any;
@@ -94,6 +86,45 @@ class JsonMembers {
   }
 
  private:
+  friend UpstreamTexts openai_upstream_members(std::string &, std::string_view, bool);
+  friend class detail::KeptMembers;
+
+  static bool listed(std::string_view key, std::initializer_list<std::string_view> names) noexcept {
+    for (std::string_view name : names)
+      if (named(key, name)) return true;
+    return false;
+  }
+
+  // Appends one member to the object `out` is writing, opening it before the first (`any`).
+  static void append_member(std::string &out, bool &any, std::string_view key, std::string_view value) {
+    out += any ? ',' : '{';
+    out += key;
+    out += ':';
+    out += value;
+    any = true;
+  }
+
+  // The next member's key; the walk then stands at its value, whose index is `at`: read it with
+  // value_at, or walk into it and go on with resume. False after the last member, with the walk
+  // standing at the closing '}' (stop()).
+  bool next_key(std::string_view &key, std::size_t &at) noexcept {
+    std::size_t i = skip_space(i_);
+    if (i < s_.size() && s_[i] == ',') i = skip_space(i + 1);
+    if (i >= s_.size() || s_[i] != '"') {  // the closing '}'
+      i_ = i;
+      return false;
+    }
+    const std::size_t key_end = end_of_string(i);
+    key = s_.substr(i, key_end - i);
+    at = i_ = skip_space(std::min(skip_space(key_end) + 1, s_.size()));  // past the ':' (text cut short: at the end)
+    return true;
+  }
+  std::string_view value_at(std::size_t at) noexcept {
+    i_ = end_of_value(at);
+    return s_.substr(at, i_ - at);
+  }
+  void resume(std::size_t i) noexcept { i_ = std::min(i, s_.size()); }
+  std::size_t stop() const noexcept { return i_; }
   static bool is_space(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
   std::size_t skip_space(std::size_t i) const noexcept {
@@ -120,11 +151,11 @@ class JsonMembers {
   }
 
   // A string ends after its closing quote, an object or array after its matching bracket, and
-  // a number, true, false or null at the first byte that cannot continue it.
-  std::size_t end_of_value(std::size_t i) const noexcept {
+  // a number, true, false or null at the first byte that cannot continue it. With `depth` 1, i
+  // is inside an array or object, whose end is then found.
+  std::size_t end_of_value(std::size_t i, std::size_t depth = 0) const noexcept {
     const char *p = s_.data();
     const std::size_t n = s_.size();
-    std::size_t depth = 0;
     while (i < n) {
       switch (p[i]) {
         case '"':
@@ -165,28 +196,96 @@ class JsonMembers {
 struct UpstreamTexts {
   std::string_view top, choice, message;
 };
+namespace detail {
+// The members one level passes through, as views into the answer, in order: a few in place,
+// more on the heap.
+class KeptMembers {
+ public:
+  void add(std::string_view key, std::string_view value) {
+    if (n_ < kInPlace)
+      in_place_[n_] = {key, value};
+    else
+      more_.emplace_back(key, value);
+    ++n_;
+  }
+  // Appends them as one object; nothing when there are none.
+  void append_to(std::string &out) const {
+    bool any = false;
+    for (std::size_t k = 0; k < n_; ++k) {
+      const auto &m = k < kInPlace ? in_place_[k] : more_[k - kInPlace];
+      JsonMembers::append_member(out, any, m.first, m.second);
+    }
+    if (any) out += '}';
+  }
+
+ private:
+  static constexpr std::size_t kInPlace = 8;
+  std::pair<std::string_view, std::string_view> in_place_[kInPlace];
+  std::vector<std::pair<std::string_view, std::string_view>> more_;
+  std::size_t n_ = 0;
+};
+}  // namespace detail
+
+// One walk of the answer: the first choice and its message are walked where they stand, not
+// stepped over and walked again, so that each byte is read about once (an answer or an event
+// of a stream passes here whole).
 inline UpstreamTexts openai_upstream_members(std::string &buffer, std::string_view answer_json, bool chunk) {
-  auto object_or_empty = [](std::string_view v) { return !v.empty() && v.front() == '{' ? v : std::string_view(); };
-  // One walk per level: each picks its unknown members and finds the object of the next.
+  const std::string_view inner = chunk ? "delta" : "message";
   buffer.clear();
-  std::size_t end[3];
-  std::string_view choices, message;
-  const std::string_view top = object_or_empty(answer_json.substr(std::min(answer_json.size(), answer_json.find('{'))));
-  JsonMembers::append_unknown(buffer, top, {"id", "object", "created", "model", "choices", "usage"}, "choices",
-                              &choices);
-  end[0] = buffer.size();
-  const std::string_view choice = object_or_empty(
-      choices.empty() || choices.front() != '[' ? std::string_view() : JsonMembers::first_element(choices));
-  JsonMembers::append_unknown(buffer, choice, {"index", "message", "delta", "finish_reason"},
-                              chunk ? "delta" : "message", &message);
-  end[1] = buffer.size();
-  JsonMembers::append_unknown(buffer, object_or_empty(message), {"role", "content", "reasoning_content", "tool_calls"});
-  end[2] = buffer.size();
+  detail::KeptMembers choice_kept, message_kept;
+  JsonMembers top(answer_json);
+  std::string_view key;
+  std::size_t at;
+  bool any_top = false, seen_choices = false;
+  while (top.next_key(key, at)) {
+    if (!seen_choices && JsonMembers::named(key, "choices")) {
+      seen_choices = true;
+      if (at < answer_json.size() && answer_json[at] == '[') {
+        // The first element, when it is an object, walked in place; the array's end after it.
+        JsonMembers array(answer_json.substr(at));  // its '[' stands first: no '{' before it
+        std::size_t i = array.skip_space(1);
+        if (i < array.s_.size() && array.s_[i] == '{') {
+          JsonMembers choice(array.s_.substr(i));
+          std::string_view ckey;
+          std::size_t cat;
+          bool seen_inner = false;
+          while (choice.next_key(ckey, cat)) {
+            if (!seen_inner && JsonMembers::named(ckey, inner)) {
+              seen_inner = true;
+              if (cat < choice.s_.size() && choice.s_[cat] == '{') {
+                JsonMembers message(choice.s_.substr(cat));
+                std::string_view mkey, mvalue;
+                while (message.next(mkey, mvalue))
+                  if (!JsonMembers::listed(mkey, {"role", "content", "reasoning_content", "tool_calls"}))
+                    message_kept.add(mkey, mvalue);
+                choice.resume(cat + message.stop() + 1);  // past its '}'
+                continue;
+              }
+            }
+            const std::string_view cvalue = choice.value_at(cat);
+            if (!JsonMembers::listed(ckey, {"index", "message", "delta", "finish_reason"}))
+              choice_kept.add(ckey, cvalue);
+          }
+          i += choice.stop() + 1;  // past the choice's '}'
+        }
+        top.resume(at + array.end_of_value(i, 1));
+        continue;
+      }
+    }
+    const std::string_view value = top.value_at(at);
+    if (!JsonMembers::listed(key, {"id", "object", "created", "model", "choices", "usage"}))
+      JsonMembers::append_member(buffer, any_top, key, value);
+  }
+  if (any_top) buffer += '}';
+  const std::size_t end_top = buffer.size();
+  choice_kept.append_to(buffer);
+  const std::size_t end_choice = buffer.size();
+  message_kept.append_to(buffer);
   const std::string_view all(buffer);
   UpstreamTexts out;
-  out.top = all.substr(0, end[0]);
-  out.choice = all.substr(end[0], end[1] - end[0]);
-  out.message = all.substr(end[1], end[2] - end[1]);
+  out.top = all.substr(0, end_top);
+  out.choice = all.substr(end_top, end_choice - end_top);
+  out.message = all.substr(end_choice);
   return out;
 }
 
