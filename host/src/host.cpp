@@ -178,7 +178,7 @@ struct Host::Impl {
   // model, ...)`), else as a job running what `make_blocking()` returns. Exactly one of the two
   // is called, before this returns, so both may take from the caller's frame by reference.
   template <class Done, class StartAsync, class MakeBlocking>
-  void start(Target target, Request request, Done done, std::stop_token cancel, const BlockingExecutor &run_blocking,
+  void start(Target target, Request &&request, Done done, std::stop_token cancel, const BlockingExecutor &run_blocking,
              uint64_t cap, const char *call, bool (*async)(const detail::Plugin &), StartAsync start_async,
              MakeBlocking make_blocking) {
     const detail::Plugin *plugin;
@@ -197,8 +197,8 @@ struct Host::Impl {
   // Runs a blocking plugin call `blocking(plugin, request, stop)` of a callback-form call as a
   // job on `run_blocking` (empty: a Host worker) and hands its outcome, or its error, to `done`.
   template <class Done, class Blocking>
-  void run_job(const BlockingExecutor &run_blocking, Target target, Request request, Done done, std::stop_token cancel,
-               Blocking blocking) {
+  void run_job(const BlockingExecutor &run_blocking, Target target, Request &&request, Done done,
+               std::stop_token cancel, Blocking blocking) {
     // Shared, since a job must be copyable. The job keeps the target's pin: resolving again
     // could land on another build, and dropping it here could unload a replaced build on the
     // caller's thread.
@@ -325,7 +325,7 @@ void Host::complete(Target target, Request request, CompleteHandler done, std::s
   impl_->start(
       std::move(target), std::move(request), std::move(done), std::move(cancel), run_blocking, LLMH_CAP_COMPLETE,
       "complete", [](const detail::Plugin &p) { return p.async() != nullptr; },
-      [this](auto plugin, std::string model, Request req, CompleteHandler d, std::stop_token stop) {
+      [this](auto plugin, std::string model, Request &&req, CompleteHandler d, std::stop_token stop) {
         detail::start_async_complete(std::move(plugin), std::move(model), std::move(req), std::move(d), std::move(stop),
                                      impl_->calls);
       },
@@ -348,7 +348,7 @@ void Host::stream(Target target, Request request, ChunkCallback on_chunk, Stream
   impl_->start(
       std::move(target), std::move(request), std::move(done), std::move(cancel), run_blocking, LLMH_CAP_STREAM,
       "stream", [](const detail::Plugin &p) { return p.async_stream() != nullptr; },
-      [this, &on_chunk](auto plugin, std::string model, Request req, StreamDoneHandler d, std::stop_token stop) {
+      [this, &on_chunk](auto plugin, std::string model, Request &&req, StreamDoneHandler d, std::stop_token stop) {
         detail::start_async_stream(std::move(plugin), std::move(model), std::move(req), std::move(on_chunk),
                                    std::move(d), std::move(stop), impl_->calls);
       },

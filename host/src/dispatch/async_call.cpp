@@ -32,7 +32,7 @@ namespace {
 // it only after the caller's handler has returned, so a Host waiting for its calls waits for
 // their pins and their handlers.
 struct AsyncCall {
-  AsyncCall(CallTracker &t, Registry::PluginPtr p, std::string m, Request r, const std::stop_token &cancel)
+  AsyncCall(CallTracker &t, Registry::PluginPtr p, std::string m, Request &&r, const std::stop_token &cancel)
       : tracker(t),
         hold(t.hold()),
         plugin(std::move(p)),
@@ -68,7 +68,7 @@ struct AsyncCall {
 };
 
 struct AsyncComplete : AsyncCall {
-  AsyncComplete(CallTracker &t, Registry::PluginPtr p, std::string m, Request r, CompleteHandler d,
+  AsyncComplete(CallTracker &t, Registry::PluginPtr p, std::string m, Request &&r, CompleteHandler d,
                 const std::stop_token &cancel)
       : AsyncCall(t, std::move(p), std::move(m), std::move(r), cancel), done(std::move(d)) {}
 
@@ -94,7 +94,7 @@ struct AsyncComplete : AsyncCall {
 };
 
 struct AsyncStream : AsyncCall {
-  AsyncStream(CallTracker &t, Registry::PluginPtr p, std::string m, Request r, ChunkCallback c, StreamDoneHandler d,
+  AsyncStream(CallTracker &t, Registry::PluginPtr p, std::string m, Request &&r, ChunkCallback c, StreamDoneHandler d,
               const std::stop_token &cancel)
       : AsyncCall(t, std::move(p), std::move(m), std::move(r), cancel), on_chunk(std::move(c)), done(std::move(d)) {}
 
@@ -155,13 +155,13 @@ void launch(std::unique_ptr<Call> call) {
 
 }  // namespace
 
-void start_async_complete(Registry::PluginPtr plugin, std::string model, Request request, CompleteHandler done,
+void start_async_complete(Registry::PluginPtr plugin, std::string model, Request &&request, CompleteHandler done,
                           std::stop_token cancel, CallTracker &tracker) {
   launch(std::make_unique<AsyncComplete>(tracker, std::move(plugin), std::move(model), std::move(request),
                                          std::move(done), cancel));
 }
 
-void start_async_stream(Registry::PluginPtr plugin, std::string model, Request request, ChunkCallback on_chunk,
+void start_async_stream(Registry::PluginPtr plugin, std::string model, Request &&request, ChunkCallback on_chunk,
                         StreamDoneHandler done, std::stop_token cancel, CallTracker &tracker) {
   launch(std::make_unique<AsyncStream>(tracker, std::move(plugin), std::move(model), std::move(request),
                                        std::move(on_chunk), std::move(done), cancel));

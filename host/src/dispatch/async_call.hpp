@@ -59,11 +59,11 @@ class EitherStop {
 // LLMH_CAP_COMPLETE). Returns once the plugin has started it;
 // `done` runs once the plugin finishes, on the thread that finishes it (possibly this one,
 // before this returns). The call is held in `tracker` until `done` has returned.
-void start_async_complete(Registry::PluginPtr plugin, std::string model, Request request, CompleteHandler done,
+void start_async_complete(Registry::PluginPtr plugin, std::string model, Request &&request, CompleteHandler done,
                           std::stop_token cancel, CallTracker &tracker);
 // The same for a stream (plugin->async_stream() non-null, LLMH_CAP_STREAM): chunks go to
 // `on_chunk` on the thread the plugin emits them from, then `done` runs once.
-void start_async_stream(Registry::PluginPtr plugin, std::string model, Request request, ChunkCallback on_chunk,
+void start_async_stream(Registry::PluginPtr plugin, std::string model, Request &&request, ChunkCallback on_chunk,
                         StreamDoneHandler done, std::stop_token cancel, CallTracker &tracker);
 
 }  // namespace llmhost::detail

@@ -37,10 +37,9 @@ void Api::complete_admitted(const std::shared_ptr<Completion> &c) {
     return on_completed(c, failed);
   }
   c->routed = c->req.model;
-  Request req = c->attempts.last() ? std::move(c->req) : c->req;  // kept only for a next attempt
   std::stop_token cancel = c->ex->cancelled();
   host_.complete(
-      std::move(target), std::move(req),
+      std::move(target), c->attempts.last() ? std::move(c->req) : c->req,  // kept only for a next attempt
       [this, c](CompleteResult result) {
         // Runs inside the plugin's finish (or a worker's job): nothing may escape.
         try {
@@ -85,10 +84,9 @@ void Api::stream_admitted(const std::shared_ptr<StreamCall> &s) {
     std::optional<Error> failed = e;
     return on_streamed(s, failed);
   }
-  Request req = s->attempts.last() ? std::move(s->req) : s->req;
   std::stop_token cancel = s->ex->cancelled();
   host_.stream(
-      std::move(target), std::move(req),
+      std::move(target), s->attempts.last() ? std::move(s->req) : s->req,  // kept only for a next attempt
       [s](const Chunk &c) {
         if (c.usage) {
           s->ex->usage(*c.usage);
