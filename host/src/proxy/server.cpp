@@ -86,31 +86,35 @@ struct Server::Impl {
 
   void accept() {
     const size_t loop = next_loop();
-    acceptor.async_accept(loops[loop]->get_executor(),
-                          [this, loop](boost::system::error_code ec, Session::Socket socket) {
-                            if (!acceptor.is_open()) return;
-                            if (ec && out_of_resources(ec)) return accept_later(ec);
-                            if (accept_paused) {
-                              accept_paused = false;
-                              notice("accepting connections again");
-                            }
-                            if (!ec && shared.open.load() >= static_cast<int64_t>(options.max_connections)) {
-                              boost::system::error_code ignored;
-                              socket.close(ignored);
-                            } else if (!ec) {
-                              // Every response and SSE frame is written whole: let it leave at once, not wait for
-                              // an ACK (Nagle held each stream's first chunk ~40 ms behind the headers).
-                              boost::system::error_code ignored;
-                              socket.set_option(tcp::no_delay(true), ignored);
-                              auto s = std::make_shared<Session>(std::move(socket), shared, *session_loops[loop]);
-                              {
-                                std::lock_guard lock(shared.mu);
-                                shared.sessions.emplace(s.get(), s);
-                              }
-                              s->start();
-                            }
-                            accept();
-                          });
+    acceptor.async_accept(
+        loops[loop]->get_executor(),
+        [this, loop](boost::system::error_code ec, Session::Socket socket) { on_accept(loop, ec, std::move(socket)); });
+  }
+
+  // On loop 0; `socket` belongs to loop `loop`.
+  void on_accept(size_t loop, boost::system::error_code ec, Session::Socket socket) {
+    if (!acceptor.is_open()) return;
+    if (ec && out_of_resources(ec)) return accept_later(ec);
+    if (accept_paused) {
+      accept_paused = false;
+      notice("accepting connections again");
+    }
+    if (!ec && shared.open.load() >= static_cast<int64_t>(options.max_connections)) {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    } else if (!ec) {
+      // Every response and SSE frame is written whole: let it leave at once, not wait for
+      // an ACK (Nagle held each stream's first chunk ~40 ms behind the headers).
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto s = std::make_shared<Session>(std::move(socket), shared, *session_loops[loop]);
+      {
+        std::lock_guard lock(shared.mu);
+        shared.sessions.emplace(s.get(), s);
+      }
+      s->start();
+    }
+    accept();
   }
 
   static bool out_of_resources(const boost::system::error_code &ec) {
