@@ -4,9 +4,10 @@
 // a request body (with llmh_request.body_members, ABI 1.3, not even that parse), or picking the
 // members of an upstream answer to pass through (llmh_upstream_members).
 //
-// Header-only C++17; no allocation except into a string you pass. Every function reads views
-// and keeps none; any thread. On text that is not valid JSON the results are unspecified, but no
-// function ever reads outside the view it is given.
+// Header-only C++17; no allocation except into a string you pass (and, in
+// openai_upstream_members, a list of views once one level keeps more than eight members). Every
+// function reads views and keeps none; any thread. On text that is not valid JSON the results are
+// unspecified, but no function ever reads outside the view it is given.
 #pragma once
 
 #include <algorithm>
@@ -242,7 +243,7 @@ inline UpstreamTexts openai_upstream_members(std::string &buffer, std::string_vi
       seen_choices = true;
       if (at < answer_json.size() && answer_json[at] == '[') {
         // The first element, when it is an object, walked in place; the array's end after it.
-        JsonMembers array(answer_json.substr(at));  // its '[' stands first: no '{' before it
+        JsonMembers array(answer_json.substr(at));  // for its scanning helpers; it is not walked
         std::size_t i = array.skip_space(1);
         if (i < array.s_.size() && array.s_[i] == '{') {
           JsonMembers choice(array.s_.substr(i));
