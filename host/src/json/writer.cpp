@@ -6,11 +6,10 @@
 namespace llmhost::json {
 
 Writer &Writer::value(int64_t v) {
-  sep();
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  char text[24] = {','};
+  auto [end, ec] = std::to_chars(text + 1, text + sizeof text, v);
   (void)ec;
-  out_.append(buf, end);
+  token(text, static_cast<size_t>(end - text));
   return *this;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -18,8 +19,7 @@ class Writer {
   explicit Writer(std::string &out) : out_(out) {}
 
   Writer &begin_object() {
-    sep();
-    out_ += '{';
+    token(",{", 2);
     first_ = true;
     return *this;
   }
@@ -29,8 +29,7 @@ class Writer {
     return *this;
   }
   Writer &begin_array() {
-    sep();
-    out_ += '[';
+    token(",[", 2);
     first_ = true;
     return *this;
   }
@@ -47,15 +46,18 @@ class Writer {
     return *this;
   }
   // A key spelled in the code ("id", "choices"): such names never need escaping, so they are
-  // copied without the scan, the cost of most small members. Binds to arrays only; a runtime
-  // key (const char *, std::string) takes the escaping overload above.
+  // copied without the scan, the cost of most small members, and with their comma, quotes and
+  // colon in one append. Binds to arrays only; a runtime key (const char *, std::string) takes
+  // the escaping overload above.
   template <size_t N>
   Writer &key(const char (&k)[N]) {
-    sep();
-    out_ += '"';
-    out_.append(k, N - 1);
-    out_ += '"';
-    out_ += ':';
+    char text[N + 3];  // ,"k":
+    text[0] = ',';
+    text[1] = '"';
+    std::memcpy(text + 2, k, N - 1);
+    text[N + 1] = '"';
+    text[N + 2] = ':';
+    token(text, N + 3);
     first_ = true;
     return *this;
   }
@@ -72,13 +74,14 @@ class Writer {
   Writer &value(double v);
   Writer &value(float v);  // shortest text that reads back as the same float
   Writer &value(bool v) {
-    sep();
-    out_ += v ? "true" : "false";
+    if (v)
+      token(",true", 5);
+    else
+      token(",false", 6);
     return *this;
   }
   Writer &null() {
-    sep();
-    out_ += "null";
+    token(",null", 5);
     return *this;
   }
   // Room for `n` more bytes, for a caller that knows the size to come.
@@ -107,6 +110,13 @@ class Writer {
  private:
   void sep() {
     if (!first_) out_ += ',';
+    first_ = false;
+  }
+  // Appends `text`, whose first byte is the ',' that goes before any value but a first one:
+  // a token and its separator in one call on the string, not one call per byte.
+  void token(const char *text, size_t n) {
+    const size_t skip = first_ ? 1 : 0;
+    out_.append(text + skip, n - skip);
     first_ = false;
   }
   std::string &out_;
