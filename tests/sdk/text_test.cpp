@@ -48,6 +48,45 @@ TEST_CASE("redact_url: without a scheme, userinfo before the first '/' is droppe
   CHECK(llmh::split_url("user:pw@host/v1").authority.empty());
 }
 
+TEST_CASE("split_url's one pass gives the parts the rules above define, over every mix of the URL's parts") {
+  // The rules, one at a time: the authority ends at the first '/', '?' or '#'; its userinfo at
+  // its last '@'; the query and fragment go; with a scheme, the path starts at the first '/'.
+  auto reference = [](std::string_view url) {
+    llmh::UrlParts p;
+    std::string_view rest = url;
+    if (const size_t e = url.find("://"); e != std::string_view::npos) {
+      p.scheme = url.substr(0, e);
+      rest = url.substr(e + 3);
+    }
+    if (const size_t at = rest.substr(0, rest.find_first_of("/?#")).rfind('@'); at != std::string_view::npos)
+      rest.remove_prefix(at + 1);
+    rest = rest.substr(0, rest.find_first_of("?#"));
+    if (p.scheme.empty()) {
+      p.path = rest;
+      return p;
+    }
+    const size_t slash = rest.find('/');
+    p.authority = rest.substr(0, slash);
+    if (slash != std::string_view::npos) p.path = rest.substr(slash);
+    return p;
+  };
+  int checked = 0;
+  for (const char *scheme : {"", "https://", "http:/"})
+    for (const char *user : {"", "u:p@", "u:p@s@", "@"})
+      for (const char *host : {"", "h", "h:8080"})
+        for (const char *path : {"", "/", "/a@b", "/a/b@"})
+          for (const char *tail : {"", "?k=a@b/c", "#f/x@y", "?", "#"}) {
+            const std::string url = std::string(scheme) + user + host + path + tail;
+            CAPTURE(url);
+            const llmh::UrlParts got = llmh::split_url(url), want = reference(url);
+            CHECK(got.scheme == want.scheme);
+            CHECK(got.authority == want.authority);
+            CHECK(got.path == want.path);
+            ++checked;
+          }
+  CHECK(checked == 3 * 4 * 3 * 4 * 5);
+}
+
 TEST_CASE("append_json_string escapes quotes, backslashes and control bytes, and nothing else") {
   std::string out = "x";
   llmh::append_json_string(out, std::string("a\"b\\c\nd\re\tf\bg\fh\x01i") + '\0' + "j \xc3\xa9 /");
@@ -63,6 +102,13 @@ TEST_CASE("append_json_string escapes quotes, backslashes and control bytes, and
   std::string empty;
   llmh::append_json_string(empty, "");
   CHECK(empty == "\"\"");
+  // Appended after what the string holds, with nothing to escape and with escapes side by side.
+  std::string plain = "[";
+  llmh::append_json_string(plain, "nothing to escape, longer than a block");
+  CHECK(plain == "[\"nothing to escape, longer than a block\"");
+  std::string adjacent = "[";
+  llmh::append_json_string(adjacent, "\"\"a\\");
+  CHECK(adjacent == "[\"\\\"\\\"a\\\\\"");
 }
 
 TEST_CASE(

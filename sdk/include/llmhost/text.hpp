@@ -26,6 +26,21 @@ inline bool may_need_json_escape(uint64_t w) noexcept {
   const uint64_t quote = w ^ (kOnes * '"'), backslash = w ^ (kOnes * '\\');
   return (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) & kHigh;
 }
+
+// How many bytes at the start of `s` a JSON string holds as they are: up to the first control
+// byte, quote or backslash. Eight bytes at a time.
+inline std::size_t json_plain_prefix(std::string_view s) noexcept {
+  std::size_t i = 0;
+  for (uint64_t w; i + 8 <= s.size(); i += 8) {
+    std::memcpy(&w, s.data() + i, 8);
+    if (may_need_json_escape(w)) break;
+  }
+  for (; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') return i;
+  }
+  return i;
+}
 }  // namespace detail
 
 // The position of the first byte of `s`, from `from` on, that is one of `set`, or npos: what
@@ -43,21 +58,20 @@ inline std::size_t find_any(std::string_view s, std::string_view set, std::size_
 // for); control characters without a short escape become \u00XX.
 inline void append_json_string(std::string &out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out.reserve(out.size() + s.size() + 2);
+  std::size_t i = detail::json_plain_prefix(s);
+  if (i == s.size()) {  // nothing to escape, the usual case: one call on the string, not four
+    const std::size_t at = out.size();
+    out.append(s.size() + 2, '"');
+    if (!s.empty()) std::memcpy(&out[at + 1], s.data(), s.size());
+    return;
+  }
+  out.reserve(out.size() + s.size() + 8);
   out += '"';
   std::size_t run = 0;  // start of the current run of bytes that need no escaping
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    while (i + 8 <= s.size()) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      if (detail::may_need_json_escape(w)) break;
-      i += 8;
-    }
-    if (i == s.size()) break;
+  for (; i < s.size(); i += detail::json_plain_prefix(s.substr(i))) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);
-    run = i + 1;
+    run = ++i;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -165,24 +179,38 @@ struct UrlParts {
 // at its LAST '@': a password may itself hold '@' ("user:p@ss@host"), and cutting at the first
 // one would show the rest of the password as if it were the host. An '@' after the authority
 // (in the path) is not userinfo and stays.
+//
+// One pass over the bytes after the scheme: it runs on every upstream call.
 inline UrlParts split_url(std::string_view url) noexcept {
+  constexpr std::size_t npos = std::string_view::npos;
   UrlParts p;
   std::string_view rest = url;
-  if (const std::size_t scheme_end = url.find("://"); scheme_end != std::string_view::npos) {
+  if (const std::size_t scheme_end = url.find("://"); scheme_end != npos) {
     p.scheme = url.substr(0, scheme_end);
     rest = url.substr(scheme_end + 3);
   }
-  const std::size_t authority_end = find_any(rest, "/?#");
-  if (const std::size_t at = rest.substr(0, authority_end).rfind('@'); at != std::string_view::npos)
-    rest.remove_prefix(at + 1);
-  rest = rest.substr(0, find_any(rest, "?#"));
+  std::size_t authority_end = npos, last_at = npos, end = 0;
+  for (; end < rest.size(); ++end) {
+    const char c = rest[end];
+    if (c == '?' || c == '#') break;  // the query and the fragment go
+    if (authority_end != npos) continue;
+    if (c == '/')
+      authority_end = end;
+    else if (c == '@')
+      last_at = end;
+  }
+  const std::size_t start = last_at == npos ? 0 : last_at + 1;  // past the userinfo
+  rest = rest.substr(start, end - start);
   if (p.scheme.empty()) {
     p.path = rest;
     return p;
   }
-  const std::size_t path_start = rest.find('/');
-  p.authority = rest.substr(0, path_start);
-  if (path_start != std::string_view::npos) p.path = rest.substr(path_start);
+  if (authority_end == npos) {
+    p.authority = rest;
+  } else {
+    p.authority = rest.substr(0, authority_end - start);
+    p.path = rest.substr(authority_end - start);
+  }
   return p;
 }
 
