@@ -25,13 +25,13 @@ object parse_object(simdjson::dom::parser &parser, std::string_view body, std::s
 }
 
 // A chat answer's choices[0].message into `out`.
-void read_message(simdjson::dom::object choice, const llmh::Response &out, std::string_view url);
+void read_message(simdjson::simdjson_result<element> message_member, const llmh::Response &out, std::string_view url);
 
-// The array member `key` of an answer: the upstream's own error when it sent one instead, else
-// a 502 saying the array is missing.
-array array_or_error(object obj, const char *key, std::string_view url) {
+// The array `member` of an answer, named `key`: the upstream's own error when it sent one
+// instead, else a 502 saying the array is missing.
+array array_or_error(object obj, simdjson::simdjson_result<element> member, const char *key, std::string_view url) {
   array items;
-  if (!obj[key].get(items)) return items;
+  if (!member.get(items)) return items;
   if (std::string m = error_message_of(obj); !m.empty())
     throw llmh::Error(502, OPENAI_PLUGIN_NAME ": upstream error: " + m);
   bad(url, "no \"" + std::string(key) + "\" array");
@@ -46,20 +46,23 @@ std::string snippet(std::string_view body) {
 
 }  // namespace
 
-std::string_view str_or_empty(object obj, const char *key) {
+std::string_view str_or_empty(simdjson::simdjson_result<element> member) {
   std::string_view s;
-  if (obj[key].get(s)) return {};
+  if (member.get(s)) return {};
   return s;
 }
+
+std::string_view str_or_empty(object obj, const char *key) { return str_or_empty(obj[key]); }
 
 bool read_usage(element usage, llmh_usage &out) {
   object u;
   if (usage.get(u)) return false;
   out = llmh::make_usage(0, 0, 0);
+  const auto [prompt, completion, total] = members_named(u, {"prompt_tokens", "completion_tokens", "total_tokens"});
   int64_t v = 0;
-  if (!u["prompt_tokens"].get(v)) out.prompt_tokens = v;
-  if (!u["completion_tokens"].get(v)) out.completion_tokens = v;
-  if (!u["total_tokens"].get(v))
+  if (!prompt.get(v)) out.prompt_tokens = v;
+  if (!completion.get(v)) out.completion_tokens = v;
+  if (!total.get(v))
     out.total_tokens = v;
   else
     out.total_tokens = out.prompt_tokens + out.completion_tokens;
@@ -68,7 +71,7 @@ bool read_usage(element usage, llmh_usage &out) {
 
 void parse_images(simdjson::dom::parser &parser, std::string_view body, const llmh::Images &out, std::string_view url) {
   object obj = parse_object(parser, body, url);
-  array data = array_or_error(obj, "data", url);
+  array data = array_or_error(obj, obj["data"], "data", url);
   size_t i = 0;
   for (element item : data) {
     object image;
@@ -107,22 +110,24 @@ std::string error_message_of(object obj) {
 void parse_completion(simdjson::dom::parser &parser, std::string &scratch, std::string_view body,
                       const llmh::Response &out, std::string_view url, Shape shape) {
   object obj = parse_object(parser, body, url);
-  array choices = array_or_error(obj, "choices", url);
+  const auto [choices_member, usage_member, model_member] = members_named(obj, {"choices", "usage", "model"});
+  array choices = array_or_error(obj, choices_member, "choices", url);
   object choice;
   if (choices.at(0).get(choice)) bad(url, "\"choices\" is empty");
+  const auto [text_member, message_member, reason_member] = members_named(choice, {"text", "message", "finish_reason"});
   if (shape == Shape::kText) {
     std::string_view text;
-    if (choice["text"].get(text)) bad(url, "choices[0] has no \"text\" string");
+    if (text_member.get(text)) bad(url, "choices[0] has no \"text\" string");
     out.append_content(text);
   } else {
-    read_message(choice, out, url);
+    read_message(message_member, out, url);
   }
-  if (std::string_view reason = str_or_empty(choice, "finish_reason"); !reason.empty()) out.finish_reason(reason);
+  if (std::string_view reason = str_or_empty(reason_member); !reason.empty()) out.finish_reason(reason);
   llmh_usage usage;
   element u;
-  if (!obj["usage"].get(u) && read_usage(u, usage))
+  if (!usage_member.get(u) && read_usage(u, usage))
     out.usage(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens);
-  if (std::string_view model = str_or_empty(obj, "model"); !model.empty()) out.model(model);
+  if (std::string_view model = str_or_empty(model_member); !model.empty()) out.model(model);
   out.raw_json(body);
   if (shape == Shape::kText) return;  // a text completion's answer has nothing else to pass through
   // The parse above checked the body: what passes through is picked from its text.
@@ -131,15 +136,17 @@ void parse_completion(simdjson::dom::parser &parser, std::string &scratch, std::
 }
 
 namespace {
-void read_message(simdjson::dom::object choice, const llmh::Response &out, std::string_view url) {
+void read_message(simdjson::simdjson_result<element> message_member, const llmh::Response &out, std::string_view url) {
   object message;
-  if (choice["message"].get(message)) bad(url, "choices[0] has no \"message\" object");
-  out.append_content(str_or_empty(message, "content"));
-  std::string_view reasoning = str_or_empty(message, "reasoning_content");
-  if (reasoning.empty()) reasoning = str_or_empty(message, "reasoning");
+  if (message_member.get(message)) bad(url, "choices[0] has no \"message\" object");
+  const auto [content, reasoning_content, reasoning_member, tool_calls] =
+      members_named(message, {"content", "reasoning_content", "reasoning", "tool_calls"});
+  out.append_content(str_or_empty(content));
+  std::string_view reasoning = str_or_empty(reasoning_content);
+  if (reasoning.empty()) reasoning = str_or_empty(reasoning_member);
   if (!reasoning.empty()) out.append_reasoning(reasoning);
   array calls;
-  if (!message["tool_calls"].get(calls)) {
+  if (!tool_calls.get(calls)) {
     for (element c : calls) {
       object call, fn;
       if (c.get(call) || call["function"].get(fn)) bad(url, "a tool call without a \"function\" object");
@@ -154,7 +161,7 @@ void read_message(simdjson::dom::object choice, const llmh::Response &out, std::
 void parse_embeddings(simdjson::dom::parser &parser, std::string_view body, const llmh::Embeddings &out, size_t inputs,
                       std::string_view url) {
   object obj = parse_object(parser, body, url);
-  array data = array_or_error(obj, "data", url);
+  array data = array_or_error(obj, obj["data"], "data", url);
   std::vector<float> values;
   size_t position = 0;
   for (element item : data) {

@@ -4,6 +4,8 @@
 
 #include <simdjson.h>
 
+#include <array>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -36,6 +38,29 @@ llmh::Error upstream_error(simdjson::dom::parser &parser, int status, std::strin
 
 // The message of an {"error": ...} member of `obj`, or empty when it has none.
 std::string error_message_of(simdjson::dom::object obj);
+
+// The members of `obj` named `names`, found in one walk of it: a lookup by name walks the
+// members once per name. Each is what obj[name] gives: the first member of that name, or
+// NO_SUCH_FIELD.
+template <std::size_t N>
+std::array<simdjson::simdjson_result<simdjson::dom::element>, N> members_named(simdjson::dom::object obj,
+                                                                               const std::string_view (&names)[N]) {
+  std::array<simdjson::simdjson_result<simdjson::dom::element>, N> found;
+  found.fill(simdjson::NO_SUCH_FIELD);
+  std::size_t left = N;
+  for (simdjson::dom::key_value_pair m : obj)
+    for (std::size_t k = 0; k < N; ++k)
+      if (found[k].error() && m.key == names[k]) {
+        found[k] = simdjson::dom::element(m.value);
+        if (--left == 0) return found;
+        break;
+      }
+  return found;
+}
+
+// The string `member` (a view into the parser's document), or empty when it is absent, null
+// or not a string.
+std::string_view str_or_empty(simdjson::simdjson_result<simdjson::dom::element> member);
 
 // The string member `key` of `obj` (a view into the parser's document), or empty when it is
 // absent, null or not a string. Shared by the completion and the stream chunk readers.
