@@ -58,21 +58,22 @@ Settings::Settings(Read r)
 
 Target Settings::target(const llmh::Request &request, std::string_view endpoint) const {
   Target t;
-  std::string base(request.api_base());
+  std::string_view base = request.api_base();
   if (base.empty()) base = config_.api_base;
   const bool azure = flavour_ == Flavour::kAzure;
   if (base.empty() && azure)
     throw llmh::Error(400, "azure: no api_base for deployment \"" + std::string(request.model()) +
                                "\": set its api_base to https://<resource>.openai.azure.com, or AZURE_API_BASE");
   if (base.empty()) base = kDefaultBase;
-  while (!base.empty() && base.back() == '/') base.pop_back();
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
   if (azure) {
     const std::string version = request.body_string("api_version").value_or(api_version_);
-    t.url = base + "/openai/deployments/" + path_segment(request.model()) + std::string(endpoint) +
-            "?api-version=" + path_segment(version);
+    t.url.append(base).append("/openai/deployments/").append(path_segment(request.model())).append(endpoint);
+    t.url.append("?api-version=").append(path_segment(version));
     config_.apply(t, request, "api-key");
   } else {
-    t.url = base + std::string(endpoint);
+    t.url.reserve(base.size() + endpoint.size());  // one allocation: this runs on every call
+    t.url.append(base).append(endpoint);
     // Local servers (vLLM, llama.cpp, Ollama) need no key: no Authorization at all then.
     config_.apply(t, request, "Authorization", "Bearer ");
   }
