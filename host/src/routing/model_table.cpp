@@ -72,6 +72,9 @@ Route ModelTable::route(const Request &r, const Host &host) const {
   route.timeout_s_ = r.timeout_s;
   route.num_retries_ = r.num_retries;
   if (const size_t i = index_of(r.model); i < groups_.size()) {
+    size_t attempts = groups_[i].states.size();
+    for (size_t f : groups_[i].fallbacks) attempts += groups_[f].states.size();
+    route.attempts_.reserve(attempts);
     append_ordered(groups_[i], route);
     for (size_t f : groups_[i].fallbacks) append_ordered(groups_[f], route);
     return route;
@@ -92,11 +95,9 @@ Route ModelTable::route(const Request &r, const Host &host) const {
 }
 
 void ModelTable::append_ordered(const Group &g, Route &route) const {
-  std::vector<DeploymentState *> ordered;
-  ordered.reserve(g.states.size());
-  for (const auto &s : g.states) ordered.push_back(s.get());
-  order(router_.strategy, ordered, *g.turn, Clock::now());
-  route.attempts_.insert(route.attempts_.end(), ordered.begin(), ordered.end());
+  const size_t start = route.attempts_.size();
+  for (const auto &s : g.states) route.attempts_.push_back(s.get());
+  order(router_.strategy, std::span(route.attempts_).subspan(start), *g.turn, Clock::now());
 }
 
 std::vector<std::string> ModelTable::names(const std::vector<ProviderInfo> &loaded) const {

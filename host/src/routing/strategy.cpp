@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <vector>
 
 namespace llmhost::routing {
 namespace {
@@ -11,7 +12,7 @@ std::mt19937_64 &rng() {
   return engine;
 }
 
-void weighted_shuffle(std::vector<DeploymentState *> &group) {
+void weighted_shuffle(std::span<DeploymentState *> group) {
   double left = 0;
   for (const DeploymentState *d : group) left += d->deployment().weight;
   for (size_t i = 0; i + 1 < group.size(); ++i) {
@@ -25,7 +26,7 @@ void weighted_shuffle(std::vector<DeploymentState *> &group) {
 
 // Ascending by `key`, equals in random order.
 template <class Key>
-void by(std::vector<DeploymentState *> &group, Key key) {
+void by(std::span<DeploymentState *> group, Key key) {
   std::shuffle(group.begin(), group.end(), rng());
   std::vector<std::pair<decltype(key(group[0])), DeploymentState *>> keyed;
   keyed.reserve(group.size());
@@ -36,7 +37,7 @@ void by(std::vector<DeploymentState *> &group, Key key) {
 
 }  // namespace
 
-void order(config::RoutingStrategy strategy, std::vector<DeploymentState *> &group, std::atomic<uint64_t> &turn,
+void order(config::RoutingStrategy strategy, std::span<DeploymentState *> group, std::atomic<uint64_t> &turn,
            Clock::time_point now) {
   if (group.size() < 2) return;
   switch (strategy) {

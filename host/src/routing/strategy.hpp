@@ -6,7 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <vector>
+#include <span>
 
 #include "config/config.hpp"
 #include "routing/deployment_state.hpp"
@@ -22,7 +22,7 @@ namespace llmhost::routing {
 // - usage-based-routing: fewest tokens this minute first;
 // - round-robin: rotated by `turn`, which it advances.
 // Ties are broken at random, so that equals share the load. Any thread.
-void order(config::RoutingStrategy strategy, std::vector<DeploymentState *> &group, std::atomic<uint64_t> &turn,
+void order(config::RoutingStrategy strategy, std::span<DeploymentState *> group, std::atomic<uint64_t> &turn,
            Clock::time_point now);
 
 }  // namespace llmhost::routing
