@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "mock_server.hpp"
@@ -42,6 +43,52 @@ TEST_CASE("chat completion as JSON, with and without the /v1 prefix, on one keep
     CHECK(str(doc["choices"].at(0)["message"]["content"]) == "hello there");
     CHECK(str(doc["choices"].at(0)["finish_reason"]) == "stop");
     CHECK(int64_t(doc["usage"]["total_tokens"]) == 4);
+  }
+}
+
+TEST_CASE("a request body sent after 100 Continue, or in chunks, is read whole") {
+  Server server(bundled());
+  const std::string body = chat_body("echo/x", "hello there");
+  const std::string head =
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Connection: close\r\n";
+  auto content_of = [](const std::string &answer) {
+    const size_t blank = answer.rfind("\r\n\r\n");
+    REQUIRE(blank != std::string::npos);
+    simdjson::dom::parser parser;
+    return str(parse(parser, answer.substr(blank + 4))["choices"].at(0)["message"]["content"]);
+  };
+  const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  SUBCASE("Expect: 100-continue, the body sent once the 100 came") {
+    Client client(server.port());
+    client.write_raw(head + "Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+    REQUIRE(client.read_raw(kContinue.size()) == kContinue);
+    client.write_raw(body);
+    const std::string answer = client.read_raw_all();
+    CHECK(answer.starts_with("HTTP/1.1 200 OK\r\n"));
+    CHECK(content_of(answer) == "hello there");
+  }
+  SUBCASE("Expect: 100-continue, the body sent with the header (the 100 still comes first)") {
+    Client client(server.port());
+    client.write_raw(head + "Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                     body);
+    const std::string answer = client.read_raw_all();
+    CHECK(answer.starts_with(kContinue + "HTTP/1.1 200 OK\r\n"));
+    CHECK(content_of(answer) == "hello there");
+  }
+  SUBCASE("Transfer-Encoding: chunked, in two chunks") {
+    Client client(server.port());
+    const size_t half = body.size() / 2;
+    auto chunk = [](const std::string &data) {
+      char size[32];
+      std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+      return size + data + "\r\n";
+    };
+    client.write_raw(head + "Transfer-Encoding: chunked\r\n\r\n" + chunk(body.substr(0, half)));
+    client.write_raw(chunk(body.substr(half)) + "0\r\n\r\n");
+    const std::string answer = client.read_raw_all();
+    CHECK(answer.starts_with("HTTP/1.1 200 OK\r\n"));
+    CHECK(content_of(answer) == "hello there");
   }
 }
 

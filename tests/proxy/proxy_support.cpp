@@ -167,6 +167,12 @@ std::string Client::read_raw_all() {
   }
 }
 
+std::string Client::read_raw(size_t bytes) {
+  std::string out(bytes, '\0');
+  net::read(socket_, net::buffer(out));
+  return out;
+}
+
 bool Client::closed_by_server() {
   char c;
   boost::system::error_code ec;

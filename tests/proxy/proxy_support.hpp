@@ -74,7 +74,8 @@ class Client {
   Response finish();  // reads the rest of the response
   // Raw bytes in and out, for malformed requests.
   void write_raw(const std::string &bytes);
-  std::string read_raw_all();  // until the server closes
+  std::string read_raw_all();          // until the server closes
+  std::string read_raw(size_t bytes);  // exactly that many
   // True when the server closed the connection (read gives EOF or reset).
   bool closed_by_server();
   void close();

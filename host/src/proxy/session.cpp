@@ -11,7 +11,6 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
-#include <iterator>
 
 #include "proxy/response_head.hpp"
 #include "proxy/session_call.hpp"
@@ -81,9 +80,8 @@ void Session::on_header(beast::error_code ec) {
   if (ec && is_http_error(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message)
     return reject(400, std::string("malformed HTTP request: ") + ec.message());
   if (ec) return close_now();  // the client closed, went idle too long, or the socket failed
-  const auto &h = parser_->get();
   if (o.max_header_count) {
-    const auto fields = static_cast<size_t>(std::distance(h.begin(), h.end()));
+    const size_t fields = parser_->field_count();
     if (fields > o.max_header_count)
       return reject(431, "request has " + std::to_string(fields) + " header fields; the limit is " +
                              std::to_string(o.max_header_count));
@@ -92,19 +90,30 @@ void Session::on_header(beast::error_code ec) {
   if (length && *length > o.max_body_bytes)
     return reject(413, "request body of " + std::to_string(*length) + " bytes is larger than the limit of " +
                            std::to_string(o.max_body_bytes) + " bytes");
-  auto read_body = [self = shared_from_this()] {
-    http::async_read(self->stream_, self->buffer_, *self->parser_,
-                     [self](beast::error_code ec, size_t n) { self->on_body(ec, n); });
-  };
-  if (beast::iequals(h[http::field::expect], "100-continue")) {
+  if (parser_->expects_continue()) {
     auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
     return net::async_write(stream_, net::buffer(*cont),
-                            [self = shared_from_this(), cont, read_body](beast::error_code ec, size_t) {
+                            [self = shared_from_this(), cont](beast::error_code ec, size_t) {
                               if (ec) return self->close_now();
-                              read_body();
+                              self->read_body();
                             });
   }
   read_body();
+}
+
+void Session::read_body() {
+  // A small body mostly arrives in the same read as its header. Parsed from the buffer here, it
+  // takes no second read operation, whose completion Beast would post as one more handler.
+  beast::error_code ec;
+  while (!parser_->is_done() && buffer_.size() > 0) {
+    const size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == http::error::need_more) ec = {};
+    if (ec || used == 0) break;
+  }
+  if (ec || parser_->is_done()) return on_body(ec, 0);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code ec, size_t n) { self->on_body(ec, n); });
 }
 
 void Session::on_body(beast::error_code ec, size_t) {
@@ -136,19 +145,18 @@ void Session::begin_exchange(std::string method, std::string path, uint64_t byte
 }
 
 void Session::dispatch() {
-  auto req = parser_->release();
+  RequestReader &req = *parser_;
   version_ = req.version();
   keep_alive_ = req.keep_alive();
   Incoming in;
-  in.method = std::string(req.method_string());
+  in.method = req.method();
   const std::string_view target = req.target();
-  in.path = std::string(target.substr(0, target.find('?')));
-  in.authorization = std::string(req[http::field::authorization]);
+  in.path = target.substr(0, target.find('?'));
+  in.authorization = req.authorization();
   // Kept only for a form (image edits): a JSON body's type would cost every request a copy.
-  if (const std::string_view type = req[http::field::content_type];
-      type.size() >= 10 && type.substr(0, 10) == "multipart/")
+  if (const std::string_view type = req.content_type(); type.size() >= 10 && type.substr(0, 10) == "multipart/")
     in.content_type = type;
-  in.body = std::move(req.body());
+  in.body = req.take_body();
   begin_exchange(in.method, in.path, in.body.size());
   io_deadline_ = Clock::time_point::max();  // a plugin call may take long: the exchange's deadlines apply
   loop_.watch_later(weak_from_this(), gen_);
@@ -159,8 +167,8 @@ void Session::dispatch() {
 void Session::reject(int status, std::string message) {
   std::string method, path;
   if (parser_) {
-    method = std::string(parser_->get().method_string());
-    const std::string_view target = parser_->get().target();
+    method = parser_->method();
+    const std::string_view target = parser_->target();
     path = std::string(target.substr(0, target.find('?')));
   }
   begin_exchange(std::move(method), std::move(path), 0);

@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "proxy/request_reader.hpp"
 #include "proxy/server_options.hpp"
 #include "proxy/session_loop.hpp"
 
@@ -81,6 +82,7 @@ class Session final : public std::enable_shared_from_this<Session> {
 
   void read_header();
   void on_header(boost::beast::error_code ec);
+  void read_body();
   void on_body(boost::beast::error_code ec, size_t bytes);
   void dispatch();
   void begin_exchange(std::string method, std::string path, uint64_t bytes_in);
@@ -120,7 +122,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   boost::beast::flat_buffer buffer_;
   SessionShared &shared_;
   SessionLoop &loop_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::optional<RequestReader> parser_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool busy_ = false;  // an exchange is in progress
