@@ -27,15 +27,8 @@ done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 command -v wrk >/dev/null || { echo "pair.sh: needs wrk and nginx (bench/proxy/run.sh installs both)" >&2; exit 2; }
 
-OUT=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$OUT"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$HERE/../lib.sh"
+bench_scratch
 MOCK=$(free_port)
 python3 "$HERE/bench.py" files "$OUT" "$MOCK" "$(free_port)" "$(free_port)" "$(free_port)"
 nice -n "$NICE" taskset -c "$LOAD_CPU" "$NGINX" -p "$OUT" -c "$OUT/mock.conf" &

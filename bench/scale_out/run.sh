@@ -26,16 +26,8 @@ BUILD=${BENCH_BUILD:-$LLMHOST_ROOT/build-bench}
 llmhost_configure "$BUILD" -DLLMHOST_BUILD_BENCH=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$BUILD" --target llmhost llmhost_bundled_plugins
 
-OUT=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$OUT"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$LLMHOST_ROOT/bench/lib.sh"
+bench_scratch
 
 REDIS_PORT=$(free_port)
 taskset -c "$LOAD_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
